@@ -1,0 +1,115 @@
+/**
+ * Message content: what a message carries. Known types are validated strictly; a type this build
+ * does not know is kept as it came (forward compatibility), so an old client stores and relays a
+ * newer client's message untouched and shows it as unsupported.
+ */
+import * as v from 'valibot';
+
+/** Size cap for one message's content, measured as its JSON encoding in UTF-8 bytes. */
+export const MAX_CONTENT_BYTES = 16 * 1024;
+export const MAX_TEXT_CHARS = 8000;
+
+/**
+ * Links and media in content are absolute http(s) URLs or server-relative paths. Anything else
+ * (`javascript:`, `data:`, `vbscript:`, protocol-relative `//host`) is refused at the door.
+ */
+export const SafeUrl = v.pipe(
+  v.string(),
+  v.maxLength(2048),
+  v.regex(/^(https?:\/\/[^\s]+|\/(?!\/)[^\s]*)$/i, 'must be an http(s) URL or a path starting with /'),
+);
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+
+/** A decimal amount as a string ("19.90"): floats would round prices. */
+export const Money = v.object({
+  amount: v.pipe(v.string(), v.regex(/^-?\d{1,12}(\.\d{1,4})?$/, 'must be a decimal string')),
+  currency: v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')),
+});
+
+export const TextContent = v.object({
+  type: v.literal('text'),
+  text: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_TEXT_CHARS)),
+});
+
+const Dimension = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(20000));
+const Bytes = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const ImageContent = v.object({
+  type: v.literal('image'),
+  url: SafeUrl,
+  thumbUrl: SafeUrl,
+  width: Dimension,
+  height: Dimension,
+  bytes: v.optional(Bytes),
+  mime: v.optional(v.pipe(v.string(), v.maxLength(64))),
+});
+
+export const VoiceContent = v.object({
+  type: v.literal('voice'),
+  url: SafeUrl,
+  durationMs: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10 * 60 * 1000)),
+  bytes: v.optional(Bytes),
+  mime: v.optional(v.pipe(v.string(), v.maxLength(64))),
+});
+
+export const ProductContent = v.object({
+  type: v.literal('product'),
+  productId: Id,
+  title: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+  price: Money,
+  imageUrl: v.optional(SafeUrl),
+  url: v.optional(SafeUrl),
+});
+
+export const OrderContent = v.object({
+  type: v.literal('order'),
+  orderId: Id,
+  status: v.pipe(v.string(), v.minLength(1), v.maxLength(40)),
+  total: Money,
+  title: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  itemCount: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  imageUrl: v.optional(SafeUrl),
+  url: v.optional(SafeUrl),
+});
+
+export const KNOWN_CONTENT_TYPES = ['text', 'image', 'voice', 'product', 'order'] as const;
+export type KnownContentType = (typeof KNOWN_CONTENT_TYPES)[number];
+
+const KnownContent = v.variant('type', [
+  TextContent,
+  ImageContent,
+  VoiceContent,
+  ProductContent,
+  OrderContent,
+]);
+
+/** A content type from a newer version: its `type` is named, the rest is kept verbatim. */
+const UnknownContent = v.pipe(
+  v.looseObject({ type: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.-]{0,63}$/)) }),
+  v.check(
+    (c) => !(KNOWN_CONTENT_TYPES as readonly string[]).includes(c.type),
+    'a known content type with the wrong shape',
+  ),
+);
+
+export const Content = v.union([KnownContent, UnknownContent]);
+
+export type TextContent = v.InferOutput<typeof TextContent>;
+export type ImageContent = v.InferOutput<typeof ImageContent>;
+export type VoiceContent = v.InferOutput<typeof VoiceContent>;
+export type ProductContent = v.InferOutput<typeof ProductContent>;
+export type OrderContent = v.InferOutput<typeof OrderContent>;
+export type Money = v.InferOutput<typeof Money>;
+export type KnownContent = v.InferOutput<typeof KnownContent>;
+export type UnknownContent = { type: string; [key: string]: unknown };
+export type Content = KnownContent | UnknownContent;
+
+export function isKnownContent(c: Content): c is KnownContent {
+  return (KNOWN_CONTENT_TYPES as readonly string[]).includes(c.type);
+}
+
+/** UTF-8 size of the content's JSON encoding, the figure MAX_CONTENT_BYTES caps. */
+export function contentBytes(c: Content): number {
+  return new TextEncoder().encode(JSON.stringify(c)).byteLength;
+}

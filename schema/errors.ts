@@ -1,0 +1,99 @@
+/**
+ * Every failure Parley reports, as a stable code. Codes travel on the wire (error frames, failed
+ * responses, auth failures) and across MessagePorts, where error classes do not survive: match on
+ * `code`, never on `instanceof` or on the message text.
+ */
+export const ErrorCode = {
+  // Authentication (auth_failed frames)
+  AUTH_REQUIRED: 'AUTH_REQUIRED',
+  AUTH_TIMEOUT: 'AUTH_TIMEOUT',
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  // Frames and requests (error frames, failed responses)
+  INVALID_FRAME: 'INVALID_FRAME',
+  UNKNOWN_REQUEST: 'UNKNOWN_REQUEST',
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL: 'INTERNAL',
+  // Client side: raised by the engine, never sent by the server
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  TOO_MANY_PENDING: 'TOO_MANY_PENDING',
+  DISCONNECTED: 'DISCONNECTED',
+  ABORTED: 'ABORTED',
+  CLOSED: 'CLOSED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Why the server ended a session on purpose (kick frame), as opposed to a network loss. */
+export const KickReason = {
+  /** The same user logged in on another device and the single-device policy is on. */
+  LOGGED_IN_ELSEWHERE: 'LOGGED_IN_ELSEWHERE',
+  /** The same device opened a newer connection; this one is stale. */
+  REPLACED: 'REPLACED',
+  /** An operator ended the session. */
+  ADMIN: 'ADMIN',
+} as const;
+export type KickReason = (typeof KickReason)[keyof typeof KickReason];
+
+/** WebSocket close codes Parley uses. 4000-4999 are reserved for applications by RFC 6455. */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  INTERNAL: 1011,
+  AUTH_FAILED: 4000,
+  KICKED: 4001,
+  IDLE_TIMEOUT: 4002,
+  AUTH_TIMEOUT: 4003,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Whether retrying the same request later may succeed. Drives the outbox's resend decisions. */
+export function isRetryable(code: ErrorCode): boolean {
+  return (
+    code === ErrorCode.REQUEST_TIMEOUT ||
+    code === ErrorCode.DISCONNECTED ||
+    code === ErrorCode.RATE_LIMITED ||
+    code === ErrorCode.INTERNAL ||
+    code === ErrorCode.TOO_MANY_PENDING
+  );
+}
+
+/**
+ * The one error class. `name` is always 'ParleyError' so a copy that crossed a port (which keeps
+ * only name, message and own enumerable fields) is still recognised by {@link ParleyError.is}.
+ */
+export class ParleyError extends Error {
+  override readonly name = 'ParleyError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** True for a ParleyError or a structured-clone copy of one, optionally with the given code. */
+  static is(err: unknown, code?: ErrorCode): err is ParleyError {
+    if (typeof err !== 'object' || err === null) return false;
+    const e = err as { name?: unknown; code?: unknown };
+    if (e.name !== 'ParleyError' || typeof e.code !== 'string') return false;
+    return code === undefined || e.code === code;
+  }
+
+  /** Rebuild a ParleyError from its wire form `{ code, message }`. */
+  static from(wire: { code: string; message: string }): ParleyError {
+    const known = Object.values(ErrorCode) as string[];
+    const code = (known.includes(wire.code) ? wire.code : ErrorCode.INTERNAL) as ErrorCode;
+    return new ParleyError(code, wire.message);
+  }
+
+  toWire(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}

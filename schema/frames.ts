@@ -1,0 +1,118 @@
+/**
+ * Every frame on the wire, both directions, as discriminated unions on `t`. The server validates
+ * each ClientFrame; the worker validates each ServerFrame. See PROTOCOL.md for the flows.
+ */
+import * as v from 'valibot';
+import { ErrorCode, KickReason } from './errors';
+import { EntityId, PushEvent, RoleSchema } from './entities';
+
+const Cursor = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Millis = v.pipe(v.number(), v.minValue(0));
+/** Chosen by the client; unique among its pending requests. */
+export const RequestId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a short token'));
+const ErrorBody = v.object({ code: v.picklist(Object.values(ErrorCode)), message: v.string() });
+
+// ---- client -> server ----------------------------------------------------------------------
+
+/** First frame of every connection. The token never travels in the URL. */
+export const AuthFrame = v.object({
+  t: v.literal('auth'),
+  v: v.pipe(v.number(), v.integer()),
+  token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
+  /** Stable per browser profile (or device); the unit of the kick policy and of ack cursors. */
+  deviceId: EntityId,
+  /** Highest push cursor this device has stored; replay starts after it. Omit to use the server's record. */
+  cursor: v.optional(Cursor),
+});
+
+export const PingFrame = v.object({ t: v.literal('ping'), ts: Millis });
+
+/** params are validated per request type once the type is known (see RequestSchemas). */
+export const RequestFrame = v.object({
+  t: v.literal('req'),
+  id: RequestId,
+  type: v.pipe(v.string(), v.maxLength(64)),
+  params: v.unknown(),
+});
+
+/** Cumulative: the device stored every push with cursor <= this. */
+export const AckFrame = v.object({ t: v.literal('ack'), cursor: Cursor });
+
+export const ClientFrame = v.variant('t', [AuthFrame, PingFrame, RequestFrame, AckFrame]);
+export type AuthFrame = v.InferOutput<typeof AuthFrame>;
+export type PingFrame = v.InferOutput<typeof PingFrame>;
+export type RequestFrame = v.InferOutput<typeof RequestFrame>;
+export type AckFrame = v.InferOutput<typeof AckFrame>;
+export type ClientFrame = v.InferOutput<typeof ClientFrame>;
+
+// ---- server -> client ----------------------------------------------------------------------
+
+export const AuthOkFrame = v.object({
+  t: v.literal('auth_ok'),
+  userId: EntityId,
+  role: RoleSchema,
+  shopId: v.nullable(EntityId),
+  displayName: v.string(),
+  deviceId: EntityId,
+  /** The server's record of this device's acked cursor. */
+  ackedCursor: Cursor,
+  /** Newest cursor in the user's stream right now. */
+  headCursor: Cursor,
+  serverTime: Millis,
+  /** The server closes a socket silent for longer than idleTimeoutMs. */
+  idleTimeoutMs: Millis,
+  limits: v.object({ maxFrameBytes: v.number(), maxContentBytes: v.number() }),
+});
+
+/** Sent just before the server closes with CloseCode.AUTH_FAILED. */
+export const AuthFailedFrame = v.object({
+  t: v.literal('auth_failed'),
+  code: v.picklist([
+    ErrorCode.AUTH_REQUIRED,
+    ErrorCode.AUTH_TIMEOUT,
+    ErrorCode.TOKEN_INVALID,
+    ErrorCode.TOKEN_EXPIRED,
+    ErrorCode.UNSUPPORTED_VERSION,
+  ]),
+  message: v.string(),
+  /** With UNSUPPORTED_VERSION: what the server speaks. */
+  supportedVersions: v.optional(v.array(v.number())),
+});
+
+export const PongFrame = v.object({ t: v.literal('pong'), ts: Millis, serverTime: Millis });
+
+/** result is validated per request type by the client, which knows what it asked. */
+export const ResponseFrame = v.variant('ok', [
+  v.object({ t: v.literal('res'), id: RequestId, ok: v.literal(true), result: v.unknown() }),
+  v.object({ t: v.literal('res'), id: RequestId, ok: v.literal(false), error: ErrorBody }),
+]);
+
+export const PushFrame = v.object({ t: v.literal('push'), cursor: Cursor, event: PushEvent });
+
+/** Sent just before the server closes with CloseCode.KICKED. Not a network failure: do not reconnect. */
+export const KickFrame = v.object({
+  t: v.literal('kick'),
+  reason: v.picklist(Object.values(KickReason)),
+  message: v.string(),
+});
+
+/** A frame-level problem not tied to a request (e.g. malformed JSON). The connection stays open. */
+export const ErrorFrame = v.object({ t: v.literal('error'), ...ErrorBody.entries });
+
+export const ServerFrame = v.variant('t', [
+  AuthOkFrame,
+  AuthFailedFrame,
+  PongFrame,
+  ResponseFrame,
+  PushFrame,
+  KickFrame,
+  ErrorFrame,
+]);
+export type AuthOkFrame = v.InferOutput<typeof AuthOkFrame>;
+export type AuthFailedFrame = v.InferOutput<typeof AuthFailedFrame>;
+export type PongFrame = v.InferOutput<typeof PongFrame>;
+export type ResponseFrame = v.InferOutput<typeof ResponseFrame>;
+export type PushFrame = v.InferOutput<typeof PushFrame>;
+export type KickFrame = v.InferOutput<typeof KickFrame>;
+export type ErrorFrame = v.InferOutput<typeof ErrorFrame>;
+export type ServerFrame = v.InferOutput<typeof ServerFrame>;

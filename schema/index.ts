@@ -1,0 +1,8 @@
+/** Parley's contract: imported by the server, the worker, the client and the UI kit alike. */
+export * from './version';
+export * from './errors';
+export * from './content';
+export * from './entities';
+export * from './requests';
+export * from './frames';
+export * from './codec';

@@ -1,0 +1,99 @@
+/**
+ * Request/response pairs, correlated by requestId (seed section 6). Each request type has a params
+ * schema (validated by the server) and a result schema (validated by the client).
+ */
+import * as v from 'valibot';
+import { Content } from './content';
+import {
+  ClientId,
+  ConversationInfo,
+  ConversationView,
+  EntityId,
+  Member,
+  Message,
+  PushEvent,
+} from './entities';
+
+const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Cursor = v.pipe(v.number(), v.integer(), v.minValue(0));
+const limit = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max));
+
+export const MAX_PAGE = 200;
+export const MAX_SYNC_PAGE = 500;
+export const MAX_GROUP_MEMBERS = 64;
+
+export const RequestSchemas = {
+  /** The caller's conversations, most recent activity first. */
+  'conversations.list': {
+    params: v.object({ limit: limit(MAX_PAGE), offset: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
+    result: v.object({ conversations: v.array(ConversationView), total: Seq }),
+  },
+  /** Open a conversation: a customer with a shop (idempotent per pair), or a group. */
+  'conversations.create': {
+    params: v.variant('kind', [
+      v.object({ kind: v.literal('direct'), shopId: EntityId }),
+      v.object({
+        kind: v.literal('group'),
+        title: v.pipe(v.string(), v.minLength(1), v.maxLength(120)),
+        /** Other members besides the caller. */
+        memberIds: v.pipe(v.array(EntityId), v.minLength(1), v.maxLength(MAX_GROUP_MEMBERS)),
+      }),
+    ]),
+    result: v.object({ conversation: ConversationInfo }),
+  },
+  'conversations.members': {
+    params: v.object({ conversationId: EntityId }),
+    result: v.object({ members: v.array(Member) }),
+  },
+  /** Messages with seq < beforeSeq (or the latest when omitted), ascending by seq. */
+  'messages.history': {
+    params: v.object({
+      conversationId: EntityId,
+      beforeSeq: v.optional(v.pipe(Seq, v.minValue(1))),
+      limit: limit(MAX_PAGE),
+    }),
+    result: v.object({ messages: v.array(Message), hasMore: v.boolean() }),
+  },
+  /** Messages with afterSeq < seq, ascending: how a client fills a gap it detected. */
+  'messages.range': {
+    params: v.object({ conversationId: EntityId, afterSeq: Seq, limit: limit(MAX_PAGE) }),
+    result: v.object({ messages: v.array(Message), hasMore: v.boolean() }),
+  },
+  /**
+   * Store a message. Idempotent on (sender, clientId): every retry gets the first attempt's
+   * seq and serverTs. The response is sent only after the message is durably committed.
+   */
+  'messages.send': {
+    params: v.object({ conversationId: EntityId, clientId: ClientId, content: Content }),
+    result: v.object({ message: Message, duplicate: v.boolean() }),
+  },
+  /** A device stored every message up to upToSeq (contiguously). Forwarded as a receipt. */
+  'receipts.delivered': {
+    params: v.object({ conversationId: EntityId, upToSeq: Seq }),
+    result: v.object({ deliveredSeq: Seq }),
+  },
+  /** The user read up to upToSeq. Forwarded to the sender and the reader's other devices. */
+  'conversations.markRead': {
+    params: v.object({ conversationId: EntityId, upToSeq: Seq }),
+    result: v.object({ readSeq: Seq }),
+  },
+  /** Pull the push stream after a cursor: catch-up without waiting for replay. */
+  sync: {
+    params: v.object({ cursor: Cursor, limit: limit(MAX_SYNC_PAGE) }),
+    result: v.object({
+      events: v.array(v.object({ cursor: Cursor, event: PushEvent })),
+      /** Pass this as `cursor` next time; equals the input when nothing was newer. */
+      nextCursor: Cursor,
+      hasMore: v.boolean(),
+    }),
+  },
+} as const;
+
+export type RequestType = keyof typeof RequestSchemas;
+export const REQUEST_TYPES = Object.keys(RequestSchemas) as RequestType[];
+export type RequestParams<T extends RequestType> = v.InferOutput<(typeof RequestSchemas)[T]['params']>;
+export type RequestResult<T extends RequestType> = v.InferOutput<(typeof RequestSchemas)[T]['result']>;
+
+export function isRequestType(type: string): type is RequestType {
+  return Object.prototype.hasOwnProperty.call(RequestSchemas, type);
+}
