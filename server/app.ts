@@ -1,0 +1,144 @@
+/**
+ * Wires the server together: HTTP routes, the WebSocket endpoint at /ws with its Origin check,
+ * sessions, the store and the fan-out hub.
+ */
+import fs from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { PushEvent } from '../schema';
+import { resolveSecret } from './auth/secret';
+import { defaultConfig, type ServerConfig } from './config';
+import { LocalHub } from './fanout/Hub';
+import { handlers } from './handlers';
+import { handleRoute } from './http/routes';
+import { serverMetrics } from './metrics';
+import { DEMO_SHOP, DEMO_USERS } from './seed';
+import { SqliteStore } from './store/sqlite/SqliteStore';
+import { TestHooks } from './testHooks';
+import { Session } from './ws/Session';
+import { SessionRegistry } from './ws/SessionRegistry';
+
+/** Serves what the built-in routes do not (the demo app, later); return false for 404. */
+export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface ParleyServer {
+  listen(port?: number, host?: string): Promise<{ port: number }>;
+  /** http://host:port once listening. */
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly config: ServerConfig;
+  readonly store: SqliteStore;
+  readonly hooks: TestHooks | null;
+  readonly metrics: ReturnType<typeof serverMetrics>;
+  close(): Promise<void>;
+}
+
+export function isOriginAllowed(origin: string | undefined, host: string | undefined, allowed: ServerConfig['allowedOrigins']): boolean {
+  // Browsers always send Origin on WebSocket upgrades; its absence means a non-browser client,
+  // which cross-site WebSocket hijacking cannot involve.
+  if (!origin) return true;
+  if (allowed === 'same-origin') {
+    try {
+      return new URL(origin).host === host;
+    } catch {
+      return false;
+    }
+  }
+  return allowed.includes(origin);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export async function createParleyServer(
+  overrides: Partial<ServerConfig> = {},
+  fallback?: FallbackHandler,
+): Promise<ParleyServer> {
+  const config: ServerConfig = { ...defaultConfig(), ...overrides };
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const secret = resolveSecret(config.secret, config.dataDir, process.env.NODE_ENV === 'production');
+  const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now });
+  if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
+  const hub = new LocalHub();
+  const metrics = serverMetrics();
+  const hooks = config.testHooks ? new TestHooks() : null;
+  const registry = new SessionRegistry<Session>(config.sessionPolicy);
+  const startedAt = config.now();
+
+  const publish = async (conversationId: string, cursor: number | null, event: PushEvent): Promise<void> => {
+    if (cursor === null) return;
+    hub.publish(await store.recipients(conversationId), cursor, event);
+  };
+  const sessionDeps = { config, secret, store, hub, registry, handlers, metrics, hooks, publish };
+  const sessions = new Set<Session>();
+
+  const httpServer = http.createServer((req, res) => {
+    void (async () => {
+      try {
+        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt })) return;
+        if (fallback && (await fallback(req, res))) return;
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      } catch (err) {
+        config.log(`http ${req.url} failed: ${String(err)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      }
+    })();
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+  httpServer.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/ws') return refuseUpgrade(socket, 404, 'Not Found');
+    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new Session(ws, sessionDeps);
+      sessions.add(session);
+      ws.on('close', () => sessions.delete(session));
+    });
+  });
+
+  // One sweep for every socket: auth deadlines, idle timeouts and push resends.
+  const sweepMs = Math.max(10, Math.min(1000, config.pushResendMs / 4, config.idleTimeoutMs / 4));
+  const sweep = setInterval(() => {
+    const now = config.now();
+    for (const s of sessions) s.tick(now);
+  }, sweepMs);
+  sweep.unref();
+
+  let address = '';
+  return {
+    config,
+    store,
+    hooks,
+    metrics,
+    get url() {
+      return `http://${address}`;
+    },
+    get wsUrl() {
+      return `ws://${address}/ws`;
+    },
+    listen(port = 8080, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const a = httpServer.address() as AddressInfo;
+          address = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+          resolve({ port: a.port });
+        });
+      });
+    },
+    async close() {
+      clearInterval(sweep);
+      for (const s of sessions) s.shutdown();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await store.close();
+    },
+  };
+}

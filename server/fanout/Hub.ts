@@ -1,0 +1,39 @@
+/**
+ * Fan-out of new events to the connections that should see them. The in-process hub is the
+ * embedded default; a multi-node deployment replaces it with one backed by a message bus, keeping
+ * the same two methods.
+ */
+import type { PushEvent } from '../../schema';
+
+export interface Subscriber {
+  /** A new event was committed for this user. Called in commit order. */
+  notify(cursor: number, event: PushEvent): void;
+}
+
+export interface Hub {
+  subscribe(userId: string, subscriber: Subscriber): () => void;
+  publish(userIds: readonly string[], cursor: number, event: PushEvent): void;
+}
+
+export class LocalHub implements Hub {
+  private readonly byUser = new Map<string, Set<Subscriber>>();
+
+  subscribe(userId: string, subscriber: Subscriber): () => void {
+    let set = this.byUser.get(userId);
+    if (!set) {
+      set = new Set();
+      this.byUser.set(userId, set);
+    }
+    set.add(subscriber);
+    return () => {
+      set.delete(subscriber);
+      if (set.size === 0) this.byUser.delete(userId);
+    };
+  }
+
+  publish(userIds: readonly string[], cursor: number, event: PushEvent): void {
+    for (const id of userIds) {
+      for (const s of this.byUser.get(id) ?? []) s.notify(cursor, event);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { ErrorCode, ParleyError, type RequestParams, type RequestResult, type RequestType } from '../../schema';
+import type { Identity } from '../auth/tokens';
+import type { SessionDeps } from '../ws/Session';
+
+/** What a request handler knows: who asks, from which device, and the server's parts. */
+export interface RequestContext {
+  identity: Identity;
+  deviceId: string;
+  deps: SessionDeps;
+}
+
+export type Handler<T extends RequestType> = (ctx: RequestContext, params: RequestParams<T>) => Promise<RequestResult<T>>;
+export type RequestHandlers = { [T in RequestType]: Handler<T> };
+
+/**
+ * The party the caller speaks for in a conversation, or FORBIDDEN. A conversation that does not
+ * exist answers the same as one the caller is not in, so ids cannot be probed.
+ */
+export async function requireParty(ctx: RequestContext, conversationId: string): Promise<string> {
+  const party = await ctx.deps.store.partyIn(ctx.identity, conversationId);
+  if (!party) throw new ParleyError(ErrorCode.FORBIDDEN, 'not a member of this conversation');
+  return party;
+}

@@ -1,0 +1,20 @@
+/** Request type -> handler. The compiler checks every request type has one. */
+import type { RequestHandlers } from './context';
+import { createConversation, listConversations, listMembers } from './conversations';
+import { history, range, send } from './messages';
+import { delivered, markRead } from './receipts';
+import { sync } from './sync';
+
+export type { RequestContext, RequestHandlers } from './context';
+
+export const handlers: RequestHandlers = {
+  'conversations.list': listConversations,
+  'conversations.create': createConversation,
+  'conversations.members': listMembers,
+  'messages.history': history,
+  'messages.range': range,
+  'messages.send': send,
+  'receipts.delivered': delivered,
+  'conversations.markRead': markRead,
+  sync,
+};

@@ -1,0 +1,83 @@
+/** Plain HTTP endpoints: health, metrics, the dev token endpoint and the test hooks. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { signToken } from '../auth/tokens';
+import type { ServerConfig } from '../config';
+import type { ServerMetrics } from '../metrics';
+import { DEMO_USERS } from '../seed';
+import type { TestHooks } from '../testHooks';
+
+export interface RouteDeps {
+  config: ServerConfig;
+  secret: string;
+  metrics: ServerMetrics;
+  hooks: TestHooks | null;
+  startedAt: number;
+}
+
+/** Dev tokens live long enough for a demo session, not for a deployment. */
+const DEV_TOKEN_TTL_S = 12 * 60 * 60;
+const MAX_HOOK_BODY = 16 * 1024;
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error('body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Handles the request if it is one of ours; returns false to let the caller serve it. */
+export async function handleRoute(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const { config, metrics } = deps;
+  if (req.method === 'GET' && url.pathname === '/healthz') {
+    json(res, 200, { status: 'ok', uptimeMs: config.now() - deps.startedAt });
+    return true;
+  }
+  if (req.method === 'GET' && url.pathname === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' });
+    res.end(metrics.registry.render());
+    return true;
+  }
+  if (url.pathname === '/dev/token' && config.devTokens) {
+    // DEV ONLY: anyone can become a demo user. Disabled when NODE_ENV=production.
+    const user = DEMO_USERS.find((u) => u.userId === url.searchParams.get('user'));
+    if (!user) {
+      json(res, 404, { error: 'unknown demo user', users: DEMO_USERS.map((u) => u.userId) });
+      return true;
+    }
+    const exp = Math.floor(config.now() / 1000) + DEV_TOKEN_TTL_S;
+    const token = signToken(deps.secret, {
+      sub: user.userId,
+      role: user.role,
+      exp,
+      name: user.displayName,
+      ...(user.shopId ? { shop: user.shopId } : {}),
+    });
+    json(res, 200, { token, userId: user.userId, role: user.role, expiresAt: exp * 1000 }, { 'x-parley-dev-only': 'true' });
+    return true;
+  }
+  if (url.pathname === '/__test/hooks' && req.method === 'POST' && deps.hooks) {
+    try {
+      deps.hooks.apply(JSON.parse(await readBody(req, MAX_HOOK_BODY)));
+      json(res, 200, { ok: true });
+    } catch (err) {
+      json(res, 400, { error: String(err) });
+    }
+    return true;
+  }
+  return false;
+}

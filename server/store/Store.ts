@@ -1,0 +1,70 @@
+/**
+ * Everything the server keeps. The embedded default is SQLite (SqliteStore); the interface is
+ * async so a networked database can implement it too. Methods that change state return the push
+ * cursor of the event they appended, or null when nothing changed (so there is nothing to fan out).
+ */
+import type {
+  Content,
+  ConversationInfo,
+  ConversationView,
+  Member,
+  Message,
+  PushEvent,
+  ReceiptKind,
+  Role,
+} from '../../schema';
+import type { Identity } from '../auth/tokens';
+
+export interface StoredEvent {
+  cursor: number;
+  event: PushEvent;
+}
+
+export interface SendInput {
+  sender: Identity;
+  conversationId: string;
+  clientId: string;
+  content: Content;
+}
+
+export type SendOutcome =
+  | { kind: 'stored'; message: Message; cursor: number }
+  | { kind: 'duplicate'; message: Message }
+  /** The (sender, clientId) pair was already used for another conversation. */
+  | { kind: 'conflict' };
+
+export interface UserRecord {
+  id: string;
+  role: Role;
+  shopId: string | null;
+  displayName: string;
+}
+
+export interface Store {
+  upsertUser(user: Identity): Promise<void>;
+  /** Which of these ids are known users. */
+  knownUsers(ids: readonly string[]): Promise<Set<string>>;
+  getConversation(id: string): Promise<ConversationInfo | null>;
+  /** The party a user speaks for in a conversation (their shop, for a merchant in a shop chat), or null if not a participant. */
+  partyIn(user: Identity, conversationId: string): Promise<string | null>;
+  listConversations(user: Identity, limit: number, offset: number): Promise<{ conversations: ConversationView[]; total: number }>;
+  /** The customer's conversation with a shop, created on first call. */
+  openDirect(customer: Identity, shopId: string): Promise<{ conversation: ConversationInfo; cursor: number | null } | null>;
+  createGroup(creator: Identity, title: string, memberIds: readonly string[]): Promise<{ conversation: ConversationInfo; cursor: number }>;
+  listMembers(conversationId: string): Promise<Member[]>;
+  /** Every user who should receive the conversation's events (shop members expand to agents). */
+  recipients(conversationId: string): Promise<string[]>;
+  history(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
+  range(conversationId: string, afterSeq: number, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
+  send(input: SendInput): Promise<SendOutcome>;
+  /** Advance a party's delivered/read position; never moves backwards. */
+  receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number): Promise<{ seq: number; cursor: number | null }>;
+  /** The user's push stream after a cursor, ascending. */
+  eventsAfter(user: Identity, cursor: number, limit: number): Promise<{ events: StoredEvent[]; hasMore: boolean }>;
+  /** The newest cursor in the user's stream. */
+  headCursor(user: Identity): Promise<number>;
+  getDeviceCursor(userId: string, deviceId: string): Promise<number>;
+  setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void>;
+  messageCount(): Promise<number>;
+  close(): Promise<void>;
+}

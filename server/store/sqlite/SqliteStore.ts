@@ -1,0 +1,410 @@
+/**
+ * The embedded default Store: better-sqlite3 in WAL mode. Every write is one IMMEDIATE transaction,
+ * committed before the method returns, so a caller that answers the client afterwards never acks
+ * something a crash could lose.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  ConversationKind,
+  type Content,
+  type ConversationInfo,
+  type ConversationView,
+  type Member,
+  type Message,
+  type PushEvent,
+  type ReceiptKind,
+  type Role,
+} from '../../../schema';
+import type { Identity } from '../../auth/tokens';
+import type { SendInput, SendOutcome, Store, StoredEvent } from '../Store';
+import { MIGRATIONS } from './migrations';
+
+interface ConversationRow {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string;
+  shop_id: string | null;
+  created_at: number;
+  last_seq: number;
+  last_activity_at: number;
+}
+interface MessageRow {
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+  client_id: string;
+  content: string;
+  server_ts: number;
+}
+interface EventRow extends Partial<MessageRow> {
+  pos: number;
+  kind: string;
+  payload: string | null;
+  ev_conversation_id: string;
+}
+
+const toInfo = (r: ConversationRow): ConversationInfo => ({
+  id: r.id,
+  kind: r.kind,
+  title: r.title,
+  shopId: r.shop_id,
+  createdAt: r.created_at,
+  lastSeq: r.last_seq,
+  lastActivityAt: r.last_activity_at,
+});
+
+const toMessage = (r: MessageRow): Message => ({
+  id: r.client_id,
+  conversationId: r.conversation_id,
+  seq: r.seq,
+  senderId: r.sender_id,
+  content: JSON.parse(r.content) as Content,
+  serverTs: r.server_ts,
+});
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  sync: 'normal' | 'full';
+  now: () => number;
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly now: () => number;
+  /** conversation id -> user ids to fan out to. Cleared whenever membership or shop staff change. */
+  private readonly recipientCache = new Map<string, string[]>();
+
+  constructor(opts: SqliteStoreOptions) {
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    this.db = new Database(path.join(opts.dataDir, 'parley.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.now = opts.now;
+    this.migrate();
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text: preparing costs more than most of these queries. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (let i = current; i < MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[i]!);
+        this.db.pragma(`user_version = ${i + 1}`);
+      }).immediate();
+    }
+  }
+
+  /** Seed shops and users if absent (idempotent). */
+  seed(shops: { id: string; name: string }[], users: Identity[]): void {
+    this.db.transaction(() => {
+      const shop = this.sql('INSERT OR IGNORE INTO shops (id, name) VALUES (?, ?)');
+      for (const s of shops) shop.run(s.id, s.name);
+      for (const u of users) this.upsertUserSync(u);
+    }).immediate();
+  }
+
+  private upsertUserSync(u: Identity): void {
+    const before = this.sql('SELECT role, shop_id FROM users WHERE id = ?').get(u.userId) as
+      | { role: Role; shop_id: string | null }
+      | undefined;
+    this.sql(
+        `INSERT INTO users (id, role, shop_id, display_name, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET role = excluded.role, shop_id = excluded.shop_id, display_name = excluded.display_name`,
+      )
+      .run(u.userId, u.role, u.shopId, u.displayName, this.now());
+    if (u.shopId) this.sql('INSERT OR IGNORE INTO shops (id, name) VALUES (?, ?)').run(u.shopId, u.shopId);
+    // A new agent, or one who changed shop, changes who receives that shop's conversations.
+    if (!before || before.role !== u.role || before.shop_id !== u.shopId) this.recipientCache.clear();
+  }
+
+  async upsertUser(u: Identity): Promise<void> {
+    this.db.transaction(() => this.upsertUserSync(u)).immediate();
+  }
+
+  async knownUsers(ids: readonly string[]): Promise<Set<string>> {
+    const stmt = this.sql('SELECT id FROM users WHERE id = ?').pluck();
+    return new Set(ids.filter((id) => stmt.get(id) !== undefined));
+  }
+
+  private conversationRow(id: string): ConversationRow | undefined {
+    return this.sql('SELECT * FROM conversations WHERE id = ?').get(id) as ConversationRow | undefined;
+  }
+
+  async getConversation(id: string): Promise<ConversationInfo | null> {
+    const row = this.conversationRow(id);
+    return row ? toInfo(row) : null;
+  }
+
+  private partyInSync(user: Identity, conversationId: string): string | null {
+    const rows = this.sql('SELECT member_id, kind FROM members WHERE conversation_id = ? AND member_id IN (?, ?)')
+      .all(conversationId, user.userId, user.shopId ?? user.userId) as { member_id: string; kind: string }[];
+    if (user.shopId && rows.some((r) => r.kind === 'shop' && r.member_id === user.shopId)) return user.shopId;
+    return rows.some((r) => r.kind === 'user' && r.member_id === user.userId) ? user.userId : null;
+  }
+
+  async partyIn(user: Identity, conversationId: string): Promise<string | null> {
+    return this.partyInSync(user, conversationId);
+  }
+
+  async listConversations(user: Identity, limit: number, offset: number) {
+    const parties = [user.userId, user.shopId ?? user.userId];
+    const total = this.sql('SELECT COUNT(DISTINCT conversation_id) FROM members WHERE member_id IN (?, ?)')
+      .pluck()
+      .get(...parties) as number;
+    const rows = this.sql(
+        `SELECT c.*, m.member_id AS party, m.read_seq AS read_seq
+           FROM members m JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.member_id IN (?, ?)
+          GROUP BY c.id
+          ORDER BY c.last_activity_at DESC, c.id
+          LIMIT ? OFFSET ?`,
+      )
+      .all(...parties, limit, offset) as (ConversationRow & { party: string; read_seq: number })[];
+    const unread = this.sql(
+      'SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? AND party_id != ?',
+    ).pluck();
+    const last = this.sql('SELECT * FROM messages WHERE conversation_id = ? AND seq = ?');
+    const conversations: ConversationView[] = rows.map((r) => {
+      const lastRow = last.get(r.id, r.last_seq) as MessageRow | undefined;
+      return {
+        ...toInfo(r),
+        readSeq: r.read_seq,
+        unread: unread.get(r.id, r.read_seq, r.party) as number,
+        lastMessage: lastRow ? toMessage(lastRow) : null,
+      };
+    });
+    return { conversations, total };
+  }
+
+  private appendEvent(conversationId: string, event: PushEvent): number {
+    const now = this.now();
+    if (event.kind === 'message') {
+      return Number(
+        this.sql("INSERT INTO events (conversation_id, kind, seq, created_at) VALUES (?, 'message', ?, ?)")
+          .run(conversationId, event.message.seq, now).lastInsertRowid,
+      );
+    }
+    return Number(
+      this.sql('INSERT INTO events (conversation_id, kind, payload, created_at) VALUES (?, ?, ?, ?)')
+        .run(conversationId, event.kind, JSON.stringify(event), now).lastInsertRowid,
+    );
+  }
+
+  private insertConversation(kind: 'direct' | 'group', title: string, shopId: string | null, customerId: string | null, createdBy: string): ConversationRow {
+    const now = this.now();
+    const id = `c_${randomUUID()}`;
+    this.sql(
+        `INSERT INTO conversations (id, kind, title, shop_id, customer_id, created_by, created_at, last_activity_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, kind, title, shopId, customerId, createdBy, now, now);
+    return this.conversationRow(id)!;
+  }
+
+  private addMember(conversationId: string, memberId: string, kind: 'user' | 'shop'): void {
+    this.sql('INSERT OR IGNORE INTO members (conversation_id, member_id, kind, joined_at) VALUES (?, ?, ?, ?)')
+      .run(conversationId, memberId, kind, this.now());
+    this.recipientCache.delete(conversationId);
+  }
+
+  async openDirect(customer: Identity, shopId: string) {
+    return this.db.transaction(() => {
+      const shop = this.sql('SELECT name FROM shops WHERE id = ?').pluck().get(shopId) as string | undefined;
+      if (shop === undefined) return null;
+      const existing = this.sql("SELECT * FROM conversations WHERE kind = 'direct' AND shop_id = ? AND customer_id = ?")
+        .get(shopId, customer.userId) as ConversationRow | undefined;
+      if (existing) return { conversation: toInfo(existing), cursor: null };
+      const row = this.insertConversation(ConversationKind.DIRECT, `${customer.displayName} · ${shop}`, shopId, customer.userId, customer.userId);
+      this.addMember(row.id, customer.userId, 'user');
+      this.addMember(row.id, shopId, 'shop');
+      const conversation = toInfo(row);
+      return { conversation, cursor: this.appendEvent(row.id, { kind: 'conversation', conversation }) };
+    }).immediate();
+  }
+
+  async createGroup(creator: Identity, title: string, memberIds: readonly string[]) {
+    return this.db.transaction(() => {
+      const row = this.insertConversation(ConversationKind.GROUP, title, null, null, creator.userId);
+      for (const id of new Set([creator.userId, ...memberIds])) this.addMember(row.id, id, 'user');
+      const conversation = toInfo(row);
+      return { conversation, cursor: this.appendEvent(row.id, { kind: 'conversation', conversation }) };
+    }).immediate();
+  }
+
+  async listMembers(conversationId: string): Promise<Member[]> {
+    const rows = this.sql(
+        `SELECT m.member_id, m.kind, m.delivered_seq, m.read_seq,
+                u.role AS role, COALESCE(u.display_name, s.name, m.member_id) AS display_name
+           FROM members m
+           LEFT JOIN users u ON m.kind = 'user' AND u.id = m.member_id
+           LEFT JOIN shops s ON m.kind = 'shop' AND s.id = m.member_id
+          WHERE m.conversation_id = ?
+          ORDER BY m.joined_at, m.member_id`,
+      )
+      .all(conversationId) as { member_id: string; kind: 'user' | 'shop'; delivered_seq: number; read_seq: number; role: Role | null; display_name: string }[];
+    return rows.map((r) => ({
+      id: r.member_id,
+      kind: r.kind,
+      role: r.kind === 'shop' ? 'merchant' : (r.role ?? 'customer'),
+      displayName: r.display_name,
+      deliveredSeq: r.delivered_seq,
+      readSeq: r.read_seq,
+    }));
+  }
+
+  async recipients(conversationId: string): Promise<string[]> {
+    const cached = this.recipientCache.get(conversationId);
+    if (cached) return cached;
+    const ids = this.sql(
+        `SELECT member_id FROM members WHERE conversation_id = ? AND kind = 'user'
+         UNION
+         SELECT u.id FROM members m JOIN users u ON u.shop_id = m.member_id AND u.role = 'merchant'
+          WHERE m.conversation_id = ? AND m.kind = 'shop'`,
+      )
+      .pluck()
+      .all(conversationId, conversationId) as string[];
+    this.recipientCache.set(conversationId, ids);
+    return ids;
+  }
+
+  async history(conversationId: string, beforeSeq: number | undefined, limit: number) {
+    const rows = this.sql('SELECT * FROM messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
+      .all(conversationId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1) as MessageRow[];
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+  }
+
+  async range(conversationId: string, afterSeq: number, limit: number) {
+    const rows = this.sql('SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(conversationId, afterSeq, limit + 1) as MessageRow[];
+    return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
+  }
+
+  async send(input: SendInput): Promise<SendOutcome> {
+    return this.db.transaction((): SendOutcome => {
+      const prior = this.sql('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?')
+        .get(input.sender.userId, input.clientId) as MessageRow | undefined;
+      if (prior) {
+        return prior.conversation_id === input.conversationId
+          ? { kind: 'duplicate', message: toMessage(prior) }
+          : { kind: 'conflict' };
+      }
+      const now = this.now();
+      const seq = this.sql('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq')
+        .pluck()
+        .get(now, input.conversationId) as number;
+      const party = this.partyInSync(input.sender, input.conversationId) ?? input.sender.userId;
+      const content = JSON.stringify(input.content);
+      this.sql(
+          `INSERT INTO messages (conversation_id, seq, sender_id, party_id, client_id, content, server_ts)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(input.conversationId, seq, input.sender.userId, party, input.clientId, content, now);
+      // The sender has seen what they wrote.
+      this.sql(
+          `UPDATE members SET read_seq = MAX(read_seq, ?), delivered_seq = MAX(delivered_seq, ?)
+            WHERE conversation_id = ? AND member_id = ?`,
+        )
+        .run(seq, seq, input.conversationId, party);
+      const message: Message = {
+        id: input.clientId,
+        conversationId: input.conversationId,
+        seq,
+        senderId: input.sender.userId,
+        content: input.content,
+        serverTs: now,
+      };
+      return { kind: 'stored', message, cursor: this.appendEvent(input.conversationId, { kind: 'message', message }) };
+    }).immediate();
+  }
+
+  async receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
+    return this.db.transaction(() => {
+      const column = kind === 'read' ? 'read_seq' : 'delivered_seq';
+      const row = this.sql(
+          `SELECT m.delivered_seq, m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+            WHERE m.conversation_id = ? AND m.member_id = ?`,
+        )
+        .get(conversationId, party) as { delivered_seq: number; read_seq: number; last_seq: number } | undefined;
+      if (!row) return { seq: 0, cursor: null };
+      const current = kind === 'read' ? row.read_seq : row.delivered_seq;
+      const target = Math.min(upToSeq, row.last_seq);
+      if (target <= current) return { seq: current, cursor: null };
+      this.sql(`UPDATE members SET ${column} = ? WHERE conversation_id = ? AND member_id = ?`).run(target, conversationId, party);
+      // Reading implies the message arrived.
+      if (kind === 'read' && row.delivered_seq < target) {
+        this.sql('UPDATE members SET delivered_seq = ? WHERE conversation_id = ? AND member_id = ?').run(target, conversationId, party);
+      }
+      const cursor = this.appendEvent(conversationId, { kind: 'receipt', conversationId, userId: party, receipt: kind, upToSeq: target });
+      return { seq: target, cursor };
+    }).immediate();
+  }
+
+  async eventsAfter(user: Identity, cursor: number, limit: number) {
+    const rows = this.sql(
+        `SELECT e.pos, e.kind, e.payload, e.conversation_id AS ev_conversation_id, m.*
+           FROM events e
+           LEFT JOIN messages m ON e.kind = 'message' AND m.conversation_id = e.conversation_id AND m.seq = e.seq
+          WHERE e.pos > ?
+            AND e.conversation_id IN (SELECT conversation_id FROM members WHERE member_id IN (?, ?))
+          ORDER BY e.pos
+          LIMIT ?`,
+      )
+      .all(cursor, user.userId, user.shopId ?? user.userId, limit + 1) as EventRow[];
+    const events: StoredEvent[] = rows.slice(0, limit).map((r) => ({
+      cursor: r.pos,
+      event:
+        r.kind === 'message'
+          ? { kind: 'message', message: toMessage(r as MessageRow) }
+          : (JSON.parse(r.payload!) as PushEvent),
+    }));
+    return { events, hasMore: rows.length > limit };
+  }
+
+  async headCursor(user: Identity): Promise<number> {
+    return (this.sql(
+        `SELECT COALESCE(MAX(pos), 0) FROM events
+          WHERE conversation_id IN (SELECT conversation_id FROM members WHERE member_id IN (?, ?))`,
+      )
+      .pluck()
+      .get(user.userId, user.shopId ?? user.userId) as number);
+  }
+
+  async getDeviceCursor(userId: string, deviceId: string): Promise<number> {
+    return ((this.sql('SELECT acked_cursor FROM device_cursors WHERE user_id = ? AND device_id = ?')
+      .pluck()
+      .get(userId, deviceId) as number | undefined) ?? 0);
+  }
+
+  async setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void> {
+    this.sql(
+        `INSERT INTO device_cursors (user_id, device_id, acked_cursor, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (user_id, device_id) DO UPDATE SET acked_cursor = MAX(acked_cursor, excluded.acked_cursor), updated_at = excluded.updated_at`,
+      )
+      .run(userId, deviceId, cursor, this.now());
+  }
+
+  async messageCount(): Promise<number> {
+    return this.sql('SELECT COUNT(*) FROM messages').pluck().get() as number;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The server's SQLite schema, as numbered migrations applied in order inside one transaction each.
+ * `PRAGMA user_version` records the last one applied. Never edit a shipped migration: add one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  /* 1: initial schema */ `
+  CREATE TABLE shops (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+  );
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    shop_id TEXT,
+    display_name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX users_by_shop ON users (shop_id) WHERE shop_id IS NOT NULL;
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('direct', 'group')),
+    title TEXT NOT NULL,
+    shop_id TEXT,
+    customer_id TEXT,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_activity_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX conversations_direct_pair ON conversations (shop_id, customer_id) WHERE kind = 'direct';
+  -- A member is a user, or a shop whose agents all speak for it. Receipts are kept per member.
+  CREATE TABLE members (
+    conversation_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('user', 'shop')),
+    joined_at INTEGER NOT NULL,
+    delivered_seq INTEGER NOT NULL DEFAULT 0,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, member_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX members_by_member ON members (member_id, conversation_id);
+  CREATE TABLE messages (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sender_id TEXT NOT NULL,
+    party_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    content TEXT NOT NULL,
+    server_ts INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+  ) WITHOUT ROWID;
+  -- The idempotency key: one row per (sender, client id), forever.
+  CREATE UNIQUE INDEX messages_idempotency ON messages (sender_id, client_id);
+  -- The push stream. pos is the cursor; message events point at their row instead of copying it.
+  CREATE TABLE events (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER,
+    payload TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_by_conversation ON events (conversation_id, pos);
+  CREATE TABLE device_cursors (
+    user_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    acked_cursor INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  ) WITHOUT ROWID;
+  `,
+];

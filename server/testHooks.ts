@@ -1,0 +1,53 @@
+/**
+ * Fault injection for tests. Only constructed when `testHooks` is on, which configFromEnv never
+ * allows under NODE_ENV=production. Each hook is a bounded count, so a test cannot leave the
+ * server permanently broken by forgetting to reset it.
+ */
+export class TestHooks {
+  /** Request types that get no response at all (the client must time out on its own). */
+  readonly neverAnswer = new Set<string>();
+  private readonly drops = new Map<string, number>();
+  private duplicates = 0;
+
+  /** Execute (and commit) the next `n` requests of `type`, then drop their responses: a lost ack. */
+  dropResponses(type: string, n: number): void {
+    this.drops.set(type, (this.drops.get(type) ?? 0) + n);
+  }
+
+  /** Send each of the next `n` pushes twice. */
+  duplicatePushes(n: number): void {
+    this.duplicates += n;
+  }
+
+  takeDropResponse(type: string): boolean {
+    const left = this.drops.get(type) ?? 0;
+    if (left <= 0) return false;
+    this.drops.set(type, left - 1);
+    return true;
+  }
+
+  takeDuplicatePush(): boolean {
+    if (this.duplicates <= 0) return false;
+    this.duplicates--;
+    return true;
+  }
+
+  reset(): void {
+    this.neverAnswer.clear();
+    this.drops.clear();
+    this.duplicates = 0;
+  }
+
+  /** Apply a JSON body from POST /__test/hooks. */
+  apply(body: unknown): void {
+    if (typeof body !== 'object' || body === null) throw new Error('hooks body must be an object');
+    const b = body as Record<string, unknown>;
+    if (b.reset === true) this.reset();
+    if (typeof b.neverAnswer === 'string') this.neverAnswer.add(b.neverAnswer);
+    if (typeof b.dropResponses === 'object' && b.dropResponses !== null) {
+      const d = b.dropResponses as { type?: unknown; count?: unknown };
+      if (typeof d.type === 'string' && typeof d.count === 'number') this.dropResponses(d.type, d.count);
+    }
+    if (typeof b.duplicatePushes === 'number') this.duplicatePushes(b.duplicatePushes);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * One socket's push stream: at-least-once delivery of the user's events after a cursor. Events are
+ * sent in cursor order with at most `window` unacked; the client acks cumulatively. Without ack
+ * progress for `resendMs` everything unacked is sent again from the database; after `resendLimit`
+ * such rounds the socket is given up on (the client will reconnect and replay from its cursor).
+ */
+import type { PushEvent } from '../../schema';
+import type { Identity } from '../auth/tokens';
+import type { Subscriber } from '../fanout/Hub';
+import type { ServerMetrics } from '../metrics';
+import type { Store } from '../store/Store';
+import type { TestHooks } from '../testHooks';
+
+export interface DeliveryDeps {
+  store: Store;
+  identity: Identity;
+  deviceId: string;
+  send: (frame: { t: 'push'; cursor: number; event: PushEvent }) => void;
+  metrics: ServerMetrics;
+  hooks: TestHooks | null;
+  now: () => number;
+  window: number;
+  resendMs: number;
+  resendLimit: number;
+}
+
+export class Delivery implements Subscriber {
+  private acked: number;
+  /** Highest cursor sent on this socket. */
+  private sent: number;
+  /** Cursors sent and not yet acked, ascending. */
+  private inflight: number[] = [];
+  private pumping = false;
+  /** Events may exist in the database past `sent` that were not sent live. */
+  private backlog = true;
+  private lastProgressAt: number;
+  private resendRounds = 0;
+
+  constructor(
+    private readonly deps: DeliveryDeps,
+    startCursor: number,
+  ) {
+    this.acked = startCursor;
+    this.sent = startCursor;
+    this.lastProgressAt = deps.now();
+  }
+
+  start(): void {
+    void this.pump();
+  }
+
+  notify(cursor: number, event: PushEvent): void {
+    if (cursor <= this.sent) return;
+    if (!this.pumping && !this.backlog && this.inflight.length < this.deps.window) {
+      this.emit(cursor, event);
+      return;
+    }
+    this.backlog = true;
+    void this.pump();
+  }
+
+  ack(cursor: number): void {
+    if (cursor <= this.acked) return;
+    this.acked = cursor;
+    // A client may ack past what this socket sent (it caught up through `sync`): skip ahead.
+    if (cursor > this.sent) this.sent = cursor;
+    while (this.inflight.length && this.inflight[0]! <= cursor) this.inflight.shift();
+    this.lastProgressAt = this.deps.now();
+    this.resendRounds = 0;
+    void this.deps.store.setDeviceCursor(this.deps.identity.userId, this.deps.deviceId, cursor);
+    if (this.backlog) void this.pump();
+  }
+
+  /** Called periodically. Returns false when the socket should be given up on. */
+  tick(now: number): boolean {
+    if (this.inflight.length === 0 || now - this.lastProgressAt < this.deps.resendMs) return true;
+    if (++this.resendRounds > this.deps.resendLimit) return false;
+    this.deps.metrics.pushesResent.inc(this.inflight.length);
+    this.sent = this.acked;
+    this.inflight = [];
+    this.backlog = true;
+    this.lastProgressAt = now;
+    void this.pump();
+    return true;
+  }
+
+  private emit(cursor: number, event: PushEvent): void {
+    this.sent = cursor;
+    this.inflight.push(cursor);
+    const frame = { t: 'push' as const, cursor, event };
+    this.deps.send(frame);
+    this.deps.metrics.pushesSent.inc();
+    if (this.deps.hooks?.takeDuplicatePush()) this.deps.send(frame);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.backlog) {
+        const room = this.deps.window - this.inflight.length;
+        if (room <= 0) return; // an ack will resume us
+        this.backlog = false;
+        const from = this.sent;
+        const { events, hasMore } = await this.deps.store.eventsAfter(this.deps.identity, from, room);
+        // A resend round may have rewound `sent` while we waited; that read is stale.
+        if (this.sent !== from) {
+          this.backlog = true;
+          continue;
+        }
+        for (const e of events) this.emit(e.cursor, e.event);
+        if (hasMore) this.backlog = true;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * One WebSocket connection: awaiting auth, then active, then closed. It validates every frame,
+ * rate-limits, dispatches requests to handlers and owns the socket's push Delivery.
+ */
+import type { WebSocket } from 'ws';
+import {
+  CloseCode,
+  ErrorCode,
+  KickReason,
+  ParleyError,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  check,
+  decodeClientFrame,
+  encodeFrame,
+  isRequestType,
+  RequestSchemas,
+  MAX_CONTENT_BYTES,
+  type AuthFailedFrame,
+  type AuthFrame,
+  type ClientFrame,
+  type PushEvent,
+  type RequestFrame,
+  type ServerFrame,
+} from '../../schema';
+import { verifyToken, type Identity } from '../auth/tokens';
+import type { ServerConfig } from '../config';
+import type { Hub } from '../fanout/Hub';
+import type { RequestHandlers } from '../handlers';
+import type { ServerMetrics } from '../metrics';
+import type { Store } from '../store/Store';
+import type { TestHooks } from '../testHooks';
+import { Delivery } from './Delivery';
+import { RateLimiter } from './RateLimiter';
+import type { SessionRegistry } from './SessionRegistry';
+
+export interface SessionDeps {
+  config: ServerConfig;
+  secret: string;
+  store: Store;
+  hub: Hub;
+  registry: SessionRegistry<Session>;
+  handlers: RequestHandlers;
+  metrics: ServerMetrics;
+  hooks: TestHooks | null;
+  publish: (conversationId: string, cursor: number | null, event: PushEvent) => Promise<void>;
+}
+
+type SessionState =
+  | { kind: 'awaiting_auth'; deadline: number; authenticating: boolean }
+  | { kind: 'active'; identity: Identity; deviceId: string; delivery: Delivery; unsubscribe: () => void }
+  | { kind: 'closed' };
+
+/** Consecutive rate-limited frames tolerated before the socket is closed as abusive. */
+const MAX_RATE_STRIKES = 200;
+/** Frames a client may pipeline behind its auth frame. */
+const MAX_EARLY_FRAMES = 32;
+
+export class Session {
+  private state: SessionState;
+  private lastFrameAt: number;
+  private readonly limiter: RateLimiter;
+  private rateStrikes = 0;
+  /** Frames that arrived while the auth frame was being checked. */
+  private early: ClientFrame[] = [];
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly deps: SessionDeps,
+  ) {
+    const now = deps.config.now();
+    this.state = { kind: 'awaiting_auth', deadline: now + deps.config.authTimeoutMs, authenticating: false };
+    this.lastFrameAt = now;
+    this.limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst, deps.config.now);
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', () => this.onClose());
+  }
+
+  get userId(): string {
+    return this.state.kind === 'active' ? this.state.identity.userId : '';
+  }
+  get deviceId(): string {
+    return this.state.kind === 'active' ? this.state.deviceId : '';
+  }
+
+  private send(frame: ServerFrame): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeFrame(frame));
+  }
+
+  private sendError(code: ErrorCode, message: string, requestId?: string): void {
+    this.deps.metrics.errors.inc(1, { code });
+    if (requestId) this.send({ t: 'res', id: requestId, ok: false, error: { code, message } });
+    else this.send({ t: 'error', code, message });
+  }
+
+  private close(code: number, reason: string): void {
+    this.onClose();
+    this.ws.close(code, reason);
+  }
+
+  kick(reason: KickReason, message: string): void {
+    this.deps.metrics.kicks.inc(1, { reason });
+    this.send({ t: 'kick', reason, message });
+    this.close(CloseCode.KICKED, reason);
+  }
+
+  /** Periodic housekeeping: auth deadline, idle timeout, push resends. */
+  tick(now: number): void {
+    const s = this.state;
+    if (s.kind === 'awaiting_auth' && now > s.deadline) {
+      this.send({ t: 'auth_failed', code: ErrorCode.AUTH_TIMEOUT, message: 'no auth frame in time' });
+      this.close(CloseCode.AUTH_TIMEOUT, 'auth timeout');
+    } else if (s.kind === 'active') {
+      if (now - this.lastFrameAt > this.deps.config.idleTimeoutMs) this.close(CloseCode.IDLE_TIMEOUT, 'idle timeout');
+      else if (!s.delivery.tick(now)) this.close(CloseCode.IDLE_TIMEOUT, 'pushes not acknowledged');
+    }
+  }
+
+  shutdown(): void {
+    this.close(CloseCode.GOING_AWAY, 'server shutting down');
+  }
+
+  private onClose(): void {
+    const s = this.state;
+    if (s.kind === 'closed') return;
+    this.state = { kind: 'closed' };
+    if (s.kind === 'active') {
+      s.unsubscribe();
+      this.deps.registry.remove(this);
+      this.deps.metrics.connections.dec();
+    }
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state.kind === 'closed') return;
+    this.lastFrameAt = this.deps.config.now();
+    this.deps.metrics.framesReceived.inc();
+    if (!this.limiter.take()) {
+      if (++this.rateStrikes > MAX_RATE_STRIKES) return this.close(CloseCode.POLICY, 'rate limit');
+      return this.sendError(ErrorCode.RATE_LIMITED, 'too many frames; slow down', this.peekRequestId(data));
+    }
+    this.rateStrikes = 0;
+    if (isBinary) return this.sendError(ErrorCode.INVALID_FRAME, 'binary frames are not accepted');
+    const decoded = decodeClientFrame(data.toString('utf8'));
+    if (!decoded.ok) {
+      if (this.state.kind === 'awaiting_auth') return this.failAuth(ErrorCode.AUTH_REQUIRED, `first frame must be auth (${decoded.message})`);
+      return this.sendError(decoded.code, decoded.message);
+    }
+    const frame = decoded.value;
+    const s = this.state;
+    if (s.kind === 'awaiting_auth') {
+      if (s.authenticating) {
+        // A client may pipeline requests right after its auth frame; hold them until auth is done.
+        if (this.early.length >= MAX_EARLY_FRAMES) return this.close(CloseCode.POLICY, 'too many frames before auth');
+        this.early.push(frame);
+        return;
+      }
+      if (frame.t !== 'auth') return this.failAuth(ErrorCode.AUTH_REQUIRED, 'first frame must be auth');
+      s.authenticating = true;
+      void this.authenticate(frame);
+      return;
+    }
+    this.dispatch(frame);
+  }
+
+  private dispatch(frame: ClientFrame): void {
+    const s = this.state;
+    if (s.kind !== 'active') return;
+    switch (frame.t) {
+      case 'auth':
+        return this.sendError(ErrorCode.INVALID_FRAME, 'already authenticated');
+      case 'ping':
+        return this.send({ t: 'pong', ts: frame.ts, serverTime: this.deps.config.now() });
+      case 'ack':
+        return s.delivery.ack(frame.cursor);
+      case 'req':
+        void this.handleRequest(s.identity, s.deviceId, frame);
+        return;
+    }
+  }
+
+  /** Best effort: the id of a rate-limited request, so its caller gets a response it can match. */
+  private peekRequestId(data: Buffer): string | undefined {
+    const m = /"t":"req","id":"([A-Za-z0-9_-]{1,64})"/.exec(data.toString('utf8', 0, 200));
+    return m?.[1];
+  }
+
+  private failAuth(code: AuthFailedFrame['code'], message: string, extra?: { supportedVersions: number[] }): void {
+    this.deps.metrics.errors.inc(1, { code });
+    this.send({ t: 'auth_failed', code, message, ...extra });
+    this.close(CloseCode.AUTH_FAILED, code);
+  }
+
+  private async authenticate(frame: AuthFrame): Promise<void> {
+    const { config, store, hub, registry, metrics } = this.deps;
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(frame.v)) {
+      return this.failAuth(ErrorCode.UNSUPPORTED_VERSION, `protocol version ${frame.v} is not supported (this server speaks ${PROTOCOL_VERSION})`, {
+        supportedVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
+      });
+    }
+    const verified = verifyToken(this.deps.secret, frame.token, config.now());
+    if (!verified.ok) return this.failAuth(verified.code, verified.message);
+    const identity = verified.identity;
+    await store.upsertUser(identity);
+    const recorded = await store.getDeviceCursor(identity.userId, frame.deviceId);
+    const head = await store.headCursor(identity);
+    if (this.state.kind !== 'awaiting_auth') return; // closed while we looked things up
+    // The client knows what it stored; its cursor wins over our record (which may miss a lost ack).
+    const start = Math.min(frame.cursor ?? recorded, head);
+    const delivery = new Delivery(
+      {
+        store,
+        identity,
+        deviceId: frame.deviceId,
+        send: (f) => this.send(f),
+        metrics,
+        hooks: this.deps.hooks,
+        now: config.now,
+        window: config.pushWindow,
+        resendMs: config.pushResendMs,
+        resendLimit: config.pushResendLimit,
+      },
+      start,
+    );
+    this.state = {
+      kind: 'active',
+      identity,
+      deviceId: frame.deviceId,
+      delivery,
+      unsubscribe: hub.subscribe(identity.userId, delivery),
+    };
+    metrics.connections.inc();
+    registry.add(this);
+    this.send({
+      t: 'auth_ok',
+      userId: identity.userId,
+      role: identity.role,
+      shopId: identity.shopId,
+      displayName: identity.displayName,
+      deviceId: frame.deviceId,
+      ackedCursor: recorded,
+      headCursor: head,
+      serverTime: config.now(),
+      idleTimeoutMs: config.idleTimeoutMs,
+      limits: { maxFrameBytes: config.maxFrameBytes, maxContentBytes: MAX_CONTENT_BYTES },
+    });
+    delivery.start();
+    const early = this.early;
+    this.early = [];
+    for (const f of early) this.dispatch(f);
+  }
+
+  private async handleRequest(identity: Identity, deviceId: string, frame: RequestFrame): Promise<void> {
+    const hooks = this.deps.hooks;
+    if (hooks?.neverAnswer.has(frame.type)) return;
+    if (!isRequestType(frame.type)) {
+      return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
+    }
+    const params = check(RequestSchemas[frame.type].params, frame.params, ErrorCode.INVALID_PARAMS);
+    if (!params.ok) return this.sendError(params.code, params.message, frame.id);
+    try {
+      const handler = this.deps.handlers[frame.type] as (ctx: unknown, p: unknown) => Promise<unknown>;
+      const result = await handler({ identity, deviceId, deps: this.deps }, params.value);
+      if (hooks?.takeDropResponse(frame.type)) return;
+      this.send({ t: 'res', id: frame.id, ok: true, result });
+    } catch (err) {
+      if (ParleyError.is(err)) return this.sendError(err.code, err.message, frame.id);
+      this.deps.config.log(`request ${frame.type} failed: ${(err as Error)?.stack ?? String(err)}`);
+      this.sendError(ErrorCode.INTERNAL, 'internal error', frame.id);
+    }
+  }
+}
