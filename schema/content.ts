@@ -84,6 +84,18 @@ const KnownContent = v.variant('type', [
   OrderContent,
 ]);
 
+/** Plain JSON only (no Date, Map, BigInt...): what is stored must be exactly what comes back. */
+function isPlainJson(value: unknown, depth = 0): boolean {
+  if (depth > 16) return false;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every((x) => isPlainJson(x, depth + 1));
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.values(value).every((x) => isPlainJson(x, depth + 1));
+  }
+  return false;
+}
+
 /** A content type from a newer version: its `type` is named, the rest is kept verbatim. */
 const UnknownContent = v.pipe(
   v.looseObject({ type: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_.-]{0,63}$/)) }),
@@ -91,6 +103,7 @@ const UnknownContent = v.pipe(
     (c) => !(KNOWN_CONTENT_TYPES as readonly string[]).includes(c.type),
     'a known content type with the wrong shape',
   ),
+  v.check((c) => isPlainJson(c), 'unknown content must be plain JSON'),
 );
 
 export const Content = v.union([KnownContent, UnknownContent]);

@@ -80,7 +80,7 @@ export const PushEvent = v.variant('kind', [
   v.object({
     kind: v.literal('receipt'),
     conversationId: EntityId,
-    /** The user whose device stored (delivered) or who read (read) up to `upToSeq`. */
+    /** The member (a user, or the shop in a shop conversation) that stored or read up to `upToSeq`. */
     userId: EntityId,
     receipt: v.picklist([ReceiptKind.DELIVERED, ReceiptKind.READ]),
     upToSeq: Seq,

@@ -64,7 +64,7 @@ export const AuthOkFrame = v.object({
   limits: v.object({ maxFrameBytes: v.number(), maxContentBytes: v.number() }),
 });
 
-/** Sent just before the server closes with CloseCode.AUTH_FAILED. */
+/** Sent just before the server closes with CloseCode.AUTH_FAILED (AUTH_TIMEOUT: CloseCode.AUTH_TIMEOUT). */
 export const AuthFailedFrame = v.object({
   t: v.literal('auth_failed'),
   code: v.picklist([

@@ -72,7 +72,7 @@ export const RequestSchemas = {
     params: v.object({ conversationId: EntityId, upToSeq: Seq }),
     result: v.object({ deliveredSeq: Seq }),
   },
-  /** The user read up to upToSeq. Forwarded to the sender and the reader's other devices. */
+  /** The user read up to upToSeq. Forwarded to every member's devices, the reader's other devices included. */
   'conversations.markRead': {
     params: v.object({ conversationId: EntityId, upToSeq: Seq }),
     result: v.object({ readSeq: Seq }),

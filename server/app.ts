@@ -68,9 +68,16 @@ export async function createParleyServer(
   const registry = new SessionRegistry<Session>(config.sessionPolicy);
   const startedAt = config.now();
 
-  const publish = async (conversationId: string, cursor: number | null, event: PushEvent): Promise<void> => {
-    if (cursor === null) return;
-    hub.publish(await store.recipients(conversationId), cursor, event);
+  // Deliveries drop an event at or below what they already sent, so events must reach the hub in
+  // commit order. Handlers call publish right after their commit resolves; this chain keeps that
+  // order across the recipient lookup.
+  let publishing: Promise<void> = Promise.resolve();
+  const publish = (conversationId: string, cursor: number | null, event: PushEvent): Promise<void> => {
+    if (cursor === null) return publishing;
+    publishing = publishing
+      .then(async () => hub.publish(await store.recipients(conversationId), cursor, event))
+      .catch((err) => config.log(`publish failed: ${String(err)}`));
+    return publishing;
   };
   const sessionDeps = { config, secret, store, hub, registry, handlers, metrics, hooks, publish };
   const sessions = new Set<Session>();

@@ -12,6 +12,7 @@ export interface Subscriber {
 
 export interface Hub {
   subscribe(userId: string, subscriber: Subscriber): () => void;
+  /** Must be called in commit (cursor) order: subscribers skip cursors they have passed. */
   publish(userIds: readonly string[], cursor: number, event: PushEvent): void;
 }
 

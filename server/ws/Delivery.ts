@@ -85,6 +85,8 @@ export class Delivery implements Subscriber {
   }
 
   private emit(cursor: number, event: PushEvent): void {
+    // The resend clock starts when the oldest unacked push goes out, not at the last ack.
+    if (this.inflight.length === 0) this.lastProgressAt = this.deps.now();
     this.sent = cursor;
     this.inflight.push(cursor);
     const frame = { t: 'push' as const, cursor, event };

@@ -48,7 +48,7 @@ export interface SessionDeps {
 
 type SessionState =
   | { kind: 'awaiting_auth'; deadline: number; authenticating: boolean }
-  | { kind: 'active'; identity: Identity; deviceId: string; delivery: Delivery; unsubscribe: () => void }
+  | { kind: 'active'; identity: Identity; deviceId: string; expiresAt: number; delivery: Delivery; unsubscribe: () => void }
   | { kind: 'closed' };
 
 /** Consecutive rate-limited frames tolerated before the socket is closed as abusive. */
@@ -112,7 +112,10 @@ export class Session {
       this.send({ t: 'auth_failed', code: ErrorCode.AUTH_TIMEOUT, message: 'no auth frame in time' });
       this.close(CloseCode.AUTH_TIMEOUT, 'auth timeout');
     } else if (s.kind === 'active') {
-      if (now - this.lastFrameAt > this.deps.config.idleTimeoutMs) this.close(CloseCode.IDLE_TIMEOUT, 'idle timeout');
+      if (now >= s.expiresAt) {
+        // The session lives no longer than its token: the client reconnects with a fresh one.
+        this.failAuth(ErrorCode.TOKEN_EXPIRED, 'token expired during the session');
+      } else if (now - this.lastFrameAt > this.deps.config.idleTimeoutMs) this.close(CloseCode.IDLE_TIMEOUT, 'idle timeout');
       else if (!s.delivery.tick(now)) this.close(CloseCode.IDLE_TIMEOUT, 'pushes not acknowledged');
     }
   }
@@ -136,18 +139,22 @@ export class Session {
     if (this.state.kind === 'closed') return;
     this.lastFrameAt = this.deps.config.now();
     this.deps.metrics.framesReceived.inc();
-    if (!this.limiter.take()) {
-      if (++this.rateStrikes > MAX_RATE_STRIKES) return this.close(CloseCode.POLICY, 'rate limit');
-      return this.sendError(ErrorCode.RATE_LIMITED, 'too many frames; slow down', this.peekRequestId(data));
+    const s0 = this.state;
+    const beforeAuth = s0.kind === 'awaiting_auth' && !s0.authenticating;
+    if (isBinary) {
+      if (beforeAuth) return this.failAuth(ErrorCode.AUTH_REQUIRED, 'first frame must be a text auth frame');
+      return this.sendError(ErrorCode.INVALID_FRAME, 'binary frames are not accepted');
     }
-    this.rateStrikes = 0;
-    if (isBinary) return this.sendError(ErrorCode.INVALID_FRAME, 'binary frames are not accepted');
     const decoded = decodeClientFrame(data.toString('utf8'));
     if (!decoded.ok) {
-      if (this.state.kind === 'awaiting_auth') return this.failAuth(ErrorCode.AUTH_REQUIRED, `first frame must be auth (${decoded.message})`);
+      if (beforeAuth) return this.failAuth(ErrorCode.AUTH_REQUIRED, `first frame must be auth (${decoded.message})`);
+      if (!this.takeToken()) return;
       return this.sendError(decoded.code, decoded.message);
     }
     const frame = decoded.value;
+    // Acks are exempt: a client acking a burst of pushes is doing what we asked, and an ack that
+    // does not advance the cursor costs nothing.
+    if (frame.t !== 'ack' && !this.takeToken(frame.t === 'req' ? frame.id : undefined)) return;
     const s = this.state;
     if (s.kind === 'awaiting_auth') {
       if (s.authenticating) {
@@ -180,10 +187,15 @@ export class Session {
     }
   }
 
-  /** Best effort: the id of a rate-limited request, so its caller gets a response it can match. */
-  private peekRequestId(data: Buffer): string | undefined {
-    const m = /"t":"req","id":"([A-Za-z0-9_-]{1,64})"/.exec(data.toString('utf8', 0, 200));
-    return m?.[1];
+  /** One frame's worth of the rate limit; answers RATE_LIMITED (or closes a persistent flood) when empty. */
+  private takeToken(requestId?: string): boolean {
+    if (this.limiter.take()) {
+      this.rateStrikes = 0;
+      return true;
+    }
+    if (++this.rateStrikes > MAX_RATE_STRIKES) this.close(CloseCode.POLICY, 'rate limit');
+    else this.sendError(ErrorCode.RATE_LIMITED, 'too many frames; slow down', requestId);
+    return false;
   }
 
   private failAuth(code: AuthFailedFrame['code'], message: string, extra?: { supportedVersions: number[] }): void {
@@ -227,6 +239,7 @@ export class Session {
       kind: 'active',
       identity,
       deviceId: frame.deviceId,
+      expiresAt: verified.expiresAt,
       delivery,
       unsubscribe: hub.subscribe(identity.userId, delivery),
     };
