@@ -1,0 +1,50 @@
+/**
+ * The connection's lifecycle as one discriminated union, observed by every tab. Exactly one of
+ * these is true at a time; there are no booleans to contradict each other.
+ *
+ *   idle ──connect()──▶ connecting ──open──▶ authenticating ──auth_ok──▶ online
+ *     ▲                    │                      │                        │
+ *     │                 failure                failure          close / heartbeat timeout
+ *     │                    ▼                      ▼                        ▼
+ *   close()            backoff (attempt, nextTryAt) ◀───────────────────────┘
+ *                          │ attempts exhausted ─▶ gave_up  (app calls reconnect())
+ *   network lost (any state but terminal) ─▶ offline ──network back──▶ connecting (at once)
+ *   kick ─▶ kicked (terminal)     auth_failed ─▶ auth_failed (terminal)
+ *
+ * Terminal states (kicked, auth_failed, gave_up, closed) never reconnect by themselves: the app
+ * acts (a fresh token, an explicit reconnect()).
+ */
+import type { AuthFailedFrame, ErrorCode, KickReason, Role } from '../../schema';
+
+export interface ConnectionError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type ConnectionState =
+  | { status: 'idle' }
+  | { status: 'connecting'; attempt: number }
+  | { status: 'authenticating'; attempt: number }
+  | {
+      status: 'online';
+      since: number;
+      userId: string;
+      role: Role;
+      shopId: string | null;
+      displayName: string;
+      deviceId: string;
+    }
+  | { status: 'backoff'; attempt: number; nextTryAt: number; lastError: ConnectionError }
+  | { status: 'offline' }
+  | { status: 'kicked'; reason: KickReason; message: string }
+  | { status: 'auth_failed'; code: AuthFailedFrame['code']; message: string }
+  | { status: 'gave_up'; attempts: number; lastError: ConnectionError }
+  | { status: 'closed' };
+
+export type ConnectionStatus = ConnectionState['status'];
+
+export const TERMINAL_STATUSES: readonly ConnectionStatus[] = ['kicked', 'auth_failed', 'gave_up', 'closed'];
+
+export function isTerminal(state: ConnectionState): boolean {
+  return TERMINAL_STATUSES.includes(state.status);
+}
