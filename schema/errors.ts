@@ -24,6 +24,8 @@ export const ErrorCode = {
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   TOO_MANY_PENDING: 'TOO_MANY_PENDING',
   DISCONNECTED: 'DISCONNECTED',
+  /** Sent, then the connection dropped before the answer, and repeating it is not safe: check before retrying. */
+  OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   ABORTED: 'ABORTED',
   CLOSED: 'CLOSED',
 } as const;
