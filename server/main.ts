@@ -1,17 +1,22 @@
 /** `npm start`: the reference server on PORT (default 8080) with the embedded SQLite store. */
+import path from 'node:path';
 import { createParleyServer } from './app';
 import { configFromEnv } from './config';
+import { staticFiles } from './http/static';
 
 const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
 const host = process.env.HOST ?? '127.0.0.1';
 
-const server = await createParleyServer(configFromEnv(process.env));
+// The browser bundles (built by `npm run build`, which `npm start` runs first).
+const bundles = staticFiles('/parley/', path.resolve(import.meta.dirname, '../dist/parley'));
+const server = await createParleyServer(configFromEnv(process.env), bundles);
 const { port: actual } = await server.listen(port, host);
 const base = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
 console.log(`Parley server listening on ${base}`);
 console.log(`  WebSocket  ${base.replace('http', 'ws')}/ws`);
 console.log(`  health     ${base}/healthz`);
 console.log(`  metrics    ${base}/metrics`);
+console.log(`  client     ${base}/parley/parley-client.js`);
 console.log(`  data dir   ${server.config.dataDir}`);
 if (server.config.devTokens) console.log(`  dev tokens ${base}/dev/token?user=alice  (DEV ONLY; off when NODE_ENV=production)`);
 

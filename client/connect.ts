@@ -1,0 +1,71 @@
+/**
+ * `connect()`: start or join this origin's Parley engine and get a typed client.
+ */
+import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../worker/options';
+import type { AttachRequest, TabCallbacks } from '../worker/host/api';
+import { openFallbackLink } from './links/fallbackLink';
+import { holdLock, openSharedWorkerLink } from './links/sharedWorkerLink';
+import { ParleyClient } from './ParleyClient';
+import { randomId } from './timeout';
+
+declare const __PARLEY_VERSION__: string;
+/** Baked in at build time; part of the worker's name so a new deploy never joins an old worker. */
+export const PARLEY_VERSION = typeof __PARLEY_VERSION__ === 'string' ? __PARLEY_VERSION__ : 'dev';
+
+export interface ConnectOptions {
+  /** The host page's token provider. `fresh` is true when the last token was refused as expired. */
+  getToken: (fresh: boolean) => string | Promise<string>;
+  /** The server's WebSocket URL. Default: `/ws` on this page's origin. */
+  url?: string;
+  /** URL of parley-worker.js. Default: next to the client bundle. */
+  workerUrl?: string;
+  /** Separates users sharing one browser: each user gets their own engine and socket. */
+  user?: string;
+  /** 'auto' uses a SharedWorker where there is one, else leader election. */
+  mode?: 'auto' | 'shared-worker' | 'fallback';
+  /** Bound on control calls to the engine (attach, state, reconnect). */
+  callTimeoutMs?: number;
+  engine?: Partial<Omit<EngineOptions, 'url' | 'deviceId'>>;
+}
+
+const DEVICE_KEY = 'parley.deviceId';
+
+/** One id per browser profile: the unit of the server's kick policy and ack cursors. Not a secret. */
+function deviceId(): string {
+  try {
+    const existing = localStorage.getItem(DEVICE_KEY);
+    if (existing) return existing;
+    const id = `d_${randomId()}`;
+    localStorage.setItem(DEVICE_KEY, id);
+    return id;
+  } catch {
+    return `d_${randomId()}`; // storage blocked: a per-page device
+  }
+}
+
+function defaultWsUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+}
+
+export async function connect(options: ConnectOptions): Promise<ParleyClient> {
+  const tabId = `t_${randomId()}`;
+  const tabLock = `parley-tab:${tabId}`;
+  await holdLock(tabLock);
+  const engine: EngineOptions = {
+    ...DEFAULT_ENGINE_OPTIONS,
+    ...options.engine,
+    url: options.url ?? defaultWsUrl(),
+    deviceId: deviceId(),
+  };
+  const attach: AttachRequest = { tabId, tabLock, options: engine };
+  const callbacks: TabCallbacks = { getToken: async (fresh) => options.getToken(fresh) };
+  const workerUrl = options.workerUrl ?? new URL('./parley-worker.js', import.meta.url).href;
+  const workerName = `parley@${PARLEY_VERSION}:${options.user ?? 'default'}`;
+  const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  const mode = options.mode ?? 'auto';
+  const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
+  const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs };
+  return ParleyClient.create((sink) =>
+    useShared ? openSharedWorkerLink(linkOptions, sink) : Promise.resolve(openFallbackLink(linkOptions, sink)),
+  );
+}

@@ -1,0 +1,9 @@
+/** What a storefront tab imports. */
+export { connect, PARLEY_VERSION, type ConnectOptions } from './connect';
+export { ParleyClient, type ClientRequestOptions } from './ParleyClient';
+export type { ConnectionState, ConnectionStatus } from '../worker/connection/state';
+export type { EngineEvent, EngineEventType } from '../worker/engine/events';
+export * from '../schema/errors';
+export type * from '../schema/entities';
+export type * from '../schema/content';
+export type { RequestType, RequestParams, RequestResult } from '../schema/requests';

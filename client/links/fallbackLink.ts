@@ -1,0 +1,181 @@
+/**
+ * Where SharedWorker is missing (Chrome for Android before 148, in-app webviews): the tabs elect a
+ * leader with a Web Lock; the leader runs the engine in a dedicated Worker and serves the other
+ * tabs over a BroadcastChannel. When the leader closes, its lock passes to the next tab, which
+ * starts the engine and announces itself. Still exactly one socket.
+ */
+import * as Comlink from 'comlink';
+import { ErrorCode, ParleyError } from '../../schema/errors';
+import type { RequestType } from '../../schema/requests';
+import type { ConnectionState } from '../../worker/connection/state';
+import type { EngineEvent } from '../../worker/engine/events';
+import type { AttachRequest, EngineApi, EventMessage, Settled, TabCallbacks } from '../../worker/host/api';
+import { randomId, withTimeout } from '../timeout';
+import type { Link, LinkSink } from './Link';
+
+export interface FallbackLinkOptions {
+  workerUrl: string;
+  workerName: string;
+  attach: AttachRequest;
+  callbacks: TabCallbacks;
+  callTimeoutMs: number;
+}
+
+type Method = 'request' | 'getState' | 'reconnect';
+type BusMessage =
+  | { t: 'call'; id: string; from: string; method: Method; args: unknown[] }
+  | { t: 'reply'; id: string; to: string; value: unknown; failed?: { code: ErrorCode; message: string } }
+  | { t: 'event'; event: EngineEvent }
+  | { t: 'leader'; tabId: string }
+  /** A new tab asks the leader (if any) for the current state. */
+  | { t: 'hello'; tabId: string };
+
+type Role =
+  | { kind: 'follower' }
+  | { kind: 'leader'; worker: Worker; api: Comlink.Remote<EngineApi>; events: MessagePort };
+
+class FallbackLink implements Link {
+  private role: Role = { kind: 'follower' };
+  private readonly bus: BroadcastChannel;
+  private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private closed = false;
+  private releaseLeadership: (() => void) | null = null;
+
+  constructor(
+    private readonly opts: FallbackLinkOptions,
+    private readonly sink: LinkSink,
+  ) {
+    this.bus = new BroadcastChannel(`parley-bus:${opts.workerName}`);
+    this.bus.onmessage = (e: MessageEvent<BusMessage>) => this.onBus(e.data);
+    void navigator.locks.request(`parley-leader:${opts.workerName}`, () =>
+      new Promise<void>((release) => {
+        this.releaseLeadership = release;
+        if (this.closed) return release();
+        void this.lead().catch(() => release());
+      }),
+    );
+    this.post({ t: 'hello', tabId: opts.attach.tabId });
+  }
+
+  get kind(): 'leader' | 'follower' {
+    return this.role.kind;
+  }
+
+  private async lead(): Promise<void> {
+    const worker = new Worker(this.opts.workerUrl, { name: this.opts.workerName });
+    const api = Comlink.wrap<EngineApi>(worker);
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (e: MessageEvent<EventMessage>) => {
+      if (e.data?.kind !== 'event') return;
+      this.sink.onEvent(e.data.event);
+      this.post({ t: 'event', event: e.data.event });
+    };
+    const attached = await withTimeout(
+      api.attach(this.opts.attach, Comlink.proxy(this.opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])),
+      this.opts.callTimeoutMs,
+      'leader worker attach',
+    );
+    this.role = { kind: 'leader', worker, api, events: channel.port1 };
+    this.sink.onEvent({ type: 'state', state: attached.state });
+    this.post({ t: 'leader', tabId: this.opts.attach.tabId });
+  }
+
+  private post(msg: BusMessage): void {
+    if (!this.closed) this.bus.postMessage(msg);
+  }
+
+  private onBus(msg: BusMessage): void {
+    if (this.closed || !msg) return;
+    const me = this.opts.attach.tabId;
+    switch (msg.t) {
+      case 'event':
+        if (this.role.kind === 'follower') this.sink.onEvent(msg.event);
+        return;
+      case 'leader':
+        // A new leader took over: refresh our view of the connection.
+        if (msg.tabId !== me) void this.getState().then((state) => this.sink.onEvent({ type: 'state', state }), () => {});
+        return;
+      case 'reply': {
+        if (msg.to !== me) return;
+        const w = this.waiting.get(msg.id);
+        if (!w) return;
+        this.waiting.delete(msg.id);
+        if (msg.failed) w.reject(new ParleyError(msg.failed.code, msg.failed.message));
+        else w.resolve(msg.value);
+        return;
+      }
+      case 'call':
+        if (this.role.kind === 'leader') void this.serve(msg);
+        return;
+      case 'hello':
+        if (this.role.kind === 'leader') {
+          void this.local('getState', []).then((state) => this.post({ t: 'event', event: { type: 'state', state: state as ConnectionState } }));
+        }
+        return;
+    }
+  }
+
+  private async serve(msg: Extract<BusMessage, { t: 'call' }>): Promise<void> {
+    try {
+      const value = await this.local(msg.method, msg.args);
+      this.post({ t: 'reply', id: msg.id, to: msg.from, value });
+    } catch (err) {
+      const failed = ParleyError.is(err) ? { code: err.code, message: err.message } : { code: ErrorCode.INTERNAL, message: String(err) };
+      this.post({ t: 'reply', id: msg.id, to: msg.from, value: null, failed });
+    }
+  }
+
+  /** Run a call on our own engine (leader only). */
+  private local(method: Method, args: unknown[]): Promise<unknown> {
+    if (this.role.kind !== 'leader') return Promise.reject(new ParleyError(ErrorCode.DISCONNECTED, 'not the leader'));
+    const api = this.role.api;
+    switch (method) {
+      case 'request':
+        return api.request(args[0] as RequestType, args[1] as never, args[2] as number | undefined);
+      case 'getState':
+        return api.getState();
+      case 'reconnect':
+        return api.reconnect();
+    }
+  }
+
+  /** Leader: call our engine. Follower: ask the leader over the bus. Bounded either way. */
+  private call(method: Method, args: unknown[], ms: number): Promise<unknown> {
+    if (this.role.kind === 'leader') return withTimeout(this.local(method, args), ms, method);
+    const id = randomId();
+    const answer = new Promise<unknown>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    this.post({ t: 'call', id, from: this.opts.attach.tabId, method, args });
+    return withTimeout(answer, ms, `${method} via the leader tab`).finally(() => this.waiting.delete(id));
+  }
+
+  request<T extends RequestType>(type: T, params: unknown, timeoutMs: number | undefined, callTimeoutMs: number) {
+    return this.call('request', [type, params, timeoutMs], callTimeoutMs) as Promise<Settled<never>>;
+  }
+
+  getState(): Promise<ConnectionState> {
+    return this.call('getState', [], this.opts.callTimeoutMs) as Promise<ConnectionState>;
+  }
+
+  async reconnect(): Promise<void> {
+    await this.call('reconnect', [], this.opts.callTimeoutMs);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.waiting.values()) w.reject(new ParleyError(ErrorCode.CLOSED, 'link closed'));
+    this.waiting.clear();
+    if (this.role.kind === 'leader') {
+      this.role.events.close();
+      this.role.api[Comlink.releaseProxy]();
+      this.role.worker.terminate();
+    }
+    this.role = { kind: 'follower' };
+    this.releaseLeadership?.();
+    this.bus.close();
+  }
+}
+
+export function openFallbackLink(opts: FallbackLinkOptions, sink: LinkSink): Link {
+  return new FallbackLink(opts, sink);
+}

@@ -1,0 +1,54 @@
+/** Serves files under a root directory: no traversal, explicit content types, nosniff. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/**
+ * A handler serving `urlPrefix/*` from `rootDir`. Returns false when the path is not ours or the
+ * file does not exist, so handlers can be chained.
+ */
+export function staticFiles(urlPrefix: string, rootDir: string, opts: { index?: string } = {}) {
+  const root = path.resolve(rootDir);
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (!pathname.startsWith(urlPrefix)) return false;
+    let rel = pathname.slice(urlPrefix.length);
+    if (rel === '' || rel.endsWith('/')) rel += opts.index ?? 'index.html';
+    const file = path.resolve(root, `.${path.sep}${rel}`);
+    if (!file.startsWith(root + path.sep)) return false;
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return false;
+    }
+    if (!stat.isFile()) return false;
+    res.writeHead(200, {
+      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-length': stat.size,
+      'x-content-type-options': 'nosniff',
+      // Bundles are versioned by name inside; revalidate so a deploy is seen at once.
+      'cache-control': 'no-cache',
+    });
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+    return true;
+  };
+}

@@ -1,0 +1,94 @@
+/** The Engine with a fake socket and clock: pushes become events once, acks are coalesced, requests follow the state. */
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, ParleyError, type PushEvent } from '../../schema';
+import { Engine } from '../../worker/engine/Engine';
+import type { EngineEvent } from '../../worker/engine/events';
+import { DEFAULT_ENGINE_OPTIONS } from '../../worker/options';
+import { authOk, flush, frame, sentFrames } from './connection/harness';
+import { fakePlatform } from '../support/fakePlatform';
+
+function setup() {
+  const fake = fakePlatform();
+  const engine = new Engine({
+    platform: fake.platform,
+    options: { ...DEFAULT_ENGINE_OPTIONS, url: 'ws://parley.test/ws', deviceId: 'web-dev1' },
+    tokens: { getToken: async () => 'token' },
+  });
+  const events: EngineEvent[] = [];
+  engine.events.on((e) => events.push(e));
+  return { fake, engine, events };
+}
+
+async function online(h: ReturnType<typeof setup>) {
+  h.engine.start();
+  h.fake.socket.serverOpen();
+  await flush();
+  h.fake.socket.serverSend(authOk());
+  expect(h.engine.getState().status).toBe('online');
+  return h.fake.socket;
+}
+
+const receipt = (upToSeq: number): PushEvent => ({ kind: 'receipt', conversationId: 'c1', userId: 'bob', receipt: 'read', upToSeq });
+
+describe('Engine', () => {
+  it('emits connect_success with the identity once online', async () => {
+    const h = setup();
+    await online(h);
+    expect(h.events.filter((e) => e.type === 'connect_success')).toEqual([{ type: 'connect_success', userId: 'alice', deviceId: 'web-dev1' }]);
+  });
+
+  it('emits each push once, drops replays of a cursor already seen, and acks them all', async () => {
+    const h = setup();
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 5, event: receipt(1) }));
+    socket.serverSend(frame({ t: 'push', cursor: 7, event: receipt(2) }));
+    socket.serverSend(frame({ t: 'push', cursor: 5, event: receipt(1) })); // a resend after a lost ack
+    const received = h.events.filter((e) => e.type === 'receive');
+    expect(received.map((e) => (e.type === 'receive' ? e.cursor : 0))).toEqual([5, 7]);
+    // One cumulative ack for the burst, after the short coalescing delay.
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([]);
+    h.fake.clock.advance(50);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 7 }]);
+  });
+
+  it('acks a long burst without waiting for the timer', async () => {
+    const h = setup();
+    const socket = await online(h);
+    for (let c = 1; c <= 64; c++) socket.serverSend(frame({ t: 'push', cursor: c, event: receipt(c) }));
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 64 }]);
+  });
+
+  it('resumes from the last cursor it saw when it reconnects', async () => {
+    const h = setup();
+    const first = await online(h);
+    first.serverSend(frame({ t: 'push', cursor: 12, event: receipt(1) }));
+    first.serverClose(1006);
+    h.fake.clock.advance(60_000);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 12 });
+  });
+
+  it('reports server error frames as receive_error', async () => {
+    const h = setup();
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'error', code: ErrorCode.RATE_LIMITED, message: 'slow down' }));
+    expect(h.events).toContainEqual({ type: 'receive_error', code: 'RATE_LIMITED', message: 'slow down' });
+  });
+
+  it('fails pending requests when kicked, and reports the kick', async () => {
+    const h = setup();
+    const socket = await online(h);
+    const pending = h.engine.request('conversations.list', { limit: 1, offset: 0 });
+    socket.serverSend(frame({ t: 'kick', reason: 'LOGGED_IN_ELSEWHERE', message: 'elsewhere' }));
+    await expect(pending).rejects.toSatisfy((e) => ParleyError.is(e, ErrorCode.DISCONNECTED));
+    expect(h.events).toContainEqual({ type: 'connect_failure', cause: 'kicked', code: 'LOGGED_IN_ELSEWHERE', message: 'elsewhere' });
+  });
+
+  it('rejects requests with CLOSED once closed', async () => {
+    const h = setup();
+    await online(h);
+    h.engine.close();
+    await expect(h.engine.request('conversations.list', { limit: 1, offset: 0 })).rejects.toSatisfy((e) => ParleyError.is(e, ErrorCode.CLOSED));
+  });
+});

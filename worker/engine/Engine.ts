@@ -1,0 +1,182 @@
+/**
+ * The engine: owns the one connection, correlates requests, and turns server frames into events
+ * for every tab. It knows nothing of tabs or ports (see TabSession) and runs unchanged in a
+ * SharedWorker, a dedicated Worker, or Node.
+ */
+import {
+  ErrorCode,
+  ParleyError,
+  type RequestParams,
+  type RequestResult,
+  type RequestType,
+  type ServerFrame,
+} from '../../schema';
+import { Connection } from '../connection/Connection';
+import type { ConnectionState } from '../connection/state';
+import type { EngineOptions } from '../options';
+import type { Platform, TimerId } from '../platform';
+import { RequestTracker } from '../requests/RequestTracker';
+import { Emitter } from './Emitter';
+import type { EngineEvent } from './events';
+
+/** Where tokens come from: in a SharedWorker, a live tab's `getToken()`. */
+export interface TokenSource {
+  /** `fresh`: the last token was refused as expired. Rejects when nobody can answer. */
+  getToken(fresh: boolean): Promise<string>;
+}
+
+export interface EngineDeps {
+  platform: Platform;
+  options: EngineOptions;
+  tokens: TokenSource;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Acks are cumulative: send one per burst, at the latest after this long or this many pushes. */
+const ACK_DELAY_MS = 50;
+const ACK_EVERY = 64;
+
+export class Engine {
+  readonly events = new Emitter<EngineEvent>();
+  private readonly connection: Connection;
+  private readonly requests: RequestTracker;
+  private state: ConnectionState;
+  /** Highest push cursor handled; pushes at or below it are duplicates. */
+  private cursor = 0;
+  private unackedCount = 0;
+  private ackTimer: TimerId | null = null;
+
+  constructor(private readonly deps: EngineDeps) {
+    const { platform, options } = deps;
+    this.connection = new Connection({
+      platform,
+      options,
+      getToken: (fresh) => deps.tokens.getToken(fresh),
+      getCursor: () => (this.cursor > 0 ? this.cursor : undefined),
+      onFrame: (frame) => this.onFrame(frame),
+    });
+    this.requests = new RequestTracker({
+      platform,
+      timeoutMs: options.requests.timeoutMs,
+      maxPending: options.requests.maxPending,
+      send: (frame) => this.connection.send(frame),
+    });
+    this.state = this.connection.state;
+    this.connection.subscribe((next) => this.onState(next));
+  }
+
+  getState(): ConnectionState {
+    return this.state;
+  }
+
+  /** Open the connection (idempotent while it is already trying or online). */
+  start(): void {
+    if (this.state.status === 'idle') this.connection.connect();
+  }
+
+  /** Leave any state (kicked, auth failed, gave up, backoff) and connect now with a fresh attempt count. */
+  reconnect(): void {
+    this.connection.reconnect();
+  }
+
+  /** Typed request with a timeout; rejects with a ParleyError whose `code` says why. */
+  request<T extends RequestType>(type: T, params: RequestParams<T>, opts: RequestOptions = {}): Promise<RequestResult<T>> {
+    if (this.state.status === 'closed') return Promise.reject(new ParleyError(ErrorCode.CLOSED, 'the engine is closed'));
+    this.start();
+    return this.requests.request(type, params, opts);
+  }
+
+  close(): void {
+    this.flushAck();
+    this.connection.close();
+  }
+
+  private onState(next: ConnectionState): void {
+    const prev = this.state;
+    this.state = next;
+    this.events.emit({ type: 'state', state: next });
+    switch (next.status) {
+      case 'online':
+        this.events.emit({ type: 'connect_success', userId: next.userId, deviceId: next.deviceId });
+        this.requests.connected();
+        break;
+      case 'backoff':
+        if (prev.status === 'online') this.requests.disconnected();
+        this.events.emit({ type: 'connect_failure', cause: 'network', code: next.lastError.code, message: next.lastError.message });
+        break;
+      case 'offline':
+        this.requests.disconnected();
+        this.events.emit({ type: 'connect_failure', cause: 'offline', code: ErrorCode.DISCONNECTED, message: 'the device is offline' });
+        break;
+      case 'kicked':
+        this.requests.closed(ErrorCode.DISCONNECTED);
+        this.events.emit({ type: 'connect_failure', cause: 'kicked', code: next.reason, message: next.message });
+        break;
+      case 'auth_failed':
+        this.requests.closed(ErrorCode.DISCONNECTED);
+        this.events.emit({ type: 'auth_failure', code: next.code, message: next.message });
+        break;
+      case 'gave_up':
+        this.requests.closed(ErrorCode.DISCONNECTED);
+        this.events.emit({ type: 'connect_failure', cause: 'gave_up', code: next.lastError.code, message: next.lastError.message });
+        break;
+      case 'closed':
+        this.requests.closed(ErrorCode.CLOSED);
+        this.cancelAck();
+        break;
+      case 'idle':
+      case 'connecting':
+      case 'authenticating':
+        if (prev.status === 'online') this.requests.disconnected();
+        break;
+    }
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.t) {
+      case 'res':
+        this.requests.handleResponse(frame);
+        return;
+      case 'push':
+        // Duplicates (a resend after a lost ack, a replay) are acked again but not re-emitted.
+        if (frame.cursor > this.cursor) {
+          this.cursor = frame.cursor;
+          this.events.emit({ type: 'receive', cursor: frame.cursor, event: frame.event });
+        }
+        this.scheduleAck();
+        return;
+      case 'error':
+        this.events.emit({ type: 'receive_error', code: frame.code, message: frame.message });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private scheduleAck(): void {
+    if (++this.unackedCount >= ACK_EVERY) return this.flushAck();
+    if (this.ackTimer === null) {
+      this.ackTimer = this.deps.platform.timers.setTimeout(() => {
+        this.ackTimer = null;
+        this.flushAck();
+      }, ACK_DELAY_MS);
+    }
+  }
+
+  private cancelAck(): void {
+    if (this.ackTimer !== null) this.deps.platform.timers.clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+  }
+
+  private flushAck(): void {
+    this.cancelAck();
+    this.unackedCount = 0;
+    if (this.cursor === 0) return;
+    // Re-ack even an unchanged cursor: the server resends until it hears an ack.
+    this.connection.send({ t: 'ack', cursor: this.cursor });
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The global listener (seed section 7) as typed events. Every tab receives every event; heartbeats
+ * and kicks are handled inside the engine and surface only as state changes and these events.
+ */
+import type { AuthFailedFrame, ErrorCode, KickReason, PushEvent } from '../../schema';
+import type { ConnectionState } from '../connection/state';
+
+export type EngineEvent =
+  /** The connection's state changed (see ConnectionState). */
+  | { type: 'state'; state: ConnectionState }
+  /** The socket is open and authenticated (seed: connectSuccess + authorSuccess). */
+  | { type: 'connect_success'; userId: string; deviceId: string }
+  /** The link was lost or could not be made (seed: connectFailure with its cause). */
+  | { type: 'connect_failure'; cause: 'network' | 'offline' | 'kicked' | 'gave_up'; code: ErrorCode | KickReason; message: string }
+  /** The server refused the credentials (seed: authorFailure). */
+  | { type: 'auth_failure'; code: AuthFailedFrame['code']; message: string }
+  /** A pushed event arrived (seed: receiveSuccess). `cursor` orders the user's stream. */
+  | { type: 'receive'; cursor: number; event: PushEvent }
+  /** The server reported a problem not tied to a request, or sent something invalid (seed: receiveError). */
+  | { type: 'receive_error'; code: ErrorCode; message: string };
+
+export type EngineEventType = EngineEvent['type'];
+export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

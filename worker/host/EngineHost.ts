@@ -1,0 +1,94 @@
+/**
+ * One per worker: creates the Engine on the first attach, keeps the set of attached tabs, fans
+ * events out to them, asks them for tokens, and forgets a tab when its Web Lock is released
+ * (comlink has no close signal, and a call to a dead tab would hang forever).
+ */
+import { ErrorCode, ParleyError } from '../../schema';
+import { Engine } from '../engine/Engine';
+import type { EngineEvent } from '../engine/events';
+import type { Platform } from '../platform';
+import type { AttachRequest, EventMessage, TabCallbacks } from './api';
+import { withTimeout } from './withTimeout';
+
+/** How long a tab may take to produce a token before the next tab is asked. */
+const TOKEN_TIMEOUT_MS = 5_000;
+
+export interface AttachedTab {
+  id: string;
+  callbacks: TabCallbacks;
+  events: MessagePort;
+  attachedAt: number;
+}
+
+export interface Locks {
+  request(name: string, callback: () => Promise<unknown> | unknown): Promise<unknown>;
+}
+
+export class EngineHost {
+  private engine: Engine | null = null;
+  private readonly tabs = new Map<string, AttachedTab>();
+  readonly workerLock: string;
+  private readonly lockHeld: Promise<void>;
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly locks: Locks | null,
+    workerId: string,
+  ) {
+    this.workerLock = `parley-worker:${workerId}`;
+    // Held until this worker dies; tabs wait on it to learn of our death.
+    this.lockHeld = locks
+      ? new Promise<void>((held) => {
+          void locks.request(this.workerLock, () => {
+            held();
+            return new Promise<never>(() => {});
+          });
+        })
+      : Promise.resolve();
+  }
+
+  async attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<Engine> {
+    await this.lockHeld;
+    const tab: AttachedTab = { id: req.tabId, callbacks, events, attachedAt: this.platform.clock.now() };
+    this.tabs.set(req.tabId, tab);
+    // Granted only once the tab has died (it holds this lock for its life).
+    void this.locks?.request(req.tabLock, () => this.detach(req.tabId));
+    if (!this.engine) {
+      this.engine = new Engine({ platform: this.platform, options: req.options, tokens: { getToken: (fresh) => this.askTabsForToken(fresh) } });
+      this.engine.events.on((e) => this.broadcast(e));
+      this.engine.start();
+    }
+    return this.engine;
+  }
+
+  detach(tabId: string): void {
+    const tab = this.tabs.get(tabId);
+    if (!tab) return;
+    this.tabs.delete(tabId);
+    tab.events.close();
+  }
+
+  get tabCount(): number {
+    return this.tabs.size;
+  }
+
+  private broadcast(event: EngineEvent): void {
+    const msg: EventMessage = { kind: 'event', event };
+    for (const tab of this.tabs.values()) tab.events.postMessage(msg);
+  }
+
+  /** Newest tab first: the most recently opened is the likeliest to be alive and logged in. */
+  private async askTabsForToken(fresh: boolean): Promise<string> {
+    const tabs = [...this.tabs.values()].sort((a, b) => b.attachedAt - a.attachedAt);
+    let lastError: unknown = null;
+    for (const tab of tabs) {
+      try {
+        const token = await withTimeout(tab.callbacks.getToken(fresh), TOKEN_TIMEOUT_MS, this.platform, 'getToken');
+        if (typeof token === 'string' && token.length > 0) return token;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw new ParleyError(ErrorCode.DISCONNECTED, 'no live tab could provide a token', { cause: lastError });
+  }
+}
