@@ -83,7 +83,7 @@ export class EngineHost {
     let lastError: unknown = null;
     for (const tab of tabs) {
       try {
-        const token = await withTimeout(tab.callbacks.getToken(fresh), TOKEN_TIMEOUT_MS, this.platform, 'getToken');
+        const token = await withTimeout(tab.callbacks.getToken(fresh), TOKEN_TIMEOUT_MS, 'getToken', this.platform);
         if (typeof token === 'string' && token.length > 0) return token;
       } catch (err) {
         lastError = err;
