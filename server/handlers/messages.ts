@@ -28,6 +28,7 @@ export const send: Handler<'messages.send'> = async (ctx, p) => {
     case 'stored':
       metrics.messagesStored.inc();
       await publish(p.conversationId, outcome.cursor, { kind: 'message', message: outcome.message });
+      for (const e of outcome.also) await publish(p.conversationId, e.cursor, e.event);
       return { message: outcome.message, duplicate: false };
   }
 };

@@ -28,7 +28,8 @@ export interface SendInput {
 }
 
 export type SendOutcome =
-  | { kind: 'stored'; message: Message; cursor: number }
+  /** `also`: further events the send appended (e.g. the shop's read receipt when an agent sends). */
+  | { kind: 'stored'; message: Message; cursor: number; also: StoredEvent[] }
   | { kind: 'duplicate'; message: Message }
   /** The (sender, clientId) pair was already used for another conversation. */
   | { kind: 'conflict' };

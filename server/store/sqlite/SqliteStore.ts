@@ -330,7 +330,15 @@ export class SqliteStore implements Store {
         content: input.content,
         serverTs: now,
       };
-      return { kind: 'stored', message, cursor: this.appendEvent(input.conversationId, { kind: 'message', message }) };
+      const cursor = this.appendEvent(input.conversationId, { kind: 'message', message });
+      // An agent speaks for the shop: the shop has read this far, which the other agents' devices
+      // need to hear (they count unread per shop, not per agent).
+      const also: StoredEvent[] = [];
+      if (party !== input.sender.userId) {
+        const event: PushEvent = { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq };
+        also.push({ cursor: this.appendEvent(input.conversationId, event), event });
+      }
+      return { kind: 'stored', message, cursor, also };
     }).immediate();
   }
 
