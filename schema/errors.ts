@@ -28,6 +28,8 @@ export const ErrorCode = {
   OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   ABORTED: 'ABORTED',
   CLOSED: 'CLOSED',
+  /** The local database could not commit: the browser's storage quota is exhausted. */
+  STORAGE_FULL: 'STORAGE_FULL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,0 +1,95 @@
+/**
+ * The local database in the browser (one per user): numbered migrations, applied in order, each in
+ * one transaction; `PRAGMA user_version` records how many ran. Never edit a shipped migration.
+ *
+ * Own messages move forward only: pending → sent → delivered → read, or failed (→ pending again
+ * on a manual resend). Others' messages are 'received'. A message is identified by
+ * (sender_id, id) (the id is the sender's client-generated UUID) and, once stored by the server,
+ * by (conversation_id, seq).
+ */
+export const LOCAL_MIGRATIONS: readonly string[] = [
+  /* 1: initial schema */ `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    shop_id TEXT,
+    created_at INTEGER NOT NULL,
+    -- Highest seq the server has told us exists.
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_activity_at INTEGER NOT NULL,
+    -- This user's (or their shop's) read position.
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    -- Every seq in 1..contiguous_seq is stored locally (or was before the oldest page we keep).
+    contiguous_seq INTEGER NOT NULL DEFAULT 0,
+    -- No older history exists on the server than what we hold.
+    history_complete INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX conversations_activity ON conversations (last_activity_at DESC);
+
+  CREATE TABLE messages (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER,
+    content TEXT NOT NULL,
+    -- Plain text for search (the text of a text message, a card's title).
+    search_text TEXT,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'delivered', 'read', 'failed', 'received')),
+    error_code TEXT,
+    error_message TEXT,
+    created_at INTEGER NOT NULL,
+    server_ts INTEGER
+  );
+  CREATE UNIQUE INDEX messages_identity ON messages (sender_id, id);
+  CREATE UNIQUE INDEX messages_order ON messages (conversation_id, seq) WHERE seq IS NOT NULL;
+  CREATE INDEX messages_unsent ON messages (conversation_id, created_at) WHERE seq IS NULL;
+
+  -- One row per own message not yet acknowledged by the server. Its order_key is the send order.
+  CREATE TABLE outbox (
+    message_id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    order_key INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'failed')),
+    last_error_code TEXT,
+    last_error_message TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX outbox_order ON outbox (conversation_id, order_key);
+
+  -- Delivered/read positions of each member (a user, or a shop) per conversation.
+  CREATE TABLE receipts (
+    conversation_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    delivered_seq INTEGER NOT NULL DEFAULT 0,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, member_id)
+  ) WITHOUT ROWID;
+
+  -- Full-text search over message text; trigram works for Chinese (no word breaks needed).
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (search_text, content = 'messages', content_rowid = 'rowid', tokenize = 'trigram');
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.search_text IS NOT NULL BEGIN
+    INSERT INTO messages_fts (rowid, search_text) VALUES (new.rowid, new.search_text);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.search_text IS NOT NULL BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+  END;
+  `,
+];
+
+/** Keys of the meta table. */
+export const MetaKey = {
+  /** Highest push cursor whose event is stored: pushes at or below it are duplicates. */
+  CURSOR: 'cursor',
+  /** The user this database belongs to (a guard against opening another user's file). */
+  USER_ID: 'user_id',
+  /** Monotonic counter for outbox order. */
+  ORDER_KEY: 'order_key',
+} as const;

@@ -1,0 +1,211 @@
+/**
+ * The local database of one user: what they send waits here until the server has it, what the
+ * server pushes is stored here before it is acked, and every tab reads from here. One instance per
+ * database, owned by the worker's engine.
+ *
+ * Every write goes through a {@link GroupCommit}: it is atomic, it is durable when its promise
+ * resolves, and a burst of writes shares one transaction. Reads go straight to the driver, which
+ * runs them between transactions, so they see only committed data.
+ */
+import type { ConversationView, Message } from '../../schema';
+import { GroupCommit } from './GroupCommit';
+import * as inbox from './inbox';
+import { claim, migrate } from './migrate';
+import * as outbox from './outbox';
+import * as queries from './queries';
+import type { StoreContext } from './rows';
+import type { SqlDriver, StorageDurability } from './SqlDriver';
+import type { IngestResult, LocalConversation, LocalMessage, MemberReceipt, OutboxItem, PushRecord } from './types';
+
+export type { EnqueueInput, SendError } from './outbox';
+
+export interface LocalStoreOptions {
+  /** The signed-in user: the database's owner, and the sender of own messages. */
+  userId: string;
+  /**
+   * Other ids that are "me" as a conversation member: a merchant's shop. A read receipt from one of
+   * them is my read on another device or by another agent of my shop.
+   */
+  partyIds?: readonly string[];
+  /** Clock, ms since the epoch (injected so tests control it). */
+  now: () => number;
+  /** Most writes sharing one transaction. Default 500. */
+  maxBatch?: number;
+}
+
+export class LocalStore {
+  private constructor(
+    private readonly driver: SqlDriver,
+    private readonly ctx: StoreContext,
+    private readonly writes: GroupCommit,
+  ) {}
+
+  /**
+   * Migrates the database to this build's schema and binds it to `userId`. The store then owns the
+   * driver (its {@link close} closes it); if open fails, the caller still does.
+   * @throws ParleyError FORBIDDEN when the database belongs to another user; INTERNAL when it was
+   * written by a newer build.
+   */
+  static async open(driver: SqlDriver, options: LocalStoreOptions): Promise<LocalStore> {
+    await migrate(driver);
+    await claim(driver, options.userId);
+    const me = [options.userId, ...(options.partyIds ?? []).filter((id) => id !== options.userId)];
+    const ctx: StoreContext = { userId: options.userId, me, now: options.now };
+    return new LocalStore(driver, ctx, new GroupCommit(driver, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }));
+  }
+
+  get durability(): StorageDurability {
+    return this.driver.durability;
+  }
+
+  // ---- Send path ---------------------------------------------------------------------------------
+
+  /**
+   * Stores an own message as pending together with its outbox row, in one transaction: both or
+   * neither. Call before any network I/O. CONFLICT if this id is already used.
+   */
+  enqueue(input: outbox.EnqueueInput): Promise<LocalMessage> {
+    return this.writes.submit((tx) => outbox.enqueue(tx, this.ctx, input));
+  }
+
+  /**
+   * Up to `limit` messages to send at `now` (ms): the oldest queued message of each conversation,
+   * if due, oldest first. Sending one at a time per conversation keeps the conversation's order;
+   * the caller skips conversations whose head is already in flight.
+   */
+  nextBatch(now: number, limit: number): Promise<OutboxItem[]> {
+    return outbox.nextBatch(this.driver, this.ctx, now, limit);
+  }
+
+  /**
+   * The send succeeded: pending → sent with the server's seq and serverTs, outbox row removed. A
+   * state a receipt already raised is kept, and a push of the message stored first is fine.
+   * Returns what changed, like {@link ingest} (the seq may close a gap: see `delivered`).
+   */
+  markSent(id: string, message: Message): Promise<IngestResult> {
+    return this.writes.submit((tx) => outbox.markSent(tx, this.ctx, id, message));
+  }
+
+  /** A retryable send failure: attempts + 1, next try at `nextAttemptAt` (ms). False if it is no longer queued. */
+  markRetry(id: string, error: outbox.SendError, nextAttemptAt: number): Promise<boolean> {
+    return this.writes.submit((tx) => outbox.markRetry(tx, this.ctx, id, error, nextAttemptAt));
+  }
+
+  /** A permanent send failure: the message is failed with `error` until {@link resend}. False unless it was pending. */
+  markFailed(id: string, error: outbox.SendError): Promise<boolean> {
+    return this.writes.submit((tx) => outbox.markFailed(tx, this.ctx, id, error));
+  }
+
+  /** failed → pending, due now, attempts reset. NOT_FOUND if there is no such own message, CONFLICT unless failed. */
+  resend(id: string): Promise<LocalMessage> {
+    return this.writes.submit((tx) => outbox.resend(tx, this.ctx, id));
+  }
+
+  /**
+   * Deletes an own pending or failed message and its outbox row; returns it as it was. NOT_FOUND if
+   * absent, CONFLICT once the server stored it. A send already in flight may still succeed, and the
+   * server's copy is then stored again.
+   */
+  deletePending(id: string): Promise<LocalMessage> {
+    return this.writes.submit((tx) => outbox.deletePending(tx, this.ctx, id));
+  }
+
+  /** Messages queued to send (failed ones excluded: they wait for a resend). */
+  pendingCount(): Promise<number> {
+    return outbox.pendingCount(this.driver);
+  }
+
+  // ---- Receive path ------------------------------------------------------------------------------
+
+  /**
+   * Stores pushes in one transaction; ack their cursors only after this resolves. Records at or
+   * below the stored cursor are duplicates and skipped, as are messages already stored.
+   */
+  ingest(records: readonly PushRecord[]): Promise<IngestResult> {
+    return this.writes.submit((tx) => inbox.ingest(tx, this.ctx, records));
+  }
+
+  /**
+   * Stores a messages.history or messages.range page of one conversation (same dedup and seq
+   * bookkeeping as pushes). INVALID_PARAMS if a message belongs to another conversation.
+   */
+  storeMessages(conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
+    return this.writes.submit((tx) => inbox.storeMessages(tx, this.ctx, conversationId, messages));
+  }
+
+  /** Stores conversations.list results: info replaced, lastSeq and readSeq only raised, last messages stored. */
+  upsertConversations(list: readonly ConversationView[]): Promise<IngestResult> {
+    return this.writes.submit((tx) => inbox.upsertConversations(tx, this.ctx, list));
+  }
+
+  /** Highest push cursor stored: resume the stream after it. 0 for a new database. */
+  getCursor(): Promise<number> {
+    return inbox.storedCursor(this.driver);
+  }
+
+  // ---- Read path ---------------------------------------------------------------------------------
+
+  /** Conversations by last activity (unsent own messages count), with unread counts and last messages. */
+  conversationList(limit: number, offset: number): Promise<LocalConversation[]> {
+    return queries.conversationList(this.driver, limit, offset);
+  }
+
+  /** One conversation as {@link conversationList} shows it, or null if unknown. */
+  conversation(id: string): Promise<LocalConversation | null> {
+    return queries.conversation(this.driver, id);
+  }
+
+  /** The newest `limit` messages, ascending: stored ones by seq, then own unsent ones by createdAt. */
+  latest(conversationId: string, limit: number): Promise<LocalMessage[]> {
+    return queries.latest(this.driver, conversationId, limit);
+  }
+
+  /** Up to `limit` stored messages with seq < beforeSeq, ascending (pull-down history). */
+  before(conversationId: string, beforeSeq: number, limit: number): Promise<LocalMessage[]> {
+    return queries.before(this.driver, conversationId, beforeSeq, limit);
+  }
+
+  message(senderId: string, id: string): Promise<LocalMessage | null> {
+    return queries.message(this.driver, senderId, id);
+  }
+
+  /** Moves the local read position forward (never back, never past lastSeq). True if it moved. */
+  markRead(conversationId: string, upToSeq: number): Promise<boolean> {
+    return this.writes.submit((tx) => queries.markRead(tx, conversationId, upToSeq));
+  }
+
+  /** Messages containing `query` in their text or card title, newest first. */
+  search(query: string, limit: number): Promise<LocalMessage[]> {
+    return queries.search(this.driver, query, limit);
+  }
+
+  /** Every seq up to this is stored; 0 for an unknown conversation. */
+  contiguousSeq(conversationId: string): Promise<number> {
+    return queries.contiguousSeq(this.driver, conversationId);
+  }
+
+  /** The lowest stored seq, or null when none is. */
+  oldestSeq(conversationId: string): Promise<number | null> {
+    return queries.oldestSeq(this.driver, conversationId);
+  }
+
+  /** Members' delivered and read positions (e.g. "read by 3" in a group), from the receipts pushed so far. */
+  receipts(conversationId: string): Promise<MemberReceipt[]> {
+    return queries.receipts(this.driver, conversationId);
+  }
+
+  /** True once a stored page reached seq 1: there is nothing older to fetch. */
+  historyComplete(conversationId: string): Promise<boolean> {
+    return queries.historyComplete(this.driver, conversationId);
+  }
+
+  /** Lets submitted writes finish, refuses new ones (CLOSED), then closes the driver. */
+  async close(): Promise<void> {
+    await this.writes.close();
+    await this.driver.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The receive path: pushes, history pages and conversation lists from the server. Everything is
+ * stored once (pushes by cursor, messages by (sender, id) and by (conversation, seq)) and moves
+ * forward only: seq bookkeeping, receipts and message states never go back.
+ */
+import { ErrorCode, ParleyError, type ConversationInfo, type ConversationView, type Message, type PushEvent } from '../../schema';
+import { MetaKey } from '../../schema/local/migrations';
+import {
+  first,
+  getMeta,
+  placeholders,
+  searchText,
+  setMeta,
+  STATE_RANK_SQL,
+  storedState,
+  type StoreContext,
+} from './rows';
+import type { SqlExecutor } from './SqlDriver';
+import type { IngestResult, MessageState, PushRecord } from './types';
+
+type ReceiptEvent = Extract<PushEvent, { kind: 'receipt' }>;
+
+/** What one write changed, collected as it goes; {@link finish} adds the seq bookkeeping. */
+export class Changes {
+  readonly stored: Message[] = [];
+  private readonly conversations = new Set<string>();
+  private readonly messages = new Map<string, { conversationId: string; id: string }>();
+  /** Conversations that got messages (new or duplicate): their contiguous seq and gaps are rechecked. */
+  private readonly sequences = new Set<string>();
+
+  conversation(id: string): void {
+    this.conversations.add(id);
+  }
+
+  message(conversationId: string, id: string): void {
+    this.messages.set(`${conversationId}/${id}`, { conversationId, id });
+    this.conversations.add(conversationId);
+  }
+
+  sequence(conversationId: string): void {
+    this.sequences.add(conversationId);
+  }
+
+  async finish(tx: SqlExecutor, cursor?: number): Promise<IngestResult> {
+    const gaps: IngestResult['gaps'] = [];
+    const delivered: IngestResult['delivered'] = [];
+    for (const conversationId of this.sequences) {
+      const { advancedTo, gapBefore, contiguous } = await settleSequence(tx, conversationId);
+      if (advancedTo !== null) {
+        delivered.push({ conversationId, upToSeq: advancedTo });
+        this.conversation(conversationId);
+      }
+      if (gapBefore !== null) gaps.push({ conversationId, afterSeq: contiguous, beforeSeq: gapBefore });
+    }
+    return {
+      cursor: cursor ?? (await storedCursor(tx)),
+      stored: this.stored,
+      changedConversations: [...this.conversations],
+      changedMessages: [...this.messages.values()],
+      gaps,
+      delivered,
+    };
+  }
+}
+
+export async function storedCursor(db: SqlExecutor): Promise<number> {
+  return Number((await getMeta(db, MetaKey.CURSOR)) ?? '0');
+}
+
+/** Pushes, in one transaction: those at or below the stored cursor are duplicates and skipped. */
+export async function ingest(tx: SqlExecutor, ctx: StoreContext, records: readonly PushRecord[]): Promise<IngestResult> {
+  const start = await storedCursor(tx);
+  let cursor = start;
+  const changes = new Changes();
+  for (const { cursor: at, event } of [...records].sort((a, b) => a.cursor - b.cursor)) {
+    if (at <= cursor) continue;
+    cursor = at;
+    switch (event.kind) {
+      case 'message':
+        await putMessage(tx, ctx, event.message, changes);
+        break;
+      case 'receipt':
+        await applyReceipt(tx, ctx, event, changes);
+        break;
+      case 'conversation':
+        if (await upsertConversation(tx, event.conversation, 0)) changes.conversation(event.conversation.id);
+        break;
+    }
+  }
+  if (cursor > start) await setMeta(tx, MetaKey.CURSOR, String(cursor));
+  return changes.finish(tx, cursor);
+}
+
+/** A history or range page of one conversation. A page that reaches seq 1 completes its history. */
+export async function storeMessages(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
+  const changes = new Changes();
+  for (const m of messages) {
+    if (m.conversationId !== conversationId) {
+      throw new ParleyError(ErrorCode.INVALID_PARAMS, `message ${m.id} belongs to ${m.conversationId}, not ${conversationId}`);
+    }
+    await putMessage(tx, ctx, m, changes);
+  }
+  if (messages.some((m) => m.seq === 1)) {
+    const r = await tx.run('UPDATE conversations SET history_complete = 1 WHERE id = ? AND history_complete = 0', [conversationId]);
+    if (r.changes > 0) changes.conversation(conversationId);
+  }
+  return changes.finish(tx);
+}
+
+/** conversations.list results: info replaced, positions only raised, each last message stored. */
+export async function upsertConversations(tx: SqlExecutor, ctx: StoreContext, list: readonly ConversationView[]): Promise<IngestResult> {
+  const changes = new Changes();
+  for (const view of list) {
+    if (await upsertConversation(tx, view, view.readSeq)) changes.conversation(view.id);
+    if (view.lastMessage) await putMessage(tx, ctx, view.lastMessage, changes);
+  }
+  return changes.finish(tx);
+}
+
+/**
+ * Stores a message the server holds. A duplicate (same sender and id, or same conversation and
+ * seq) is dropped; an own message still unsent here (the push or page beat the send's response)
+ * is settled as sent instead, and its outbox row removed.
+ */
+export async function putMessage(tx: SqlExecutor, ctx: StoreContext, m: Message, changes: Changes): Promise<void> {
+  changes.sequence(m.conversationId);
+  const mine = m.senderId === ctx.userId;
+  if (await touchConversation(tx, m)) changes.conversation(m.conversationId);
+  // The server moves a sender's read position to what they send; do the same here.
+  if (mine && (await raiseReadSeq(tx, m.conversationId, m.seq))) changes.conversation(m.conversationId);
+
+  const existing = await first<{ seq: number | null }>(tx, 'SELECT seq FROM messages WHERE sender_id = ? AND id = ?', [m.senderId, m.id]);
+  if (existing) {
+    if (existing.seq === null && mine) await settleUnsent(tx, ctx, m, changes);
+    return;
+  }
+  const state: MessageState = mine ? storedState(await receiptRank(tx, ctx, m.conversationId, m.seq)) : 'received';
+  const r = await tx.run(
+    `INSERT OR IGNORE INTO messages (id, sender_id, conversation_id, seq, content, search_text, state, created_at, server_ts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [m.id, m.senderId, m.conversationId, m.seq, JSON.stringify(m.content), searchText(m.content), state, m.serverTs, m.serverTs],
+  );
+  if (r.changes > 0) {
+    changes.stored.push(m);
+    changes.conversation(m.conversationId);
+  }
+}
+
+/** An own pending (or failed) message the server turns out to hold: it takes its seq and is sent. */
+async function settleUnsent(tx: SqlExecutor, ctx: StoreContext, m: Message, changes: Changes): Promise<void> {
+  const state = storedState(await receiptRank(tx, ctx, m.conversationId, m.seq));
+  // OR IGNORE: were that seq already taken (a corrupt database), a poison push must not block ingest forever.
+  const r = await tx.run(
+    `UPDATE OR IGNORE messages SET seq = ?, server_ts = ?, state = ?, error_code = NULL, error_message = NULL
+     WHERE sender_id = ? AND id = ? AND seq IS NULL`,
+    [m.seq, m.serverTs, state, m.senderId, m.id],
+  );
+  if (r.changes === 0) return;
+  await tx.run('DELETE FROM outbox WHERE message_id = ?', [m.id]);
+  changes.stored.push(m);
+  changes.message(m.conversationId, m.id);
+}
+
+/** Creates the conversation if unknown (a placeholder until its info arrives) and raises last_seq/last_activity_at. */
+async function touchConversation(tx: SqlExecutor, m: Message): Promise<boolean> {
+  const r = await tx.run(
+    `INSERT INTO conversations (id, kind, title, shop_id, created_at, last_seq, last_activity_at)
+     VALUES (?, 'direct', '', NULL, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET
+       last_seq = MAX(last_seq, excluded.last_seq),
+       last_activity_at = MAX(last_activity_at, excluded.last_activity_at)
+     WHERE excluded.last_seq > last_seq OR excluded.last_activity_at > last_activity_at`,
+    [m.conversationId, m.serverTs, m.seq, m.serverTs],
+  );
+  return r.changes > 0;
+}
+
+async function raiseReadSeq(tx: SqlExecutor, conversationId: string, seq: number): Promise<boolean> {
+  const r = await tx.run('UPDATE conversations SET read_seq = ? WHERE id = ? AND read_seq < ?', [seq, conversationId, seq]);
+  return r.changes > 0;
+}
+
+/** The server's view of a conversation: info replaced, last_seq, last_activity_at and read_seq only raised. */
+async function upsertConversation(tx: SqlExecutor, c: ConversationInfo, readSeq: number): Promise<boolean> {
+  const r = await tx.run(
+    `INSERT INTO conversations (id, kind, title, shop_id, created_at, last_seq, last_activity_at, read_seq)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET
+       kind = excluded.kind, title = excluded.title, shop_id = excluded.shop_id, created_at = excluded.created_at,
+       last_seq = MAX(last_seq, excluded.last_seq),
+       last_activity_at = MAX(last_activity_at, excluded.last_activity_at),
+       read_seq = MAX(read_seq, excluded.read_seq)
+     WHERE kind IS NOT excluded.kind OR title IS NOT excluded.title OR shop_id IS NOT excluded.shop_id
+       OR created_at IS NOT excluded.created_at OR excluded.last_seq > last_seq
+       OR excluded.last_activity_at > last_activity_at OR excluded.read_seq > read_seq`,
+    [c.id, c.kind, c.title, c.shopId, c.createdAt, c.lastSeq, c.lastActivityAt, readSeq],
+  );
+  return r.changes > 0;
+}
+
+/**
+ * A member's delivered or read position. Positions only rise, and read implies delivered. From
+ * another member it moves own messages up to it forward; a read from me (my other device, or my
+ * shop's other agent) moves my read position.
+ */
+async function applyReceipt(tx: SqlExecutor, ctx: StoreContext, e: ReceiptEvent, changes: Changes): Promise<void> {
+  const read = e.receipt === 'read';
+  const fromMe = ctx.me.includes(e.userId);
+  // Own messages at or below the others' best position of this kind already carry its state
+  // (stores and receipts keep that so), so only the range above it needs updating.
+  const floor = fromMe ? 0 : await othersPosition(tx, ctx, e.conversationId, read ? 'read_seq' : 'delivered_seq');
+  const r = await tx.run(
+    `INSERT INTO receipts (conversation_id, member_id, delivered_seq, read_seq) VALUES (?, ?, ?, ?)
+     ON CONFLICT (conversation_id, member_id) DO UPDATE SET
+       delivered_seq = MAX(delivered_seq, excluded.delivered_seq),
+       read_seq = MAX(read_seq, excluded.read_seq)
+     WHERE excluded.delivered_seq > delivered_seq OR excluded.read_seq > read_seq`,
+    [e.conversationId, e.userId, e.upToSeq, read ? e.upToSeq : 0],
+  );
+  if (r.changes === 0) return; // at or below what we knew
+  changes.conversation(e.conversationId);
+  if (fromMe) {
+    if (read) await raiseReadSeq(tx, e.conversationId, e.upToSeq);
+    return;
+  }
+  if (e.upToSeq <= floor) return;
+  const moved = await tx.all<{ id: string }>(
+    `UPDATE messages SET state = ?
+     WHERE conversation_id = ? AND sender_id = ? AND seq > ? AND seq <= ? AND ${STATE_RANK_SQL} BETWEEN 1 AND ?
+     RETURNING id`,
+    [read ? 'read' : 'delivered', e.conversationId, ctx.userId, floor, e.upToSeq, read ? 2 : 1],
+  );
+  for (const { id } of moved) changes.message(e.conversationId, id);
+}
+
+async function othersPosition(tx: SqlExecutor, ctx: StoreContext, conversationId: string, column: 'read_seq' | 'delivered_seq'): Promise<number> {
+  const row = await first<{ position: number | null }>(
+    tx,
+    `SELECT MAX(${column}) AS position FROM receipts WHERE conversation_id = ? AND member_id NOT IN (${placeholders(ctx.me.length)})`,
+    [conversationId, ...ctx.me],
+  );
+  return row?.position ?? 0;
+}
+
+/** How far others' receipts cover `seq`: 3 read, 2 delivered, 0 neither. */
+async function receiptRank(tx: SqlExecutor, ctx: StoreContext, conversationId: string, seq: number): Promise<number> {
+  const row = await first<{ rank: number | null }>(
+    tx,
+    `SELECT MAX(CASE WHEN read_seq >= ? THEN 3 WHEN delivered_seq >= ? THEN 2 ELSE 0 END) AS rank
+     FROM receipts WHERE conversation_id = ? AND member_id NOT IN (${placeholders(ctx.me.length)})`,
+    [seq, seq, conversationId, ...ctx.me],
+  );
+  return row?.rank ?? 0;
+}
+
+/**
+ * Advances contiguous_seq over the run of stored seqs right after it, then finds the first hole:
+ * a stored seq above contiguous_seq + 1 means the ones between are missing.
+ */
+async function settleSequence(
+  tx: SqlExecutor,
+  conversationId: string,
+): Promise<{ contiguous: number; advancedTo: number | null; gapBefore: number | null }> {
+  const row = await first<{ contiguous_seq: number }>(tx, 'SELECT contiguous_seq FROM conversations WHERE id = ?', [conversationId]);
+  if (!row) return { contiguous: 0, advancedTo: null, gapBefore: null };
+  let contiguous = row.contiguous_seq;
+  let advancedTo: number | null = null;
+  const next = await first(tx, 'SELECT 1 AS present FROM messages WHERE conversation_id = ? AND seq = ?', [conversationId, contiguous + 1]);
+  if (next) {
+    // The run starting at contiguous + 1 ends at its first seq without a successor.
+    const end = await first<{ seq: number }>(
+      tx,
+      `SELECT m.seq FROM messages m
+       WHERE m.conversation_id = ? AND m.seq > ?
+         AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.conversation_id = m.conversation_id AND n.seq = m.seq + 1)
+       ORDER BY m.seq LIMIT 1`,
+      [conversationId, contiguous],
+    );
+    contiguous = end!.seq;
+    advancedTo = contiguous;
+    await tx.run('UPDATE conversations SET contiguous_seq = ? WHERE id = ?', [contiguous, conversationId]);
+  }
+  const above = await first<{ seq: number | null }>(tx, 'SELECT MIN(seq) AS seq FROM messages WHERE conversation_id = ? AND seq > ?', [
+    conversationId,
+    contiguous,
+  ]);
+  return { contiguous, advancedTo, gapBefore: above?.seq ?? null };
+}
