@@ -1,21 +1,37 @@
 /**
  * Bundles what browsers load: the worker (IIFE, so it runs as a classic SharedWorker or Worker)
  * and the tab client (ESM). The worker bundle's content hash goes into the client's version, so a
- * deploy that changes the worker also changes the SharedWorker's name.
+ * deploy that changes the worker also changes the SharedWorker's name. wa-sqlite's .wasm files are
+ * copied beside the worker, which fetches the one it needs relative to its own URL.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
+import { WA_SQLITE_WASM } from '../worker/store/waSqliteAssets';
 
 const root = path.resolve(import.meta.dirname, '..');
 const out = path.join(root, 'dist', 'parley');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
 
+const common = { bundle: true, minify: true, sourcemap: true, target: 'es2022', logLevel: 'warning' } as const;
+
+const waSqliteDist = path.join(root, 'node_modules/@journeyapps/wa-sqlite/dist');
+
+/**
+ * A worker bundle (classic script), with the wa-sqlite .wasm files it may load beside it.
+ * wa-sqlite's Emscripten glue is ES modules that read import.meta.url, which an IIFE does not have:
+ * the worker's own URL stands in for it (the driver also passes locateFile, so the .wasm is found
+ * either way).
+ */
+export async function buildWorker(entry: string, outfile: string, extra: BuildOptions = {}): Promise<void> {
+  await build({ ...common, entryPoints: [entry], outfile, format: 'iife', define: { 'import.meta.url': 'self.location.href' }, ...extra });
+  for (const file of Object.values(WA_SQLITE_WASM)) fs.copyFileSync(path.join(waSqliteDist, file), path.join(path.dirname(outfile), file));
+}
+
 export async function buildBundles(): Promise<{ version: string }> {
   fs.mkdirSync(out, { recursive: true });
-  const common = { bundle: true, minify: true, sourcemap: true, target: 'es2022', logLevel: 'warning' } as const;
-  await build({ ...common, entryPoints: [path.join(root, 'worker/entry.ts')], outfile: path.join(out, 'parley-worker.js'), format: 'iife' });
+  await buildWorker(path.join(root, 'worker/entry.ts'), path.join(out, 'parley-worker.js'));
   const hash = createHash('sha256').update(fs.readFileSync(path.join(out, 'parley-worker.js'))).digest('hex').slice(0, 10);
   const version = `${pkg.version}-${hash}`;
   await build({

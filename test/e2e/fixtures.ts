@@ -26,10 +26,12 @@ export async function startE2EServer(overrides: Partial<ServerConfig> = {}): Pro
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
   const bundles = staticFiles('/parley/', path.join(ROOT, 'dist/parley'));
   const harness = staticFiles('/harness/', path.join(ROOT, 'test/e2e/harness'));
+  // Test-only bundles (store-driver-worker.js), built by the specs that use them.
+  const testBundles = staticFiles('/parley-test/', path.join(ROOT, 'dist/parley-test'));
   const make = () =>
     createParleyServer(
       { dataDir, secret: E2E_SECRET, testHooks: true, sessionPolicy: 'single', log: () => {}, ...overrides },
-      (req, res) => bundles(req, res) || harness(req, res),
+      (req, res) => bundles(req, res) || harness(req, res) || testBundles(req, res),
     );
   let server = await make();
   const { port } = await server.listen(0);

@@ -1,0 +1,215 @@
+/**
+ * The wa-sqlite SqlDriver in a real SharedWorker in Chromium: the local schema with FTS5 trigram,
+ * rows as objects, rollback, serialized calls, data that outlives the worker (and the browser),
+ * storage quota exhaustion, and the in-memory fallback. One suite runs against every VFS.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { startE2EServer, type E2EServer } from './fixtures';
+import { buildStoreDriverWorker, call, callWorker, openDriverPage } from './storeDriverHarness';
+
+let srv: E2EServer;
+test.beforeAll(async () => {
+  await buildStoreDriverWorker();
+  srv = await startE2EServer();
+});
+test.afterAll(async () => {
+  await srv?.stop();
+});
+
+type Opened = { vfs: string; build: string; durability: string };
+type Info = { instanceId: string; jspi: boolean };
+
+const ASK = '你好，请问这件商品有现货吗';
+const INSERT_MESSAGE =
+  "INSERT INTO messages (id, sender_id, conversation_id, seq, content, search_text, state, created_at) VALUES (?, ?, 'c1', ?, ?, ?, 'received', ?)";
+const message = (id: string, seq: number, text: string) => [id, 'bob', seq, JSON.stringify({ type: 'text', text }), text, 1_732_000_000_000 + seq];
+
+let dbSeq = 0;
+/** A page on its own SharedWorker with a freshly migrated database. */
+async function openMigrated(context: import('@playwright/test').BrowserContext, options: Record<string, unknown>): Promise<{ page: Page; db: string; opened: Opened }> {
+  const db = `driver-${Date.now()}-${dbSeq++}`;
+  const page = await openDriverPage(context, srv.url, db);
+  const opened = await call<Opened>(page, 'open', { name: db, ...options });
+  await call(page, 'migrate', db);
+  return { page, db, opened };
+}
+
+const BACKENDS = [
+  { vfs: 'idb-batch-atomic' },
+  { vfs: 'idb-batch-atomic', build: 'asyncify' },
+  { vfs: 'idb-mirror' },
+  { vfs: 'memory', wasmUrl: '/parley/wa-sqlite-jspi.wasm' },
+] as const;
+
+for (const backend of BACKENDS) {
+  const label = `${backend.vfs}${'build' in backend ? ` (${backend.build})` : ''}`;
+
+  test.describe(label, () => {
+    test('runs the local schema: rows as objects, FTS trigram, integers, blobs, constraint errors', async ({ context }) => {
+      const { page, db, opened } = await openMigrated(context, backend);
+      expect(opened.vfs).toBe(backend.vfs);
+      expect(opened.build).toBe('build' in backend ? backend.build : 'jspi');
+      expect(opened.durability).toBe(backend.vfs === 'memory' ? 'memory' : 'best_effort');
+
+      const first = await call<{ changes: number; lastInsertRowid: number }>(page, 'run', db, INSERT_MESSAGE, message('m1', 1, ASK));
+      expect(first).toEqual({ changes: 1, lastInsertRowid: 1 });
+      await call(page, 'run', db, INSERT_MESSAGE, message('m2', 2, 'the parcel left the warehouse'));
+
+      const rows = await call<Record<string, unknown>[]>(page, 'all', db, 'SELECT id, seq, created_at, error_code, typeof(created_at) AS t FROM messages ORDER BY seq');
+      expect(rows).toEqual([
+        { id: 'm1', seq: 1, created_at: 1_732_000_000_001, error_code: null, t: 'integer' },
+        { id: 'm2', seq: 2, created_at: 1_732_000_000_002, error_code: null, t: 'integer' },
+      ]);
+
+      const hits = await call<{ id: string }[]>(
+        page, 'all', db,
+        'SELECT m.id FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid WHERE messages_fts MATCH ?',
+        ['有现货'],
+      );
+      expect(hits).toEqual([{ id: 'm1' }]);
+
+      // An integer beyond int32 bound into a TEXT column stays an integer's text, not '….0'.
+      await call(page, 'run', db, 'INSERT INTO meta (key, value) VALUES (?, ?)', ['ts', 1_732_000_000_000]);
+      expect(await call(page, 'all', db, "SELECT value FROM meta WHERE key = 'ts'")).toEqual([{ value: '1732000000000' }]);
+
+      const blob = await call<{ b: Record<string, number> }[]>(page, 'all', db, 'SELECT x\'00ff10\' AS b');
+      expect(Object.values(blob[0]!.b)).toEqual([0, 255, 16]);
+
+      const dup = await callWorker(page, 'run', db, INSERT_MESSAGE, message('m1', 3, 'again'));
+      expect(dup).toMatchObject({ ok: false, error: { name: 'SqliteError', code: 'SQLITE_CONSTRAINT_UNIQUE' } });
+      expect(dup.ok ? '' : dup.error.message).toContain('UNIQUE constraint failed: messages.sender_id, messages.id');
+
+      const wrongArity = await callWorker(page, 'run', db, INSERT_MESSAGE, ['m9']);
+      expect(wrongArity).toMatchObject({ ok: false, error: { name: 'RangeError' } });
+      await page.close();
+    });
+
+    test('a transaction that throws rolls back; the next one commits', async ({ context }) => {
+      const { page, db } = await openMigrated(context, backend);
+      const failed = await callWorker(page, 'failingTransaction', db, [
+        [INSERT_MESSAGE, message('m1', 1, ASK)],
+        ["INSERT INTO meta (key, value) VALUES ('cursor', '7')", []],
+      ]);
+      expect(failed).toMatchObject({ ok: false, error: { message: 'deliberate failure inside the transaction' } });
+      expect(await call(page, 'all', db, 'SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM meta) AS meta')).toEqual([
+        { messages: 0, meta: 0 },
+      ]);
+      // Nor did the FTS trigger's insert survive.
+      expect(await call(page, 'all', db, 'SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?', ['有现货'])).toEqual([]);
+
+      await call(page, 'transaction', db, [[INSERT_MESSAGE, message('m1', 1, ASK)]]);
+      expect(await call(page, 'all', db, 'SELECT id FROM messages')).toEqual([{ id: 'm1' }]);
+      await page.close();
+    });
+
+    test('calls fired together run one at a time', async ({ context }) => {
+      const { page, db } = await openMigrated(context, backend);
+      const meta = await call<{ key: string; value: string }[]>(page, 'concurrent', db, 15);
+      expect(meta).toHaveLength(7);
+      // 'k0' was last upserted by call i = 14 (14 % 7 = 0), then appended '+' by that round's transaction.
+      expect(meta[0]).toEqual({ key: 'k0', value: '14+' });
+      await page.close();
+    });
+  });
+}
+
+test('data outlives the SharedWorker: a new instance reads what the previous one wrote', async ({ context }) => {
+  const db = `reopen-${Date.now()}`;
+  const first = await openDriverPage(context, srv.url, db);
+  const before = await call<Info>(first, 'info');
+  await call(first, 'open', { name: db });
+  await call(first, 'migrate', db);
+  await call(first, 'transaction', db, [
+    [INSERT_MESSAGE, message('m1', 1, ASK)],
+    ["INSERT INTO meta (key, value) VALUES ('cursor', '42')", []],
+  ]);
+  // No close: the worker ends with its last page, as in real life.
+  for (const p of context.pages()) await p.close();
+
+  const second = await openDriverPage(context, srv.url, db);
+  const after = await call<Info>(second, 'info');
+  expect(after.instanceId).not.toBe(before.instanceId);
+  await call(second, 'open', { name: db });
+  expect(await call(second, 'all', db, 'SELECT id FROM messages WHERE rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)', ['有现货'])).toEqual([
+    { id: 'm1' },
+  ]);
+  expect(await call(second, 'all', db, 'SELECT value FROM meta')).toEqual([{ value: '42' }]);
+  await second.close();
+});
+
+test('data outlives the browser: a restarted Chromium on the same profile reads it', async ({ playwright, launchOptions }) => {
+  test.setTimeout(60_000); // two browser launches
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-profile-'));
+  const db = 'restart';
+  try {
+    let context = await playwright.chromium.launchPersistentContext(profile, launchOptions);
+    let page = await openDriverPage(context, srv.url, db);
+    await call(page, 'open', { name: db });
+    await call(page, 'migrate', db);
+    await call(page, 'run', db, INSERT_MESSAGE, message('m1', 1, ASK));
+    await context.close();
+
+    context = await playwright.chromium.launchPersistentContext(profile, launchOptions);
+    page = await openDriverPage(context, srv.url, db);
+    await call(page, 'open', { name: db });
+    expect(await call(page, 'all', db, 'SELECT id, search_text FROM messages')).toEqual([{ id: 'm1', search_text: ASK }]);
+    await context.close();
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+for (const vfs of ['idb-batch-atomic', 'idb-mirror']) {
+  test(`${vfs}: a commit over the storage quota fails with QuotaExceededError and changes nothing`, async ({ context }) => {
+    const db = `quota-${vfs}-${Date.now()}`;
+    const page = await openDriverPage(context, srv.url, db);
+    const cdp = await context.newCDPSession(page);
+    // Chromium enforces this on IndexedDB commits (navigator.storage.estimate() still shows the real quota).
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: srv.url, quotaSize: 2_000_000 });
+    try {
+      await call(page, 'open', { name: db, vfs });
+      await call(page, 'migrate', db);
+      const fill = await call<{ committed: number; error: { name: string; code: string } | null }>(page, 'fill', db, 8192, 10, 1000);
+      expect(fill.error).toMatchObject({ name: 'QuotaExceededError', code: 'SQLITE_FULL' });
+      expect(fill.committed).toBeGreaterThan(0);
+      // The failed transaction left nothing behind, and the driver still works.
+      expect(await call(page, 'all', db, 'SELECT count(*) AS n FROM blobs')).toEqual([{ n: fill.committed }]);
+
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: srv.url });
+      await call(page, 'run', db, "INSERT INTO meta (key, value) VALUES ('after', 'quota')");
+      await call(page, 'close', db);
+      await call(page, 'open', { name: db, vfs });
+      expect(await call(page, 'all', db, 'SELECT count(*) AS n FROM blobs')).toEqual([{ n: fill.committed }]);
+      expect(await call(page, 'all', db, 'SELECT value FROM meta')).toEqual([{ value: 'quota' }]);
+      expect(await call(page, 'all', db, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: srv.url }).catch(() => {});
+      await page.close();
+    }
+  });
+}
+
+for (const how of ['missing', 'throws'] as const) {
+  test(`IndexedDB ${how === 'missing' ? 'missing' : 'refusing to open'}: an in-memory database, durability 'memory'`, async ({ context }) => {
+    const db = `no-idb-${how}-${Date.now()}`;
+    const page = await openDriverPage(context, srv.url, db);
+    await call(page, 'breakIndexedDb', how);
+    expect(await call<Opened>(page, 'open', { name: db })).toMatchObject({ vfs: 'memory', durability: 'memory' });
+    await call(page, 'migrate', db);
+    await call(page, 'run', db, INSERT_MESSAGE, message('m1', 1, ASK));
+    expect(await call(page, 'all', db, 'SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?', ['有现货'])).toEqual([{ rowid: 1 }]);
+    await page.close();
+  });
+}
+
+test('an unreachable .wasm rejects open instead of hanging', async ({ context }) => {
+  const page = await openDriverPage(context, srv.url, `no-wasm-${Date.now()}`);
+  const reply = await callWorker(page, 'open', { name: 'no-wasm', wasmUrl: '/parley/missing.wasm' });
+  expect(reply.ok).toBe(false);
+  // The name is free again after the failure.
+  expect(await call<Opened>(page, 'open', { name: 'no-wasm', vfs: 'memory' })).toMatchObject({ vfs: 'memory' });
+  await page.close();
+});

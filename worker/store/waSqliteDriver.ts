@@ -1,0 +1,314 @@
+/**
+ * SqlDriver on wa-sqlite (@journeyapps/wa-sqlite 2.0.6) for a worker: a SharedWorker (no OPFS
+ * sync access handles there, so only IndexedDB-backed VFSes) or a dedicated Worker.
+ *
+ * Measured 2026-11-27, headless Chromium 156 (Debian), inside a SharedWorker, through this driver
+ * (test/e2e/store-bench.spec.ts; `PARLEY_BENCH=1 npx playwright test store-bench`). Rows go into
+ * `messages` with its FTS5 trigram trigger; synchronous=FULL, cache_size=-16384 for both VFSes. Two
+ * runs (median of 3 in the second) on a 2-CPU machine shared with other jobs, so ±50%; the ratios held
+ * in every run.
+ *
+ *   VFS / build               open   1-row tx commit p50   1k rows,1 tx   10k rows,10 tx   reopen 4.4 MB / 21 MB   cold latest-50 (21 MB)
+ *   IDBBatchAtomic / JSPI     340-410 ms   11.7-15 ms     177-237 ms     1.9-2.2 s        106-118 / 131-146 ms    40-54 ms
+ *   IDBBatchAtomic / Asyncify 600-920 ms   12.6-17 ms     507-752 ms     2.8-3.4 s        185-211 ms / -          -
+ *   IDBMirror / JSPI          220-410 ms    5.5-9.5 ms    142-330 ms     1.5-2.2 s        224-334 / 721-932 ms    2 ms
+ *   IDBMirror / Asyncify      410-570 ms    5.8-15 ms     333-821 ms     1.8-3.7 s        278-451 ms / -          -
+ *   in-memory / JSPI          176-255 ms    0.2 ms        (Liftoff)      1.2-1.8 s        -
+ *   locking_mode=EXCLUSIVE: IDBBatchAtomic 2-3x slower commits (its journal stays open, so no batch-atomic
+ *   writes); IDBMirror no change. Not used.
+ *   CPU per call (in-memory, JSPI): ~100 µs per driver call (the library's async step/reset wrappers), insert
+ *   with FTS trigram ~190-290 µs/row one per call, ~60-70 µs/row with 100 rows per INSERT: batch catch-up writes.
+ *
+ * Default: IDBBatchAtomicVFS + JSPI.
+ * - JSPI over Asyncify: half the .wasm (1.1 vs 2.3 MB), faster open (the compile) and ~2.5x faster bulk
+ *   transactions; commit latency is I/O-bound and equal. Asyncify stays as the fallback for browsers
+ *   without JSPI (no WebAssembly.Suspending).
+ * - IDBBatchAtomic over IDBMirror, although IDBMirror commits ~2x faster: IDBMirror reads the whole
+ *   database into the worker's memory on every open, so open time and RAM grow with the history
+ *   (721-932 ms at 21 MB vs 131-146 ms, ~50k messages; a heavy user's 100k+ messages would cost seconds
+ *   at each first tab), and its FULL commit only awaits IndexedDB's default durability, which Chromium
+ *   treats as relaxed (a bare IndexedDB put: default 1.35 ms, relaxed 1.34, strict 2.06), where
+ *   IDBBatchAtomic's is 'strict' (fsync). The commit latency gap is what group commit absorbs; open time
+ *   and memory are paid by every user on every worker start. Both need the reopen-after-I/O-error below.
+ */
+import * as SQLite from '@journeyapps/wa-sqlite';
+import AsyncifyFactory from '@journeyapps/wa-sqlite/dist/wa-sqlite-async.mjs';
+import JspiFactory from '@journeyapps/wa-sqlite/dist/wa-sqlite-jspi.mjs';
+import { IDBMirrorVFS } from '@journeyapps/wa-sqlite/src/examples/IDBMirrorVFS.js';
+import { SafeIDBBatchAtomicVFS } from './SafeIDBBatchAtomicVFS';
+import { SerialQueue } from './SerialQueue';
+import type { SqlDriver, SqlExecutor, SqlRunResult, SqlValue, StorageDurability } from './SqlDriver';
+import { WA_SQLITE_WASM, type WaSqliteBuild } from './waSqliteAssets';
+import { sqliteError } from './sqliteErrors';
+import { type QuotaMonitor, type SqliteModule, WaSqliteConnection } from './waSqliteConnection';
+
+export type { WaSqliteBuild } from './waSqliteAssets';
+export type WaSqliteVfs = 'idb-batch-atomic' | 'idb-mirror' | 'memory';
+
+export interface WaSqliteOptions {
+  /** The database's name, one per user: it names the IndexedDB database and the SQLite file. */
+  name: string;
+  /** Default: DEFAULT_VFS. 'memory' keeps nothing once the worker ends. */
+  vfs?: WaSqliteVfs;
+  /** Default: 'jspi' where WebAssembly.Suspending exists, else 'asyncify' (also the fallback when 'jspi' is asked for but missing). */
+  build?: WaSqliteBuild;
+  /** Where the .wasm of the chosen build is; default: beside the worker script (self.location). */
+  wasmUrl?: string;
+}
+
+/** A SqlDriver that also says what it ended up running on (after fallbacks). */
+export interface WaSqliteDriver extends SqlDriver {
+  readonly vfs: WaSqliteVfs;
+  readonly build: WaSqliteBuild;
+}
+
+/** See the measurements at the top of this file. */
+export const DEFAULT_VFS: WaSqliteVfs = 'idb-batch-atomic';
+export const DEFAULT_BUILD: WaSqliteBuild = 'jspi';
+
+/**
+ * PRAGMAs per VFS, run right after open.
+ * - synchronous=FULL: COMMIT resolves only once IndexedDB has committed, so a quota failure
+ *   fails the COMMIT (with NORMAL the VFSes write in the background and the error is lost).
+ * - temp_store=MEMORY: temp tables and sort files never go to IndexedDB.
+ * - IDBBatchAtomicVFS, cache_size: it writes a transaction as one atomic IndexedDB batch, with no
+ *   journal, only while the transaction's pages fit in the page cache; a spill also writes a rollback
+ *   journal to IndexedDB. 16 MiB (allocated as used) covers large catch-up batches. journal_mode
+ *   stays DELETE: that journal is real, and needed, when a transaction spills.
+ * - IDBMirrorVFS, journal_mode=MEMORY: it keeps non-database files in memory anyway and commits each
+ *   transaction as one IndexedDB transaction, so MEMORY only skips creating and deleting that file.
+ *   The default page cache is enough: every page is in memory already.
+ */
+const PRAGMAS: Record<WaSqliteVfs, string> = {
+  'idb-batch-atomic': 'PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;',
+  'idb-mirror': 'PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA journal_mode=MEMORY;',
+  memory: 'PRAGMA temp_store=MEMORY;',
+};
+
+type ModuleFactory = (config?: object) => Promise<SqliteModule>;
+/** What the driver uses of a VFS class (the library's typings lag its 2.0.6 API). */
+interface VfsClass {
+  create(name: string, module: unknown, options?: object): Promise<{ readonly name: string; close?(): unknown }>;
+}
+
+/**
+ * Both builds' Emscripten glue is bundled (only the chosen .wasm is fetched). Loading the Asyncify
+ * glue with import() only where JSPI is missing was measured: it saves only 8 kB brotli (the two
+ * glues compress together), and import() in a classic worker is the least portable part of the path.
+ */
+const FACTORIES: Record<WaSqliteBuild, ModuleFactory> = { jspi: JspiFactory, asyncify: AsyncifyFactory };
+const VFS_CLASSES: Record<Exclude<WaSqliteVfs, 'memory'>, VfsClass> = {
+  'idb-batch-atomic': SafeIDBBatchAtomicVFS,
+  'idb-mirror': IDBMirrorVFS,
+};
+
+/** Names open in this worker: two connections to one database would each need the locks. */
+const openNames = new Set<string>();
+
+/**
+ * Open (creating if needed) the database `name`. Falls back to an in-memory database, with
+ * durability 'memory', when IndexedDB is missing or fails to open (private mode, blocked storage).
+ * Rejects only when SQLite itself cannot load (the .wasm is unreachable) or `name` is already open.
+ */
+export async function openWaSqlite(options: WaSqliteOptions): Promise<WaSqliteDriver> {
+  const { name } = options;
+  if (openNames.has(name)) throw new Error(`database "${name}" is already open in this worker: close it first`);
+  openNames.add(name);
+  try {
+    const build = options.build === 'asyncify' || !hasJspi() ? 'asyncify' : (options.build ?? DEFAULT_BUILD);
+    const wasmUrl = options.wasmUrl ?? new URL(WA_SQLITE_WASM[build], workerLocation()).href;
+    const load = () => loadSqlite(build, wasmUrl);
+    const first = await load();
+    const wanted = options.vfs ?? DEFAULT_VFS;
+    if (wanted !== 'memory') {
+      const [conn, durability] = await Promise.all([
+        openIndexedDb(first, wanted, name).catch((e: unknown) => {
+          console.warn(`parley: IndexedDB storage unavailable (${String(e)}); using an in-memory database`);
+          return null;
+        }),
+        storagePersistence(),
+      ]);
+      if (conn) return new Driver(conn, wanted, build, durability, name, async () => openIndexedDb(await load(), wanted, name));
+    }
+    return new Driver(await openMemory(first), 'memory', build, 'memory', name, null);
+  } catch (e) {
+    openNames.delete(name);
+    throw e;
+  }
+}
+
+interface Sqlite {
+  module: SqliteModule;
+  sqlite3: SQLiteAPI;
+}
+
+/** A new instance of the WebAssembly module (each connection has its own, and its own queue). */
+async function loadSqlite(build: WaSqliteBuild, wasmUrl: string): Promise<Sqlite> {
+  const module = await FACTORIES[build]({ locateFile: () => wasmUrl });
+  return { module, sqlite3: SQLite.Factory(module) };
+}
+
+async function openIndexedDb({ module, sqlite3 }: Sqlite, vfsKind: Exclude<WaSqliteVfs, 'memory'>, name: string): Promise<WaSqliteConnection> {
+  if (typeof indexedDB === 'undefined') throw new Error('no IndexedDB in this context');
+  const quota = { quotaAborts: 0 };
+  const vfs = await watchQuota(quota, () => VFS_CLASSES[vfsKind].create(name, module));
+  const closeVfs = async () => {
+    await vfs.close?.();
+  };
+  try {
+    sqlite3.vfs_register(vfs as unknown as SQLiteVFS, false);
+    // The file name also names the VFS's Web Locks and BroadcastChannel: keep it per database.
+    return await openDatabase({ module, sqlite3 }, `${encodeURIComponent(name)}.sqlite3`, vfs.name, PRAGMAS[vfsKind], quota, closeVfs);
+  } catch (e) {
+    await closeVfs().catch(() => {});
+    throw e;
+  }
+}
+
+function openMemory(sqlite: Sqlite): Promise<WaSqliteConnection> {
+  return openDatabase(sqlite, ':memory:', undefined, PRAGMAS.memory, { quotaAborts: 0 }, () => {});
+}
+
+async function openDatabase(
+  { module, sqlite3 }: Sqlite,
+  file: string,
+  vfsName: string | undefined,
+  pragmas: string,
+  quota: QuotaMonitor,
+  onClose: () => Promise<void> | void,
+): Promise<WaSqliteConnection> {
+  const db = await sqlite3.open_v2(file, SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE, vfsName);
+  const conn = new WaSqliteConnection(sqlite3, module, db, quota, onClose);
+  try {
+    await conn.exec(pragmas);
+    // Reads page 1: a storage that opens but cannot be read fails here, not on first use.
+    await conn.all('SELECT count(*) AS n FROM sqlite_schema');
+    return conn;
+  } catch (e) {
+    await conn.close().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Create the VFS while watching the IndexedDB connection it opens: IndexedDB reports quota as a
+ * transaction abort (QuotaExceededError), which the VFSes turn into a bare I/O error. Transaction
+ * events propagate through their IDBDatabase; the listener is on the capture phase because the
+ * VFS's own abort handler (at the target) resumes SQLite, which can finish the failing call within
+ * the same dispatch, before the bubble phase. The VFSes call indexedDB.open synchronously in their
+ * constructors, so the patch is in place only for that synchronous part.
+ */
+function watchQuota<T>(monitor: { quotaAborts: number }, create: () => Promise<T>): Promise<T> {
+  const factory = indexedDB;
+  const open = factory.open;
+  const ownOpen = Object.hasOwn(factory, 'open');
+  factory.open = (dbName: string, version?: number) => {
+    const request = open.call(factory, dbName, version);
+    request.addEventListener('success', () => {
+      const onAbort = (ev: Event) => {
+        if ((ev.target as IDBTransaction | null)?.error?.name === 'QuotaExceededError') monitor.quotaAborts++;
+      };
+      request.result.addEventListener('abort', onAbort, { capture: true });
+    });
+    return request;
+  };
+  try {
+    return create();
+  } finally {
+    if (ownOpen) factory.open = open;
+    else delete (factory as { open?: unknown }).open;
+  }
+}
+
+/** 'persistent' if the browser will not evict this origin's storage under pressure. */
+async function storagePersistence(): Promise<'persistent' | 'best_effort'> {
+  // StorageManager.persist() exists only in windows; workers have persisted() only.
+  const storage = (globalThis as { navigator?: { storage?: Partial<StorageManager> } }).navigator?.storage;
+  try {
+    if (await storage?.persisted?.()) return 'persistent';
+    if (typeof storage?.persist === 'function' && (await storage.persist())) return 'persistent';
+  } catch {
+    // Storage API blocked: nothing to promise.
+  }
+  return 'best_effort';
+}
+
+function hasJspi(): boolean {
+  return typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function';
+}
+
+function workerLocation(): string {
+  return (globalThis as { location?: { href: string } }).location?.href ?? 'http://localhost/';
+}
+
+/**
+ * The queue in front of the connection: every call, a whole transaction included, runs alone. A
+ * call that leaves the connection broken (see WaSqliteConnection.broken) reopens it from IndexedDB
+ * before the next call runs; the failed call still rejects with its own error.
+ */
+class Driver implements WaSqliteDriver {
+  readonly #queue = new SerialQueue();
+  #conn: WaSqliteConnection | null;
+  #closed = false;
+
+  constructor(
+    conn: WaSqliteConnection,
+    readonly vfs: WaSqliteVfs,
+    readonly build: WaSqliteBuild,
+    readonly durability: StorageDurability,
+    private readonly name: string,
+    private readonly reopen: (() => Promise<WaSqliteConnection>) | null,
+  ) {
+    this.#conn = conn;
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.#run((c) => c.exec(sql));
+  }
+
+  all<T = Record<string, SqlValue>>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.#run((c) => c.all<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult> {
+    return this.#run((c) => c.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#run((c) => c.transaction(fn));
+  }
+
+  close(): Promise<void> {
+    return this.#queue.run(async () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      openNames.delete(this.name);
+      await this.#conn?.close();
+      this.#conn = null;
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #run<T>(job: (conn: WaSqliteConnection) => Promise<T>): Promise<T> {
+    return this.#queue.run(async () => {
+      if (this.#closed) throw sqliteError('database is closed', SQLite.SQLITE_MISUSE);
+      // A failed reopen left no connection: try again now, and fail this call if it fails again.
+      const conn = (this.#conn ??= await this.reopen!());
+      try {
+        return await job(conn);
+      } finally {
+        if (conn.broken && this.reopen) {
+          await conn.close().catch(() => {});
+          this.#conn = null;
+          this.#conn = await this.reopen().catch((e: unknown) => {
+            console.warn(`parley: reopening the database failed (${String(e)}); retrying on the next call`);
+            return null;
+          });
+        }
+      }
+    });
+  }
+}
