@@ -1,14 +1,20 @@
 /**
- * What a storefront tab holds: the connection state, typed events and typed requests, over a link
- * to the one engine of this origin and user. If the engine dies (a killed SharedWorker, a closed
- * leader tab) the client opens a new link by itself; listeners and the API stay the same.
+ * What a storefront tab holds: the connection state, typed events, typed requests, local-first
+ * messaging and live queries, over a link to the one engine of this origin and user. If the engine
+ * dies (a killed SharedWorker, a closed leader tab) the client opens a new link by itself and
+ * re-subscribes its live queries; listeners and the API stay the same.
  */
+import type { Content } from '../schema/content';
 import { ErrorCode, ParleyError } from '../schema/errors';
 import type { RequestParams, RequestResult, RequestType } from '../schema/requests';
 import type { ConnectionState } from '../worker/connection/state';
 import { Emitter } from '../worker/engine/Emitter';
 import type { EngineEvent, EngineEventOf, EngineEventType } from '../worker/engine/events';
-import type { Link, LinkSink } from './links/Link';
+import type { EngineApi, Settled } from '../worker/host/api';
+import type { StorageDurability } from '../worker/store/SqlDriver';
+import type { LocalConversation, LocalMessage } from '../worker/store/types';
+import type { LiveQuery, LiveResult } from '../worker/sync/LiveQueries';
+import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
 
 export interface ClientRequestOptions {
   /** Engine-side timeout for this request (default: the engine's, 10 s). */
@@ -22,18 +28,28 @@ export type LinkOpener = (sink: LinkSink) => Promise<Link>;
 /** Extra time the tab waits beyond the engine's own timeout, so the engine's error (with its code) wins. */
 const PORT_MARGIN_MS = 2_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Bound on calls that only touch the local database. */
+const LOCAL_CALL_TIMEOUT_MS = 15_000;
 /** Reattaching after the engine died: attempts and the pause between them. */
 const REATTACH_ATTEMPTS = 5;
 const REATTACH_PAUSE_MS = 200;
 
+interface Watch {
+  query: LiveQuery;
+  deliver: (result: LiveResult) => void;
+  remoteId: string | null;
+}
+
 export class ParleyClient {
   private link: Link | null = null;
   private current: ConnectionState = { status: 'idle' };
+  private durability: StorageDurability | 'unknown' = 'unknown';
   private readonly emitter = new Emitter<EngineEvent>();
   /** Highest push cursor passed to listeners: replays after a handover are dropped here. */
   private lastCursor = 0;
   private closed = false;
   private reattaching: Promise<void> | null = null;
+  private readonly watches = new Set<Watch>();
 
   private constructor(private readonly open: LinkOpener) {}
 
@@ -46,13 +62,22 @@ export class ParleyClient {
   private sink(): LinkSink {
     return {
       onEvent: (e) => this.onEvent(e),
+      onLive: (id, result) => {
+        for (const w of this.watches) if (w.remoteId === id) w.deliver(result);
+      },
       onLost: () => void this.reattach(),
+      onEngineChanged: () => void this.resubscribe(),
     };
   }
 
   /** The connection state as last reported by the engine. */
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /** How safe the local database is: 'persistent', 'best_effort' (may be evicted) or 'memory' (lost on close). */
+  get storage(): StorageDurability | 'unknown' {
+    return this.durability;
   }
 
   /** How this tab reaches the engine. */
@@ -69,25 +94,105 @@ export class ParleyClient {
     });
   }
 
+  /** A typed request to the server, with a timeout; rejects with a ParleyError whose `code` says why. */
   async request<T extends RequestType>(type: T, params: RequestParams<T>, opts: ClientRequestOptions = {}): Promise<RequestResult<T>> {
-    if (this.closed) throw new ParleyError(ErrorCode.CLOSED, 'the client is closed');
-    if (opts.signal?.aborted) throw new ParleyError(ErrorCode.ABORTED, 'aborted before sending');
-    const link = await this.usableLink();
-    const engineTimeout = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const call = link.request(type, params, opts.timeoutMs, engineTimeout + PORT_MARGIN_MS);
-    const settled = await (opts.signal ? abortable(call, opts.signal) : call);
-    if (!settled.ok) throw new ParleyError(settled.error.code, settled.error.message);
-    return settled.value;
+    const timeout = (opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) + PORT_MARGIN_MS;
+    const call = this.invoke('request', [type, params, opts.timeoutMs], timeout) as Promise<Settled<RequestResult<T>>>;
+    return unwrap(opts.signal ? abortable(call, opts.signal) : call);
   }
+
+  // ---- local-first messaging ------------------------------------------------------------------
+
+  /**
+   * Store a message locally as `pending` and return it at once; the engine sends it when it can,
+   * exactly once. `id` (a UUID) may be given to correlate; one is made otherwise.
+   */
+  send(conversationId: string, content: Content, opts: { id?: string } = {}): Promise<LocalMessage> {
+    return unwrap(this.invoke('send', [conversationId, content, opts.id], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** Send a failed message again (same id: the server still stores it once). */
+  async resend(id: string): Promise<void> {
+    await unwrap(this.invoke('resend', [id], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** Delete a message that is pending or failed (not one the server already has). */
+  async deletePending(id: string): Promise<void> {
+    await unwrap(this.invoke('deletePending', [id], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** Mark the conversation read up to its latest message, in every tab and on the server. */
+  async markRead(conversationId: string): Promise<void> {
+    await unwrap(this.invoke('markRead', [conversationId], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** Older messages before `beforeSeq`: local first, then from the server (kept for next time). */
+  loadOlder(conversationId: string, beforeSeq: number, limit = 30): Promise<LocalMessage[]> {
+    return unwrap(this.invoke('loadOlder', [conversationId, beforeSeq, limit], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS));
+  }
+
+  /** Full-text search over the local messages (works for Chinese). */
+  search(query: string, limit = 50): Promise<LocalMessage[]> {
+    return unwrap(this.invoke('search', [query, limit], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** The conversation list (by last activity, with unread counts), now and on every change. */
+  watchConversations(listener: (conversations: LocalConversation[]) => void, opts: { limit?: number } = {}): () => void {
+    return this.watch({ kind: 'conversations', limit: opts.limit ?? 50 }, (r) => {
+      if (r.kind === 'conversations') listener(r.conversations);
+    });
+  }
+
+  /**
+   * A conversation's latest messages: from the local database at once, then again whenever they
+   * change (new messages, state changes). Opening also fetches anything newer from the server.
+   */
+  watchMessages(conversationId: string, listener: (messages: LocalMessage[]) => void, opts: { limit?: number } = {}): () => void {
+    const off = this.watch({ kind: 'messages', conversationId, limit: opts.limit ?? 50 }, (r) => {
+      if (r.kind === 'messages') listener(r.messages);
+    });
+    void this.invoke('refresh', [conversationId], DEFAULT_REQUEST_TIMEOUT_MS).catch(() => {});
+    return off;
+  }
+
+  private watch(query: LiveQuery, deliver: (result: LiveResult) => void): () => void {
+    const w: Watch = { query, deliver, remoteId: null };
+    this.watches.add(w);
+    void this.subscribe(w);
+    return () => {
+      this.watches.delete(w);
+      if (w.remoteId) void this.invoke('unwatch', [w.remoteId], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
+    };
+  }
+
+  private async subscribe(w: Watch): Promise<void> {
+    try {
+      const id = await unwrap(this.invoke('watch', [w.query], LOCAL_CALL_TIMEOUT_MS));
+      if (this.watches.has(w)) w.remoteId = id;
+      else void this.invoke('unwatch', [id], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
+    } catch {
+      // The engine is being replaced; resubscribe() runs when the new one is reachable.
+    }
+  }
+
+  private async resubscribe(): Promise<void> {
+    for (const w of this.watches) {
+      w.remoteId = null;
+      await this.subscribe(w);
+    }
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
 
   /** Leave kicked / auth failed / gave up and connect again now (e.g. after a new login). */
   async reconnect(): Promise<void> {
-    await (await this.usableLink()).reconnect();
+    await this.invoke('reconnect', [], LOCAL_CALL_TIMEOUT_MS);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.watches.clear();
     this.link?.close();
     this.link = null;
   }
@@ -96,10 +201,11 @@ export class ParleyClient {
     this.close();
   }
 
-  private async usableLink(): Promise<Link> {
+  private async invoke<M extends EngineMethod>(method: M, args: Parameters<EngineApi[M]>, timeoutMs: number): Promise<EngineReturn<M>> {
+    if (this.closed) throw new ParleyError(ErrorCode.CLOSED, 'the client is closed');
     if (this.reattaching) await this.reattaching;
     if (!this.link) throw new ParleyError(ErrorCode.DISCONNECTED, 'no engine is reachable');
-    return this.link;
+    return this.link.invoke(method, args, timeoutMs);
   }
 
   private onEvent(e: EngineEvent): void {
@@ -109,6 +215,7 @@ export class ParleyClient {
       this.lastCursor = e.cursor;
     }
     if (e.type === 'state') this.current = e.state;
+    if (e.type === 'storage') this.durability = e.durability;
     this.emitter.emit(e);
   }
 
@@ -129,11 +236,18 @@ export class ParleyClient {
     })().finally(() => {
       this.reattaching = null;
     });
-    return this.reattaching;
+    return this.reattaching.then(() => this.resubscribe());
   }
 }
 
+async function unwrap<T>(settled: Promise<Settled<T>>): Promise<T> {
+  const s = await settled;
+  if (!s.ok) throw new ParleyError(s.error.code, s.error.message);
+  return s.value;
+}
+
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new ParleyError(ErrorCode.ABORTED, 'aborted before sending'));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new ParleyError(ErrorCode.ABORTED, 'aborted by the caller'));
     signal.addEventListener('abort', onAbort, { once: true });

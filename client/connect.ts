@@ -6,7 +6,7 @@ import type { AttachRequest, TabCallbacks } from '../worker/host/api';
 import { openFallbackLink } from './links/fallbackLink';
 import { holdLock, openSharedWorkerLink } from './links/sharedWorkerLink';
 import { ParleyClient } from './ParleyClient';
-import { randomId } from './timeout';
+import { randomId, withTimeout } from './timeout';
 
 declare const __PARLEY_VERSION__: string;
 /** Baked in at build time; part of the worker's name so a new deploy never joins an old worker. */
@@ -19,8 +19,10 @@ export interface ConnectOptions {
   url?: string;
   /** URL of parley-worker.js. Default: next to the client bundle. */
   workerUrl?: string;
-  /** Separates users sharing one browser: each user gets their own engine and socket. */
+  /** Who is logged in: each user gets their own engine, socket and local database in this browser. */
   user?: string;
+  /** For a merchant: the shop they answer for (its conversations' reads and unread counts are theirs). */
+  shopId?: string;
   /** 'auto' uses a SharedWorker where there is one, else leader election. */
   mode?: 'auto' | 'shared-worker' | 'fallback';
   /** Bound on control calls to the engine (attach, state, reconnect). */
@@ -47,7 +49,19 @@ function defaultWsUrl(): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
 }
 
+/**
+ * Ask the browser to keep our storage (it may evict best-effort storage under pressure).
+ * persist() exists only in windows, not in the worker that owns the database, so the tab asks;
+ * the worker then reads the answer with persisted(). Bounded: a permission prompt may never resolve.
+ */
+async function requestPersistence(): Promise<void> {
+  const storage = (navigator as { storage?: { persist?: () => Promise<boolean> } }).storage;
+  if (!storage?.persist) return;
+  await withTimeout(storage.persist(), 1_000, 'storage.persist').catch(() => false);
+}
+
 export async function connect(options: ConnectOptions): Promise<ParleyClient> {
+  await requestPersistence();
   const tabId = `t_${randomId()}`;
   const tabLock = `parley-tab:${tabId}`;
   await holdLock(tabLock);
@@ -57,10 +71,11 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
     url: options.url ?? defaultWsUrl(),
     deviceId: deviceId(),
   };
-  const attach: AttachRequest = { tabId, tabLock, options: engine };
+  const user = options.user ?? 'default';
+  const attach: AttachRequest = { tabId, tabLock, user, parties: options.shopId ? [options.shopId] : [], options: engine };
   const callbacks: TabCallbacks = { getToken: async (fresh) => options.getToken(fresh) };
   const workerUrl = options.workerUrl ?? new URL('./parley-worker.js', import.meta.url).href;
-  const workerName = `parley@${PARLEY_VERSION}:${options.user ?? 'default'}`;
+  const workerName = `parley@${PARLEY_VERSION}:${user}`;
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
   const mode = options.mode ?? 'auto';
   const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');

@@ -1,24 +1,29 @@
 /**
  * A tab's line to the engine, wherever the engine runs: a SharedWorker, or (fallback) a dedicated
- * Worker in the leader tab reached directly or over a BroadcastChannel. Every method is bounded
- * in time by the link itself.
+ * Worker in the leader tab reached directly or over a BroadcastChannel. Every call is bounded in
+ * time by the link itself.
  */
-import type { RequestParams, RequestResult, RequestType } from '../../schema';
-import type { ConnectionState } from '../../worker/connection/state';
 import type { EngineEvent } from '../../worker/engine/events';
-import type { Settled } from '../../worker/host/api';
+import type { EngineApi } from '../../worker/host/api';
+import type { LiveResult } from '../../worker/sync/LiveQueries';
+
+/** The engine methods a tab may call (attach and detach belong to the link itself). */
+export type EngineMethod = Exclude<keyof EngineApi, 'attach' | 'detach'>;
+export type EngineReturn<M extends EngineMethod> = Awaited<ReturnType<EngineApi[M]>>;
 
 export interface Link {
   readonly kind: 'shared-worker' | 'leader' | 'follower';
-  request<T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs: number | undefined, callTimeoutMs: number): Promise<Settled<RequestResult<T>>>;
-  getState(): Promise<ConnectionState>;
-  reconnect(): Promise<void>;
+  invoke<M extends EngineMethod>(method: M, args: Parameters<EngineApi[M]>, timeoutMs: number): Promise<EngineReturn<M>>;
   close(): void;
 }
 
 /** What a link reports to the client that owns it. */
 export interface LinkSink {
   onEvent(event: EngineEvent): void;
+  /** A live query's new result. */
+  onLive(id: string, result: LiveResult): void;
   /** The engine behind this link died (worker killed, leader tab closed): open a new link. */
   onLost(): void;
+  /** The link now reaches a different engine (a new leader): subscriptions must be made again. */
+  onEngineChanged(): void;
 }

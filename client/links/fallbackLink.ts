@@ -6,12 +6,12 @@
  */
 import * as Comlink from 'comlink';
 import { ErrorCode, ParleyError } from '../../schema/errors';
-import type { RequestType } from '../../schema/requests';
 import type { ConnectionState } from '../../worker/connection/state';
 import type { EngineEvent } from '../../worker/engine/events';
-import type { AttachRequest, EngineApi, EventMessage, Settled, TabCallbacks } from '../../worker/host/api';
+import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/host/api';
+import type { LiveResult } from '../../worker/sync/LiveQueries';
 import { randomId, withTimeout } from '../timeout';
-import type { Link, LinkSink } from './Link';
+import type { EngineMethod, EngineReturn, Link, LinkSink } from './Link';
 
 export interface FallbackLinkOptions {
   workerUrl: string;
@@ -21,11 +21,12 @@ export interface FallbackLinkOptions {
   callTimeoutMs: number;
 }
 
-type Method = 'request' | 'getState' | 'reconnect';
+type Method = EngineMethod;
 type BusMessage =
   | { t: 'call'; id: string; from: string; method: Method; args: unknown[] }
   | { t: 'reply'; id: string; to: string; value: unknown; failed?: { code: ErrorCode; message: string } }
   | { t: 'event'; event: EngineEvent }
+  | { t: 'live'; id: string; result: LiveResult }
   | { t: 'leader'; tabId: string }
   /** A new tab asks the leader (if any) for the current state. */
   | { t: 'hello'; tabId: string };
@@ -66,9 +67,15 @@ class FallbackLink implements Link {
     const api = Comlink.wrap<EngineApi>(worker);
     const channel = new MessageChannel();
     channel.port1.onmessage = (e: MessageEvent<EventMessage>) => {
-      if (e.data?.kind !== 'event') return;
-      this.sink.onEvent(e.data.event);
-      this.post({ t: 'event', event: e.data.event });
+      if (!e.data) return;
+      if (e.data.kind === 'event') {
+        this.sink.onEvent(e.data.event);
+        this.post({ t: 'event', event: e.data.event });
+      } else if (e.data.kind === 'live') {
+        // Live query ids are unique per worker; each tab keeps only its own.
+        this.sink.onLive(e.data.id, e.data.result);
+        this.post({ t: 'live', id: e.data.id, result: e.data.result });
+      }
     };
     const attached = await withTimeout(
       api.attach(this.opts.attach, Comlink.proxy(this.opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])),
@@ -76,7 +83,9 @@ class FallbackLink implements Link {
       'leader worker attach',
     );
     this.role = { kind: 'leader', worker, api, events: channel.port1 };
+    this.sink.onEngineChanged();
     this.sink.onEvent({ type: 'state', state: attached.state });
+    this.sink.onEvent({ type: 'storage', durability: attached.durability });
     this.post({ t: 'leader', tabId: this.opts.attach.tabId });
   }
 
@@ -91,9 +100,15 @@ class FallbackLink implements Link {
       case 'event':
         if (this.role.kind === 'follower') this.sink.onEvent(msg.event);
         return;
+      case 'live':
+        if (this.role.kind === 'follower') this.sink.onLive(msg.id, msg.result);
+        return;
       case 'leader':
         // A new leader took over: refresh our view of the connection.
-        if (msg.tabId !== me) void this.getState().then((state) => this.sink.onEvent({ type: 'state', state }), () => {});
+        if (msg.tabId !== me) {
+          this.sink.onEngineChanged();
+          void this.invoke('getState', [], this.opts.callTimeoutMs).then((state) => this.sink.onEvent({ type: 'state', state }), () => {});
+        }
         return;
       case 'reply': {
         if (msg.to !== me) return;
@@ -128,15 +143,7 @@ class FallbackLink implements Link {
   /** Run a call on our own engine (leader only). */
   private local(method: Method, args: unknown[]): Promise<unknown> {
     if (this.role.kind !== 'leader') return Promise.reject(new ParleyError(ErrorCode.DISCONNECTED, 'not the leader'));
-    const api = this.role.api;
-    switch (method) {
-      case 'request':
-        return api.request(args[0] as RequestType, args[1] as never, args[2] as number | undefined);
-      case 'getState':
-        return api.getState();
-      case 'reconnect':
-        return api.reconnect();
-    }
+    return (this.role.api[method] as (...a: unknown[]) => Promise<unknown>)(...args);
   }
 
   /** Leader: call our engine. Follower: ask the leader over the bus. Bounded either way. */
@@ -148,16 +155,8 @@ class FallbackLink implements Link {
     return withTimeout(answer, ms, `${method} via the leader tab`).finally(() => this.waiting.delete(id));
   }
 
-  request<T extends RequestType>(type: T, params: unknown, timeoutMs: number | undefined, callTimeoutMs: number) {
-    return this.call('request', [type, params, timeoutMs], callTimeoutMs) as Promise<Settled<never>>;
-  }
-
-  getState(): Promise<ConnectionState> {
-    return this.call('getState', [], this.opts.callTimeoutMs) as Promise<ConnectionState>;
-  }
-
-  async reconnect(): Promise<void> {
-    await this.call('reconnect', [], this.opts.callTimeoutMs);
+  invoke<M extends EngineMethod>(method: M, args: Parameters<EngineApi[M]>, timeoutMs: number): Promise<EngineReturn<M>> {
+    return this.call(method, args, timeoutMs) as Promise<EngineReturn<M>>;
   }
 
   close(): void {

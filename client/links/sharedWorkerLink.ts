@@ -4,9 +4,7 @@
  * drop the tab), and the worker holds its own (the tab waits on it to learn the worker died).
  */
 import * as Comlink from 'comlink';
-import type { RequestParams, RequestResult, RequestType } from '../../schema';
-import type { ConnectionState } from '../../worker/connection/state';
-import type { AttachRequest, EngineApi, EventMessage, Settled, TabCallbacks } from '../../worker/host/api';
+import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/host/api';
 import { withTimeout } from '../timeout';
 import type { Link, LinkSink } from './Link';
 
@@ -25,7 +23,9 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
   const channel = new MessageChannel();
   let closed = false;
   channel.port1.onmessage = (e: MessageEvent<EventMessage>) => {
-    if (!closed && e.data?.kind === 'event') sink.onEvent(e.data.event);
+    if (closed || !e.data) return;
+    if (e.data.kind === 'event') sink.onEvent(e.data.event);
+    else if (e.data.kind === 'live') sink.onLive(e.data.id, e.data.result);
   };
   const attached = await withTimeout(
     api.attach(opts.attach, Comlink.proxy(opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])),
@@ -37,13 +37,12 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
     if (!closed) sink.onLost();
   });
   sink.onEvent({ type: 'state', state: attached.state });
+  sink.onEvent({ type: 'storage', durability: attached.durability });
 
   return {
     kind: 'shared-worker',
-    request: <T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs: number | undefined, callTimeoutMs: number) =>
-      withTimeout(api.request(type, params, timeoutMs) as Promise<Settled<RequestResult<T>>>, callTimeoutMs, `request ${type}`),
-    getState: () => withTimeout(api.getState() as Promise<ConnectionState>, opts.callTimeoutMs, 'getState'),
-    reconnect: () => withTimeout(api.reconnect(), opts.callTimeoutMs, 'reconnect'),
+    invoke: (method, args, timeoutMs) =>
+      withTimeout((api[method] as unknown as (...a: unknown[]) => Promise<never>)(...args), timeoutMs, method),
     close() {
       if (closed) return;
       closed = true;

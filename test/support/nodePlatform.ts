@@ -9,7 +9,13 @@ export function nodePlatform(): Platform {
       setTimeout: (fn, ms) => setTimeout(fn, ms),
       clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
     },
-    createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    createSocket: (url) => {
+      const ws = new WebSocket(url);
+      // ws emits 'error' when a still-connecting socket is closed; the engine has already detached
+      // its handlers then (it abandons such sockets), and an unheard 'error' would crash Node.
+      ws.on('error', () => {});
+      return ws as unknown as SocketLike;
+    },
     network: { isOnline: () => true, subscribe: () => () => {} },
     random: Math.random,
   };

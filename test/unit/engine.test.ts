@@ -7,12 +7,13 @@ import { DEFAULT_ENGINE_OPTIONS } from '../../worker/options';
 import { authOk, flush, frame, sentFrames } from './connection/harness';
 import { fakePlatform } from '../support/fakePlatform';
 
-function setup() {
+function setup(deps: Partial<ConstructorParameters<typeof Engine>[0]> = {}) {
   const fake = fakePlatform();
   const engine = new Engine({
     platform: fake.platform,
     options: { ...DEFAULT_ENGINE_OPTIONS, url: 'ws://parley.test/ws', deviceId: 'web-dev1' },
     tokens: { getToken: async () => 'token' },
+    ...deps,
   });
   const events: EngineEvent[] = [];
   engine.events.on((e) => events.push(e));
@@ -43,6 +44,7 @@ describe('Engine', () => {
     socket.serverSend(frame({ t: 'push', cursor: 5, event: receipt(1) }));
     socket.serverSend(frame({ t: 'push', cursor: 7, event: receipt(2) }));
     socket.serverSend(frame({ t: 'push', cursor: 5, event: receipt(1) })); // a resend after a lost ack
+    await flush();
     const received = h.events.filter((e) => e.type === 'receive');
     expect(received.map((e) => (e.type === 'receive' ? e.cursor : 0))).toEqual([5, 7]);
     // One cumulative ack for the burst, after the short coalescing delay.
@@ -55,6 +57,7 @@ describe('Engine', () => {
     const h = setup();
     const socket = await online(h);
     for (let c = 1; c <= 64; c++) socket.serverSend(frame({ t: 'push', cursor: c, event: receipt(c) }));
+    await flush();
     expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 64 }]);
   });
 
@@ -67,6 +70,48 @@ describe('Engine', () => {
     h.fake.socket.serverOpen();
     await flush();
     expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 12 });
+  });
+
+  it('acks a push only after the inbox committed it', async () => {
+    let commit: () => void = () => {};
+    const stored: number[] = [];
+    const h = setup({
+      inbox: {
+        store: (records) =>
+          new Promise<void>((resolve) => {
+            commit = () => {
+              stored.push(...records.map((r) => r.cursor));
+              resolve();
+            };
+          }),
+      },
+    });
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 3, event: receipt(1) }));
+    await flush();
+    h.fake.clock.advance(1000);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([]);
+    expect(h.events.some((e) => e.type === 'receive')).toBe(false);
+    commit();
+    await flush();
+    h.fake.clock.advance(50);
+    expect(stored).toEqual([3]);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 3 }]);
+  });
+
+  it('when storing fails, acks nothing and reconnects to replay from the stored cursor', async () => {
+    const h = setup({ initialCursor: 2, inbox: { store: () => Promise.reject(new ParleyError(ErrorCode.STORAGE_FULL, 'quota')) } });
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 3, event: receipt(1) }));
+    await flush();
+    h.fake.clock.advance(100);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([]);
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'receive_error', code: 'STORAGE_FULL' }));
+    // A new socket, whose auth asks for the replay after what is stored.
+    expect(h.fake.sockets).toHaveLength(2);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 2 });
   });
 
   it('reports server error frames as receive_error', async () => {

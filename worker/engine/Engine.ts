@@ -9,6 +9,8 @@ import {
   type RequestParams,
   type RequestResult,
   type RequestType,
+  type PushEvent,
+  type PushFrame,
   type ServerFrame,
 } from '../../schema';
 import { Connection } from '../connection/Connection';
@@ -25,10 +27,20 @@ export interface TokenSource {
   getToken(fresh: boolean): Promise<string>;
 }
 
+/** Where pushes are stored before they are acked (the local database). */
+export interface Inbox {
+  /** Store these pushes durably, in order; resolve once committed. Acks wait for it. */
+  store(records: { cursor: number; event: PushEvent }[]): Promise<void>;
+}
+
 export interface EngineDeps {
   platform: Platform;
   options: EngineOptions;
   tokens: TokenSource;
+  /** Without one, pushes are acked once emitted (nothing is stored). */
+  inbox?: Inbox;
+  /** Highest push cursor already stored locally: the server replays after it. */
+  initialCursor?: number;
 }
 
 export interface RequestOptions {
@@ -45,13 +57,21 @@ export class Engine {
   private readonly connection: Connection;
   private readonly requests: RequestTracker;
   private state: ConnectionState;
-  /** Highest push cursor handled; pushes at or below it are duplicates. */
-  private cursor = 0;
+  /** Highest push cursor stored (or emitted, without an inbox); pushes at or below it are duplicates. */
+  private cursor: number;
+  /** Pushes waiting for the inbox, in arrival order; `queuedCursor` is the highest among them. */
+  private queue: PushFrame[] = [];
+  private queuedCursor: number;
+  private draining = false;
+  /** A store failed: drop pushes until the reconnect's replay starts again from `cursor`. */
+  private stalled = false;
   private unackedCount = 0;
   private ackTimer: TimerId | null = null;
 
   constructor(private readonly deps: EngineDeps) {
     const { platform, options } = deps;
+    this.cursor = deps.initialCursor ?? 0;
+    this.queuedCursor = this.cursor;
     this.connection = new Connection({
       platform,
       options,
@@ -101,6 +121,7 @@ export class Engine {
     this.events.emit({ type: 'state', state: next });
     switch (next.status) {
       case 'online':
+        this.stalled = false;
         this.events.emit({ type: 'connect_success', userId: next.userId, deviceId: next.deviceId });
         this.requests.connected();
         break;
@@ -142,18 +163,52 @@ export class Engine {
         this.requests.handleResponse(frame);
         return;
       case 'push':
+        if (this.stalled) return;
         // Duplicates (a resend after a lost ack, a replay) are acked again but not re-emitted.
-        if (frame.cursor > this.cursor) {
-          this.cursor = frame.cursor;
-          this.events.emit({ type: 'receive', cursor: frame.cursor, event: frame.event });
+        if (frame.cursor <= this.queuedCursor) {
+          this.scheduleAck();
+          return;
         }
-        this.scheduleAck();
+        this.queuedCursor = frame.cursor;
+        this.queue.push(frame);
+        void this.drain();
         return;
       case 'error':
         this.events.emit({ type: 'receive_error', code: frame.code, message: frame.message });
         return;
       default:
         return;
+    }
+  }
+
+  /** Store queued pushes (a burst shares one commit), then emit and ack them: never ack before storing. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && !this.stalled) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.deps.inbox?.store(batch.map((f) => ({ cursor: f.cursor, event: f.event })));
+        } catch (err) {
+          // Not stored, so not acked. Start over from what is stored: the server replays after it.
+          this.stalled = true;
+          this.queue = [];
+          this.queuedCursor = this.cursor;
+          const code = ParleyError.is(err) ? err.code : ErrorCode.INTERNAL;
+          this.events.emit({ type: 'receive_error', code, message: `could not store pushes: ${(err as Error)?.message ?? String(err)}` });
+          this.connection.reconnect();
+          return;
+        }
+        for (const f of batch) {
+          this.cursor = Math.max(this.cursor, f.cursor);
+          this.events.emit({ type: 'receive', cursor: f.cursor, event: f.event });
+          this.scheduleAck();
+        }
+      }
+    } finally {
+      this.draining = false;
     }
   }
 

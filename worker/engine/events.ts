@@ -4,6 +4,7 @@
  */
 import type { AuthFailedFrame, ErrorCode, KickReason, PushEvent } from '../../schema';
 import type { ConnectionState } from '../connection/state';
+import type { StorageDurability } from '../store/SqlDriver';
 
 export type EngineEvent =
   /** The connection's state changed (see ConnectionState). */
@@ -16,6 +17,8 @@ export type EngineEvent =
   | { type: 'auth_failure'; code: AuthFailedFrame['code']; message: string }
   /** A pushed event arrived (seed: receiveSuccess). `cursor` orders the user's stream. */
   | { type: 'receive'; cursor: number; event: PushEvent }
+  /** How safe the local database is (sent once on attach): persistent, best_effort or memory. */
+  | { type: 'storage'; durability: StorageDurability }
   /** The server reported a problem not tied to a request, or sent something invalid (seed: receiveError). */
   | { type: 'receive_error'; code: ErrorCode; message: string };
 

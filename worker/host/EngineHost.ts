@@ -5,6 +5,9 @@
  */
 import { ErrorCode, ParleyError } from '../../schema';
 import { Engine } from '../engine/Engine';
+import type { LocalStore } from '../store/LocalStore';
+import type { StorageDurability } from '../store/SqlDriver';
+import { Messaging } from '../sync/Messaging';
 import type { EngineEvent } from '../engine/events';
 import type { Platform } from '../platform';
 import type { AttachRequest, EventMessage, TabCallbacks } from './api';
@@ -20,12 +23,22 @@ export interface AttachedTab {
   attachedAt: number;
 }
 
+/** Opens this user's local database (wa-sqlite in the browser; better-sqlite3 in Node tests). */
+export type StoreOpener = (user: string, parties: string[]) => Promise<{ store: LocalStore; durability: StorageDurability }>;
+
+/** The running engine and what sits on it, shared by every tab of this worker. */
+export interface Running {
+  engine: Engine;
+  messaging: Messaging | null;
+  durability: StorageDurability;
+}
+
 export interface Locks {
   request(name: string, callback: () => Promise<unknown> | unknown): Promise<unknown>;
 }
 
 export class EngineHost {
-  private engine: Engine | null = null;
+  private running: Promise<Running> | null = null;
   private readonly tabs = new Map<string, AttachedTab>();
   readonly workerLock: string;
   private readonly lockHeld: Promise<void>;
@@ -34,6 +47,8 @@ export class EngineHost {
     private readonly platform: Platform,
     private readonly locks: Locks | null,
     workerId: string,
+    /** Without one, nothing is stored locally: pushes are acked once emitted. */
+    private readonly openStore: StoreOpener | null = null,
   ) {
     this.workerLock = `parley-worker:${workerId}`;
     // Held until this worker dies; tabs wait on it to learn of our death.
@@ -47,18 +62,35 @@ export class EngineHost {
       : Promise.resolve();
   }
 
-  async attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<Engine> {
+  async attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<Running> {
     await this.lockHeld;
     const tab: AttachedTab = { id: req.tabId, callbacks, events, attachedAt: this.platform.clock.now() };
     this.tabs.set(req.tabId, tab);
     // Granted only once the tab has died (it holds this lock for its life).
     void this.locks?.request(req.tabLock, () => this.detach(req.tabId));
-    if (!this.engine) {
-      this.engine = new Engine({ platform: this.platform, options: req.options, tokens: { getToken: (fresh) => this.askTabsForToken(fresh) } });
-      this.engine.events.on((e) => this.broadcast(e));
-      this.engine.start();
-    }
-    return this.engine;
+    this.running ??= this.start(req);
+    return this.running;
+  }
+
+  /** First attach: open the user's database (local-first: before any network), then connect. */
+  private async start(req: AttachRequest): Promise<Running> {
+    const opened = this.openStore ? await this.openStore(req.user, req.parties) : null;
+    const messaging = opened ? new Messaging(opened.store, this.platform) : null;
+    const engine = new Engine({
+      platform: this.platform,
+      options: req.options,
+      tokens: { getToken: (fresh) => this.askTabsForToken(fresh) },
+      ...(messaging && opened ? { inbox: messaging, initialCursor: await opened.store.getCursor() } : {}),
+    });
+    messaging?.attach(engine);
+    engine.events.on((e) => this.broadcast(e));
+    engine.start();
+    return { engine, messaging, durability: opened?.durability ?? 'memory' };
+  }
+
+  /** Send one tab something on its events port. */
+  post(tabId: string, msg: EventMessage): void {
+    this.tabs.get(tabId)?.events.postMessage(msg);
   }
 
   detach(tabId: string): void {
@@ -66,6 +98,7 @@ export class EngineHost {
     if (!tab) return;
     this.tabs.delete(tabId);
     tab.events.close();
+    void this.running?.then((r) => r.messaging?.live.removeOwner(tabId));
   }
 
   get tabCount(): number {

@@ -1,54 +1,107 @@
 /**
- * The engine as one tab sees it: a small facade exposed over comlink on that tab's port.
+ * The engine as one tab sees it: a small facade exposed over comlink on that tab's port. Every
+ * method settles with a Result rather than throwing: comlink copies only an error's name, message
+ * and stack across the port, and the caller needs the stable `code`.
  */
 import * as Comlink from 'comlink';
-import { ErrorCode, ParleyError, type RequestParams, type RequestResult, type RequestType } from '../../schema';
+import { ErrorCode, ParleyError } from '../../schema/errors';
+import type { Content } from '../../schema/content';
+import type { RequestParams, RequestResult, RequestType } from '../../schema/requests';
 import type { ConnectionState } from '../connection/state';
-import type { Engine } from '../engine/Engine';
+import type { LocalMessage } from '../store/types';
+import type { LiveQuery } from '../sync/LiveQueries';
+import type { Messaging } from '../sync/Messaging';
 import type { AttachRequest, AttachResult, EngineApi, Settled, TabCallbacks } from './api';
-import type { EngineHost } from './EngineHost';
+import type { EngineHost, Running } from './EngineHost';
+
+async function settle<T>(fn: () => Promise<T>): Promise<Settled<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    if (ParleyError.is(err)) return { ok: false, error: { code: err.code, message: err.message } };
+    return { ok: false, error: { code: ErrorCode.INTERNAL, message: String((err as Error)?.message ?? err) } };
+  }
+}
 
 export class TabSession implements EngineApi {
-  private engine: Engine | null = null;
+  private running: Running | null = null;
   private tabId: string | null = null;
 
   constructor(private readonly host: EngineHost) {}
 
   async attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<AttachResult> {
     this.tabId = req.tabId;
-    this.engine = await this.host.attach(req, callbacks, events);
-    return { workerLock: this.host.workerLock, state: this.engine.getState() };
+    this.running = await this.host.attach(req, callbacks, events);
+    return { workerLock: this.host.workerLock, state: this.running.engine.getState(), durability: this.running.durability };
   }
 
-  private get attached(): Engine {
-    if (!this.engine) throw new ParleyError(ErrorCode.CLOSED, 'attach() first');
-    return this.engine;
+  private get attached(): Running {
+    if (!this.running) throw new ParleyError(ErrorCode.CLOSED, 'attach() first');
+    return this.running;
+  }
+
+  private get messaging(): Messaging {
+    const m = this.attached.messaging;
+    if (!m) throw new ParleyError(ErrorCode.CLOSED, 'this engine has no local store');
+    return m;
   }
 
   getState(): ConnectionState {
-    return this.attached.getState();
+    return this.attached.engine.getState();
   }
 
-  /**
-   * Settles with a Result rather than throwing: comlink copies only an error's name, message and
-   * stack across the port, and the caller needs the stable `code`.
-   */
-  async request<T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs?: number): Promise<Settled<RequestResult<T>>> {
-    try {
-      return { ok: true, value: await this.attached.request(type, params, timeoutMs === undefined ? {} : { timeoutMs }) };
-    } catch (err) {
-      if (ParleyError.is(err)) return { ok: false, error: { code: err.code, message: err.message } };
-      return { ok: false, error: { code: ErrorCode.INTERNAL, message: String((err as Error)?.message ?? err) } };
-    }
+  request<T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs?: number): Promise<Settled<RequestResult<T>>> {
+    return settle(() => this.attached.engine.request(type, params, timeoutMs === undefined ? {} : { timeoutMs }));
   }
 
   reconnect(): void {
-    this.attached.reconnect();
+    this.attached.engine.reconnect();
+  }
+
+  send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>> {
+    return settle(() => this.messaging.send(conversationId, content, id));
+  }
+
+  resend(id: string): Promise<Settled<null>> {
+    return settle(async () => (await this.messaging.resend(id), null));
+  }
+
+  deletePending(id: string): Promise<Settled<null>> {
+    return settle(async () => (await this.messaging.deletePending(id), null));
+  }
+
+  markRead(conversationId: string): Promise<Settled<null>> {
+    return settle(async () => (await this.messaging.markRead(conversationId), null));
+  }
+
+  refresh(conversationId: string): Promise<Settled<null>> {
+    return settle(async () => (await this.messaging.refresh(conversationId), null));
+  }
+
+  loadOlder(conversationId: string, beforeSeq: number, limit: number): Promise<Settled<LocalMessage[]>> {
+    return settle(() => this.messaging.loadOlder(conversationId, beforeSeq, limit));
+  }
+
+  search(query: string, limit: number): Promise<Settled<LocalMessage[]>> {
+    return settle(() => this.messaging.search(query, limit));
+  }
+
+  watch(query: LiveQuery): Promise<Settled<string>> {
+    return settle(async () => {
+      const tabId = this.tabId!;
+      let id = '';
+      id = this.messaging.live.add(tabId, query, (result) => this.host.post(tabId, { kind: 'live', id, result }));
+      return id;
+    });
+  }
+
+  unwatch(id: string): void {
+    this.attached.messaging?.live.remove(id);
   }
 
   detach(): void {
     if (this.tabId) this.host.detach(this.tabId);
-    this.engine = null;
+    this.running = null;
   }
 }
 

@@ -1,0 +1,196 @@
+/**
+ * Messaging on top of the engine and the local store: local-first sends through the outbox,
+ * pushes stored before they are acked, gaps filled, receipts both ways, history paged from local
+ * first, and live queries for the tabs.
+ */
+import {
+  check,
+  contentBytes,
+  ErrorCode,
+  MAX_CONTENT_BYTES,
+  ParleyError,
+  RequestSchemas,
+  type Content,
+  type RequestParams,
+  type RequestResult,
+  type RequestType,
+} from '../../schema';
+import type { Engine, Inbox } from '../engine/Engine';
+import type { Platform } from '../platform';
+import type { LocalStore } from '../store/LocalStore';
+import type { IngestResult, LocalMessage, PushRecord } from '../store/types';
+import { LiveQueries, type LiveQuery, type LiveResult } from './LiveQueries';
+import { OutboxRunner } from './OutboxRunner';
+import { ReceiptSender } from './ReceiptSender';
+
+/** Pages fetched to fill one gap or bring one conversation up to date, at most, per trigger. */
+const MAX_PAGES = 10;
+const PAGE = 200;
+
+export class Messaging implements Inbox {
+  readonly live: LiveQueries;
+  private engine: Engine | null = null;
+  private readonly outbox: OutboxRunner;
+  private readonly receipts: ReceiptSender;
+  private readonly filling = new Set<string>();
+
+  constructor(
+    private readonly db: LocalStore,
+    private readonly platform: Platform,
+  ) {
+    this.live = new LiveQueries((q) => this.runQuery(q), platform);
+    const online = () => this.engine?.getState().status === 'online';
+    this.outbox = new OutboxRunner({
+      store: db,
+      platform,
+      isOnline: online,
+      send: (params) => this.request('messages.send', params),
+      changed: (conversationId) => this.live.changed([conversationId]),
+    });
+    this.receipts = new ReceiptSender({
+      platform,
+      isOnline: online,
+      sendDelivered: (conversationId, upToSeq) => this.request('receipts.delivered', { conversationId, upToSeq }),
+      sendRead: (conversationId, upToSeq) => this.request('conversations.markRead', { conversationId, upToSeq }),
+    });
+  }
+
+  /** Wire to the engine once it exists (the engine needs us as its inbox first). */
+  attach(engine: Engine): void {
+    this.engine = engine;
+    engine.events.on((e) => {
+      if (e.type === 'connect_success') {
+        this.outbox.kick();
+        this.receipts.flushSoon();
+        void this.refreshConversations();
+      }
+    });
+  }
+
+  private request<T extends RequestType>(type: T, params: RequestParams<T>): Promise<RequestResult<T>> {
+    if (!this.engine) return Promise.reject(new ParleyError(ErrorCode.DISCONNECTED, 'engine not started'));
+    return this.engine.request(type, params);
+  }
+
+  // ---- Inbox: store, then the engine acks ----------------------------------------------------
+
+  async store(records: PushRecord[]): Promise<void> {
+    this.afterIngest(await this.db.ingest(records));
+  }
+
+  private afterIngest(result: IngestResult): void {
+    this.live.changed(result.changedConversations);
+    for (const d of result.delivered) this.receipts.markDelivered(d.conversationId, d.upToSeq);
+    for (const g of result.gaps) void this.fillFrom(g.conversationId, g.afterSeq);
+    // A push of our own message may have settled an outbox row: more may be sendable.
+    if (result.stored.length > 0) this.outbox.kick();
+  }
+
+  /** Fetch messages after `afterSeq` until caught up (bounded), storing each page. */
+  private async fillFrom(conversationId: string, afterSeq: number): Promise<void> {
+    if (this.filling.has(conversationId)) return;
+    this.filling.add(conversationId);
+    try {
+      let after = afterSeq;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const { messages, hasMore } = await this.request('messages.range', { conversationId, afterSeq: after, limit: PAGE });
+        if (messages.length > 0) this.afterIngest(await this.db.storeMessages(conversationId, messages));
+        if (!hasMore || messages.length === 0) break;
+        after = messages.at(-1)!.seq;
+      }
+    } catch {
+      // Offline or timed out: the next push or connect tries again.
+    } finally {
+      this.filling.delete(conversationId);
+    }
+  }
+
+  private async refreshConversations(): Promise<void> {
+    try {
+      const { conversations } = await this.request('conversations.list', { limit: 200, offset: 0 });
+      await this.db.upsertConversations(conversations);
+      this.live.changed(conversations.map((c) => c.id));
+    } catch {
+      // Shown from local data meanwhile; refreshed on the next connect.
+    }
+  }
+
+  // ---- What tabs call --------------------------------------------------------------------------
+
+  /** Store the message as pending (with its outbox row) and return it at once; sending follows. */
+  async send(conversationId: string, content: Content, id: string = crypto.randomUUID()): Promise<LocalMessage> {
+    // Refuse now what the server would refuse later: a message stored here must be sendable.
+    const valid = check(RequestSchemas['messages.send'].params, { conversationId, clientId: id, content }, ErrorCode.INVALID_PARAMS);
+    if (!valid.ok) throw new ParleyError(valid.code, valid.message);
+    const bytes = contentBytes(content);
+    if (bytes > MAX_CONTENT_BYTES) {
+      throw new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
+    }
+    const message = await this.db.enqueue({ id, conversationId, content, createdAt: this.platform.clock.now() });
+    this.live.changed([conversationId]);
+    this.outbox.kick();
+    return message;
+  }
+
+  async resend(id: string): Promise<void> {
+    const m = await this.db.resend(id);
+    this.changedMessage(m);
+    this.outbox.kick();
+  }
+
+  async deletePending(id: string): Promise<void> {
+    const m = await this.db.deletePending(id);
+    this.changedMessage(m);
+  }
+
+  private changedMessage(m: LocalMessage): void {
+    this.live.changed([m.conversationId]);
+  }
+
+  /** Mark everything in the conversation read, here and (as a receipt) everywhere. */
+  async markRead(conversationId: string): Promise<void> {
+    const conv = await this.db.conversation(conversationId);
+    if (!conv || conv.lastSeq <= 0) return;
+    if (await this.db.markRead(conversationId, conv.lastSeq)) this.live.changed([conversationId]);
+    this.receipts.markRead(conversationId, conv.lastSeq);
+  }
+
+  /** A tab opened a conversation: fetch what is newer than what we hold. */
+  async refresh(conversationId: string): Promise<void> {
+    await this.fillFrom(conversationId, await this.db.contiguousSeq(conversationId));
+  }
+
+  /** Older messages: local first, then the server (stored for next time). Ascending by seq. */
+  async loadOlder(conversationId: string, beforeSeq: number, limit: number): Promise<LocalMessage[]> {
+    const local = await this.db.before(conversationId, beforeSeq, limit);
+    if (local.length >= limit) return local;
+    const oldestLocal = local[0]?.seq ?? beforeSeq;
+    if (oldestLocal <= 1) return local;
+    try {
+      const { messages } = await this.request('messages.history', { conversationId, beforeSeq: oldestLocal, limit: limit - local.length });
+      if (messages.length > 0) {
+        await this.db.storeMessages(conversationId, messages);
+        this.live.changed([conversationId]);
+      }
+    } catch {
+      return local; // offline: what we have
+    }
+    return this.db.before(conversationId, beforeSeq, limit);
+  }
+
+  search(query: string, limit: number): Promise<LocalMessage[]> {
+    return this.db.search(query, limit);
+  }
+
+  private runQuery(q: LiveQuery): Promise<LiveResult> {
+    if (q.kind === 'conversations') {
+      return this.db.conversationList(q.limit, 0).then((conversations) => ({ kind: 'conversations', conversations }));
+    }
+    return this.db.latest(q.conversationId, q.limit).then((messages) => ({ kind: 'messages', conversationId: q.conversationId, messages }));
+  }
+
+  close(): void {
+    this.outbox.close();
+    this.receipts.close();
+  }
+}
