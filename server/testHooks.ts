@@ -8,6 +8,7 @@ export class TestHooks {
   readonly neverAnswer = new Set<string>();
   private readonly drops = new Map<string, number>();
   private duplicates = 0;
+  private skips = 0;
 
   /** Execute (and commit) the next `n` requests of `type`, then drop their responses: a lost ack. */
   dropResponses(type: string, n: number): void {
@@ -17,6 +18,17 @@ export class TestHooks {
   /** Send each of the next `n` pushes twice. */
   duplicatePushes(n: number): void {
     this.duplicates += n;
+  }
+
+  /** Never send the next `n` pushes (as if lost), but go on with later ones: the client sees a seq gap. */
+  skipPushes(n: number): void {
+    this.skips += n;
+  }
+
+  takeSkipPush(): boolean {
+    if (this.skips <= 0) return false;
+    this.skips--;
+    return true;
   }
 
   takeDropResponse(type: string): boolean {
@@ -36,6 +48,7 @@ export class TestHooks {
     this.neverAnswer.clear();
     this.drops.clear();
     this.duplicates = 0;
+    this.skips = 0;
   }
 
   /** Apply a JSON body from POST /__test/hooks. */
@@ -49,5 +62,6 @@ export class TestHooks {
       if (typeof d.type === 'string' && typeof d.count === 'number') this.dropResponses(d.type, d.count);
     }
     if (typeof b.duplicatePushes === 'number') this.duplicatePushes(b.duplicatePushes);
+    if (typeof b.skipPushes === 'number') this.skipPushes(b.skipPushes);
   }
 }

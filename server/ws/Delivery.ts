@@ -90,6 +90,9 @@ export class Delivery implements Subscriber {
     this.sent = cursor;
     this.inflight.push(cursor);
     const frame = { t: 'push' as const, cursor, event };
+    // Test hook: lose this push on the way. A later cumulative ack covers it, so only the
+    // client's gap detection (per-conversation seq) can recover it.
+    if (this.deps.hooks?.takeSkipPush()) return;
     this.deps.send(frame);
     this.deps.metrics.pushesSent.inc();
     if (this.deps.hooks?.takeDuplicatePush()) this.deps.send(frame);

@@ -138,13 +138,16 @@ test('a tab reattaches to a fresh engine when the SharedWorker is killed', async
   await waitForStatus(tab, 'online');
   const cdp = await browser.newBrowserCDPSession();
   const { targetInfos } = await cdp.send('Target.getTargets');
-  const worker = targetInfos.find((t) => t.type === 'shared_worker');
+  // Only this test's worker: another test's context may still be winding down.
+  const contextId = targetInfos.find((t) => t.type === 'page' && t.url === tab.url())?.browserContextId;
+  expect(contextId).toBeDefined();
+  const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
   expect(worker).toBeDefined();
   const killedAt = Date.now();
   await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
   await tab.waitForFunction((since) => (window as unknown as W).events.some((e) => e.at >= since && e.type === 'connect_success'), killedAt, { timeout: 10_000 });
   const { targetInfos: after } = await cdp.send('Target.getTargets');
-  const fresh = after.filter((t) => t.type === 'shared_worker');
+  const fresh = after.filter((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
   expect(fresh).toHaveLength(1);
   expect(fresh[0]!.targetId).not.toBe(worker!.targetId);
   const ok = await tab.evaluate(() => (window as unknown as W).client.request('conversations.list', { limit: 1, offset: 0 }).then(() => true));
