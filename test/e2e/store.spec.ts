@@ -72,6 +72,18 @@ function shopAgent() {
   return c;
 }
 
+/** Alice online in one tab with her shop conversation open, and the shop agent on a wire client. */
+async function aliceWithShop(browser: import('@playwright/test').Browser) {
+  const context = await browser.newContext();
+  const tab = await openTab(context, srv.url);
+  await waitForStatus(tab, 'online');
+  const cid = await openConversation(tab);
+  const agent = shopAgent();
+  await agent.authResult;
+  const shopSays = (text: string) => agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'text', text } });
+  return { context, tab, cid, agent, shopSays };
+}
+
 test('sends made while the server is unreachable survive a reload of every tab and arrive once, in order', async ({ browser }) => {
   const proxy = new TcpProxy(srv.port);
   await proxy.start();
@@ -147,14 +159,9 @@ test('three tabs sending at once agree on one order with the server and the rece
 });
 
 test('a push delivered twice and an ack dropped still store each message once', async ({ browser }) => {
-  const context = await browser.newContext();
-  const tab = await openTab(context, srv.url);
-  await waitForStatus(tab, 'online');
-  const cid = await openConversation(tab);
-  const agent = shopAgent();
-  await agent.authResult;
+  const { context, tab, cid, agent, shopSays } = await aliceWithShop(browser);
   srv.server.hooks!.duplicatePushes(3);
-  for (let i = 0; i < 3; i++) await agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'text', text: `dup ${i}` } });
+  for (let i = 0; i < 3; i++) await shopSays(`dup ${i}`);
   // The tab's own send is committed but its response is lost: it is settled by its push, or
   // retried with the same id, and stored once either way.
   srv.server.hooks!.dropResponses('messages.send', 1);
@@ -168,17 +175,12 @@ test('a push delivered twice and an ack dropped still store each message once', 
 });
 
 test('a push lost on the way leaves a seq gap that is filled from the server', async ({ browser }) => {
-  const context = await browser.newContext();
-  const tab = await openTab(context, srv.url);
-  await waitForStatus(tab, 'online');
-  const cid = await openConversation(tab);
-  const agent = shopAgent();
-  await agent.authResult;
-  await agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'text', text: 'one' } });
+  const { context, tab, cid, agent, shopSays } = await aliceWithShop(browser);
+  await shopSays('one');
   await viewWhen(tab, cid, '(m) => m.length === 1');
   srv.server.hooks!.skipPushes(1);
-  await agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'text', text: 'two (push lost)' } });
-  await agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'text', text: 'three' } });
+  await shopSays('two (push lost)');
+  await shopSays('three');
   const view = await viewWhen(tab, cid, '(m) => m.length === 3');
   expect(texts(view)).toEqual(['one', 'two (push lost)', 'three']);
   expect(view.map((m) => m.seq)).toEqual([1, 2, 3]);
