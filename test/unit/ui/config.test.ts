@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, normalizeConfig } from '../../../ui/config';
+import { statusLine } from '../../../ui/status';
+import { translator } from '../../../ui/i18n/locale';
+
+describe('normalizeConfig', () => {
+  it('fills defaults', () => {
+    expect(normalizeConfig(null)).toEqual(DEFAULT_CONFIG);
+    expect(normalizeConfig({ features: { voice: true } })).toEqual({ ...DEFAULT_CONFIG, features: { voice: true, image: false, emoji: true } });
+  });
+
+  it('clamps the page size', () => {
+    expect(normalizeConfig({ pageSize: 0 }).pageSize).toBe(30);
+    expect(normalizeConfig({ pageSize: 1000 }).pageSize).toBe(200);
+    expect(normalizeConfig({ pageSize: 12.7 }).pageSize).toBe(12);
+  });
+
+  it('keeps well-formed more items, callback only when true', () => {
+    const more = [
+      { id: 'coupon', icon: '🎟', label: 'Coupon', callback: true },
+      { id: 'faq', icon: '/faq.svg', label: 'FAQ', callback: false },
+      { id: 7, icon: 'x', label: 'bad' },
+    ] as never;
+    expect(normalizeConfig({ more }).more).toEqual([
+      { id: 'coupon', icon: '🎟', label: 'Coupon', callback: true },
+      { id: 'faq', icon: '/faq.svg', label: 'FAQ', callback: false },
+    ]);
+  });
+});
+
+describe('statusLine', () => {
+  const t = translator('en');
+  it('is quiet when online and persistent', () => {
+    expect(statusLine({ status: 'idle' }, 'persistent', t)).toEqual({ connection: null, storage: null, canRetry: false });
+  });
+  it('tells offline and non-durable storage, and offers retry after giving up', () => {
+    expect(statusLine({ status: 'offline' }, 'best_effort', t).connection).toMatch(/Offline/);
+    expect(statusLine({ status: 'offline' }, 'best_effort', t).storage).toMatch(/cleared/);
+    expect(statusLine({ status: 'offline' }, 'memory', t).storage).toMatch(/tab closes/);
+    const gaveUp = statusLine({ status: 'gave_up', attempts: 9, lastError: { code: 'NETWORK' as never, message: '' } }, 'unknown', t);
+    expect(gaveUp).toEqual({ connection: 'Can’t connect', storage: null, canRetry: true });
+  });
+});

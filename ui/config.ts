@@ -1,0 +1,55 @@
+/** `<parley-chat>`'s `config` property: page size, composer feature switches and the "more" panel. */
+
+export interface MoreItem {
+  /** Stable id, echoed in `parley-more-item`'s detail. */
+  id: string;
+  /** An emoji/short text, or an http(s) or '/' image URL. */
+  icon: string;
+  /** Visible label (also the accessible name). */
+  label: string;
+  /** When true, clicking dispatches `parley-more-item` {id}; when false the item is shown disabled. */
+  callback: boolean;
+}
+
+export interface ChatConfig {
+  /** Messages per page: the live window and each "load older" page. 1..200, default 30. */
+  pageSize: number;
+  features: {
+    /** Voice button (dispatches `parley-feature` {feature: 'voice'}). Default false. */
+    voice: boolean;
+    /** Image button (dispatches `parley-feature` {feature: 'image'}). Default false. */
+    image: boolean;
+    /** Emoji picker that inserts into the textarea. Default true. */
+    emoji: boolean;
+  };
+  /** Items of the "more" panel; the "more" button is hidden when empty. */
+  more: MoreItem[];
+}
+
+/** What a host may pass: any subset. */
+export type ChatConfigInput = Partial<Omit<ChatConfig, 'features'>> & { features?: Partial<ChatConfig['features']> };
+
+export const DEFAULT_CONFIG: ChatConfig = {
+  pageSize: 30,
+  features: { voice: false, image: false, emoji: true },
+  more: [],
+};
+
+/** Fill defaults and clamp: whatever the host passes, the element gets a whole, sane config. */
+export function normalizeConfig(input: ChatConfigInput | null | undefined): ChatConfig {
+  const size = Number(input?.pageSize);
+  const f = input?.features ?? {};
+  return {
+    pageSize: Number.isFinite(size) && size >= 1 ? Math.min(200, Math.floor(size)) : DEFAULT_CONFIG.pageSize,
+    features: {
+      voice: f.voice ?? DEFAULT_CONFIG.features.voice,
+      image: f.image ?? DEFAULT_CONFIG.features.image,
+      emoji: f.emoji ?? DEFAULT_CONFIG.features.emoji,
+    },
+    more: Array.isArray(input?.more)
+      ? input.more
+          .filter((m) => m && typeof m.id === 'string' && typeof m.label === 'string')
+          .map((m) => ({ id: m.id, icon: String(m.icon ?? ''), label: m.label, callback: m.callback === true }))
+      : [],
+  };
+}

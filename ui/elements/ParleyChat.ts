@@ -1,0 +1,319 @@
+/**
+ * `<parley-chat conversation-id="...">`: one conversation's messages (live), "load older", the
+ * composer, own messages' delivery states with resend/delete, a status line for the connection and
+ * storage, and a polite live region announcing incoming messages. Marks the conversation read while
+ * it is visible.
+ */
+import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { LocalMessage } from '../../worker/store/types';
+import { normalizeConfig, type ChatConfig, type ChatConfigInput, type MoreItem } from '../config';
+import { ConnectionController } from '../controllers/ConnectionController';
+import { MessagesController } from '../controllers/MessagesController';
+import { RerenderOn } from '../controllers/Subscription';
+import { VisibilityController } from '../controllers/VisibilityController';
+import { emit, errorInfo, type ParleyEventMap } from '../events';
+import { formatPrice, formatTime, previewText } from '../i18n/format';
+import { safeUrl } from '../safeUrl';
+import { statusLine } from '../status';
+import { onTemplatesChange } from '../templates/registry';
+import type { TemplateContext } from '../templates/types';
+import { themeStyles } from '../theme';
+import { composer } from './chat/composer';
+import { messageItem } from './chat/messageItem';
+import { chatStyles } from './chat/styles';
+import { ParleyElement } from './ParleyElement';
+
+/** Within this many pixels of an edge counts as "at" it. */
+const EDGE_PX = 48;
+
+export class ParleyChat extends ParleyElement {
+  static override styles = [themeStyles, chatStyles];
+  static override properties: PropertyDeclarations = {
+    conversationId: { type: String, attribute: 'conversation-id', reflect: true },
+    config: { attribute: false },
+    heading: { type: String },
+    older: { state: true },
+    loadingOlder: { state: true },
+    noOlder: { state: true },
+    draft: { state: true },
+    panel: { state: true },
+    announcement: { state: true },
+    problem: { state: true },
+  };
+
+  /** The conversation to show. */
+  declare conversationId: string | null;
+  /** Page size, composer features and "more" items; any subset (see ChatConfig). */
+  declare config: ChatConfigInput | null;
+  /** Optional title shown in a header (part="header"); none when empty. */
+  declare heading: string;
+  private declare older: LocalMessage[];
+  private declare loadingOlder: boolean;
+  private declare noOlder: boolean;
+  private declare draft: string;
+  private declare panel: 'emoji' | 'more' | null;
+  private declare announcement: string;
+  private declare problem: string;
+
+  private readonly live = new MessagesController(
+    this,
+    () => ({ client: this.client, conversationId: this.conversationId, pageSize: this.settings.pageSize }),
+    (messages, prev) => this.onMessages(messages, prev),
+  );
+  private readonly connection = new ConnectionController(this, () => this.client);
+  private readonly visibility = new VisibilityController(this, () => this.markReadIfNeeded());
+  /** Highest seq of others' messages we already marked read. */
+  private readSeq = 0;
+  private stickToBottom = true;
+
+  constructor() {
+    super();
+    this.conversationId = null;
+    this.config = null;
+    this.heading = '';
+    this.older = [];
+    this.loadingOlder = false;
+    this.noOlder = false;
+    this.draft = '';
+    this.panel = null;
+    this.announcement = '';
+    this.problem = '';
+    new RerenderOn(this, [onTemplatesChange]);
+  }
+
+  /** The config in effect (defaults filled in). */
+  get settings(): ChatConfig {
+    return normalizeConfig(this.config);
+  }
+
+  /** Every message shown, oldest first: pages loaded with "load older", then the live page. */
+  get messages(): LocalMessage[] {
+    const live = this.live.messages;
+    const ids = new Set(live.map((m) => m.id));
+    return [...this.older.filter((m) => !ids.has(m.id)), ...live];
+  }
+
+  /** Focus the message input. */
+  override focus(): void {
+    this.renderRoot.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+  }
+
+  /** Fetch the page before the oldest shown message (also triggered by scrolling to the top). */
+  async loadOlder(): Promise<void> {
+    const client = this.client;
+    const conversationId = this.conversationId;
+    const oldest = this.messages.find((m) => m.seq !== null)?.seq ?? null;
+    if (!client || !conversationId || this.loadingOlder || this.noOlder) return;
+    if (oldest === null || oldest <= 1) {
+      this.noOlder = true;
+      return;
+    }
+    const list = this.renderRoot.querySelector('.list');
+    const fromBottom = list ? list.scrollHeight - list.scrollTop : 0;
+    this.loadingOlder = true;
+    try {
+      const page = await client.loadOlder(conversationId, oldest, this.settings.pageSize);
+      if (conversationId !== this.conversationId) return;
+      this.older = mergeBySeq(page, this.older);
+      if (page.length < this.settings.pageSize || (page[0]?.seq ?? 0) <= 1) this.noOlder = true;
+      await this.updateComplete;
+      if (list) list.scrollTop = list.scrollHeight - fromBottom; // keep what the user was reading in place
+    } catch (err) {
+      this.fail('load-older', err);
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('conversationId')) {
+      this.older = [];
+      this.noOlder = false;
+      this.readSeq = 0;
+      this.announcement = '';
+      this.problem = '';
+      this.stickToBottom = true;
+    }
+  }
+
+  protected override updated(): void {
+    if (this.stickToBottom) {
+      const list = this.renderRoot.querySelector('.list');
+      if (list) list.scrollTop = list.scrollHeight;
+    }
+  }
+
+  private onMessages(messages: LocalMessage[], prev: LocalMessage[] | null): void {
+    const list = this.renderRoot.querySelector('.list');
+    const atBottom = !list || list.scrollHeight - list.scrollTop - list.clientHeight < EDGE_PX;
+    if (prev) {
+      // Stored messages pushed out of the live page by newer ones stay shown, as older ones.
+      const ids = new Set(messages.map((m) => m.id));
+      const left = prev.filter((m) => m.seq !== null && !ids.has(m.id));
+      if (left.length) this.older = mergeBySeq(this.older, left);
+      const seen = new Set(prev.map((m) => m.id));
+      const incoming = messages.filter((m) => m.state === 'received' && !seen.has(m.id));
+      const last = incoming[incoming.length - 1];
+      if (last) this.announcement = this.t('chat.announce', { text: previewText(last.content, this.t) });
+      const ownNew = messages.some((m) => m.state !== 'received' && !seen.has(m.id));
+      this.stickToBottom = atBottom || ownNew;
+    } else {
+      this.stickToBottom = true;
+    }
+    this.markReadIfNeeded(messages);
+  }
+
+  private markReadIfNeeded(messages = this.live.messages): void {
+    const client = this.client;
+    const conversationId = this.conversationId;
+    if (!client || !conversationId || !this.visibility.visible) return;
+    const newest = messages.reduce((max, m) => (m.state === 'received' && m.seq !== null && m.seq > max ? m.seq : max), 0);
+    if (newest <= this.readSeq) return;
+    this.readSeq = newest;
+    client.markRead(conversationId).catch(() => {
+      this.readSeq = 0; // try again on the next change or when seen again
+    });
+  }
+
+  private async send(): Promise<void> {
+    const text = this.draft.trim();
+    const client = this.client;
+    const conversationId = this.conversationId;
+    if (!text || !client || !conversationId) return;
+    this.draft = '';
+    this.panel = null;
+    this.stickToBottom = true;
+    try {
+      const message = await client.send(conversationId, { type: 'text', text });
+      this.problem = '';
+      emit(this, 'parley-message-send', { message });
+    } catch (err) {
+      if (!this.draft) this.draft = text; // nothing was stored: give the text back
+      this.fail('send', err);
+    }
+  }
+
+  private async act(action: 'resend' | 'delete', message: LocalMessage): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      if (action === 'resend') await client.resend(message.id);
+      else await client.deletePending(message.id);
+      this.problem = '';
+      const detail = { messageId: message.id, conversationId: message.conversationId };
+      emit(this, action === 'resend' ? 'parley-message-resend' : 'parley-message-delete', detail);
+    } catch (err) {
+      this.fail(action, err);
+    }
+  }
+
+  private fail(action: ParleyEventMap['parley-error']['action'], err: unknown): void {
+    const info = errorInfo(err);
+    this.problem = this.t('error.action', { code: info.code });
+    emit(this, 'parley-error', { action, ...info });
+  }
+
+  private onKeyDown = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape' && this.panel) {
+      this.panel = null;
+      return;
+    }
+    // isComposing: Enter that confirms an IME candidate (Chinese, Japanese) must not send.
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+    e.preventDefault();
+    void this.send();
+  };
+
+  private insertEmoji(emoji: string): void {
+    const input = this.renderRoot.querySelector<HTMLTextAreaElement>('textarea');
+    const start = input?.selectionStart ?? this.draft.length;
+    const end = input?.selectionEnd ?? this.draft.length;
+    this.draft = this.draft.slice(0, start) + emoji + this.draft.slice(end);
+    void this.updateComplete.then(() => {
+      input?.focus();
+      input?.setSelectionRange(start + emoji.length, start + emoji.length);
+    });
+  }
+
+  private onMoreItem(item: MoreItem): void {
+    if (!item.callback) return;
+    this.panel = null;
+    emit(this, 'parley-more-item', { id: item.id, conversationId: this.conversationId ?? '' });
+  }
+
+  private onScroll = (e: Event): void => {
+    const list = e.currentTarget as HTMLElement;
+    this.stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < EDGE_PX;
+    if (list.scrollTop < EDGE_PX && this.live.loaded) void this.loadOlder();
+  };
+
+  private context(message: LocalMessage): TemplateContext {
+    const locale = this.effectiveLocale;
+    return {
+      locale,
+      t: this.t,
+      mine: message.state !== 'received',
+      formatPrice: (money) => formatPrice(money, locale),
+      formatTime: (ts) => formatTime(ts, locale),
+      safeUrl,
+      emit: (name, detail) => emit(this, name, detail),
+    };
+  }
+
+  private renderStatus(): unknown {
+    const s = statusLine(this.connection.state, this.connection.storage, this.t);
+    return html`<div part="status" class="status">${s.connection ? html`<span data-status=${this.connection.state.status}>${s.connection}</span>` : nothing}${s.canRetry
+        ? html`<button type="button" part="retry-button" class="link-button" aria-label=${this.t('status.retry')}
+            @click=${() => void this.client?.reconnect()}>${this.t('status.retry')}</button>`
+        : nothing}${s.storage ? html`<span data-storage=${this.connection.storage}>${s.storage}</span>` : nothing}${this.problem
+        ? html`<span role="alert">${this.problem}</span>`
+        : nothing}</div>`;
+  }
+
+  private renderOlder(): unknown {
+    const hasStored = this.messages.some((m) => m.seq !== null);
+    if (!hasStored) return nothing;
+    if (this.loadingOlder) return html`<li class="older" role="status">${this.t('chat.loadingOlder')}</li>`;
+    if (this.noOlder) return html`<li class="older">${this.t('chat.noOlder')}</li>`;
+    return html`<li class="older"><button type="button" part="load-older-button" aria-label=${this.t('chat.loadOlder')}
+      @click=${() => void this.loadOlder()}>${this.t('chat.loadOlder')}</button></li>`;
+  }
+
+  protected override render(): unknown {
+    const t = this.t;
+    if (!this.conversationId) return html`<p class="empty">${t('chat.noConversation')}</p>`;
+    const messages = this.messages;
+    const actions = { resend: (m: LocalMessage) => void this.act('resend', m), delete: (m: LocalMessage) => void this.act('delete', m) };
+    return html`
+      ${this.heading ? html`<div part="header" class="header">${this.heading}</div>` : nothing} ${this.renderStatus()}
+      <ol part="message-list" class="list" aria-label=${t('chat.messages')} tabindex="0" @scroll=${this.onScroll}>
+        ${this.renderOlder()}
+        ${repeat(messages, (m) => m.id, (m) => messageItem(m, this.context(m), actions))}
+        ${this.live.loaded && messages.length === 0 ? html`<li class="empty">${t('chat.empty')}</li>` : nothing}
+      </ol>
+      <div class="sr-only" part="announcer" aria-live="polite" aria-atomic="true">${this.announcement}</div>
+      ${composer({
+        t,
+        config: this.settings,
+        draft: this.draft,
+        disabled: !this.client,
+        panel: this.panel,
+        onInput: (e) => (this.draft = (e.target as HTMLTextAreaElement).value),
+        onKeyDown: this.onKeyDown,
+        onSend: () => void this.send(),
+        onTogglePanel: (p) => (this.panel = this.panel === p ? null : p),
+        onEmoji: (emoji) => this.insertEmoji(emoji),
+        onFeature: (feature) => emit(this, 'parley-feature', { feature, conversationId: this.conversationId ?? '' }),
+        onMoreItem: (item) => this.onMoreItem(item),
+      })}
+    `;
+  }
+}
+
+/** Union of two ascending pages by seq, without duplicates. */
+function mergeBySeq(a: LocalMessage[], b: LocalMessage[]): LocalMessage[] {
+  const byId = new Map<string, LocalMessage>();
+  for (const m of [...a, ...b]) byId.set(m.id, m);
+  return [...byId.values()].sort((x, y) => (x.seq ?? Infinity) - (y.seq ?? Infinity));
+}

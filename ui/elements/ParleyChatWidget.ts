@@ -1,0 +1,241 @@
+/**
+ * `<parley-chat-widget shop-id="...">`: a floating button (bottom-right) with the total unread
+ * count, opening a panel with `<parley-chat>` for the customer's conversation with that shop. The
+ * conversation is found in the local list first (works offline), else created on the server with
+ * `conversations.create` {kind: 'direct', shopId} (idempotent for a direct conversation).
+ */
+import { css, html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
+import type { ChatConfigInput } from '../config';
+import { ConversationsController } from '../controllers/ConversationsController';
+import { emit, errorInfo } from '../events';
+import { themeStyles } from '../theme';
+import type { ParleyChat } from './ParleyChat';
+import { ParleyElement } from './ParleyElement';
+
+/** Every part of the inner chat, re-exported so `parley-chat-widget::part(bubble)` works. */
+const CHAT_PARTS = [
+  'status', 'message-list', 'message', 'message-mine', 'message-theirs', 'bubble', 'bubble-mine', 'bubble-theirs',
+  'message-time', 'message-state', 'resend-button', 'delete-button', 'load-older-button', 'retry-button', 'card',
+  'card-product', 'card-order', 'card-image', 'card-title', 'card-price', 'image', 'voice', 'unsupported', 'composer',
+  'input', 'send-button', 'emoji-button', 'emoji-panel', 'emoji', 'image-button', 'voice-button', 'more-button',
+  'more-panel', 'more-item',
+].join(', ');
+
+export class ParleyChatWidget extends ParleyElement {
+  static override styles = [
+    themeStyles,
+    css`
+      :host {
+        position: fixed;
+        right: var(--parley-widget-offset, 20px);
+        bottom: var(--parley-widget-offset, 20px);
+        z-index: var(--parley-widget-z-index, 2147483000);
+      }
+      .launcher {
+        position: relative;
+        width: 56px;
+        height: 56px;
+        border: none;
+        border-radius: 50%;
+        background: var(--_accent);
+        color: var(--_accent-text);
+        font-size: 24px;
+        box-shadow: 0 4px 14px rgb(0 0 0 / 0.25);
+      }
+      .launcher .badge {
+        position: absolute;
+        top: -4px;
+        right: -4px;
+      }
+      .panel {
+        position: absolute;
+        right: 0;
+        bottom: 68px;
+        width: min(var(--parley-widget-width, 360px), calc(100vw - 2 * var(--parley-widget-offset, 20px)));
+        height: min(var(--parley-widget-height, 560px), calc(100vh - 100px));
+        display: flex;
+        flex-direction: column;
+        background: var(--_bg);
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        box-shadow: 0 8px 30px rgb(0 0 0 / 0.2);
+        overflow: hidden;
+      }
+      .panel[hidden] {
+        display: none;
+      }
+      .header {
+        display: flex;
+        align-items: center;
+        justify-content: space-between;
+        padding: var(--_gap) calc(var(--_gap) * 1.5);
+        background: var(--_accent);
+        color: var(--_accent-text);
+        font-weight: 600;
+      }
+      .close {
+        background: none;
+        border: none;
+        font-size: 1.2em;
+        color: inherit;
+      }
+      parley-chat {
+        flex: 1;
+        min-height: 0;
+      }
+      .note {
+        margin: auto;
+        padding: calc(var(--_gap) * 2);
+        color: var(--_muted);
+        text-align: center;
+      }
+    `,
+  ];
+  static override properties: PropertyDeclarations = {
+    shopId: { type: String, attribute: 'shop-id', reflect: true },
+    open: { type: Boolean, reflect: true },
+    heading: { type: String },
+    config: { attribute: false },
+    conversationId: { state: true },
+    error: { state: true },
+  };
+
+  /** The shop the customer talks to. */
+  declare shopId: string | null;
+  /** Whether the panel is open (attribute `open`; or call show()/hide()/toggle()). */
+  declare open: boolean;
+  /** Panel title; default: the locale's "Chat with us". */
+  declare heading: string;
+  /** Passed to the inner `<parley-chat>` (see ChatConfig). */
+  declare config: ChatConfigInput | null;
+  /** The customer's conversation with the shop, once known (null before). Read-only. */
+  declare conversationId: string | null;
+  private declare error: string;
+
+  private readonly list = new ConversationsController(this, () => this.client);
+  private resolving: Promise<string | null> | null = null;
+
+  constructor() {
+    super();
+    this.shopId = null;
+    this.open = false;
+    this.heading = '';
+    this.config = null;
+    this.conversationId = null;
+    this.error = '';
+  }
+
+  /** Unread messages over all the user's conversations (what the button shows). */
+  get totalUnread(): number {
+    return this.list.totalUnread;
+  }
+
+  /** Open the panel; resolves with the conversation id (null if it could not be opened). */
+  async show(): Promise<string | null> {
+    this.open = true;
+    return this.resolveConversation();
+  }
+
+  /** Close the panel. */
+  hide(): void {
+    this.open = false;
+  }
+
+  /** Open if closed, close if open. */
+  toggle(): void {
+    if (this.open) this.hide();
+    else void this.show();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('shopId') || changed.has('client')) {
+      if (changed.get('shopId') !== undefined || changed.get('client') !== undefined) this.conversationId = null;
+      this.resolving = null;
+      this.error = '';
+    }
+    this.conversationId ??= this.findLocal();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (!changed.has('open') || (changed.get('open') === undefined && !this.open)) return;
+    emit(this, 'parley-open-change', { open: this.open, conversationId: this.conversationId });
+    if (this.open) {
+      void this.resolveConversation();
+      void this.updateComplete.then(() => this.renderRoot.querySelector<ParleyChat>('parley-chat')?.focus());
+    }
+  }
+
+  private findLocal(): string | null {
+    if (!this.shopId) return null;
+    return this.list.conversations.find((c) => c.kind === 'direct' && c.shopId === this.shopId)?.id ?? null;
+  }
+
+  private resolveConversation(): Promise<string | null> {
+    if (this.conversationId) return Promise.resolve(this.conversationId);
+    const client = this.client;
+    const shopId = this.shopId;
+    if (!client || !shopId) return Promise.resolve(null);
+    this.resolving ??= (async () => {
+      this.error = '';
+      try {
+        const { conversation } = await client.request('conversations.create', { kind: 'direct', shopId });
+        if (client === this.client && shopId === this.shopId) this.conversationId = conversation.id;
+        return conversation.id;
+      } catch (err) {
+        const info = errorInfo(err);
+        this.error = info.code;
+        emit(this, 'parley-error', { action: 'open', ...info });
+        return null;
+      } finally {
+        this.resolving = null;
+      }
+    })();
+    return this.resolving;
+  }
+
+  private onKeyDown = (e: KeyboardEvent): void => {
+    if (e.key !== 'Escape' || !this.open) return;
+    this.hide();
+    this.renderRoot.querySelector<HTMLButtonElement>('.launcher')?.focus();
+  };
+
+  private renderBody(): unknown {
+    const t = this.t;
+    if (this.conversationId) {
+      return html`<parley-chat exportparts=${CHAT_PARTS} .client=${this.client} conversation-id=${this.conversationId}
+        .config=${this.config} locale=${this.locale || this.getAttribute('lang') || nothing}></parley-chat>`;
+    }
+    if (this.error) {
+      return html`<div class="note" role="alert">
+        <p>${t('widget.error', { code: this.error })}</p>
+        <button type="button" part="retry-button" aria-label=${t('widget.retry')} @click=${() => void this.resolveConversation()}>
+          ${t('widget.retry')}
+        </button>
+      </div>`;
+    }
+    return html`<p class="note" role="status">${t('widget.opening')}</p>`;
+  }
+
+  protected override render(): unknown {
+    const t = this.t;
+    const unread = this.list.totalUnread;
+    const label = [this.open ? t('widget.close') : t('widget.open'), unread ? t('widget.unread', { count: unread }) : '']
+      .filter(Boolean)
+      .join(', ');
+    const title = this.heading || t('widget.title');
+    return html`<div @keydown=${this.onKeyDown}>
+      <section id="panel" part="panel" class="panel" role="dialog" aria-label=${title} ?hidden=${!this.open}>
+        <div part="header" class="header">
+          <span>${title}</span>
+          <button type="button" part="close-button" class="close" aria-label=${t('widget.close')} @click=${() => this.hide()}>✕</button>
+        </div>
+        ${this.open ? this.renderBody() : nothing}
+      </section>
+      <button type="button" part="launcher" class="launcher" aria-label=${label} aria-expanded=${this.open ? 'true' : 'false'}
+        aria-controls="panel" @click=${() => this.toggle()}>
+        <span aria-hidden="true">${this.open ? '✕' : '💬'}</span>
+        ${unread ? html`<span part="unread-badge" class="badge" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
+      </button>
+    </div>`;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Every event the kit dispatches: bubbling, composed (they cross shadow roots) `CustomEvent`s named
+ * `parley-*`. The kit never navigates or acts on the host's behalf: it tells, the host decides.
+ */
+import type { LocalMessage } from '../worker/store/types';
+
+export interface ParleyEventMap {
+  /** A conversation was chosen in `<parley-conversation-list>` (click or Enter/Space). */
+  'parley-conversation-select': { conversationId: string };
+  /** An item of the composer's "more" panel whose `callback` is true was clicked. */
+  'parley-more-item': { id: string; conversationId: string };
+  /** The image or voice composer button was clicked (the host supplies the picker/recorder). */
+  'parley-feature': { feature: 'image' | 'voice'; conversationId: string };
+  /** A product card was activated (plain click; modified clicks open the link natively). */
+  'parley-product-click': { productId: string; url: string | null; messageId: string };
+  /** An order card was activated. */
+  'parley-order-click': { orderId: string; url: string | null; messageId: string };
+  /** The user asked to resend a failed message (client.resend already called). */
+  'parley-message-resend': { messageId: string; conversationId: string };
+  /** The user deleted a pending/failed message (client.deletePending already called). */
+  'parley-message-delete': { messageId: string; conversationId: string };
+  /** The composer stored a message (state 'pending'). */
+  'parley-message-send': { message: LocalMessage };
+  /** A client call the user triggered failed (send, resend, delete, load older, open). */
+  'parley-error': { action: 'send' | 'resend' | 'delete' | 'load-older' | 'open'; code: string; message: string };
+  /** `<parley-chat-widget>` opened or closed. */
+  'parley-open-change': { open: boolean; conversationId: string | null };
+}
+
+export type ParleyEventName = keyof ParleyEventMap;
+
+/** Dispatch a bubbling, composed `CustomEvent`. Returns false if a listener called preventDefault(). */
+export function emit<K extends ParleyEventName>(target: EventTarget, name: K, detail: ParleyEventMap[K]): boolean {
+  return target.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true, cancelable: true }));
+}
+
+/** The stable code of an error from the client (a ParleyError's `code`), or 'UNKNOWN'. */
+export function errorInfo(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return { code: typeof e?.code === 'string' ? e.code : 'UNKNOWN', message: typeof e?.message === 'string' ? e.message : String(err) };
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'parley-conversation-select': CustomEvent<ParleyEventMap['parley-conversation-select']>;
+    'parley-more-item': CustomEvent<ParleyEventMap['parley-more-item']>;
+    'parley-feature': CustomEvent<ParleyEventMap['parley-feature']>;
+    'parley-product-click': CustomEvent<ParleyEventMap['parley-product-click']>;
+    'parley-order-click': CustomEvent<ParleyEventMap['parley-order-click']>;
+    'parley-message-resend': CustomEvent<ParleyEventMap['parley-message-resend']>;
+    'parley-message-delete': CustomEvent<ParleyEventMap['parley-message-delete']>;
+    'parley-message-send': CustomEvent<ParleyEventMap['parley-message-send']>;
+    'parley-error': CustomEvent<ParleyEventMap['parley-error']>;
+    'parley-open-change': CustomEvent<ParleyEventMap['parley-open-change']>;
+  }
+}

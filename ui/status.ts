@@ -1,0 +1,22 @@
+/** What the chat's small status line says about the connection and storage. Pure (no DOM). */
+import type { ParleyClient } from '../client/ParleyClient';
+import type { ConnectionState } from '../worker/connection/state';
+import type { Translate } from './i18n/locale';
+
+export interface StatusLine {
+  /** The connection's state when it is worth telling (null when online or just starting). */
+  connection: string | null;
+  /** A warning when the local database may not survive (null when persistent or not yet known). */
+  storage: string | null;
+  /** Whether to offer "Retry" (client.reconnect()): only when the engine gave up. */
+  canRetry: boolean;
+}
+
+export function statusLine(state: ConnectionState, storage: ParleyClient['storage'], t: Translate): StatusLine {
+  const quiet = state.status === 'online' || state.status === 'idle';
+  return {
+    connection: quiet ? null : t(`status.${state.status}`),
+    storage: storage === 'best_effort' || storage === 'memory' ? t(`storage.${storage}`) : null,
+    canRetry: state.status === 'gave_up',
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The kit's own renderers: text, image, voice, product and order cards, and the fallback for
+ * content types this build does not know. Message data only ever goes through Lit's text and
+ * attribute bindings; URLs only through ctx.safeUrl.
+ */
+import { html, nothing } from 'lit';
+import type { ImageContent, OrderContent, ProductContent, TextContent, VoiceContent } from '../../schema/content';
+import { registerBuiltinTemplate, setFallbackTemplate } from './registry';
+import type { TemplateContext, TemplateRenderer } from './types';
+
+/** A click the browser should handle itself (new tab, download...): the kit only takes plain clicks. */
+function isModified(e: MouseEvent): boolean {
+  return e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey;
+}
+
+const text: TemplateRenderer = (m) => html`<span class="text">${String((m.content as TextContent).text ?? '')}</span>`;
+
+const image: TemplateRenderer = (m, ctx) => {
+  const c = m.content as ImageContent;
+  const src = ctx.safeUrl(c.thumbUrl) ?? ctx.safeUrl(c.url);
+  if (!src) return unsupported(m, ctx);
+  return html`<img part="image" class="image" src=${src} alt=${ctx.t('message.image')} width=${c.width || nothing}
+    height=${c.height || nothing} loading="lazy" />`;
+};
+
+const voice: TemplateRenderer = (m, ctx) => {
+  const c = m.content as VoiceContent;
+  const src = ctx.safeUrl(c.url);
+  const label = ctx.t('message.voice', { seconds: Math.round((Number(c.durationMs) || 0) / 1000) });
+  if (!src) return html`<span class="voice">${label}</span>`;
+  return html`<audio part="voice" class="voice" controls preload="none" src=${src} aria-label=${label}></audio>`;
+};
+
+/** A card: a link when the URL is safe (plain clicks become an event), else a button. */
+function card(kind: 'product' | 'order', label: string, url: string | null, onActivate: () => void, body: unknown) {
+  const onClick = (e: MouseEvent) => {
+    if (url && isModified(e)) return;
+    e.preventDefault();
+    onActivate();
+  };
+  return url
+    ? html`<a part="card card-${kind}" class="card" href=${url} aria-label=${label} @click=${onClick}>${body}</a>`
+    : html`<button type="button" part="card card-${kind}" class="card" aria-label=${label} @click=${onClick}>${body}</button>`;
+}
+
+function cardImage(ctx: TemplateContext, url: unknown) {
+  const src = ctx.safeUrl(url);
+  return src ? html`<img part="card-image" class="card-image" src=${src} alt="" loading="lazy" />` : nothing;
+}
+
+const product: TemplateRenderer = (m, ctx) => {
+  const c = m.content as ProductContent;
+  const url = ctx.safeUrl(c.url);
+  const title = String(c.title ?? '');
+  const price = c.price ? ctx.formatPrice(c.price) : '';
+  const body = html`${cardImage(ctx, c.imageUrl)}<span class="card-body">
+      <span class="card-kind">${ctx.t('card.product')}</span>
+      <span part="card-title" class="card-title">${title}</span>
+      <span part="card-price" class="card-price">${price}</span>
+    </span>`;
+  const activate = () => ctx.emit('parley-product-click', { productId: String(c.productId), url, messageId: m.id });
+  return card('product', `${ctx.t('card.product')}: ${title} ${price}`, url, activate, body);
+};
+
+const order: TemplateRenderer = (m, ctx) => {
+  const c = m.content as OrderContent;
+  const url = ctx.safeUrl(c.url);
+  const heading = ctx.t('card.order', { id: String(c.orderId) });
+  const total = c.total ? ctx.formatPrice(c.total) : '';
+  const body = html`${cardImage(ctx, c.imageUrl)}<span class="card-body">
+      <span class="card-kind">${heading}</span>
+      ${c.title ? html`<span part="card-title" class="card-title">${c.title}</span>` : nothing}
+      <span class="card-meta">${ctx.t('card.status', { status: String(c.status ?? '') })}${typeof c.itemCount === 'number'
+        ? html` · ${ctx.t('card.items', { count: c.itemCount })}`
+        : nothing}</span>
+      <span part="card-price" class="card-price">${total}</span>
+    </span>`;
+  const activate = () => ctx.emit('parley-order-click', { orderId: String(c.orderId), url, messageId: m.id });
+  return card('order', `${heading} ${total}`, url, activate, body);
+};
+
+const unsupported: TemplateRenderer = (_m, ctx) => html`<span part="unsupported" class="unsupported">${ctx.t('message.unsupported')}</span>`;
+
+let installed = false;
+
+/** Register the built-in renderers (idempotent; index.ts calls it). */
+export function installBuiltinTemplates(): void {
+  if (installed) return;
+  installed = true;
+  registerBuiltinTemplate('text', text);
+  registerBuiltinTemplate('image', image);
+  registerBuiltinTemplate('voice', voice);
+  registerBuiltinTemplate('product', product);
+  registerBuiltinTemplate('order', order);
+  setFallbackTemplate(unsupported);
+}
