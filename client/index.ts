@@ -3,6 +3,8 @@ export { connect, PARLEY_VERSION, type ConnectOptions } from './connect';
 export { ParleyClient, type ClientRequestOptions } from './ParleyClient';
 export type { ConnectionState, ConnectionStatus } from '../worker/connection/state';
 export type { EngineEvent, EngineEventType } from '../worker/engine/events';
+export type { LocalConversation, LocalMessage, MessageState } from '../worker/store/types';
+export type { StorageDurability } from '../worker/store/SqlDriver';
 export * from '../schema/errors';
 export type * from '../schema/entities';
 export type * from '../schema/content';

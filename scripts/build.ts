@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { WA_SQLITE_WASM } from '../worker/store/waSqliteAssets';
+import { buildDemo } from './build-demo';
 
 const root = path.resolve(import.meta.dirname, '..');
 const out = path.join(root, 'dist', 'parley');
@@ -41,11 +42,34 @@ export async function buildBundles(): Promise<{ version: string }> {
     format: 'esm',
     define: { __PARLEY_VERSION__: JSON.stringify(version) },
   });
+  await buildUi();
   fs.writeFileSync(path.join(out, 'version.json'), JSON.stringify({ version }) + '\n');
   return { version };
+}
+
+/**
+ * The UI kit (custom elements, with Lit inside). It receives a client instance and imports the
+ * engine's types only: a runtime import from client/, worker/ or schema/ would duplicate engine
+ * code, so the build fails on one.
+ */
+export async function buildUi(): Promise<void> {
+  const { metafile } = await build({
+    ...common,
+    entryPoints: [path.join(root, 'ui/index.ts')],
+    outfile: path.join(out, 'parley-ui.js'),
+    format: 'esm',
+    metafile: true,
+    absWorkingDir: root,
+  });
+  const engine = Object.keys(metafile.inputs).filter((f) => /^(client|worker|schema)\//.test(f));
+  if (engine.length) throw new Error(`parley-ui.js must not bundle engine code: ${engine.join(', ')}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const { version } = await buildBundles();
   console.log(`built dist/parley (version ${version})`);
+  // Last: the demo's service worker lists every bundle above with a revision hash.
+  const { precache } = await buildDemo();
+  const kib = precache.reduce((n, p) => n + p.bytes, 0) / 1024;
+  console.log(`built dist/demo (service worker precaches ${precache.length} files, ${kib.toFixed(0)} KiB)`);
 }

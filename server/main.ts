@@ -2,17 +2,19 @@
 import path from 'node:path';
 import { createParleyServer } from './app';
 import { configFromEnv } from './config';
-import { staticFiles } from './http/static';
+import { appFiles } from './http/appFiles';
 
 const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
 const host = process.env.HOST ?? '127.0.0.1';
 
-// The browser bundles (built by `npm run build`, which `npm start` runs first).
-const bundles = staticFiles('/parley/', path.resolve(import.meta.dirname, '../dist/parley'));
-const server = await createParleyServer(configFromEnv(process.env), bundles);
+// The bundles and the demo, built into dist/ by `npm run build` (which `npm start` runs first).
+const files = appFiles(path.resolve(import.meta.dirname, '../dist'));
+const server = await createParleyServer(configFromEnv(process.env), files);
 const { port: actual } = await server.listen(port, host);
 const base = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
 console.log(`Parley server listening on ${base}`);
+console.log(`  Storefront        ${base}/?as=alice`);
+console.log(`  Merchant console  ${base}/merchant`);
 console.log(`  WebSocket  ${base.replace('http', 'ws')}/ws`);
 console.log(`  health     ${base}/healthz`);
 console.log(`  metrics    ${base}/metrics`);

@@ -40,15 +40,45 @@ export function staticFiles(urlPrefix: string, rootDir: string, opts: { index?: 
       return false;
     }
     if (!stat.isFile()) return false;
-    res.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'content-length': stat.size,
-      'x-content-type-options': 'nosniff',
-      // Bundles are versioned by name inside; revalidate so a deploy is seen at once.
-      'cache-control': 'no-cache',
-    });
-    if (req.method === 'HEAD') res.end();
-    else fs.createReadStream(file).pipe(res);
+    sendFile(req, res, file, stat.size);
     return true;
   };
+}
+
+/**
+ * A handler serving one file at the given exact paths (any query), e.g. a page at `/` and a
+ * service worker at `/sw.js`. Returns false for other paths, or if the file does not exist.
+ */
+export function staticFile(urlPaths: readonly string[], file: string) {
+  const paths = new Set(urlPaths);
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (!paths.has(new URL(req.url ?? '/', 'http://localhost').pathname)) return false;
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return false;
+    }
+    if (!stat.isFile()) return false;
+    sendFile(req, res, file, stat.size);
+    return true;
+  };
+}
+
+/** Chains handlers: the first that serves the request wins. */
+export function firstOf(...handlers: ((req: IncomingMessage, res: ServerResponse) => boolean)[]) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => handlers.some((h) => h(req, res));
+}
+
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, size: number): void {
+  res.writeHead(200, {
+    'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'content-length': size,
+    'x-content-type-options': 'nosniff',
+    // Bundles are versioned by name inside; revalidate so a deploy is seen at once.
+    'cache-control': 'no-cache',
+  });
+  if (req.method === 'HEAD') res.end();
+  else fs.createReadStream(file).pipe(res);
 }

@@ -1,0 +1,79 @@
+/**
+ * The console: the conversation list with unread counts and the selected conversation, for any
+ * demo user (?as=shop-agent by default, which answers for the shop parley-shop). Non-customers can
+ * create (or reopen) the three-party group of supplier, distributor and customer alice.
+ */
+import { connectDemo, demoUser, loadUiKit, localConversations, registerServiceWorker, showStatus, type Client } from './common';
+
+const GROUP_TITLE = 'Supplier · Distributor · Alice';
+const GROUP_MEMBERS = ['supplier', 'distributor', 'alice'];
+
+const user = demoUser('shop-agent');
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
+const status = $('#status');
+const list = $<HTMLElement & { client?: Client }>('parley-conversation-list');
+const chat = $<HTMLElement & { client?: Client }>('parley-chat');
+const groupButton = $<HTMLButtonElement>('#open-group');
+const note = $('#console-note');
+
+registerServiceWorker($('#update-banner'));
+$('#who').textContent = `${user.displayName} (${user.userId}, ${user.role}${user.shopId ? ` of ${user.shopId}` : ''})`;
+for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-as]')) a.classList.toggle('current', a.dataset.as === user.userId);
+// Customers cannot create groups (the server refuses): no button for them.
+groupButton.hidden = user.role === 'customer';
+
+/** The selected conversation lives in the URL's hash, so a reload (also offline) reopens it. */
+function select(conversationId: string): void {
+  chat.setAttribute('conversation-id', conversationId);
+  document.body.dataset.selected = conversationId;
+  if (location.hash !== `#c=${conversationId}`) history.replaceState(null, '', `${location.pathname}${location.search}#c=${conversationId}`);
+}
+
+list.addEventListener('parley-conversation-select', (e) => select((e as CustomEvent<{ conversationId: string }>).detail.conversationId));
+
+async function openGroup(client: Client): Promise<void> {
+  groupButton.disabled = true;
+  note.textContent = '';
+  try {
+    const known = (await localConversations(client)).find((c) => c.kind === 'group' && c.title === GROUP_TITLE);
+    const id =
+      known?.id ??
+      (
+        await client.request('conversations.create', {
+          kind: 'group',
+          title: GROUP_TITLE,
+          memberIds: GROUP_MEMBERS.filter((m) => m !== user.userId),
+        })
+      ).conversation.id;
+    select(id);
+  } catch (err) {
+    // A group create is never retried blindly (it would make a second group): it needs the network now.
+    note.textContent = `Could not create the group: ${(err as { code?: string }).code ?? String(err)}`;
+  } finally {
+    groupButton.disabled = false;
+  }
+}
+
+const [, connected] = await Promise.allSettled([loadUiKit(), connectDemo(user.userId, user.shopId ?? undefined)]);
+if (connected.status === 'fulfilled') {
+  const client = connected.value;
+  list.client = client;
+  chat.client = client;
+  showStatus(status, client, user.userId);
+  groupButton.addEventListener('click', () => void openGroup(client));
+  const fromHash = /^#c=(.+)$/.exec(location.hash)?.[1];
+  if (fromHash) select(decodeURIComponent(fromHash));
+  else {
+    // Nothing chosen yet: open the most recent conversation once there is one (a fresh device
+    // gets its list from the server a moment after connecting).
+    const off = client.watchConversations((conversations) => {
+      const [latest] = conversations;
+      if (!latest) return;
+      queueMicrotask(off);
+      if (!chat.getAttribute('conversation-id')) select(latest.id);
+    });
+  }
+} else {
+  status.dataset.state = 'error';
+  status.textContent = `could not start Parley: ${String(connected.reason)}`;
+}
