@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { createParleyServer, type ParleyServer, type ServerConfig } from '../../server';
+import { appFiles } from '../../server/http/appFiles';
 import { staticFiles } from '../../server/http/static';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -17,6 +18,9 @@ export interface E2EServer {
   port: number;
   url: string;
   restart(): Promise<void>;
+  /** Stop accepting anything (the server is down) until up(). */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
   /** Value of a metric on /metrics. */
   metric(name: string): Promise<number>;
@@ -24,16 +28,18 @@ export interface E2EServer {
 
 export async function startE2EServer(overrides: Partial<ServerConfig> = {}): Promise<E2EServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
-  const bundles = staticFiles('/parley/', path.join(ROOT, 'dist/parley'));
+  // What `npm start` serves (bundles under /parley/, the demo and its service worker), plus test pages.
+  const app = appFiles(path.join(ROOT, 'dist'));
   const harness = staticFiles('/harness/', path.join(ROOT, 'test/e2e/harness'));
   // Test-only bundles (store-driver-worker.js), built by the specs that use them.
   const testBundles = staticFiles('/parley-test/', path.join(ROOT, 'dist/parley-test'));
   const make = () =>
     createParleyServer(
       { dataDir, secret: E2E_SECRET, testHooks: true, sessionPolicy: 'single', log: () => {}, ...overrides },
-      (req, res) => bundles(req, res) || harness(req, res) || testBundles(req, res),
+      (req, res) => app(req, res) || harness(req, res) || testBundles(req, res),
     );
   let server = await make();
+  let running = true;
   const { port } = await server.listen(0);
   const e2e: E2EServer = {
     get server() {
@@ -46,8 +52,17 @@ export async function startE2EServer(overrides: Partial<ServerConfig> = {}): Pro
       server = await make();
       await server.listen(port);
     },
-    async stop() {
+    async down() {
+      running = false;
       await server.close();
+    },
+    async up() {
+      server = await make();
+      await server.listen(port);
+      running = true;
+    },
+    async stop() {
+      if (running) await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
     async metric(name) {
