@@ -27,21 +27,18 @@ export function staticFiles(urlPrefix: string, rootDir: string, opts: { index?: 
   const root = path.resolve(rootDir);
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      return false; // malformed escapes: not a file of ours
+    }
     if (!pathname.startsWith(urlPrefix)) return false;
     let rel = pathname.slice(urlPrefix.length);
     if (rel === '' || rel.endsWith('/')) rel += opts.index ?? 'index.html';
     const file = path.resolve(root, `.${path.sep}${rel}`);
     if (!file.startsWith(root + path.sep)) return false;
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      return false;
-    }
-    if (!stat.isFile()) return false;
-    sendFile(req, res, file, stat.size);
-    return true;
+    return sendIfFile(req, res, file);
   };
 }
 
@@ -54,16 +51,21 @@ export function staticFile(urlPaths: readonly string[], file: string) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (!paths.has(new URL(req.url ?? '/', 'http://localhost').pathname)) return false;
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      return false;
-    }
-    if (!stat.isFile()) return false;
-    sendFile(req, res, file, stat.size);
-    return true;
+    return sendIfFile(req, res, file);
   };
+}
+
+/** Send `file` if it exists and is a regular file; false otherwise, so handlers can chain. */
+function sendIfFile(req: IncomingMessage, res: ServerResponse, file: string): boolean {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return false;
+  }
+  if (!stat.isFile()) return false;
+  sendFile(req, res, file, stat.size);
+  return true;
 }
 
 /** Chains handlers: the first that serves the request wins. */
