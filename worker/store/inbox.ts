@@ -255,7 +255,8 @@ async function receiptRank(tx: SqlExecutor, ctx: StoreContext, conversationId: s
 
 /**
  * Advances contiguous_seq over the run of stored seqs right after it, then finds the first hole:
- * a stored seq above contiguous_seq + 1 means the ones between are missing.
+ * a stored seq above contiguous_seq + 1 means the ones between are missing. The run begins at the
+ * oldest stored seq: history before it is not a gap.
  */
 async function settleSequence(
   tx: SqlExecutor,
@@ -265,6 +266,16 @@ async function settleSequence(
   if (!row) return { contiguous: 0, advancedTo: null, gapBefore: null };
   let contiguous = row.contiguous_seq;
   let advancedTo: number | null = null;
+  if (contiguous === 0) {
+    // Nothing settled yet: we hold a recent page, not the start of the conversation. The run
+    // starts at the oldest seq we hold; what lies before it is older history, which is paged in
+    // on demand (loadOlder), not a gap to download.
+    const oldest = await first<{ seq: number | null }>(tx, 'SELECT MIN(seq) AS seq FROM messages WHERE conversation_id = ?', [conversationId]);
+    if (oldest?.seq && oldest.seq > 1) {
+      contiguous = oldest.seq - 1;
+      await tx.run('UPDATE conversations SET contiguous_seq = ? WHERE id = ?', [contiguous, conversationId]);
+    }
+  }
   const next = await first(tx, 'SELECT 1 AS present FROM messages WHERE conversation_id = ? AND seq = ?', [conversationId, contiguous + 1]);
   if (next) {
     // The run starting at contiguous + 1 ends at its first seq without a successor.

@@ -26,6 +26,8 @@ import { ReceiptSender } from './ReceiptSender';
 /** Pages fetched to fill one gap or bring one conversation up to date, at most, per trigger. */
 const MAX_PAGES = 10;
 const PAGE = 200;
+/** Messages fetched when a conversation is opened here for the first time. */
+const FIRST_PAGE = 50;
 
 export class Messaging implements Inbox {
   readonly live: LiveQueries;
@@ -157,7 +159,15 @@ export class Messaging implements Inbox {
 
   /** A tab opened a conversation: fetch what is newer than what we hold. */
   async refresh(conversationId: string): Promise<void> {
-    await this.fillFrom(conversationId, await this.db.contiguousSeq(conversationId));
+    const contiguous = await this.db.contiguousSeq(conversationId);
+    if (contiguous > 0) return this.fillFrom(conversationId, contiguous);
+    // Never opened here: the latest page only; older pages come with loadOlder.
+    try {
+      const { messages } = await this.request('messages.history', { conversationId, limit: FIRST_PAGE });
+      if (messages.length > 0) this.afterIngest(await this.db.storeMessages(conversationId, messages));
+    } catch {
+      // Offline: local data only, refreshed when the tab opens it again or a push arrives.
+    }
   }
 
   /** Older messages: local first, then the server (stored for next time). Ascending by seq. */

@@ -304,3 +304,17 @@ describe('LocalStore receive path', () => {
     expect(await o.store.search('有现货', 10)).toEqual([]);
   });
 });
+
+describe('a conversation known only by a recent page', () => {
+  it('treats what lies before the oldest stored seq as history, not as a gap', async () => {
+    const o = await openStore();
+    const page = Array.from({ length: 50 }, (_, i) => msg(51 + i, { sender: BOB }));
+    const stored = await o.store.storeMessages(C1, page);
+    expect(stored.gaps).toEqual([]);
+    expect(await o.store.contiguousSeq(C1)).toBe(100);
+    const next = await o.store.ingest([messagePush(1, msg(101, { sender: BOB }))]);
+    expect(next.gaps).toEqual([]);
+    const holed = await o.store.ingest([messagePush(2, msg(103, { sender: BOB }))]);
+    expect(holed.gaps).toEqual([{ conversationId: C1, afterSeq: 101, beforeSeq: 103 }]);
+  });
+});
