@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { PushEvent } from '../schema';
@@ -13,6 +14,9 @@ import { defaultConfig, type ServerConfig } from './config';
 import { LocalHub } from './fanout/Hub';
 import { handlers } from './handlers';
 import { handleRoute } from './http/routes';
+import { FsMediaStorage } from './media/FsMediaStorage';
+import type { MediaStorage } from './media/MediaStorage';
+import { handleMediaRoute } from './media/routes';
 import { serverMetrics } from './metrics';
 import { DEMO_SHOP, DEMO_USERS } from './seed';
 import { SqliteStore } from './store/sqlite/SqliteStore';
@@ -53,15 +57,23 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+export interface ServerParts {
+  /** Where uploads go; default: files under `config.mediaDir` (or `${dataDir}/media`). */
+  mediaStorage?: MediaStorage;
+}
+
 export async function createParleyServer(
   overrides: Partial<ServerConfig> = {},
   fallback?: FallbackHandler,
+  parts: ServerParts = {},
 ): Promise<ParleyServer> {
   const config: ServerConfig = { ...defaultConfig(), ...overrides };
   fs.mkdirSync(config.dataDir, { recursive: true });
   const secret = resolveSecret(config.secret, config.dataDir, process.env.NODE_ENV === 'production');
   const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now });
   if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
+  const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
+  const mediaDeps = { config, secret, store, storage: mediaStorage };
   const hub = new LocalHub();
   const metrics = serverMetrics();
   const hooks = config.testHooks ? new TestHooks() : null;
@@ -86,6 +98,7 @@ export async function createParleyServer(
     void (async () => {
       try {
         if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt })) return;
+        if (await handleMediaRoute(req, res, new URL(req.url ?? '/', 'http://localhost'), mediaDeps)) return;
         if (fallback && (await fallback(req, res))) return;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       } catch (err) {

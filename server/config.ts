@@ -28,6 +28,14 @@ export interface ServerConfig {
   pushWindow: number;
   /** SQLite `synchronous`: 'normal' survives a process crash, 'full' also a power loss. */
   sqliteSync: 'normal' | 'full';
+  /** Where uploaded media live; undefined means `${dataDir}/media`. */
+  mediaDir: string | undefined;
+  /** Upload size limits in bytes: images, voice messages, image thumbnails. */
+  maxImageBytes: number;
+  maxVoiceBytes: number;
+  maxThumbBytes: number;
+  /** Lifetime of signed media URLs (POST /media/urls), seconds. */
+  mediaUrlTtlS: number;
   /** Test-only fault hooks (never in production). */
   testHooks: boolean;
   /** The dev token endpoint for the seeded demo users (never in production). */
@@ -54,6 +62,11 @@ export function defaultConfig(): ServerConfig {
     pushResendLimit: 6,
     pushWindow: 256,
     sqliteSync: 'normal',
+    mediaDir: undefined,
+    maxImageBytes: 10 * 1024 * 1024,
+    maxVoiceBytes: 5 * 1024 * 1024,
+    maxThumbBytes: 512 * 1024,
+    mediaUrlTtlS: 24 * 60 * 60,
     testHooks: false,
     devTokens: true,
     seedDemo: true,
@@ -79,5 +92,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Partial<ServerConfig> {
     cfg.allowedOrigins = env.PARLEY_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   }
   if (env.PARLEY_SQLITE_SYNC === 'full') cfg.sqliteSync = 'full';
+  if (env.PARLEY_MEDIA_DIR) cfg.mediaDir = path.resolve(env.PARLEY_MEDIA_DIR);
+  const positive = (value: string | undefined): number | undefined =>
+    value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : undefined;
+  const sizes = {
+    maxImageBytes: positive(env.PARLEY_MAX_IMAGE_BYTES),
+    maxVoiceBytes: positive(env.PARLEY_MAX_VOICE_BYTES),
+    maxThumbBytes: positive(env.PARLEY_MAX_THUMB_BYTES),
+    mediaUrlTtlS: positive(env.PARLEY_MEDIA_URL_TTL),
+  };
+  for (const [name, value] of Object.entries(sizes)) if (value !== undefined) Object.assign(cfg, { [name]: value });
   return cfg;
 }

@@ -41,7 +41,31 @@ export interface UserRecord {
   displayName: string;
 }
 
+/** An uploaded file: what MediaStorage holds under `key`, and the conversation whose members may read it. */
+export interface MediaRecord {
+  key: string;
+  conversationId: string;
+  ownerId: string;
+  kind: string;
+  mime: string;
+  bytes: number;
+  uploadId: string | null;
+  createdAt: number;
+}
+
+export interface MediaIndex {
+  /**
+   * Record an upload. When (ownerId, uploadId) is already recorded, nothing is written and the
+   * earlier record is returned: the caller then discards its own copy of the bytes.
+   */
+  record(rec: MediaRecord): Promise<{ record: MediaRecord; created: boolean }>;
+  get(key: string): Promise<MediaRecord | null>;
+  byUpload(ownerId: string, uploadId: string): Promise<MediaRecord | null>;
+}
+
 export interface Store {
+  /** Who may read which uploaded file. */
+  readonly media: MediaIndex;
   upsertUser(user: Identity): Promise<void>;
   /** Which of these ids are known users. */
   knownUsers(ids: readonly string[]): Promise<Set<string>>;

@@ -19,8 +19,9 @@ import {
   type Role,
 } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import type { SendInput, SendOutcome, Store, StoredEvent } from '../Store';
+import type { MediaIndex, SendInput, SendOutcome, Store, StoredEvent } from '../Store';
 import { MIGRATIONS } from './migrations';
+import { SqliteMediaIndex } from './SqliteMediaIndex';
 
 interface ConversationRow {
   id: string;
@@ -73,6 +74,7 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
+  readonly media: MediaIndex;
   private readonly now: () => number;
   /** conversation id -> user ids to fan out to. Cleared whenever membership or shop staff change. */
   private readonly recipientCache = new Map<string, string[]>();
@@ -86,6 +88,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.now = opts.now;
     this.migrate();
+    this.media = new SqliteMediaIndex(this.db);
   }
 
   private readonly statements = new Map<string, Database.Statement>();

@@ -69,4 +69,19 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, device_id)
   ) WITHOUT ROWID;
   `,
+  /* 2: uploaded media (issue 6). The bytes live in MediaStorage; this row says who may read them. */ `
+  CREATE TABLE media (
+    key TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    -- The client's idempotency key: a retried upload returns the first one's key.
+    upload_id TEXT,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX media_upload ON media (owner_id, upload_id) WHERE upload_id IS NOT NULL;
+  CREATE INDEX media_by_conversation ON media (conversation_id);
+  `,
 ];

@@ -1,0 +1,109 @@
+/**
+ * POST /media?conversationId=…&kind=image|voice|thumb[&uploadId=<uuid>]: store one file for a
+ * conversation the caller is a member of. Answers {url, mime, bytes}; `url` is the path clients
+ * put in messages. The same uploadId from the same user always answers the first upload's url,
+ * so a client retries an upload that was cut mid-way whole, with the same uploadId, and never
+ * creates a second file (there are no partial/resumable uploads).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../../schema';
+import type { Identity } from '../auth/tokens';
+import type { MediaRecord } from '../store/Store';
+import { BodyError, checkedBody } from './body';
+import type { MediaDeps } from './deps';
+import { requireBearer, sendError, sendJson } from './httpAuth';
+import { newMediaKey } from './MediaStorage';
+import { allowedTypes, MediaKind, type MediaMime } from './sniff';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const KINDS: readonly string[] = Object.values(MediaKind);
+
+function limitFor(kind: MediaKind, config: MediaDeps['config']): number {
+  if (kind === MediaKind.VOICE) return config.maxVoiceBytes;
+  return kind === MediaKind.THUMB ? config.maxThumbBytes : config.maxImageBytes;
+}
+
+const answer = (res: ServerResponse, rec: MediaRecord, status: 200 | 201) =>
+  sendJson(res, status, { url: `/media/${rec.key}`, mime: rec.mime, bytes: rec.bytes });
+
+/**
+ * Refuse mid-body: answer, then stop reading. `Connection: close` makes Node end the socket after
+ * the answer instead of draining the rest; the timer only bounds a client that never hangs up.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  req.pause();
+  sendError(res, status, code, message, { connection: 'close' });
+  res.on('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
+}
+
+export async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL, deps: MediaDeps): Promise<void> {
+  const { config, store, storage } = deps;
+  const conversationId = url.searchParams.get('conversationId');
+  const kind = url.searchParams.get('kind') ?? '';
+  const uploadId = url.searchParams.get('uploadId');
+  if (!conversationId || !KINDS.includes(kind) || (uploadId !== null && !UUID.test(uploadId))) {
+    return refuse(req, res, 400, ErrorCode.INVALID_PARAMS, 'needs conversationId, kind=image|voice|thumb and an optional uuid uploadId');
+  }
+  const identity = requireBearer(req, res, deps.secret, config.now());
+  if (!identity) return void req.pause();
+  // A missing conversation answers like one the caller is not in, so ids cannot be probed.
+  if (!(await store.partyIn(identity, conversationId))) {
+    return refuse(req, res, 403, ErrorCode.FORBIDDEN, 'not a member of this conversation');
+  }
+  const earlier = uploadId ? await store.media.byUpload(identity.userId, uploadId.toLowerCase()) : null;
+  if (earlier) return sameUpload(req, res, earlier, conversationId);
+
+  const limit = limitFor(kind as MediaKind, config);
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    return refuse(req, res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `more than ${limit} bytes`);
+  }
+  await receive(req, res, deps, { identity, conversationId, kind: kind as MediaKind, uploadId: uploadId?.toLowerCase() ?? null, limit });
+}
+
+function sameUpload(req: IncomingMessage, res: ServerResponse, earlier: MediaRecord, conversationId: string): void {
+  if (earlier.conversationId !== conversationId) {
+    return refuse(req, res, 409, ErrorCode.CONFLICT, 'this uploadId was used for another conversation');
+  }
+  // The bytes are already stored: do not read them again.
+  req.pause();
+  res.setHeader('connection', 'close');
+  answer(res, earlier, 200);
+}
+
+interface Upload {
+  identity: Identity;
+  conversationId: string;
+  kind: MediaKind;
+  uploadId: string | null;
+  limit: number;
+}
+
+async function receive(req: IncomingMessage, res: ServerResponse, deps: MediaDeps, u: Upload): Promise<void> {
+  const key = newMediaKey();
+  let mime: MediaMime | undefined;
+  let bytes: number;
+  try {
+    const body = checkedBody(req, u.limit, allowedTypes(u.kind), (t) => (mime = t));
+    // The type is only known once the first bytes arrived; storage reads it when it writes the meta.
+    const meta = { get mime() { return mime ?? 'application/octet-stream'; } };
+    ({ bytes } = await deps.storage.put(key, body, meta));
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    const code = err.status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_PARAMS;
+    return refuse(req, res, err.status, code, err.message);
+  }
+  const rec: MediaRecord = {
+    key,
+    conversationId: u.conversationId,
+    ownerId: u.identity.userId,
+    kind: u.kind,
+    mime: mime!,
+    bytes,
+    uploadId: u.uploadId,
+    createdAt: deps.config.now(),
+  };
+  const { record, created } = await deps.store.media.record(rec);
+  // Two concurrent uploads with one uploadId: the later one yields to the first and drops its copy.
+  if (!created) await deps.storage.delete(key);
+  answer(res, record, created ? 201 : 200);
+}

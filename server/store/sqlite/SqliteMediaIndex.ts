@@ -1,0 +1,60 @@
+/** MediaIndex on the server's SQLite database (table `media`, migration 2). */
+import type Database from 'better-sqlite3';
+import type { MediaIndex, MediaRecord } from '../Store';
+
+interface MediaRow {
+  key: string;
+  conversation_id: string;
+  owner_id: string;
+  kind: string;
+  mime: string;
+  bytes: number;
+  upload_id: string | null;
+  created_at: number;
+}
+
+const toRecord = (r: MediaRow): MediaRecord => ({
+  key: r.key,
+  conversationId: r.conversation_id,
+  ownerId: r.owner_id,
+  kind: r.kind,
+  mime: r.mime,
+  bytes: r.bytes,
+  uploadId: r.upload_id,
+  createdAt: r.created_at,
+});
+
+export class SqliteMediaIndex implements MediaIndex {
+  private readonly insert: Database.Statement;
+  private readonly byKey: Database.Statement;
+  private readonly byUploadStmt: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT INTO media (key, conversation_id, owner_id, kind, mime, bytes, upload_id, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    this.byKey = db.prepare('SELECT * FROM media WHERE key = ?');
+    this.byUploadStmt = db.prepare('SELECT * FROM media WHERE owner_id = ? AND upload_id = ?');
+  }
+
+  async record(rec: MediaRecord): Promise<{ record: MediaRecord; created: boolean }> {
+    return this.db.transaction(() => {
+      const r = rec;
+      const changes = this.insert.run(r.key, r.conversationId, r.ownerId, r.kind, r.mime, r.bytes, r.uploadId, r.createdAt).changes;
+      if (changes === 1 || r.uploadId === null) return { record: rec, created: changes === 1 };
+      const earlier = this.byUploadStmt.get(r.ownerId, r.uploadId) as MediaRow;
+      return { record: toRecord(earlier), created: false };
+    }).immediate();
+  }
+
+  async get(key: string): Promise<MediaRecord | null> {
+    const row = this.byKey.get(key) as MediaRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  async byUpload(ownerId: string, uploadId: string): Promise<MediaRecord | null> {
+    const row = this.byUploadStmt.get(ownerId, uploadId) as MediaRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+}
