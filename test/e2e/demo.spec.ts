@@ -3,6 +3,8 @@
  * widget and the console; the app shell opens with the server down; hostile text stays inert; the
  * kit's theme, templates and "more" items reach the host.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { signToken } from '../../server';
 import { connectClient } from '../support/wireClient';
@@ -160,5 +162,34 @@ test('theme, templates and "more" items are the host\'s', async ({ browser }) =>
   await page.getByRole('button', { name: 'Send a coupon' }).click();
   expect(await page.evaluate(() => (window as unknown as { moreClicks: string[] }).moreClicks)).toEqual(['coupon']);
   agent.close();
+  await context.close();
+});
+
+test('a new version waits until the user reloads from the banner, then controls the page', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await openPage(context, '/?as=alice');
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+  const firstWorker = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.scriptURL);
+  expect(firstWorker).toContain('/sw.js');
+  const swFile = path.join(import.meta.dirname, '../../dist/demo/sw.js');
+  const original = fs.readFileSync(swFile, 'utf8');
+  try {
+    // A deploy: the service worker's bytes change.
+    fs.writeFileSync(swFile, `${original}\n// next deploy ${Date.now()}\n`);
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+    const banner = page.locator('#update-banner');
+    await expect(banner).toBeVisible({ timeout: 15_000 });
+    await expect(banner).toContainText('A new version is available');
+    // Nothing switched under the running page while the user has not chosen to.
+    expect(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
+    await Promise.all([page.waitForEvent('load'), banner.getByRole('button', { name: 'Reload' }).click()]);
+    await page.waitForFunction(async () => {
+      const reg = await navigator.serviceWorker.getRegistration();
+      return !!reg && !reg.waiting && !!navigator.serviceWorker.controller;
+    }, undefined, { timeout: 15_000 });
+    await expect(page.locator('#update-banner')).toBeHidden();
+  } finally {
+    fs.writeFileSync(swFile, original);
+  }
   await context.close();
 });
