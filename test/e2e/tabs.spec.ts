@@ -146,10 +146,13 @@ test('a tab reattaches to a fresh engine when the SharedWorker is killed', async
   const killedAt = Date.now();
   await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
   await tab.waitForFunction((since) => (window as unknown as W).events.some((e) => e.at >= since && e.type === 'connect_success'), killedAt, { timeout: 10_000 });
-  const { targetInfos: after } = await cdp.send('Target.getTargets');
-  const fresh = after.filter((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
-  expect(fresh).toHaveLength(1);
-  expect(fresh[0]!.targetId).not.toBe(worker!.targetId);
+  // The browser may list the new worker's target a moment after it starts serving.
+  const workerIds = async () =>
+    (await cdp.send('Target.getTargets')).targetInfos
+      .filter((t) => t.type === 'shared_worker' && t.browserContextId === contextId)
+      .map((t) => t.targetId);
+  await expect.poll(workerIds, { timeout: 5_000 }).toHaveLength(1);
+  expect(await workerIds()).not.toContain(worker!.targetId);
   const ok = await tab.evaluate(() => (window as unknown as W).client.request('conversations.list', { limit: 1, offset: 0 }).then(() => true));
   expect(ok).toBe(true);
   await context.close();
