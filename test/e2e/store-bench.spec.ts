@@ -5,8 +5,7 @@
  */
 import { test } from '@playwright/test';
 import type { BenchResult } from './harness/store-bench';
-import { startE2EServer, type E2EServer } from './fixtures';
-import { buildStoreDriverWorker, call, openDriverPage } from './storeDriverHarness';
+import { call, openDriverPage, useDriverServer } from './storeDriverHarness';
 
 const CONFIGS = [
   { vfs: 'idb-batch-atomic', build: 'jspi' },
@@ -23,14 +22,7 @@ const CONFIGS = [
 test.skip(!process.env.PARLEY_BENCH, 'benchmark: set PARLEY_BENCH=1');
 test.setTimeout(600_000);
 
-let srv: E2EServer;
-test.beforeAll(async () => {
-  await buildStoreDriverWorker();
-  srv = await startE2EServer();
-});
-test.afterAll(async () => {
-  await srv?.stop();
-});
+const server = useDriverServer();
 
 test('wa-sqlite driver: VFS × build', async ({ context }) => {
   const runs = Number(process.env.PARLEY_BENCH_RUNS ?? 3);
@@ -44,7 +36,7 @@ test('wa-sqlite driver: VFS × build', async ({ context }) => {
     const results: BenchResult[] = [];
     for (let r = 0; r < runs; r++) {
       // A fresh SharedWorker and database per run.
-      const page = await openDriverPage(context, srv.url, `bench-${k}`);
+      const page = await openDriverPage(context, server().url, `bench-${k}`);
       const extra = { pragmas: 'pragmas' in cfg ? cfg.pragmas : undefined, bulkRows: 'bulkRows' in cfg ? cfg.bulkRows : undefined };
       results.push(await call<BenchResult>(page, 'bench', { name: `bench-${k}`, vfs: cfg.vfs, build: cfg.build, ...extra }));
       await page.close();
@@ -62,7 +54,7 @@ test('wa-sqlite driver: VFS × build', async ({ context }) => {
 
 test('wa-sqlite driver: CPU per row (in-memory database)', async ({ context }) => {
   for (const build of ['jspi', 'asyncify']) {
-    const page = await openDriverPage(context, srv.url, `bench-cpu-${build}`);
+    const page = await openDriverPage(context, server().url, `bench-cpu-${build}`);
     const result = await call<Record<string, number>>(page, 'benchCpu', build);
     console.log(build, Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v)])));
     await page.close();

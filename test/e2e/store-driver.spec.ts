@@ -7,17 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { startE2EServer, type E2EServer } from './fixtures';
-import { buildStoreDriverWorker, call, callWorker, openDriverPage } from './storeDriverHarness';
+import { call, callWorker, openDriverPage, useDriverServer } from './storeDriverHarness';
 
-let srv: E2EServer;
-test.beforeAll(async () => {
-  await buildStoreDriverWorker();
-  srv = await startE2EServer();
-});
-test.afterAll(async () => {
-  await srv?.stop();
-});
+const server = useDriverServer();
 
 type Opened = { vfs: string; build: string; durability: string };
 type Info = { instanceId: string; jspi: boolean };
@@ -31,7 +23,7 @@ let dbSeq = 0;
 /** A page on its own SharedWorker with a freshly migrated database. */
 async function openMigrated(context: import('@playwright/test').BrowserContext, options: Record<string, unknown>): Promise<{ page: Page; db: string; opened: Opened }> {
   const db = `driver-${Date.now()}-${dbSeq++}`;
-  const page = await openDriverPage(context, srv.url, db);
+  const page = await openDriverPage(context, server().url, db);
   const opened = await call<Opened>(page, 'open', { name: db, ...options });
   await call(page, 'migrate', db);
   return { page, db, opened };
@@ -118,7 +110,7 @@ for (const backend of BACKENDS) {
 
 test('data outlives the SharedWorker: a new instance reads what the previous one wrote', async ({ context }) => {
   const db = `reopen-${Date.now()}`;
-  const first = await openDriverPage(context, srv.url, db);
+  const first = await openDriverPage(context, server().url, db);
   const before = await call<Info>(first, 'info');
   await call(first, 'open', { name: db });
   await call(first, 'migrate', db);
@@ -129,7 +121,7 @@ test('data outlives the SharedWorker: a new instance reads what the previous one
   // No close: the worker ends with its last page, as in real life.
   for (const p of context.pages()) await p.close();
 
-  const second = await openDriverPage(context, srv.url, db);
+  const second = await openDriverPage(context, server().url, db);
   const after = await call<Info>(second, 'info');
   expect(after.instanceId).not.toBe(before.instanceId);
   await call(second, 'open', { name: db });
@@ -146,14 +138,14 @@ test('data outlives the browser: a restarted Chromium on the same profile reads 
   const db = 'restart';
   try {
     let context = await playwright.chromium.launchPersistentContext(profile, launchOptions);
-    let page = await openDriverPage(context, srv.url, db);
+    let page = await openDriverPage(context, server().url, db);
     await call(page, 'open', { name: db });
     await call(page, 'migrate', db);
     await call(page, 'run', db, INSERT_MESSAGE, message('m1', 1, ASK));
     await context.close();
 
     context = await playwright.chromium.launchPersistentContext(profile, launchOptions);
-    page = await openDriverPage(context, srv.url, db);
+    page = await openDriverPage(context, server().url, db);
     await call(page, 'open', { name: db });
     expect(await call(page, 'all', db, 'SELECT id, search_text FROM messages')).toEqual([{ id: 'm1', search_text: ASK }]);
     await context.close();
@@ -165,10 +157,10 @@ test('data outlives the browser: a restarted Chromium on the same profile reads 
 for (const vfs of ['idb-batch-atomic', 'idb-mirror']) {
   test(`${vfs}: a commit over the storage quota fails with QuotaExceededError and changes nothing`, async ({ context }) => {
     const db = `quota-${vfs}-${Date.now()}`;
-    const page = await openDriverPage(context, srv.url, db);
+    const page = await openDriverPage(context, server().url, db);
     const cdp = await context.newCDPSession(page);
     // Chromium enforces this on IndexedDB commits (navigator.storage.estimate() still shows the real quota).
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: srv.url, quotaSize: 2_000_000 });
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server().url, quotaSize: 2_000_000 });
     try {
       await call(page, 'open', { name: db, vfs });
       await call(page, 'migrate', db);
@@ -178,7 +170,7 @@ for (const vfs of ['idb-batch-atomic', 'idb-mirror']) {
       // The failed transaction left nothing behind, and the driver still works.
       expect(await call(page, 'all', db, 'SELECT count(*) AS n FROM blobs')).toEqual([{ n: fill.committed }]);
 
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: srv.url });
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server().url });
       await call(page, 'run', db, "INSERT INTO meta (key, value) VALUES ('after', 'quota')");
       await call(page, 'close', db);
       await call(page, 'open', { name: db, vfs });
@@ -186,7 +178,7 @@ for (const vfs of ['idb-batch-atomic', 'idb-mirror']) {
       expect(await call(page, 'all', db, 'SELECT value FROM meta')).toEqual([{ value: 'quota' }]);
       expect(await call(page, 'all', db, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     } finally {
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: srv.url }).catch(() => {});
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server().url }).catch(() => {});
       await page.close();
     }
   });
@@ -195,7 +187,7 @@ for (const vfs of ['idb-batch-atomic', 'idb-mirror']) {
 for (const how of ['missing', 'throws'] as const) {
   test(`IndexedDB ${how === 'missing' ? 'missing' : 'refusing to open'}: an in-memory database, durability 'memory'`, async ({ context }) => {
     const db = `no-idb-${how}-${Date.now()}`;
-    const page = await openDriverPage(context, srv.url, db);
+    const page = await openDriverPage(context, server().url, db);
     await call(page, 'breakIndexedDb', how);
     expect(await call<Opened>(page, 'open', { name: db })).toMatchObject({ vfs: 'memory', durability: 'memory' });
     await call(page, 'migrate', db);
@@ -206,7 +198,7 @@ for (const how of ['missing', 'throws'] as const) {
 }
 
 test('an unreachable .wasm rejects open instead of hanging', async ({ context }) => {
-  const page = await openDriverPage(context, srv.url, `no-wasm-${Date.now()}`);
+  const page = await openDriverPage(context, server().url, `no-wasm-${Date.now()}`);
   const reply = await callWorker(page, 'open', { name: 'no-wasm', wasmUrl: '/parley/missing.wasm' });
   expect(reply.ok).toBe(false);
   // The name is free again after the failure.

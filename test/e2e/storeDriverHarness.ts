@@ -3,8 +3,9 @@
  * dist/parley-test/ (served at /parley-test/ by the e2e server) and talks to it from a page.
  */
 import path from 'node:path';
-import type { BrowserContext, Page } from '@playwright/test';
+import { test, type BrowserContext, type Page } from '@playwright/test';
 import { buildWorker } from '../../scripts/build';
+import { startE2EServer, type E2EServer } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -14,6 +15,22 @@ export async function buildStoreDriverWorker(): Promise<void> {
     path.join(ROOT, 'test/e2e/harness/store-driver-worker.ts'),
     path.join(ROOT, 'dist/parley-test/store-driver-worker.js'),
   );
+}
+
+/** For a spec file: build the test worker and start one server for all its tests. */
+export function useDriverServer(): () => E2EServer {
+  let srv: E2EServer | undefined;
+  test.beforeAll(async () => {
+    await buildStoreDriverWorker();
+    srv = await startE2EServer();
+  });
+  test.afterAll(async () => {
+    await srv?.stop();
+  });
+  return () => {
+    if (!srv) throw new Error('the server starts in beforeAll');
+    return srv;
+  };
 }
 
 /** A page connected to the test SharedWorker named `worker`. */
