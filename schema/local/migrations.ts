@@ -82,6 +82,25 @@ export const LOCAL_MIGRATIONS: readonly string[] = [
     INSERT INTO messages_fts (messages_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
   END;
   `,
+  /* 2: media files waiting to be uploaded with their message */ `
+  -- The bytes of an own image/voice message's files, stored with the message (same transaction)
+  -- so a message written offline keeps its files across reloads. The message's content refers to
+  -- each as 'local:<upload_id>' until its url is known; the row goes when the message is sent or
+  -- deleted. upload_id doubles as the server's idempotency key: an upload retried after a cut
+  -- never makes a second file. A rowid table: large blobs do not belong in a WITHOUT ROWID b-tree.
+  CREATE TABLE media_uploads (
+    rowid INTEGER PRIMARY KEY,
+    upload_id TEXT NOT NULL UNIQUE,
+    message_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('image', 'thumb', 'voice')),
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    -- The server's path once uploaded.
+    url TEXT
+  );
+  CREATE INDEX media_uploads_message ON media_uploads (message_id);
+  `,
 ];
 
 /** Keys of the meta table. */

@@ -7,9 +7,11 @@
  * resolves, and a burst of writes shares one transaction. Reads go straight to the driver, which
  * runs them between transactions, so they see only committed data.
  */
-import type { ConversationView, Message } from '../../schema';
+import type { Content, ConversationView, Message } from '../../schema';
+import type { LocalFile, PendingUpload } from '../media/types';
 import { GroupCommit } from './GroupCommit';
 import * as inbox from './inbox';
+import * as media from './media';
 import { claim, migrate } from './migrate';
 import * as outbox from './outbox';
 import * as queries from './queries';
@@ -113,6 +115,28 @@ export class LocalStore {
   /** Messages queued to send (failed ones excluded: they wait for a resend). */
   pendingCount(): Promise<number> {
     return outbox.pendingCount(this.driver);
+  }
+
+  // ---- Media files of unsent messages ----------------------------------------------------------
+
+  /** An unsent message's files (without bytes), in stored order; empty for a text message. */
+  uploadsOf(messageId: string): Promise<PendingUpload[]> {
+    return media.uploadsOf(this.driver, messageId);
+  }
+
+  /** A stored file's bytes and type (to upload it, or to show it before it is sent); null once gone. */
+  localFile(uploadId: string): Promise<LocalFile | null> {
+    return media.localFile(this.driver, uploadId);
+  }
+
+  /** The server has this file at `url`. False if it is gone (its message was deleted). */
+  setUploadUrl(uploadId: string, url: string): Promise<boolean> {
+    return this.writes.submit((tx) => media.setUploadUrl(tx, uploadId, url));
+  }
+
+  /** All files are uploaded: the content takes their URLs (returned), ready to send. */
+  finishUploads(messageId: string): Promise<Content> {
+    return this.writes.submit((tx) => media.finishUploads(tx, this.ctx, messageId));
   }
 
   // ---- Receive path ------------------------------------------------------------------------------

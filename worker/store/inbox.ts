@@ -15,6 +15,7 @@ import {
   storedState,
   type StoreContext,
 } from './rows';
+import { dropUploads } from './media';
 import type { SqlExecutor } from './SqlDriver';
 import type { IngestResult, MessageState, PushRecord } from './types';
 
@@ -151,12 +152,14 @@ async function settleUnsent(tx: SqlExecutor, ctx: StoreContext, m: Message, chan
   const state = storedState(await receiptRank(tx, ctx, m.conversationId, m.seq));
   // OR IGNORE: were that seq already taken (a corrupt database), a poison push must not block ingest forever.
   const r = await tx.run(
-    `UPDATE OR IGNORE messages SET seq = ?, server_ts = ?, state = ?, error_code = NULL, error_message = NULL
+    `UPDATE OR IGNORE messages SET seq = ?, server_ts = ?, state = ?, content = ?, error_code = NULL, error_message = NULL
      WHERE sender_id = ? AND id = ? AND seq IS NULL`,
-    [m.seq, m.serverTs, state, m.senderId, m.id],
+    [m.seq, m.serverTs, state, JSON.stringify(m.content), m.senderId, m.id],
   );
   if (r.changes === 0) return;
   await tx.run('DELETE FROM outbox WHERE message_id = ?', [m.id]);
+  // The server's copy (with its media URLs) is the message now; the local files are not needed.
+  await dropUploads(tx, m.id);
   changes.stored.push(m);
   changes.message(m.conversationId, m.id);
 }

@@ -4,7 +4,9 @@
  * time, oldest first, so the server's seq follows the order the user typed in.
  */
 import { ErrorCode, ParleyError, type Content, type Message } from '../../schema';
+import type { NewUpload } from '../media/draft';
 import { Changes, putMessage } from './inbox';
+import { dropUploads, insertUploads } from './media';
 import { first, messageColumns, nextOrderKey, searchText, toLocalMessage, type MessageRow, type StoreContext } from './rows';
 import type { SqlExecutor } from './SqlDriver';
 import type { IngestResult, LocalMessage, OutboxItem } from './types';
@@ -16,6 +18,8 @@ export interface EnqueueInput {
   content: Content;
   /** Local time, ms since the epoch: orders unsent messages. */
   createdAt: number;
+  /** A media message's files, stored in the same transaction (the content refers to them as local refs). */
+  uploads?: readonly NewUpload[];
 }
 
 export interface SendError {
@@ -37,6 +41,7 @@ export async function enqueue(tx: SqlExecutor, ctx: StoreContext, input: Enqueue
      VALUES (?, ?, ?, 0, 0, 'queued')`,
     [input.id, input.conversationId, await nextOrderKey(tx)],
   );
+  if (input.uploads?.length) await insertUploads(tx, input.id, input.uploads);
   return {
     id: input.id,
     senderId: ctx.userId,
@@ -151,6 +156,7 @@ export async function deletePending(tx: SqlExecutor, ctx: StoreContext, id: stri
   }
   await tx.run('DELETE FROM messages WHERE rowid = ?', [row.rowid]);
   await tx.run('DELETE FROM outbox WHERE message_id = ?', [id]);
+  await dropUploads(tx, id);
   return toLocalMessage(row);
 }
 
