@@ -73,9 +73,10 @@ export async function createParleyServer(
   const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now });
   if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
   const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
-  const mediaDeps = { config, secret, store, storage: mediaStorage };
+
   const hub = new LocalHub();
   const metrics = serverMetrics();
+  const mediaDeps = { config, secret, store, storage: mediaStorage, metrics };
   const hooks = config.testHooks ? new TestHooks() : null;
   const registry = new SessionRegistry<Session>(config.sessionPolicy);
   const startedAt = config.now();

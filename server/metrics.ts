@@ -69,6 +69,10 @@ export function serverMetrics() {
     pushesResent: m.counter('parley_pushes_resent_total', 'Push frames sent again because no ack came in time.'),
     errors: m.counter('parley_errors_total', 'Error responses and error frames, by code.'),
     kicks: m.counter('parley_kicks_total', 'Sessions ended by a kick, by reason.'),
+    mediaUploads: m.counter(
+      'parley_media_uploads_total',
+      'Media uploads answered by result: stored (a new file) or repeat (a retried uploadId answered with the first file).',
+    ),
   };
 }
 export type ServerMetrics = ReturnType<typeof serverMetrics>;

@@ -9,6 +9,11 @@
 export interface EngineOptions {
   /** ws:// or wss:// URL of the server's /ws endpoint. */
   url: string;
+  /**
+   * HTTP(S) base of the server's media endpoints (POST /media, /media/urls, GET /media/<key>).
+   * Default: the socket's URL as http(s), without its final /ws.
+   */
+  mediaBaseUrl?: string;
   /** Stable id of this browser profile (the SharedWorker is one per profile). */
   deviceId: string;
   heartbeat: { intervalMs: number; timeoutMs: number };
@@ -40,3 +45,14 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'url' | 'deviceId'> = {
   connectTimeoutMs: 10_000,
   requests: { timeoutMs: 10_000, maxPending: 256 },
 };
+
+/** Where the media endpoints are: options.mediaBaseUrl, else derived from the socket URL. No trailing slash. */
+export function mediaBaseUrl(options: Pick<EngineOptions, 'url' | 'mediaBaseUrl'>): string {
+  if (options.mediaBaseUrl) return options.mediaBaseUrl.replace(/\/+$/, '');
+  const u = new URL(options.url);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  u.pathname = u.pathname.replace(/\/ws\/?$/, '');
+  u.search = '';
+  u.hash = '';
+  return u.href.replace(/\/+$/, '');
+}

@@ -3,6 +3,8 @@
  * dedicated Worker, a tab, and in Node tests with a fake clock and a fake socket.
  */
 
+import { defaultMediaHttp, type MediaHttp } from './media/MediaHttp';
+
 /** Milliseconds since the epoch. */
 export interface Clock {
   now(): number;
@@ -40,6 +42,8 @@ export interface Platform {
   network: NetworkMonitor;
   /** A number in [0, 1): jitter. */
   random: () => number;
+  /** Uploads and signing for media messages; without it media sends fail and wait for a resend. */
+  http?: MediaHttp;
 }
 
 /** The browser (or Node 22+, where WebSocket is global) defaults. */
@@ -70,5 +74,6 @@ export function browserPlatform(): Platform {
       },
     },
     random: Math.random,
+    http: defaultMediaHttp(),
   };
 }

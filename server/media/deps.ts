@@ -1,5 +1,6 @@
 /** What the media routes need from the server. */
 import type { ServerConfig } from '../config';
+import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
 import type { MediaStorage } from './MediaStorage';
 
@@ -8,4 +9,5 @@ export interface MediaDeps {
   secret: string;
   store: Store;
   storage: MediaStorage;
+  metrics?: ServerMetrics;
 }

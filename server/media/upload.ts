@@ -51,7 +51,7 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, ur
     return refuse(req, res, 403, ErrorCode.FORBIDDEN, 'not a member of this conversation');
   }
   const earlier = uploadId ? await store.media.byUpload(identity.userId, uploadId.toLowerCase()) : null;
-  if (earlier) return sameUpload(req, res, earlier, conversationId);
+  if (earlier) return sameUpload(req, res, earlier, conversationId, deps);
 
   const limit = limitFor(kind as MediaKind, config);
   if (Number(req.headers['content-length'] ?? 0) > limit) {
@@ -60,11 +60,12 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, ur
   await receive(req, res, deps, { identity, conversationId, kind: kind as MediaKind, uploadId: uploadId?.toLowerCase() ?? null, limit });
 }
 
-function sameUpload(req: IncomingMessage, res: ServerResponse, earlier: MediaRecord, conversationId: string): void {
+function sameUpload(req: IncomingMessage, res: ServerResponse, earlier: MediaRecord, conversationId: string, deps: MediaDeps): void {
   if (earlier.conversationId !== conversationId) {
     return refuse(req, res, 409, ErrorCode.CONFLICT, 'this uploadId was used for another conversation');
   }
   // The bytes are already stored: do not read them again.
+  deps.metrics?.mediaUploads.inc(1, { result: 'repeat' });
   req.pause();
   res.setHeader('connection', 'close');
   answer(res, earlier, 200);
@@ -105,5 +106,6 @@ async function receive(req: IncomingMessage, res: ServerResponse, deps: MediaDep
   const { record, created } = await deps.store.media.record(rec);
   // Two concurrent uploads with one uploadId: the later one yields to the first and drops its copy.
   if (!created) await deps.storage.delete(key);
+  deps.metrics?.mediaUploads.inc(1, { result: created ? 'stored' : 'repeat' });
   answer(res, record, created ? 201 : 200);
 }

@@ -4,14 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, ParleyError } from '../../schema';
-import { Engine } from '../../worker/engine/Engine';
-import { DEFAULT_ENGINE_OPTIONS } from '../../worker/options';
-import { BetterSqliteDriver } from '../../worker/store/betterSqliteDriver';
-import { LocalStore } from '../../worker/store/LocalStore';
-import type { LocalMessage } from '../../worker/store/types';
-import { Messaging } from '../../worker/sync/Messaging';
-import { nodePlatform } from '../support/nodePlatform';
-import { makeToken, startServer, TEST_SECRET, type TestServer } from '../support/server';
+import { online, startMessagingClient, viewWhen } from '../support/messagingClient';
+import { startServer, type TestServer } from '../support/server';
 import { TcpProxy } from '../support/tcpProxy';
 
 let server: TestServer | undefined;
@@ -23,54 +17,10 @@ afterEach(async () => {
 });
 
 async function startClient(url: string, user: string, file = ':memory:') {
-  const platform = nodePlatform();
-  const store = await LocalStore.open(new BetterSqliteDriver(file), { userId: user, now: Date.now });
-  const messaging = new Messaging(store, platform);
-  const engine = new Engine({
-    platform,
-    options: {
-      ...DEFAULT_ENGINE_OPTIONS,
-      reconnect: { ...DEFAULT_ENGINE_OPTIONS.reconnect, baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 1000 },
-      url,
-      deviceId: `dev-${user}`,
-    },
-    tokens: { getToken: async () => makeToken(TEST_SECRET, user) },
-    inbox: messaging,
-    initialCursor: await store.getCursor(),
-  });
-  messaging.attach(engine);
-  engine.start();
-  cleanups.push(async () => {
-    engine.close();
-    messaging.close();
-    await store.close();
-  });
-  return { engine, messaging, store };
+  const client = await startMessagingClient(url, user, file);
+  cleanups.push(() => client.stop());
+  return client;
 }
-
-/** Resolve when the conversation's latest page satisfies `pred` (a live query: no polling). */
-function viewWhen(messaging: Messaging, conversationId: string, pred: (m: LocalMessage[]) => boolean, ms = 8000): Promise<LocalMessage[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('view never matched')), ms);
-    messaging.live.add('test', { kind: 'messages', conversationId, limit: 500 }, (r) => {
-      if (r.kind === 'messages' && pred(r.messages)) {
-        clearTimeout(timer);
-        resolve(r.messages);
-      }
-    });
-  });
-}
-
-const online = (engine: Engine) =>
-  new Promise<void>((resolve) => {
-    if (engine.getState().status === 'online') return resolve();
-    const off = engine.events.on((e) => {
-      if (e.type === 'state' && e.state.status === 'online') {
-        off();
-        resolve();
-      }
-    });
-  });
 
 describe('Messaging against the real server', () => {
   it('stores a send as pending at once, then sends it and records seq and state', async () => {

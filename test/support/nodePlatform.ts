@@ -1,5 +1,6 @@
 /** The engine's Platform in Node: real time, the `ws` package's WebSocket (Node 20 has no global one). */
 import WebSocket from 'ws';
+import { fetchMediaHttp } from '../../worker/media/MediaHttp';
 import type { Platform, SocketLike } from '../../worker/platform';
 
 export function nodePlatform(): Platform {
@@ -18,5 +19,6 @@ export function nodePlatform(): Platform {
     },
     network: { isOnline: () => true, subscribe: () => () => {} },
     random: Math.random,
+    http: fetchMediaHttp(),
   };
 }

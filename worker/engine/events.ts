@@ -19,6 +19,11 @@ export type EngineEvent =
   | { type: 'receive'; cursor: number; event: PushEvent }
   /** How safe the local database is (sent once on attach): persistent, best_effort or memory. */
   | { type: 'storage'; durability: StorageDurability }
+  /**
+   * An own media message's files are uploading: `loaded` of `total` bytes across all its files.
+   * Sent when an upload starts, as it progresses (throttled), and once with `done` when all are up.
+   */
+  | { type: 'upload'; messageId: string; conversationId: string; loaded: number; total: number; done: boolean }
   /** The server reported a problem not tied to a request, or sent something invalid (seed: receiveError). */
   | { type: 'receive_error'; code: ErrorCode; message: string };
 

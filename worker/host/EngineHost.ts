@@ -9,6 +9,7 @@ import type { LocalStore } from '../store/LocalStore';
 import type { StorageDurability } from '../store/SqlDriver';
 import { Messaging } from '../sync/Messaging';
 import type { EngineEvent } from '../engine/events';
+import { mediaBaseUrl } from '../options';
 import type { Platform } from '../platform';
 import type { AttachRequest, EventMessage, TabCallbacks } from './api';
 import { withTimeout } from './withTimeout';
@@ -75,7 +76,8 @@ export class EngineHost {
   /** First attach: open the user's database (local-first: before any network), then connect. */
   private async start(req: AttachRequest): Promise<Running> {
     const opened = this.openStore ? await this.openStore(req.user, req.parties) : null;
-    const messaging = opened ? new Messaging(opened.store, this.platform) : null;
+    const media = { baseUrl: mediaBaseUrl(req.options), getToken: (fresh: boolean) => this.askTabsForToken(fresh) };
+    const messaging = opened ? new Messaging(opened.store, this.platform, media) : null;
     const engine = new Engine({
       platform: this.platform,
       options: req.options,

@@ -8,6 +8,7 @@ import { ErrorCode, ParleyError } from '../../schema/errors';
 import type { Content } from '../../schema/content';
 import type { RequestParams, RequestResult, RequestType } from '../../schema/requests';
 import type { ConnectionState } from '../connection/state';
+import type { LocalFile, MediaDraft } from '../media/types';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery } from '../sync/LiveQueries';
 import type { Messaging } from '../sync/Messaging';
@@ -60,6 +61,18 @@ export class TabSession implements EngineApi {
 
   send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>> {
     return settle(() => this.messaging.send(conversationId, content, id));
+  }
+
+  sendMedia(conversationId: string, draft: MediaDraft, id?: string): Promise<Settled<LocalMessage>> {
+    return settle(() => this.messaging.sendMedia(conversationId, draft, id));
+  }
+
+  localMedia(ref: string): Promise<Settled<LocalFile | null>> {
+    return settle(() => this.messaging.localMedia(ref));
+  }
+
+  signMedia(paths: string[]): Promise<Settled<Record<string, string>>> {
+    return settle(() => this.messaging.signMedia(Array.isArray(paths) ? paths.map(String) : []));
   }
 
   resend(id: string): Promise<Settled<null>> {

@@ -8,6 +8,7 @@ import type { ConnectionState } from '../connection/state';
 import type { EngineEvent } from '../engine/events';
 import type { EngineOptions } from '../options';
 import type { Content } from '../../schema/content';
+import type { LocalFile, MediaDraft } from '../media/types';
 import type { StorageDurability } from '../store/SqlDriver';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery, LiveResult } from '../sync/LiveQueries';
@@ -47,6 +48,12 @@ export interface EngineApi {
   // ---- local-first messaging (needs the local store) ----
   /** Stores the message as pending and returns it; the outbox sends it. */
   send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>>;
+  /** A media message: its files are stored with it, uploaded when online, then it is sent. */
+  sendMedia(conversationId: string, draft: MediaDraft, id?: string): Promise<Settled<LocalMessage>>;
+  /** The stored bytes behind a `local:` ref of a pending message; null once sent or deleted. */
+  localMedia(ref: string): Promise<Settled<LocalFile | null>>;
+  /** Loadable URLs (absolute) for `/media/<key>` paths: signed, or bare while offline. */
+  signMedia(paths: string[]): Promise<Settled<Record<string, string>>>;
   resend(id: string): Promise<Settled<null>>;
   deletePending(id: string): Promise<Settled<null>>;
   markRead(conversationId: string): Promise<Settled<null>>;

@@ -16,6 +16,12 @@ import {
   type RequestType,
 } from '../../schema';
 import type { Engine, Inbox } from '../engine/Engine';
+import { prepareDraft } from '../media/draft';
+import { defaultMediaHttp } from '../media/MediaHttp';
+import { MediaUploader } from '../media/MediaUploader';
+import { hasLocalRefs, uploadIdOf, withPlaceholderUrls } from '../media/refs';
+import { SignedUrls } from '../media/SignedUrls';
+import type { LocalFile, MediaDraft } from '../media/types';
 import type { Platform } from '../platform';
 import type { LocalStore } from '../store/LocalStore';
 import type { IngestResult, LocalMessage, PushRecord } from '../store/types';
@@ -29,6 +35,12 @@ const PAGE = 200;
 /** Messages fetched when a conversation is opened here for the first time. */
 const FIRST_PAGE = 50;
 
+/** Where media goes: the server's HTTP base and who provides tokens (the tabs). */
+export interface MediaSetup {
+  baseUrl: string;
+  getToken(fresh: boolean): Promise<string>;
+}
+
 export class Messaging implements Inbox {
   readonly live: LiveQueries;
   private engine: Engine | null = null;
@@ -36,17 +48,28 @@ export class Messaging implements Inbox {
   private readonly receipts: ReceiptSender;
   private readonly filling = new Set<string>();
 
+  private readonly uploader: MediaUploader | null;
+  private readonly signed: SignedUrls | null;
+
   constructor(
     private readonly db: LocalStore,
     private readonly platform: Platform,
+    media: MediaSetup | null = null,
   ) {
     this.live = new LiveQueries((q) => this.runQuery(q), platform);
     const online = () => this.engine?.getState().status === 'online';
+    const http = platform.http ?? defaultMediaHttp();
+    const mediaDeps = media ? { http, baseUrl: media.baseUrl, getToken: media.getToken, clock: platform.clock } : null;
+    this.uploader = mediaDeps
+      ? new MediaUploader({ ...mediaDeps, store: db, progress: (p) => this.engine?.events.emit({ type: 'upload', ...p }) })
+      : null;
+    this.signed = mediaDeps ? new SignedUrls(mediaDeps) : null;
     this.outbox = new OutboxRunner({
       store: db,
       platform,
       isOnline: online,
       send: (params) => this.request('messages.send', params),
+      prepare: (item) => this.prepare(item),
       changed: (conversationId) => this.live.changed([conversationId]),
     });
     this.receipts = new ReceiptSender({
@@ -121,17 +144,54 @@ export class Messaging implements Inbox {
 
   /** Store the message as pending (with its outbox row) and return it at once; sending follows. */
   async send(conversationId: string, content: Content, id: string = crypto.randomUUID()): Promise<LocalMessage> {
-    // Refuse now what the server would refuse later: a message stored here must be sendable.
+    this.checkSendable(conversationId, content, id);
+    const message = await this.db.enqueue({ id, conversationId, content, createdAt: this.platform.clock.now() });
+    this.live.changed([conversationId]);
+    this.outbox.kick();
+    return message;
+  }
+
+  /**
+   * A media message: its files are stored with it (pending, content holding local refs), then
+   * uploaded and the message sent when online. Refused up front if the server would refuse it.
+   */
+  async sendMedia(conversationId: string, draft: MediaDraft, id: string = crypto.randomUUID()): Promise<LocalMessage> {
+    const { content, uploads } = prepareDraft(draft, () => crypto.randomUUID());
+    this.checkSendable(conversationId, withPlaceholderUrls(content), id);
+    const message = await this.db.enqueue({ id, conversationId, content, createdAt: this.platform.clock.now(), uploads });
+    this.live.changed([conversationId]);
+    this.outbox.kick();
+    return message;
+  }
+
+  /** The bytes of a file not uploaded yet (`local:<id>` in a pending message), or null once gone. */
+  async localMedia(ref: string): Promise<LocalFile | null> {
+    const uploadId = uploadIdOf(ref);
+    if (uploadId === null) throw new ParleyError(ErrorCode.INVALID_PARAMS, `not a local media ref: ${String(ref).slice(0, 80)}`);
+    return this.db.localFile(uploadId);
+  }
+
+  /** Loadable URLs for `/media/<key>` paths: signed, or bare when signing is impossible (offline). */
+  signMedia(paths: readonly string[]): Promise<Record<string, string>> {
+    if (!this.signed) return Promise.reject(new ParleyError(ErrorCode.CLOSED, 'this engine has no media setup'));
+    return this.signed.sign(paths);
+  }
+
+  /** The outbox's last step before a send: a media message's files go up first. */
+  private prepare(item: { messageId: string; conversationId: string; content: Content; attempts: number }): Promise<Content> {
+    if (!hasLocalRefs(item.content)) return Promise.resolve(item.content);
+    if (!this.uploader) return Promise.reject(new ParleyError(ErrorCode.CLOSED, 'this engine cannot upload media'));
+    return this.uploader.prepare(item);
+  }
+
+  /** Refuse now what the server would refuse later: a message stored here must be sendable. */
+  private checkSendable(conversationId: string, content: Content, id: string): void {
     const valid = check(RequestSchemas['messages.send'].params, { conversationId, clientId: id, content }, ErrorCode.INVALID_PARAMS);
     if (!valid.ok) throw new ParleyError(valid.code, valid.message);
     const bytes = contentBytes(content);
     if (bytes > MAX_CONTENT_BYTES) {
       throw new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
     }
-    const message = await this.db.enqueue({ id, conversationId, content, createdAt: this.platform.clock.now() });
-    this.live.changed([conversationId]);
-    this.outbox.kick();
-    return message;
   }
 
   async resend(id: string): Promise<void> {

@@ -20,6 +20,11 @@ export interface OutboxStore {
 export interface OutboxDeps {
   store: OutboxStore;
   send(params: { conversationId: string; clientId: string; content: Content }): Promise<{ message: Message }>;
+  /**
+   * Makes an item sendable and returns the content to send (a media message uploads its files and
+   * takes their URLs). Its failures count as the send's: retried with backoff, or failed.
+   */
+  prepare?(item: OutboxItem): Promise<Content>;
   isOnline(): boolean;
   platform: Platform;
   /** A message's state changed (sent, retry, failed). */
@@ -96,7 +101,8 @@ export class OutboxRunner {
     try {
       let sent: { message: Message };
       try {
-        sent = await this.deps.send({ conversationId: item.conversationId, clientId: item.messageId, content: item.content });
+        const content = this.deps.prepare ? await this.deps.prepare(item) : item.content;
+        sent = await this.deps.send({ conversationId: item.conversationId, clientId: item.messageId, content });
       } catch (err) {
         await this.recordFailure(item, err);
         return;
