@@ -11,15 +11,23 @@ import type { ConnectionState } from '../worker/connection/state';
 import { Emitter } from '../worker/engine/Emitter';
 import type { EngineEvent, EngineEventOf, EngineEventType } from '../worker/engine/events';
 import type { EngineApi, Settled } from '../worker/host/api';
+import type { MediaDraft } from '../worker/media/types';
 import type { StorageDurability } from '../worker/store/SqlDriver';
 import type { LocalConversation, LocalMessage } from '../worker/store/types';
 import type { LiveQuery, LiveResult } from '../worker/sync/LiveQueries';
 import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
+import { ImagePreparer } from './media/ImagePreparer';
+import { MediaResolver } from './media/MediaResolver';
 
 export interface ClientRequestOptions {
   /** Engine-side timeout for this request (default: the engine's, 10 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
+}
+
+export interface ClientOptions {
+  /** URL of parley-image-worker.js, which prepares pictures off the main thread. */
+  imageWorkerUrl: string;
 }
 
 /** Opens a link to the engine; called again when the engine behind the previous link died. */
@@ -51,10 +59,22 @@ export class ParleyClient {
   private reattaching: Promise<void> | null = null;
   private readonly watches = new Set<Watch>();
 
-  private constructor(private readonly open: LinkOpener) {}
+  private readonly images: ImagePreparer;
+  private readonly media: MediaResolver;
 
-  static async create(open: LinkOpener): Promise<ParleyClient> {
-    const client = new ParleyClient(open);
+  private constructor(
+    private readonly open: LinkOpener,
+    options: ClientOptions,
+  ) {
+    this.images = new ImagePreparer(options.imageWorkerUrl);
+    this.media = new MediaResolver({
+      localMedia: (ref) => unwrap(this.invoke('localMedia', [ref], LOCAL_CALL_TIMEOUT_MS)),
+      signMedia: (paths) => unwrap(this.invoke('signMedia', [paths], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS)),
+    });
+  }
+
+  static async create(open: LinkOpener, options: ClientOptions): Promise<ParleyClient> {
+    const client = new ParleyClient(open, options);
     client.link = await open(client.sink());
     return client;
   }
@@ -109,6 +129,37 @@ export class ParleyClient {
    */
   send(conversationId: string, content: Content, opts: { id?: string } = {}): Promise<LocalMessage> {
     return unwrap(this.invoke('send', [conversationId, content, opts.id], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /**
+   * An image message: the picture is decoded, resized (longest side 1600 px) and re-encoded as JPEG,
+   * with a 320 px thumbnail, in a dedicated worker (EXIF, GPS included, is dropped). Both are stored
+   * locally with the message (state `pending`, `url`/`thumbUrl` are `local:` refs), then uploaded
+   * and sent when online, exactly once; `upload` events report progress.
+   * Rejects with INVALID_PARAMS when the file is not a decodable image.
+   */
+  async sendImage(conversationId: string, file: Blob, opts: { id?: string } = {}): Promise<LocalMessage> {
+    const prepared = await this.images.prepare(file);
+    const draft: MediaDraft = { kind: 'image', width: prepared.width, height: prepared.height, image: prepared.image, thumb: prepared.thumb };
+    return unwrap(this.invoke('sendMedia', [conversationId, draft, opts.id], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** A voice message of `durationMs` (e.g. a MediaRecorder recording): stored locally, then uploaded and sent. */
+  async sendVoice(conversationId: string, audio: Blob, durationMs: number, opts: { id?: string } = {}): Promise<LocalMessage> {
+    const bytes = await audio.arrayBuffer();
+    const draft: MediaDraft = { kind: 'voice', durationMs: Math.max(1, Math.round(durationMs)), audio: { bytes, mime: audio.type } };
+    return unwrap(this.invoke('sendMedia', [conversationId, draft, opts.id], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /**
+   * What an `<img src>` / `<audio src>` can load for a media URL found in message content:
+   * `local:…` (a file not uploaded yet) → a blob: URL of the locally stored bytes; `/media/…` (on the
+   * Parley server) → a signed, expiring URL, or the bare URL while offline (a service worker that
+   * cached it answers); any other http(s) URL as it is. Rejects with NOT_FOUND for a local ref
+   * whose bytes are gone, INVALID_PARAMS for anything else.
+   */
+  mediaUrl(ref: string): Promise<string> {
+    return this.media.resolve(ref);
   }
 
   /** Send a failed message again (same id: the server still stores it once). */
@@ -193,6 +244,8 @@ export class ParleyClient {
     if (this.closed) return;
     this.closed = true;
     this.watches.clear();
+    this.images.close();
+    this.media.close();
     this.link?.close();
     this.link = null;
   }

@@ -19,6 +19,8 @@ export interface ConnectOptions {
   url?: string;
   /** URL of parley-worker.js. Default: next to the client bundle. */
   workerUrl?: string;
+  /** URL of parley-image-worker.js (pictures are resized there). Default: next to the client bundle. */
+  imageWorkerUrl?: string;
   /** Who is logged in: each user gets their own engine, socket and local database in this browser. */
   user?: string;
   /** For a merchant: the shop they answer for (its conversations' reads and unread counts are theirs). */
@@ -80,7 +82,9 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const mode = options.mode ?? 'auto';
   const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
   const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs };
-  return ParleyClient.create((sink) =>
-    useShared ? openSharedWorkerLink(linkOptions, sink) : Promise.resolve(openFallbackLink(linkOptions, sink)),
+  const imageWorkerUrl = options.imageWorkerUrl ?? new URL('./parley-image-worker.js', import.meta.url).href;
+  return ParleyClient.create(
+    (sink) => (useShared ? openSharedWorkerLink(linkOptions, sink) : Promise.resolve(openFallbackLink(linkOptions, sink))),
+    { imageWorkerUrl },
   );
 }

@@ -35,6 +35,8 @@ export async function buildBundles(): Promise<{ version: string }> {
   await buildWorker(path.join(root, 'worker/entry.ts'), path.join(out, 'parley-worker.js'));
   const hash = createHash('sha256').update(fs.readFileSync(path.join(out, 'parley-worker.js'))).digest('hex').slice(0, 10);
   const version = `${pkg.version}-${hash}`;
+  // Classic script like the engine's worker: module workers are not everywhere a tab may run.
+  await build({ ...common, entryPoints: [path.join(root, 'client/media/imageWorker.ts')], outfile: path.join(out, 'parley-image-worker.js'), format: 'iife' });
   await build({
     ...common,
     entryPoints: [path.join(root, 'client/index.ts')],
