@@ -276,3 +276,33 @@ describe('signed URLs', () => {
     expect((await fetch(`${srv.url}${stale}`)).status).toBe(403);
   });
 });
+
+describe('CORS for a storefront on another origin', () => {
+  it('answers the preflight and the upload for an allowed origin only', async () => {
+    const shop = 'https://shop.example';
+    const s = await startServer({ allowedOrigins: [shop] });
+    try {
+      const g = await setupGroup(s, [{}]);
+      const pre = (origin: string) =>
+        fetch(`${s.url}/media?conversationId=${g.conversation.id}&kind=image`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        });
+      const ok = await pre(shop);
+      expect(ok.status).toBe(204);
+      expect(ok.headers.get('access-control-allow-origin')).toBe(shop);
+      expect(ok.headers.get('access-control-allow-headers')).toContain('authorization');
+      const foreign = await pre('https://evil.example');
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+      const up = await fetch(`${s.url}/media?conversationId=${g.conversation.id}&kind=image`, {
+        method: 'POST',
+        headers: { origin: shop, authorization: `Bearer ${s.token(g.owner.userId, { role: 'supplier' })}`, 'content-type': 'image/png' },
+        body: PNG,
+      });
+      expect(up.status).toBe(201);
+      expect(up.headers.get('access-control-allow-origin')).toBe(shop);
+    } finally {
+      await s.stop();
+    }
+  });
+});
