@@ -28,7 +28,7 @@ function shellFiles(): { url: string; file: string }[] {
   }
   for (const name of fs.readdirSync(path.join(out, 'img')).sort()) files.push({ url: `/demo/img/${name}`, file: path.join(out, 'img', name) });
   // The Asyncify .wasm is left out on purpose (see demo/sw.ts); source maps too.
-  for (const name of ['parley-client.js', 'parley-ui.js', 'parley-worker.js', 'wa-sqlite-jspi.wasm']) {
+  for (const name of ['parley-client.js', 'parley-ui.js', 'parley-worker.js', 'parley-image-worker.js', 'wa-sqlite-jspi.wasm']) {
     const file = path.join(parleyDist, name);
     if (fs.existsSync(file)) files.push({ url: `/parley/${name}`, file });
     else console.warn(`build-demo: dist/parley/${name} is missing; it will not be available offline`);

@@ -22,8 +22,8 @@ export interface E2EServer {
   down(): Promise<void>;
   up(): Promise<void>;
   stop(): Promise<void>;
-  /** Value of a metric on /metrics. */
-  metric(name: string): Promise<number>;
+  /** Value of a metric on /metrics; `labels` as rendered, e.g. 'result="stored"'. */
+  metric(name: string, labels?: string): Promise<number>;
 }
 
 export async function startE2EServer(overrides: Partial<ServerConfig> = {}): Promise<E2EServer> {
@@ -65,10 +65,11 @@ export async function startE2EServer(overrides: Partial<ServerConfig> = {}): Pro
       if (running) await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
-    async metric(name) {
+    async metric(name, labels) {
       const text = await (await fetch(`${e2e.url}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-      return line ? Number(line.split(' ')[1]) : NaN;
+      const series = labels ? `${name}{${labels}} ` : `${name} `;
+      const line = text.split('\n').find((l) => l.startsWith(series));
+      return line ? Number(line.split(' ').pop()) : NaN;
     },
   };
   return e2e;
