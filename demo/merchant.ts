@@ -3,6 +3,7 @@
  * demo user (?as=shop-agent by default, which answers for the shop parley-shop). Non-customers can
  * create (or reopen) the three-party group of supplier, distributor and customer alice.
  */
+import type { ChatConfigInput } from '../ui/config';
 import { connectDemo, demoUser, loadUiKit, localConversations, registerServiceWorker, showStatus, type Client } from './common';
 
 const GROUP_TITLE = 'Supplier · Distributor · Alice';
@@ -12,7 +13,9 @@ const user = demoUser('shop-agent');
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const status = $('#status');
 const list = $<HTMLElement & { client?: Client }>('parley-conversation-list');
-const chat = $<HTMLElement & { client?: Client }>('parley-chat');
+const chat = $<HTMLElement & { client?: Client; config?: ChatConfigInput }>('parley-chat');
+// Images and voice are opt-in in the kit; the console turns them on (picked up when the element upgrades).
+chat.config = { features: { image: true, voice: true } };
 const groupButton = $<HTMLButtonElement>('#open-group');
 const note = $('#console-note');
 

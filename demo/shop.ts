@@ -1,11 +1,17 @@
 /** The storefront: a product grid, "Send this product" into the shop conversation, and the chat widget. */
+import type { ChatConfigInput } from '../ui/config';
 import { connectDemo, DEMO_SHOP_ID, demoUser, loadUiKit, registerServiceWorker, shopConversation, showStatus, type Client } from './common';
 import { PRODUCTS, type Product } from './products';
 
 const user = demoUser('alice');
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const status = $('#status');
-const widget = $<HTMLElement & { client?: Client; open?: boolean; show?: () => Promise<string | null> }>('parley-chat-widget');
+const widget = $<HTMLElement & { client?: Client; open?: boolean; show?: () => Promise<string | null>; config?: ChatConfigInput }>(
+  'parley-chat-widget',
+);
+// The kit ships images and voice off (a shop opts in); the demo shows them. Set before the kit
+// loads, the property is picked up when the element upgrades.
+widget.config = { features: { image: true, voice: true } };
 
 registerServiceWorker($('#update-banner'));
 $('#who').textContent = `${user.displayName} (${user.userId})`;

@@ -5,7 +5,8 @@
  * wa-sqlite JSPI .wasm are precached at install (with a revision per file, so an update
  * re-downloads only what changed). With the server down, a reload shows the page, the
  * SharedWorker starts from the cache (its script fetch is controlled by this worker too) and the
- * chat comes from the local database.
+ * chat comes from the local database. Chat pictures and voice messages once loaded are kept too
+ * (see the media route), so they show offline.
  *
  * Built by scripts/build-demo.ts with esbuild; the manifest is injected there as
  * `self.__WB_MANIFEST`. We do not use workbox-build: it only generates a manifest and bundles
@@ -15,6 +16,7 @@
  */
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute, type PrecacheEntry } from 'workbox-precaching';
+import type { WorkboxPlugin } from 'workbox-core/types';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst, NetworkOnly } from 'workbox-strategies';
 
@@ -36,8 +38,52 @@ clientsClaim();
 
 // Live traffic is never cached: tokens, the socket, health and metrics. Registered first, so no
 // route below can catch them (the precache only answers for its own URLs anyway).
+// Media (/media/…) is not live traffic: it has its own route below.
 const LIVE = new Set(['/dev/token', '/ws', '/healthz', '/metrics']);
 registerRoute(({ url, sameOrigin }) => sameOrigin && (LIVE.has(url.pathname) || url.pathname.startsWith('/__test/')), new NetworkOnly());
+
+/**
+ * Chat media: `GET /media/<key>`, cache first. Keys are random and never reused, so the bytes
+ * behind one never change and a cached copy is always right. The page loads them through signed
+ * URLs (`?exp=…&sig=…`) whose query changes with every signing, so the cache key is the path alone:
+ * a picture seen once online shows offline, where the client hands out the bare `/media/<key>`.
+ * Only complete 200 answers are kept (not a 401 for an unsigned URL, nor a 206 part). The cache is
+ * not named after the build, so a deploy keeps it, and it is trimmed to the newest entries after
+ * each put (workbox-expiration would do this but is not a dependency here).
+ *
+ * Workbox routes match GET only (registerRoute's method defaults to GET; the router looks routes up
+ * by the request's method), so uploads (`POST /media`) and signing (`POST /media/urls`) always go
+ * to the network; the test below says GET anyway, so this never depends on that default.
+ */
+const MEDIA_CACHE = 'parley-demo-media';
+const MEDIA_MAX_ENTRIES = 300;
+const MEDIA_PATH = /^\/media\/[^/]+$/;
+
+/** Delete the oldest entries of `cacheName` (Cache keys() lists in insertion order) down to `max`. */
+async function trimCache(cacheName: string, max: number): Promise<void> {
+  const cache = await caches.open(cacheName);
+  const keys = await cache.keys();
+  await Promise.all(keys.slice(0, Math.max(0, keys.length - max)).map((key) => cache.delete(key)));
+}
+
+const mediaCachePlugin: WorkboxPlugin = {
+  // <audio> asks for ranges (`Range: bytes=0-`): fetch the whole file instead, so what is cached is
+  // complete (a 206 part would not be cached). Later requests, ranges included, get the whole file
+  // from the cache with status 200, which media elements accept. Voice files are small.
+  requestWillFetch: async ({ request }) => (request.headers.has('range') ? new Request(request.url, { credentials: 'same-origin' }) : request),
+  cacheKeyWillBeUsed: async ({ request }) => {
+    const url = new URL(request.url);
+    url.search = '';
+    url.hash = '';
+    return url.href;
+  },
+  cacheWillUpdate: async ({ response }) => (response.status === 200 && response.type !== 'opaque' ? response : null),
+  cacheDidUpdate: async ({ cacheName }) => trimCache(cacheName, MEDIA_MAX_ENTRIES),
+};
+registerRoute(
+  ({ url, sameOrigin, request }) => sameOrigin && request.method === 'GET' && MEDIA_PATH.test(url.pathname),
+  new CacheFirst({ cacheName: MEDIA_CACHE, plugins: [mediaCachePlugin] }),
+);
 
 /**
  * Pages: the network first (a deploy's new HTML is seen at once when online), the precached copy

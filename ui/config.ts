@@ -15,15 +15,24 @@ export interface ChatConfig {
   /** Messages per page: the live window and each "load older" page. 1..200, default 30. */
   pageSize: number;
   features: {
-    /** Voice button (dispatches `parley-feature` {feature: 'voice'}). Default false. */
+    /**
+     * Voice button: dispatches `parley-feature` {feature: 'voice'}; unless a listener calls
+     * preventDefault(), records from the microphone and sends with client.sendVoice. Default false.
+     */
     voice: boolean;
-    /** Image button (dispatches `parley-feature` {feature: 'image'}). Default false. */
+    /**
+     * Image button: dispatches `parley-feature` {feature: 'image'}; unless a listener calls
+     * preventDefault(), opens a file picker and sends with client.sendImage (also images pasted
+     * into the input or dropped on the chat). Default false.
+     */
     image: boolean;
     /** Emoji picker that inserts into the textarea. Default true. */
     emoji: boolean;
   };
   /** Items of the "more" panel; the "more" button is hidden when empty. */
   more: MoreItem[];
+  /** Longest voice recording in milliseconds; recording stops and sends at this length. 1 000..600 000, default 60 000. */
+  voiceMaxMs: number;
 }
 
 /** What a host may pass: any subset. */
@@ -33,12 +42,17 @@ export const DEFAULT_CONFIG: ChatConfig = {
   pageSize: 30,
   features: { voice: false, image: false, emoji: true },
   more: [],
+  voiceMaxMs: 60_000,
 };
+
+/** The server accepts voice messages up to 10 minutes. */
+const VOICE_MAX_LIMIT_MS = 600_000;
 
 /** Fill defaults and clamp: whatever the host passes, the element gets a whole, sane config. */
 export function normalizeConfig(input: ChatConfigInput | null | undefined): ChatConfig {
   const size = Number(input?.pageSize);
   const f = input?.features ?? {};
+  const voiceMax = input?.voiceMaxMs == null ? NaN : Number(input.voiceMaxMs);
   return {
     pageSize: Number.isFinite(size) && size >= 1 ? Math.min(200, Math.floor(size)) : DEFAULT_CONFIG.pageSize,
     features: {
@@ -51,5 +65,6 @@ export function normalizeConfig(input: ChatConfigInput | null | undefined): Chat
           .filter((m) => m && typeof m.id === 'string' && typeof m.label === 'string')
           .map((m) => ({ id: m.id, icon: String(m.icon ?? ''), label: m.label, callback: m.callback === true }))
       : [],
+    voiceMaxMs: Number.isFinite(voiceMax) ? Math.min(VOICE_MAX_LIMIT_MS, Math.max(1000, Math.floor(voiceMax))) : DEFAULT_CONFIG.voiceMaxMs,
   };
 }

@@ -9,8 +9,16 @@ export interface ParleyEventMap {
   'parley-conversation-select': { conversationId: string };
   /** An item of the composer's "more" panel whose `callback` is true was clicked. */
   'parley-more-item': { id: string; conversationId: string };
-  /** The image or voice composer button was clicked (the host supplies the picker/recorder). */
+  /**
+   * The image or voice composer button was clicked. The kit then opens its file picker or voice
+   * recorder; a listener that calls preventDefault() supplies its own instead.
+   */
   'parley-feature': { feature: 'image' | 'voice'; conversationId: string };
+  /**
+   * An image message was activated. The kit then shows it in its viewer; a listener that calls
+   * preventDefault() shows its own (resolve `url`, a content ref, with client.mediaUrl).
+   */
+  'parley-image-open': { messageId: string; url: string };
   /** A product card was activated (plain click; modified clicks open the link natively). */
   'parley-product-click': { productId: string; url: string | null; messageId: string };
   /** An order card was activated. */
@@ -19,13 +27,19 @@ export interface ParleyEventMap {
   'parley-message-resend': { messageId: string; conversationId: string };
   /** The user deleted a pending/failed message (client.deletePending already called). */
   'parley-message-delete': { messageId: string; conversationId: string };
-  /** The composer stored a message (state 'pending'). */
+  /** The composer stored a message (state 'pending'): text, image or voice. */
   'parley-message-send': { message: LocalMessage };
-  /** A client call the user triggered failed (send, resend, delete, load older, open). */
-  'parley-error': { action: 'send' | 'resend' | 'delete' | 'load-older' | 'open'; code: string; message: string };
+  /**
+   * Something the user triggered failed: a client call (send, send-image, send-voice, resend,
+   * delete, load-older, open; `code` is the ParleyError's), or recording (record-voice; `code`:
+   * MIC_DENIED, MIC_NOT_FOUND, MIC_BUSY, RECORDER_UNSUPPORTED, RECORDER_FAILED).
+   */
+  'parley-error': { action: ParleyErrorAction; code: string; message: string };
   /** `<parley-chat-widget>` opened or closed. */
   'parley-open-change': { open: boolean; conversationId: string | null };
 }
+
+export type ParleyErrorAction = 'send' | 'send-image' | 'send-voice' | 'record-voice' | 'resend' | 'delete' | 'load-older' | 'open';
 
 export type ParleyEventName = keyof ParleyEventMap;
 
@@ -45,6 +59,7 @@ declare global {
     'parley-conversation-select': CustomEvent<ParleyEventMap['parley-conversation-select']>;
     'parley-more-item': CustomEvent<ParleyEventMap['parley-more-item']>;
     'parley-feature': CustomEvent<ParleyEventMap['parley-feature']>;
+    'parley-image-open': CustomEvent<ParleyEventMap['parley-image-open']>;
     'parley-product-click': CustomEvent<ParleyEventMap['parley-product-click']>;
     'parley-order-click': CustomEvent<ParleyEventMap['parley-order-click']>;
     'parley-message-resend': CustomEvent<ParleyEventMap['parley-message-resend']>;

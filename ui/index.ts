@@ -1,7 +1,7 @@
 /**
  * Parley UI kit: framework-agnostic custom elements over a ParleyClient. Importing this module
- * defines <parley-chat>, <parley-conversation-list> and <parley-chat-widget> (once; a page that
- * already defined a tag keeps its own).
+ * defines <parley-chat>, <parley-conversation-list>, <parley-chat-widget> and the voice message
+ * player <parley-voice-player> (once; a page that already defined a tag keeps its own).
  *
  *   import { connect } from '/parley/parley-client.js';
  *   import '/parley/parley-ui.js';
@@ -10,17 +10,19 @@
 import { ParleyChat } from './elements/ParleyChat';
 import { ParleyChatWidget } from './elements/ParleyChatWidget';
 import { ParleyConversationList } from './elements/ParleyConversationList';
+import { ParleyVoicePlayer } from './elements/ParleyVoicePlayer';
 import { installBuiltinTemplates } from './templates/builtins';
 
-export { ParleyChat, ParleyChatWidget, ParleyConversationList };
+export { ParleyChat, ParleyChatWidget, ParleyConversationList, ParleyVoicePlayer };
 export { ParleyElement } from './elements/ParleyElement';
 export { registerTemplate, resolveTemplate } from './templates/registry';
-export type { TemplateContext, TemplateRenderer } from './templates/types';
+export type { ImageView, TemplateContext, TemplateRenderer, UploadFraction } from './templates/types';
+export { audioFocus } from './media/audioFocus';
 export { addLocale, setLocale, getLocale, translate, type LocaleTable, type MessageKey } from './i18n/locale';
-export { formatPrice, formatTime } from './i18n/format';
+export { formatDuration, formatPrice, formatTime } from './i18n/format';
 export { safeUrl } from './safeUrl';
 export { DEFAULT_CONFIG, type ChatConfig, type ChatConfigInput, type MoreItem } from './config';
-export type { ParleyEventMap, ParleyEventName } from './events';
+export type { ParleyErrorAction, ParleyEventMap, ParleyEventName } from './events';
 
 installBuiltinTemplates();
 
@@ -28,6 +30,7 @@ const TAGS = {
   'parley-chat': ParleyChat,
   'parley-conversation-list': ParleyConversationList,
   'parley-chat-widget': ParleyChatWidget,
+  'parley-voice-player': ParleyVoicePlayer,
 } as const;
 
 for (const [tag, ctor] of Object.entries(TAGS)) {
@@ -39,5 +42,6 @@ declare global {
     'parley-chat': ParleyChat;
     'parley-conversation-list': ParleyConversationList;
     'parley-chat-widget': ParleyChatWidget;
+    'parley-voice-player': ParleyVoicePlayer;
   }
 }

@@ -21,3 +21,26 @@ export function safeUrl(value: unknown): string | null {
     return null;
   }
 }
+
+/** A local media ref: a file stored on this device and not uploaded yet (`local:<id>`). */
+const LOCAL_REF = /^local:[A-Za-z0-9_-]{1,128}$/;
+
+/** Whether `value` is something ParleyClient.mediaUrl can resolve: a `local:` ref or a safe URL. */
+export function isMediaRef(value: unknown): value is string {
+  return typeof value === 'string' && (LOCAL_REF.test(value) || safeUrl(value) !== null);
+}
+
+/**
+ * What the client resolved `ref` to, if it may go into an `<img>`/`<audio>` src: a safe URL, or a
+ * `blob:` URL of this origin, accepted only for a `local:` ref (the client made it from bytes stored
+ * on this device; it is never used as a link).
+ */
+export function safeMediaSrc(resolved: unknown, ref: string): string | null {
+  if (typeof resolved !== 'string') return null;
+  if (resolved.startsWith('blob:')) {
+    if (!LOCAL_REF.test(ref) || UNSAFE_CHARS.test(resolved) || resolved.length > 2048) return null;
+    const origin = typeof location === 'undefined' ? null : location.origin;
+    return origin === null || resolved.startsWith(`blob:${origin}/`) ? resolved : null;
+  }
+  return safeUrl(resolved);
+}

@@ -25,6 +25,10 @@ export const themeStyles = css`
     --_font: var(--parley-font-family, system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', sans-serif);
     --_gap: var(--parley-spacing, 8px);
     --_focus: var(--parley-focus-ring, var(--_accent));
+    --_image-max-w: var(--parley-image-max-width, 240px);
+    --_image-max-h: var(--parley-image-max-height, 240px);
+    --_image-placeholder: var(--parley-image-placeholder, #e4e7eb);
+    --_recording: var(--parley-recording, var(--_danger));
     font-family: var(--_font);
     font-size: var(--_font-size);
     color: var(--_text);

@@ -1,25 +1,31 @@
 /**
  * `<parley-chat conversation-id="...">`: one conversation's messages (live), "load older", the
- * composer, own messages' delivery states with resend/delete, a status line for the connection and
- * storage, and a polite live region announcing incoming messages. Marks the conversation read while
- * it is visible.
+ * composer (text, emoji, images, voice), own messages' delivery states with resend/delete, an image
+ * viewer, a status line for the connection and storage, and a polite live region announcing
+ * incoming messages. Marks the conversation read while it is visible.
  */
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { LocalMessage } from '../../worker/store/types';
 import { normalizeConfig, type ChatConfig, type ChatConfigInput, type MoreItem } from '../config';
 import { ConnectionController } from '../controllers/ConnectionController';
+import { MediaUrlController } from '../controllers/MediaUrlController';
 import { MessagesController } from '../controllers/MessagesController';
 import { RerenderOn } from '../controllers/Subscription';
+import { UploadProgressController } from '../controllers/UploadProgressController';
 import { VisibilityController } from '../controllers/VisibilityController';
-import { emit, errorInfo, type ParleyEventMap } from '../events';
+import { emit, errorInfo, type ParleyErrorAction } from '../events';
 import { formatPrice, formatTime, previewText } from '../i18n/format';
+import type { MessageKey } from '../i18n/locale';
 import { safeUrl } from '../safeUrl';
 import { statusLine } from '../status';
 import { onTemplatesChange } from '../templates/registry';
-import type { TemplateContext } from '../templates/types';
+import type { ImageView, TemplateContext } from '../templates/types';
 import { themeStyles } from '../theme';
 import { composer } from './chat/composer';
+import { Lightbox, lightboxStyles } from './chat/lightbox';
+import { MediaInput } from './chat/mediaInput';
+import { mediaStyles } from './chat/mediaStyles';
 import { messageItem } from './chat/messageItem';
 import { chatStyles } from './chat/styles';
 import { ParleyElement } from './ParleyElement';
@@ -28,7 +34,7 @@ import { ParleyElement } from './ParleyElement';
 const EDGE_PX = 48;
 
 export class ParleyChat extends ParleyElement {
-  static override styles = [themeStyles, chatStyles];
+  static override styles = [themeStyles, chatStyles, mediaStyles, lightboxStyles];
   static override properties: PropertyDeclarations = {
     conversationId: { type: String, attribute: 'conversation-id', reflect: true },
     config: { attribute: false },
@@ -40,6 +46,7 @@ export class ParleyChat extends ParleyElement {
     panel: { state: true },
     announcement: { state: true },
     problem: { state: true },
+    notice: { state: true },
   };
 
   /** The conversation to show. */
@@ -55,6 +62,8 @@ export class ParleyChat extends ParleyElement {
   private declare panel: 'emoji' | 'more' | null;
   private declare announcement: string;
   private declare problem: string;
+  /** A hint that is not an error (e.g. a voice recording too short to send). */
+  private declare notice: string;
 
   private readonly live = new MessagesController(
     this,
@@ -63,6 +72,18 @@ export class ParleyChat extends ParleyElement {
   );
   private readonly connection = new ConnectionController(this, () => this.client);
   private readonly visibility = new VisibilityController(this, () => this.markReadIfNeeded());
+  private readonly media = new MediaUrlController(this, () => this.client);
+  private readonly uploads = new UploadProgressController(this, () => this.client, () => this.conversationId);
+  private readonly lightbox = new Lightbox(this);
+  private readonly mediaInput = new MediaInput(this, {
+    target: () => (this.client && this.conversationId ? { client: this.client, conversationId: this.conversationId } : null),
+    voiceMaxMs: () => this.settings.voiceMaxMs,
+    sent: (message) => this.sent(message),
+    failed: (action, err, text) => this.fail(action, err, text),
+    hint: (text) => this.hint(text),
+    announce: (text) => (this.announcement = this.t(text)),
+    query: (selector) => this.renderRoot.querySelector(selector),
+  });
   /** Highest seq of others' messages we already marked read. */
   private readSeq = 0;
   private stickToBottom = true;
@@ -79,7 +100,11 @@ export class ParleyChat extends ParleyElement {
     this.panel = null;
     this.announcement = '';
     this.problem = '';
+    this.notice = '';
     new RerenderOn(this, [onTemplatesChange]);
+    // Images dropped anywhere on the chat are sent (when the image feature is on).
+    this.addEventListener('dragover', (e) => this.settings.features.image && this.mediaInput.onDragOver(e));
+    this.addEventListener('drop', (e) => this.settings.features.image && this.mediaInput.onDrop(e));
   }
 
   /** The config in effect (defaults filled in). */
@@ -133,7 +158,11 @@ export class ParleyChat extends ParleyElement {
       this.readSeq = 0;
       this.announcement = '';
       this.problem = '';
+      this.notice = '';
       this.stickToBottom = true;
+      // A recording or an open picture belongs to the conversation it started in.
+      this.mediaInput.cancelVoice();
+      this.lightbox.close();
     }
   }
 
@@ -185,9 +214,7 @@ export class ParleyChat extends ParleyElement {
     this.panel = null;
     this.stickToBottom = true;
     try {
-      const message = await client.send(conversationId, { type: 'text', text });
-      this.problem = '';
-      emit(this, 'parley-message-send', { message });
+      this.sent(await client.send(conversationId, { type: 'text', text }));
     } catch (err) {
       if (!this.draft) this.draft = text; // nothing was stored: give the text back
       this.fail('send', err);
@@ -208,14 +235,45 @@ export class ParleyChat extends ParleyElement {
     }
   }
 
-  private fail(action: ParleyEventMap['parley-error']['action'], err: unknown): void {
+  /** The composer stored a message: scroll to it, clear the last problem, tell the host. */
+  private sent(message: LocalMessage): void {
+    this.problem = '';
+    this.notice = '';
+    this.stickToBottom = true;
+    emit(this, 'parley-message-send', { message });
+  }
+
+  /** Show what went wrong (`text`, else a generic line with the code) and tell the host. */
+  private fail(action: ParleyErrorAction, err: unknown, text?: MessageKey): void {
     const info = errorInfo(err);
-    this.problem = this.t('error.action', { code: info.code });
+    this.problem = text ? this.t(text) : this.t('error.action', { code: info.code });
     emit(this, 'parley-error', { action, ...info });
+  }
+
+  private hint(text: MessageKey): void {
+    this.notice = this.t(text);
+    this.announcement = this.notice;
+  }
+
+  private onFeature(feature: 'image' | 'voice'): void {
+    if (feature === 'voice' && this.mediaInput.recorder.status !== 'idle') {
+      void this.mediaInput.startVoice(); // already recording: takes the user to its Send button
+      return;
+    }
+    if (!emit(this, 'parley-feature', { feature, conversationId: this.conversationId ?? '' })) return; // the host's own picker
+    this.panel = null;
+    if (feature === 'image') this.mediaInput.pickImages();
+    else void this.mediaInput.startVoice();
+  }
+
+  private openImage(view: ImageView, opener?: HTMLElement | null): void {
+    if (!emit(this, 'parley-image-open', { messageId: view.messageId ?? '', url: view.url })) return;
+    this.lightbox.open(view, opener);
   }
 
   private onKeyDown = (e: KeyboardEvent): void => {
     if (e.key === 'Escape' && this.panel) {
+      e.stopPropagation(); // closes the panel, not an enclosing widget
       this.panel = null;
       return;
     }
@@ -258,6 +316,12 @@ export class ParleyChat extends ParleyElement {
       formatTime: (ts) => formatTime(ts, locale),
       safeUrl,
       emit: (name, detail) => emit(this, name, detail),
+      mediaUrl: (ref, slot) => this.media.cache.get(ref, slot),
+      mediaError: (ref) => this.media.cache.error(ref),
+      mediaFailed: (ref) => this.media.cache.fail(ref),
+      mediaRetry: (ref) => this.media.cache.retry(ref),
+      uploadProgress: (messageId) => this.uploads.get(messageId),
+      openImage: (view, opener) => this.openImage(view, opener),
     };
   }
 
@@ -268,7 +332,7 @@ export class ParleyChat extends ParleyElement {
             @click=${() => void this.client?.reconnect()}>${this.t('status.retry')}</button>`
         : nothing}${s.storage ? html`<span data-storage=${this.connection.storage}>${s.storage}</span>` : nothing}${this.problem
         ? html`<span role="alert">${this.problem}</span>`
-        : nothing}</div>`;
+        : nothing}${this.notice ? html`<span part="notice" class="notice">${this.notice}</span>` : nothing}</div>`;
   }
 
   private renderOlder(): unknown {
@@ -304,8 +368,17 @@ export class ParleyChat extends ParleyElement {
         onSend: () => void this.send(),
         onTogglePanel: (p) => (this.panel = this.panel === p ? null : p),
         onEmoji: (emoji) => this.insertEmoji(emoji),
-        onFeature: (feature) => emit(this, 'parley-feature', { feature, conversationId: this.conversationId ?? '' }),
+        onFeature: (feature) => this.onFeature(feature),
         onMoreItem: (item) => this.onMoreItem(item),
+        recorder: this.mediaInput.panel(),
+        preparingImages: this.mediaInput.preparingImages,
+        onImagesPicked: this.mediaInput.onImagesPicked,
+        onPaste: (e) => this.settings.features.image && this.mediaInput.onPaste(e),
+      })}
+      ${this.lightbox.render(t, {
+        url: (ref, slot) => this.media.cache.get(ref, slot),
+        error: (ref) => this.media.cache.error(ref),
+        failed: (ref) => this.media.cache.fail(ref),
       })}
     `;
   }

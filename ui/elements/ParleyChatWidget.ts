@@ -16,9 +16,11 @@ import { ParleyElement } from './ParleyElement';
 const CHAT_PARTS = [
   'status', 'message-list', 'message', 'message-mine', 'message-theirs', 'bubble', 'bubble-mine', 'bubble-theirs',
   'message-time', 'message-state', 'resend-button', 'delete-button', 'load-older-button', 'retry-button', 'card',
-  'card-product', 'card-order', 'card-image', 'card-title', 'card-price', 'image', 'voice', 'unsupported', 'composer',
-  'input', 'send-button', 'emoji-button', 'emoji-panel', 'emoji', 'image-button', 'voice-button', 'more-button',
-  'more-panel', 'more-item',
+  'card-product', 'card-order', 'card-image', 'card-title', 'card-price', 'image', 'image-frame', 'image-open',
+  'upload-progress', 'voice', 'voice-play', 'voice-progress', 'voice-time', 'unsupported', 'lightbox', 'lightbox-image',
+  'lightbox-close', 'composer', 'composer-note', 'notice', 'input', 'send-button', 'emoji-button', 'emoji-panel', 'emoji',
+  'image-button', 'image-input', 'voice-button', 'voice-recorder', 'voice-timer', 'voice-cancel', 'voice-send',
+  'more-button', 'more-panel', 'more-item',
 ].join(', ');
 
 export class ParleyChatWidget extends ParleyElement {

@@ -55,3 +55,16 @@ export function previewText(content: Content, t: Translate): string {
       return t('preview.unsupported');
   }
 }
+
+/**
+ * A media length as m:ss ("0:07", "12:30"), or mm:ss with `pad` ("00:07", the recorder's timer).
+ * Seconds are cut down (an elapsed time shows a second only once it has passed), or with `round`
+ * rounded to the nearest, at least 1 (a total length: a 0.6 s message is "0:01", not "0:00").
+ */
+export function formatDuration(ms: number, opts: { pad?: boolean; round?: boolean } = {}): string {
+  const safe = Number.isFinite(ms) && ms > 0 ? ms : 0;
+  const total = opts.round ? Math.max(safe > 0 ? 1 : 0, Math.round(safe / 1000)) : Math.floor(safe / 1000);
+  const minutes = Math.floor(total / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return `${opts.pad ? String(minutes).padStart(2, '0') : minutes}:${seconds}`;
+}

@@ -1,12 +1,15 @@
 /**
- * The kit's own renderers: text, image, voice, product and order cards, and the fallback for
- * content types this build does not know. Message data only ever goes through Lit's text and
- * attribute bindings; URLs only through ctx.safeUrl.
+ * The kit's own renderers: text, image (./image.ts), voice (./voice.ts), product and order cards,
+ * and the fallback for content types this build does not know. Message data only ever goes
+ * through Lit's text and attribute bindings; link URLs only through ctx.safeUrl, media refs only
+ * through ctx.mediaUrl.
  */
 import { html, nothing } from 'lit';
-import type { ImageContent, OrderContent, ProductContent, TextContent, VoiceContent } from '../../schema/content';
+import type { OrderContent, ProductContent, TextContent } from '../../schema/content';
+import { image } from './image';
 import { registerBuiltinTemplate, setFallbackTemplate } from './registry';
 import type { TemplateContext, TemplateRenderer } from './types';
+import { voice } from './voice';
 
 /** A click the browser should handle itself (new tab, download...): the kit only takes plain clicks. */
 function isModified(e: MouseEvent): boolean {
@@ -14,22 +17,6 @@ function isModified(e: MouseEvent): boolean {
 }
 
 const text: TemplateRenderer = (m) => html`<span class="text">${String((m.content as TextContent).text ?? '')}</span>`;
-
-const image: TemplateRenderer = (m, ctx) => {
-  const c = m.content as ImageContent;
-  const src = ctx.safeUrl(c.thumbUrl) ?? ctx.safeUrl(c.url);
-  if (!src) return unsupported(m, ctx);
-  return html`<img part="image" class="image" src=${src} alt=${ctx.t('message.image')} width=${c.width || nothing}
-    height=${c.height || nothing} loading="lazy" />`;
-};
-
-const voice: TemplateRenderer = (m, ctx) => {
-  const c = m.content as VoiceContent;
-  const src = ctx.safeUrl(c.url);
-  const label = ctx.t('message.voice', { seconds: Math.round((Number(c.durationMs) || 0) / 1000) });
-  if (!src) return html`<span class="voice">${label}</span>`;
-  return html`<audio part="voice" class="voice" controls preload="none" src=${src} aria-label=${label}></audio>`;
-};
 
 /** A card: a link when the URL is safe (plain clicks become an event), else a button. */
 function card(kind: 'product' | 'order', label: string, url: string | null, onActivate: () => void, body: unknown) {

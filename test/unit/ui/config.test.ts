@@ -15,6 +15,15 @@ describe('normalizeConfig', () => {
     expect(normalizeConfig({ pageSize: 12.7 }).pageSize).toBe(12);
   });
 
+  it('clamps the voice length limit to 1 s..10 min, default 60 s', () => {
+    expect(normalizeConfig(null).voiceMaxMs).toBe(60_000);
+    expect(normalizeConfig({ voiceMaxMs: null as never }).voiceMaxMs).toBe(60_000);
+    expect(normalizeConfig({ voiceMaxMs: 'soon' as never }).voiceMaxMs).toBe(60_000);
+    expect(normalizeConfig({ voiceMaxMs: 10 }).voiceMaxMs).toBe(1_000);
+    expect(normalizeConfig({ voiceMaxMs: 3_600_000 }).voiceMaxMs).toBe(600_000);
+    expect(normalizeConfig({ voiceMaxMs: 30_500.7 }).voiceMaxMs).toBe(30_500);
+  });
+
   it('keeps well-formed more items, callback only when true', () => {
     const more = [
       { id: 'coupon', icon: '🎟', label: 'Coupon', callback: true },

@@ -1,8 +1,12 @@
-/** The composer: textarea, send button, and the optional emoji / image / voice / more controls. */
+/**
+ * The composer: textarea, send button, and the optional emoji / image / voice / more controls,
+ * with the image picker's hidden file input and the voice recorder's panel.
+ */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { ChatConfig, MoreItem } from '../../config';
 import type { Translate } from '../../i18n/locale';
 import { safeUrl } from '../../safeUrl';
+import { recorderPanel, type RecorderPanelProps } from './recorderPanel';
 
 /** schema/content.ts MAX_TEXT_CHARS; not imported, so the kit's bundle does not pull in valibot. */
 const MAX_TEXT_CHARS = 8000;
@@ -22,6 +26,14 @@ export interface ComposerProps {
   onEmoji(emoji: string): void;
   onFeature(feature: 'image' | 'voice'): void;
   onMoreItem(item: MoreItem): void;
+  /** The voice recorder's state (status 'idle' when not recording). */
+  recorder: Omit<RecorderPanelProps, 't'>;
+  /** Images are being prepared (compressed) before they show up as messages. */
+  preparingImages: boolean;
+  /** Files chosen in the image picker. */
+  onImagesPicked(e: Event): void;
+  /** A paste into the textarea (images in it are sent). */
+  onPaste(e: ClipboardEvent): void;
 }
 
 function icon(value: string): unknown {
@@ -54,21 +66,28 @@ function toggle(p: ComposerProps, which: 'emoji' | 'more', part: string, label: 
 export function composer(p: ComposerProps): TemplateResult {
   const { t, config } = p;
   const f = config.features;
+  const recording = p.recorder.status !== 'idle';
   return html`<div part="composer" class="composer">
-    ${panel(p)}
+    ${recording ? recorderPanel({ t, ...p.recorder }) : panel(p)}
+    ${p.preparingImages ? html`<div part="composer-note" class="composer-note" role="status">${t('composer.preparingImage')}</div>` : nothing}
     <div class="tools">
       ${f.emoji ? toggle(p, 'emoji', 'emoji-button', t('composer.emoji'), '☺') : nothing}
       ${f.image
-        ? html`<button type="button" part="image-button" class="tool" aria-label=${t('composer.image')} @click=${() => p.onFeature('image')}>🖼</button>`
+        ? html`<button type="button" part="image-button" class="tool" aria-label=${t('composer.image')} ?disabled=${p.disabled}
+              @click=${() => p.onFeature('image')}>🖼</button>
+            <input type="file" part="image-input" class="file-input" accept="image/*" multiple hidden tabindex="-1"
+              aria-label=${t('composer.imageInput')} @change=${p.onImagesPicked} />`
         : nothing}
       ${f.voice
-        ? html`<button type="button" part="voice-button" class="tool" aria-label=${t('composer.voice')} @click=${() => p.onFeature('voice')}>🎤</button>`
+        ? html`<button type="button" part="voice-button" class="tool" aria-label=${t('composer.voice')} ?disabled=${p.disabled}
+            aria-expanded=${recording ? 'true' : 'false'} @click=${() => p.onFeature('voice')}>🎤</button>`
         : nothing}
       ${config.more.length ? toggle(p, 'more', 'more-button', t('composer.more'), '＋') : nothing}
     </div>
     <div class="input-row">
       <textarea part="input" class="input" rows="1" aria-label=${t('composer.label')} placeholder=${t('composer.placeholder')}
-        maxlength=${MAX_TEXT_CHARS} .value=${p.draft} ?disabled=${p.disabled} @input=${p.onInput} @keydown=${p.onKeyDown}></textarea>
+        maxlength=${MAX_TEXT_CHARS} .value=${p.draft} ?disabled=${p.disabled} @input=${p.onInput} @keydown=${p.onKeyDown}
+        @paste=${p.onPaste}></textarea>
       <button type="button" part="send-button" class="send" aria-label=${t('composer.send')}
         ?disabled=${p.disabled || !p.draft.trim()} @click=${p.onSend}>${t('composer.send')}</button>
     </div>

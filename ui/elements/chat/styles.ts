@@ -107,13 +107,6 @@ export const chatStyles = css`
     padding: 0 6px;
     font-size: inherit;
   }
-  .image {
-    display: block;
-    max-width: 100%;
-    height: auto;
-    max-height: 240px;
-    border-radius: calc(var(--_radius) * 0.5);
-  }
   .card {
     display: flex;
     gap: var(--_gap);
