@@ -82,3 +82,133 @@ test('the client prepares and uploads an image from the SharedWorker, with progr
   expect(dims).toEqual([320, 160]);
   await context.close();
 });
+
+/** Open the shop widget and wait for its composer. */
+async function openWidget(page: Page): Promise<void> {
+  await page.locator('parley-chat-widget').evaluate((el: any) => el.show());
+  await expect(page.locator('parley-chat-widget textarea.input')).toBeVisible();
+}
+
+async function widgetConversation(page: Page): Promise<string> {
+  await expect.poll(() => page.locator('parley-chat-widget').evaluate((el: any) => el.conversationId ?? null)).not.toBeNull();
+  return page.locator('parley-chat-widget').evaluate((el: any) => el.conversationId as string);
+}
+
+test('an image sent from the widget shows at the shop at its final size, opens full size, and stays cached offline', async ({ browser }) => {
+  const customer = await browser.newContext();
+  const shop = await openPage(customer, '/?as=alice');
+  await openWidget(shop);
+  const png = await pngOf(shop, 2400, 1600);
+  await shop.locator('parley-chat-widget [part~="image-input"]').setInputFiles({ name: 'mug.png', mimeType: 'image/png', buffer: png });
+  const mine = shop.locator('parley-chat-widget li.message');
+  await expect(mine).toHaveCount(1);
+  await expect(mine.first()).toHaveAttribute('data-state', /sent|delivered|read/, { timeout: 15_000 });
+  const uploads = await shop.evaluate(() => (window as unknown as W).__uploads);
+  expect(uploads.length).toBeGreaterThanOrEqual(2);
+  expect(uploads[0]).toMatchObject({ loaded: 0, done: false });
+  expect(uploads.at(-1)).toMatchObject({ done: true });
+  expect(uploads.at(-1).loaded).toBe(uploads.at(-1).total);
+
+  const staff = await browser.newContext();
+  const console_ = await openPage(staff, '/merchant?as=shop-agent');
+  await console_.locator('parley-conversation-list button.item').first().click();
+  const chat = console_.locator('parley-chat');
+  const frame = chat.locator('[part~="image-frame"]');
+  await expect(frame).toBeVisible();
+  // The box has its final size (3:2, fitted into 240 px) whether or not the picture has loaded yet.
+  const box = await frame.locator('[part~="image-open"]').boundingBox();
+  expect(box!.width).toBeCloseTo(240, 0);
+  expect(box!.height).toBeCloseTo(160, 0);
+  const thumb = chat.locator('img[part~="image"]');
+  await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(320);
+  const after = await frame.locator('[part~="image-open"]').boundingBox();
+  expect([after!.width, after!.height]).toEqual([box!.width, box!.height]); // no layout jump
+  expect(await thumb.getAttribute('src')).toMatch(/\/media\/[0-9a-f]{32}\?exp=/);
+
+  await frame.locator('[part~="image-open"]').click();
+  const full = chat.locator('dialog[part~="lightbox"][open] [part~="lightbox-image"]');
+  await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1600);
+  await console_.keyboard.press('Escape');
+  await expect(chat.locator('dialog[part~="lightbox"][open]')).toHaveCount(0);
+
+  // Offline: the console reloads from its service worker and the picture comes from its cache.
+  await console_.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+  await srv.down();
+  await console_.reload();
+  await console_.waitForFunction(() => (window as unknown as W).parley !== undefined, undefined, { timeout: 15_000 });
+  await console_.locator('parley-conversation-list button.item').first().click();
+  await expect.poll(() => console_.locator('parley-chat img[part~="image"]').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 15_000 }).toBe(320);
+  await customer.close();
+  await staff.close();
+});
+
+test('a voice message is recorded, sent and played; starting a second pauses the first, and page media too', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await openPage(context, '/?as=alice');
+  await openWidget(page);
+  const widget = page.locator('parley-chat-widget');
+  for (let i = 0; i < 2; i++) {
+    await widget.locator('[part~="voice-button"]').click();
+    await expect(widget.locator('[part~="voice-recorder"][data-status="recording"]')).toBeVisible();
+    // The first one long enough to watch its progress move while it plays.
+    await expect(widget.locator('[part~="voice-timer"]')).toHaveText(i === 0 ? /00:0[3-9]/ : /00:0[1-9]/, { timeout: 8_000 });
+    await widget.locator('[part~="voice-send"]').click();
+    await expect(widget.locator('li.message')).toHaveCount(i + 1);
+  }
+  await expect(widget.locator('li.message[data-state="pending"]')).toHaveCount(0, { timeout: 15_000 });
+  const cid = await widgetConversation(page);
+  const { messages } = await srv.server.store.history(cid, undefined, 10);
+  expect(messages).toHaveLength(2);
+  for (const m of messages) {
+    expect(m.content).toMatchObject({ type: 'voice', mime: 'audio/webm' });
+    expect((m.content as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(1000);
+  }
+
+  // Page media playing: the host's own <audio>, looping the first voice message.
+  await page.evaluate(async (path) => {
+    const audio = document.createElement('audio');
+    audio.id = 'host-audio';
+    audio.loop = true;
+    audio.src = await (window as unknown as W).parley.mediaUrl(path);
+    document.body.append(audio);
+    await audio.play();
+  }, (messages[0]!.content as { url: string }).url);
+  const players = widget.locator('parley-voice-player');
+  await expect(players).toHaveCount(2);
+  await players.nth(0).locator('[part~="voice-play"]').click();
+  await expect(players.nth(0)).toHaveAttribute('data-playing', '');
+  expect(await page.evaluate(() => (document.getElementById('host-audio') as HTMLAudioElement).paused)).toBe(true);
+  await expect.poll(() => players.nth(0).locator('[part~="voice-progress"]').getAttribute('aria-valuenow'), { intervals: [100] }).toBe('1');
+  await players.nth(1).locator('[part~="voice-play"]').click();
+  await expect(players.nth(1)).toHaveAttribute('data-playing', '');
+  await expect(players.nth(0)).not.toHaveAttribute('data-playing', '');
+  await context.close();
+});
+
+test('an image sent with the server down survives a reload and goes up once, as one message', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await openPage(context, '/?as=alice');
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+  await openWidget(page);
+  const cid = await widgetConversation(page);
+  const png = await pngOf(page, 800, 600);
+  await srv.down();
+  await page.locator('parley-chat-widget [part~="image-input"]').setInputFiles({ name: 'a.png', mimeType: 'image/png', buffer: png });
+  const pending = page.locator('parley-chat-widget li.message[data-state="pending"]');
+  await expect(pending).toHaveCount(1);
+  // Shown at once from the bytes stored locally.
+  await expect.poll(() => pending.locator('img[part~="image"]').evaluate((img: HTMLImageElement) => img.src.startsWith('blob:') && img.naturalWidth)).toBe(320);
+
+  await page.reload();
+  await page.waitForFunction(() => (window as unknown as W).parley !== undefined, undefined, { timeout: 15_000 });
+  await openWidget(page);
+  await expect(page.locator('parley-chat-widget li.message[data-state="pending"]')).toHaveCount(1);
+  await srv.up();
+  await expect(page.locator('parley-chat-widget li.message[data-state="pending"]')).toHaveCount(0, { timeout: 20_000 });
+  const { messages } = await srv.server.store.history(cid, undefined, 10);
+  expect(messages).toHaveLength(1);
+  expect(messages[0]!.content).toMatchObject({ type: 'image', width: 800, height: 600 });
+  expect(await srv.metric('parley_media_uploads_total', 'result="stored"')).toBe(2);
+  expect(await srv.metric('parley_media_uploads_total', 'result="repeat"')).toBeNaN();
+  await context.close();
+});
