@@ -21,6 +21,8 @@ const limit = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.
 export const MAX_PAGE = 200;
 export const MAX_SYNC_PAGE = 500;
 export const MAX_GROUP_MEMBERS = 64;
+/** Most messages in one messages.sendBatch (the 64 KiB frame cap bounds it too). */
+export const MAX_SEND_BATCH = 100;
 
 export const RequestSchemas = {
   /** The caller's conversations, most recent activity first. */
@@ -66,6 +68,25 @@ export const RequestSchemas = {
   'messages.send': {
     params: v.object({ conversationId: EntityId, clientId: ClientId, content: Content }),
     result: v.object({ message: Message, duplicate: v.boolean() }),
+  },
+  /**
+   * Several sends to one conversation in one frame, stored in the given order, each exactly like
+   * messages.send. The server stops at the first item that fails: `results` holds one entry per item
+   * it got to (all ok but possibly the last), so what was stored always precedes what was not.
+   */
+  'messages.sendBatch': {
+    params: v.object({
+      conversationId: EntityId,
+      messages: v.pipe(v.array(v.object({ clientId: ClientId, content: Content })), v.minLength(1), v.maxLength(MAX_SEND_BATCH)),
+    }),
+    result: v.object({
+      results: v.array(
+        v.variant('ok', [
+          v.object({ ok: v.literal(true), message: Message, duplicate: v.boolean() }),
+          v.object({ ok: v.literal(false), error: v.object({ code: v.string(), message: v.string() }) }),
+        ]),
+      ),
+    }),
   },
   /** A device stored every message up to upToSeq (contiguously). Forwarded as a receipt. */
   'receipts.delivered': {

@@ -16,6 +16,12 @@ export interface ServerConfig {
   maxFrameBytes: number;
   /** Per-connection token bucket over incoming frames. */
   rateLimit: { perSecond: number; burst: number };
+  /**
+   * Messages a session may send, singly or in batches: a burst big enough for a queue written
+   * offline to go out at once on reconnect, refilled slowly. The frame limit alone would let a
+   * batch carry 100 messages per frame.
+   */
+  messageRate: { perSecond: number; burst: number };
   /** A socket silent for longer than this is closed (clients ping well within it). */
   idleTimeoutMs: number;
   /** A socket that has not authenticated within this is closed. */
@@ -56,6 +62,7 @@ export function defaultConfig(): ServerConfig {
     allowedOrigins: 'same-origin',
     maxFrameBytes: 64 * 1024,
     rateLimit: { perSecond: 50, burst: 100 },
+    messageRate: { perSecond: 20, burst: 2000 },
     idleTimeoutMs: 75_000,
     authTimeoutMs: 10_000,
     pushResendMs: 5_000,

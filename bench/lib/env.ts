@@ -23,7 +23,7 @@ async function startBenchServer(): Promise<BenchServer> {
   const make = () =>
     createParleyServer(
       // Benchmarks measure the server, not its guard rails: no rate limit, one session per device.
-      { dataDir, secret: SECRET, testHooks: true, log: () => {}, rateLimit: { perSecond: 1e9, burst: 1e9 } },
+      { dataDir, secret: SECRET, testHooks: true, log: () => {}, rateLimit: { perSecond: 1e9, burst: 1e9 }, messageRate: { perSecond: 1e9, burst: 1e9 } },
       (req, res) => app(req, res) || bench(req, res),
     );
   let server: ParleyServer = await make();

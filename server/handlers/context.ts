@@ -7,6 +7,8 @@ export interface RequestContext {
   identity: Identity;
   deviceId: string;
   deps: SessionDeps;
+  /** Count `n` messages against the session's message rate; false when over it. */
+  takeMessages(n: number): boolean;
 }
 
 export type Handler<T extends RequestType> = (ctx: RequestContext, params: RequestParams<T>) => Promise<RequestResult<T>>;

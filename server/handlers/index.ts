@@ -1,7 +1,7 @@
 /** Request type -> handler. The compiler checks every request type has one. */
 import type { RequestHandlers } from './context';
 import { createConversation, listConversations, listMembers } from './conversations';
-import { history, range, send } from './messages';
+import { history, range, send, sendBatch } from './messages';
 import { delivered, markRead } from './receipts';
 import { sync } from './sync';
 
@@ -14,6 +14,7 @@ export const handlers: RequestHandlers = {
   'messages.history': history,
   'messages.range': range,
   'messages.send': send,
+  'messages.sendBatch': sendBatch,
   'receipts.delivered': delivered,
   'conversations.markRead': markRead,
   sync,

@@ -1,5 +1,5 @@
-import { contentBytes, ErrorCode, MAX_CONTENT_BYTES, ParleyError } from '../../schema';
-import { requireParty, type Handler } from './context';
+import { contentBytes, ErrorCode, MAX_CONTENT_BYTES, ParleyError, type Content, type Message, type RequestResult } from '../../schema';
+import { requireParty, type Handler, type RequestContext } from './context';
 
 export const history: Handler<'messages.history'> = async (ctx, p) => {
   await requireParty(ctx, p.conversationId);
@@ -13,13 +13,35 @@ export const range: Handler<'messages.range'> = async (ctx, p) => {
 
 /** Store once per (sender, clientId); retries get the first attempt's seq and time. */
 export const send: Handler<'messages.send'> = async (ctx, p) => {
-  const { store, publish, metrics } = ctx.deps;
   await requireParty(ctx, p.conversationId);
-  const bytes = contentBytes(p.content);
+  if (!ctx.takeMessages(1)) throw new ParleyError(ErrorCode.RATE_LIMITED, 'too many messages; slow down');
+  return storeOne(ctx, p.conversationId, p.clientId, p.content);
+};
+
+/** In order, each like send; stops at the first failure so nothing stored follows what was not. */
+export const sendBatch: Handler<'messages.sendBatch'> = async (ctx, p) => {
+  await requireParty(ctx, p.conversationId);
+  if (!ctx.takeMessages(p.messages.length)) throw new ParleyError(ErrorCode.RATE_LIMITED, 'too many messages; slow down');
+  const results: RequestResult<'messages.sendBatch'>['results'] = [];
+  for (const m of p.messages) {
+    try {
+      results.push({ ok: true, ...(await storeOne(ctx, p.conversationId, m.clientId, m.content)) });
+    } catch (err) {
+      if (!ParleyError.is(err)) throw err;
+      results.push({ ok: false, error: { code: err.code, message: err.message } });
+      break;
+    }
+  }
+  return { results };
+};
+
+async function storeOne(ctx: RequestContext, conversationId: string, clientId: string, content: Content): Promise<{ message: Message; duplicate: boolean }> {
+  const { store, publish, metrics } = ctx.deps;
+  const bytes = contentBytes(content);
   if (bytes > MAX_CONTENT_BYTES) {
     throw new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
   }
-  const outcome = await store.send({ sender: ctx.identity, conversationId: p.conversationId, clientId: p.clientId, content: p.content });
+  const outcome = await store.send({ sender: ctx.identity, conversationId, clientId, content });
   switch (outcome.kind) {
     case 'conflict':
       throw new ParleyError(ErrorCode.CONFLICT, 'this client id was already used for another conversation');
@@ -27,8 +49,8 @@ export const send: Handler<'messages.send'> = async (ctx, p) => {
       return { message: outcome.message, duplicate: true };
     case 'stored':
       metrics.messagesStored.inc();
-      await publish(p.conversationId, outcome.cursor, { kind: 'message', message: outcome.message });
-      for (const e of outcome.also) await publish(p.conversationId, e.cursor, e.event);
+      await publish(conversationId, outcome.cursor, { kind: 'message', message: outcome.message });
+      for (const e of outcome.also) await publish(conversationId, e.cursor, e.event);
       return { message: outcome.message, duplicate: false };
   }
-};
+}

@@ -1,4 +1,4 @@
-/** A token bucket: `burst` frames at once, refilled at `perSecond`. Time is injected. */
+/** A token bucket: `burst` tokens at once, refilled at `perSecond`. Time is injected. */
 export class RateLimiter {
   private tokens: number;
   private last: number;
@@ -12,13 +12,13 @@ export class RateLimiter {
     this.last = now();
   }
 
-  /** Take one token; false when the bucket is empty. */
-  take(): boolean {
+  /** Take `n` tokens (one by default); false, taking none, when fewer are left. */
+  take(n = 1): boolean {
     const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond);
     this.last = t;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 }

@@ -60,6 +60,7 @@ export class Session {
   private state: SessionState;
   private lastFrameAt: number;
   private readonly limiter: RateLimiter;
+  private readonly messageLimiter: RateLimiter;
   private rateStrikes = 0;
   /** Frames that arrived while the auth frame was being checked. */
   private early: ClientFrame[] = [];
@@ -72,6 +73,7 @@ export class Session {
     this.state = { kind: 'awaiting_auth', deadline: now + deps.config.authTimeoutMs, authenticating: false };
     this.lastFrameAt = now;
     this.limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst, deps.config.now);
+    this.messageLimiter = new RateLimiter(deps.config.messageRate.perSecond, deps.config.messageRate.burst, deps.config.now);
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', () => this.onClose());
@@ -274,7 +276,7 @@ export class Session {
     if (!params.ok) return this.sendError(params.code, params.message, frame.id);
     try {
       const handler = this.deps.handlers[frame.type] as (ctx: unknown, p: unknown) => Promise<unknown>;
-      const result = await handler({ identity, deviceId, deps: this.deps }, params.value);
+      const result = await handler({ identity, deviceId, deps: this.deps, takeMessages: (n: number) => this.messageLimiter.take(n) }, params.value);
       if (hooks?.takeDropResponse(frame.type)) return;
       this.send({ t: 'res', id: frame.id, ok: true, result });
     } catch (err) {

@@ -211,3 +211,65 @@ describe('content', () => {
     expect(res).toMatchObject({ ok: false, error: { code: ErrorCode.PAYLOAD_TOO_LARGE } });
   });
 });
+
+describe('messages.sendBatch', () => {
+  it('stores a batch in its order, each once, and answers retries as duplicates', async () => {
+    const { owner, members: [peer], conversation } = await setupGroup(srv, [{}]);
+    const items = range(30).map((i) => ({ clientId: randomUUID(), content: text(`batched ${i}`) }));
+    const { results } = await owner.call('messages.sendBatch', { conversationId: conversation.id, messages: items });
+    expect(results.map((r) => r.ok && r.message.id)).toEqual(items.map((i) => i.clientId));
+    expect(results.every((r) => r.ok && !r.duplicate)).toBe(true);
+    // A retry of the whole batch (its response was lost): the same seqs, nothing stored twice.
+    const again = await owner.call('messages.sendBatch', { conversationId: conversation.id, messages: items });
+    expect(again.results.map((r) => r.ok && r.duplicate)).toEqual(items.map(() => true));
+    expect(again.results.map((r) => r.ok && r.message.seq)).toEqual(results.map((r) => r.ok && r.message.seq));
+    const stored = await allMessages(peer!, conversation.id);
+    expect(stored.map((m) => (m.content as { text: string }).text)).toEqual(items.map((i) => (i.content as { text: string }).text));
+    expect(new Set(stored.map((m, i) => m.seq - i))).toEqual(new Set([stored[0]!.seq])); // consecutive: no holes
+  });
+
+  it('stops at the first failing item, so nothing stored follows what was not', async () => {
+    const { owner, members: [peer], conversation } = await setupGroup(srv, [{}]);
+    const reused = randomUUID();
+    const other = await owner.call('conversations.create', { kind: 'group', title: 'other', memberIds: [peer!.userId] });
+    await owner.call('messages.send', { conversationId: other.conversation.id, clientId: reused, content: text('elsewhere') });
+    const items = [
+      { clientId: randomUUID(), content: text('one') },
+      { clientId: reused, content: text('two') }, // CONFLICT: used for another conversation
+      { clientId: randomUUID(), content: text('three') },
+    ];
+    const { results } = await owner.call('messages.sendBatch', { conversationId: conversation.id, messages: items });
+    expect(results).toHaveLength(2);
+    expect(results[0]).toMatchObject({ ok: true });
+    expect(results[1]).toMatchObject({ ok: false, error: { code: ErrorCode.CONFLICT } });
+    expect((await allMessages(peer!, conversation.id)).map((m) => (m.content as { text: string }).text)).toEqual(['one']);
+  });
+
+  it('counts every message of a batch against the message rate, not just the frame', async () => {
+    const limited = await startServer({ messageRate: { perSecond: 0.001, burst: 10 } });
+    try {
+      const { owner, conversation } = await setupGroup(limited, [{}]);
+      const batch = (n: number) => range(n).map((i) => ({ clientId: randomUUID(), content: text(`m${i}`) }));
+      expect((await owner.call('messages.sendBatch', { conversationId: conversation.id, messages: batch(8) })).results).toHaveLength(8);
+      const over = await owner.request('messages.sendBatch', { conversationId: conversation.id, messages: batch(5) });
+      expect(over).toMatchObject({ ok: false, error: { code: ErrorCode.RATE_LIMITED } });
+      // The refused batch stored nothing; what is left of the bucket still serves a single send.
+      expect((await owner.request('messages.send', { conversationId: conversation.id, clientId: randomUUID(), content: text('x') })).ok).toBe(true);
+      const { messages } = await owner.call('messages.range', { conversationId: conversation.id, afterSeq: 0, limit: 50 });
+      expect(messages.filter((m) => m.senderId === owner.userId)).toHaveLength(9);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('refuses an empty batch and one over MAX_SEND_BATCH (INVALID_PARAMS)', async () => {
+    const { owner, conversation } = await setupGroup(srv, [{}]);
+    const many = range(101).map((i) => ({ clientId: randomUUID(), content: text(`m${i}`) }));
+    for (const messages of [[], many]) {
+      expect(await owner.request('messages.sendBatch', { conversationId: conversation.id, messages })).toMatchObject({
+        ok: false,
+        error: { code: ErrorCode.INVALID_PARAMS },
+      });
+    }
+  });
+});

@@ -30,6 +30,7 @@ export const DISCONNECT_POLICY = {
   sync: 'requeue',
   // Idempotent on (sender, clientId): a retry returns the first attempt's message, duplicate: true.
   'messages.send': 'requeue',
+  'messages.sendBatch': 'requeue',
   // Cumulative and never moves backwards: repeating upToSeq leaves the position where it was.
   'receipts.delivered': 'requeue',
   'conversations.markRead': 'requeue',
