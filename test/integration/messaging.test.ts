@@ -66,6 +66,27 @@ describe('Messaging against the real server', () => {
     expect(messages.map((m) => (m.content as { text: string }).text)).toEqual(texts);
   });
 
+  it('flushes 250 messages queued offline: each stored once, in the order typed', async () => {
+    server = await startServer();
+    const proxy = new TcpProxy(server.port);
+    await proxy.start();
+    cleanups.push(() => proxy.close());
+    const alice = await startClient(`ws://127.0.0.1:${proxy.port}/ws`, 'alice');
+    await online(alice.engine);
+    const { conversation } = await alice.engine.request('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
+    proxy.setMode('refuse');
+    proxy.cutAll();
+    const texts = Array.from({ length: 250 }, (_, i) => `queued ${i}`);
+    for (const t of texts) await alice.messaging.send(conversation.id, { type: 'text', text: t });
+    const framesBefore = await server.server.metrics.registry.render();
+    proxy.setMode('forward');
+    await viewWhen(alice.messaging, conversation.id, (ms) => ms.length >= 250 && ms.every((m) => m.seq !== null), 15_000);
+    const { messages } = await server.server.store.range(conversation.id, 0, 500);
+    expect(messages.map((m) => (m.content as { text: string }).text)).toEqual(texts);
+    expect(framesBefore).toContain('parley_messages_stored_total 0');
+    expect(await server.server.metrics.registry.render()).toContain('parley_messages_stored_total 250');
+  });
+
   it("moves the sender's message to delivered and read as the shop's receipts arrive", async () => {
     server = await startServer();
     const alice = await startClient(server.wsUrl, 'alice');

@@ -79,6 +79,11 @@ export class LocalStore {
     return outbox.nextBatch(this.driver, this.ctx, now, limit);
   }
 
+  /** The conversation's queued messages in send order from its head, at most `limit` (for one batch). */
+  queuedRun(conversationId: string, limit: number): Promise<OutboxItem[]> {
+    return outbox.queuedRun(this.driver, this.ctx, conversationId, limit);
+  }
+
   /**
    * The send succeeded: pending → sent with the server's seq and serverTs, outbox row removed. A
    * state a receipt already raised is kept, and a push of the message stored first is fine.

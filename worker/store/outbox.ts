@@ -55,26 +55,52 @@ export async function enqueue(tx: SqlExecutor, ctx: StoreContext, input: Enqueue
   };
 }
 
+interface OutboxRow {
+  message_id: string;
+  conversation_id: string;
+  attempts: number;
+  content: string;
+}
+
+const OUTBOX_ITEM_SELECT = `SELECT o.message_id, o.conversation_id, o.attempts, m.content
+     FROM outbox o JOIN messages m ON m.sender_id = ? AND m.id = o.message_id`;
+
+const toOutboxItem = (r: OutboxRow): OutboxItem => ({
+  messageId: r.message_id,
+  conversationId: r.conversation_id,
+  content: JSON.parse(r.content) as Content,
+  attempts: r.attempts,
+});
+
 /**
  * What to send now: each conversation's head (its oldest queued item), if due at `now`, oldest
  * first across conversations. A head waiting for its retry holds back the rest of its conversation.
  */
 export async function nextBatch(db: SqlExecutor, ctx: StoreContext, now: number, limit: number): Promise<OutboxItem[]> {
-  const rows = await db.all<{ message_id: string; conversation_id: string; attempts: number; content: string }>(
-    `SELECT o.message_id, o.conversation_id, o.attempts, m.content
-     FROM outbox o JOIN messages m ON m.sender_id = ? AND m.id = o.message_id
+  const rows = await db.all<OutboxRow>(
+    `${OUTBOX_ITEM_SELECT}
      WHERE o.status = 'queued' AND o.next_attempt_at <= ?
        AND o.order_key = (SELECT MIN(h.order_key) FROM outbox h WHERE h.conversation_id = o.conversation_id AND h.status = 'queued')
      ORDER BY o.order_key
      LIMIT ?`,
     [ctx.userId, now, limit],
   );
-  return rows.map((r) => ({
-    messageId: r.message_id,
-    conversationId: r.conversation_id,
-    content: JSON.parse(r.content) as Content,
-    attempts: r.attempts,
-  }));
+  return rows.map(toOutboxItem);
+}
+
+/**
+ * A conversation's queued messages in send order, from its head, at most `limit`: what may go out
+ * together in one messages.sendBatch.
+ */
+export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversationId: string, limit: number): Promise<OutboxItem[]> {
+  const rows = await db.all<OutboxRow>(
+    `${OUTBOX_ITEM_SELECT}
+     WHERE o.conversation_id = ? AND o.status = 'queued'
+     ORDER BY o.order_key
+     LIMIT ?`,
+    [ctx.userId, conversationId, limit],
+  );
+  return rows.map(toOutboxItem);
 }
 
 /**

@@ -70,6 +70,8 @@ export class Messaging implements Inbox {
       isOnline: online,
       send: (params) => this.request('messages.send', params),
       prepare: (item) => this.prepare(item),
+      ready: (item) => !hasLocalRefs(item.content),
+      sendBatch: (params) => this.request('messages.sendBatch', params),
       changed: (conversationId) => this.live.changed([conversationId]),
     });
     this.receipts = new ReceiptSender({

@@ -4,34 +4,12 @@
  * good), and the conversation's later messages wait behind it.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, ParleyError, type Content, type Message } from '../../../schema';
-import { OutboxRunner } from '../../../worker/sync/OutboxRunner';
-import { enqueueText, ME, openStore, T0 } from '../store/harness';
-import { fakePlatform } from '../../support/fakePlatform';
+import { ErrorCode, ParleyError, type Content } from '../../../schema';
+import { enqueueText, ME } from '../store/harness';
+import { setupRunner } from './harness';
 
-async function setup(prepare: (content: Content) => Promise<Content>) {
-  const o = await openStore();
-  const fake = fakePlatform();
-  const sent: Content[] = [];
-  let seq = 0;
-  // Each finished attempt (sent, retry recorded, failed) calls changed(): tests wait on that, not on time.
-  const waiters: (() => void)[] = [];
-  const attemptDone = () => new Promise<void>((r) => waiters.push(r));
-  const runner = new OutboxRunner({
-    store: o.store,
-    platform: fake.platform,
-    isOnline: () => true,
-    prepare: (item) => prepare(item.content),
-    send: async ({ conversationId, clientId, content }) => {
-      sent.push(content);
-      const message: Message = { id: clientId, conversationId, seq: ++seq, senderId: ME, content, serverTs: T0 };
-      return { message };
-    },
-    changed: () => waiters.shift()?.(),
-  });
-  return { o, fake, sent, runner, attemptDone };
-}
-
+const setup = (prepare: (content: Content) => Promise<Content>) =>
+  setupRunner({ prepare: (item) => prepare(item.content), ready: () => false });
 
 describe('OutboxRunner with a prepare step', () => {
   it('sends what prepare returns, in order, the next message waiting for the one uploading', async () => {
@@ -57,7 +35,7 @@ describe('OutboxRunner with a prepare step', () => {
     const both = Promise.all([s.attemptDone(), s.attemptDone()]);
     release();
     await both;
-    expect(s.sent).toEqual([
+    expect(s.server.map((m) => m.content)).toEqual([
       { type: 'text', text: 'photo!' },
       { type: 'text', text: 'caption!' },
     ]);
@@ -76,12 +54,12 @@ describe('OutboxRunner with a prepare step', () => {
     let done = s.attemptDone();
     s.runner.kick();
     await done;
-    expect(s.sent).toEqual([]);
+    expect(s.server).toEqual([]);
     expect((await s.o.store.message(ME, flaky.id))!).toMatchObject({ state: 'pending', error: { code: ErrorCode.DISCONNECTED } });
     done = s.attemptDone();
     s.fake.clock.advance(3_000); // past the first backoff (1 s ± 30 %) and the retry poll
     await done;
-    expect(s.sent).toEqual([{ type: 'text', text: 'flaky' }]);
+    expect(s.server.map((m) => m.content)).toEqual([{ type: 'text', text: 'flaky' }]);
 
     const refused = await enqueueText(s.o, 'forbidden');
     done = s.attemptDone();
