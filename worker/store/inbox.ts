@@ -94,13 +94,12 @@ export async function ingest(tx: SqlExecutor, ctx: StoreContext, records: readon
 
 /** A history or range page of one conversation. A page that reaches seq 1 completes its history. */
 export async function storeMessages(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
-  const changes = new Changes();
-  for (const m of messages) {
-    if (m.conversationId !== conversationId) {
-      throw new ParleyError(ErrorCode.INVALID_PARAMS, `message ${m.id} belongs to ${m.conversationId}, not ${conversationId}`);
-    }
-    await putMessage(tx, ctx, m, changes);
+  const stranger = messages.find((m) => m.conversationId !== conversationId);
+  if (stranger) {
+    throw new ParleyError(ErrorCode.INVALID_PARAMS, `message ${stranger.id} belongs to ${stranger.conversationId}, not ${conversationId}`);
   }
+  const changes = new Changes();
+  await putMessages(tx, ctx, conversationId, messages, changes);
   if (messages.some((m) => m.seq === 1)) {
     const r = await tx.run('UPDATE conversations SET history_complete = 1 WHERE id = ? AND history_complete = 0', [conversationId]);
     if (r.changes > 0) changes.conversation(conversationId);
@@ -123,49 +122,145 @@ export async function upsertConversations(tx: SqlExecutor, ctx: StoreContext, li
  * seq) is dropped; an own message still unsent here (the push or page beat the send's response)
  * is settled as sent instead, and its outbox row removed.
  */
-export async function putMessage(tx: SqlExecutor, ctx: StoreContext, m: Message, changes: Changes): Promise<void> {
-  changes.sequence(m.conversationId);
-  const mine = m.senderId === ctx.userId;
-  if (await touchConversation(tx, m)) changes.conversation(m.conversationId);
-  // The server moves a sender's read position to what they send; do the same here.
-  if (mine && (await raiseReadSeq(tx, m.conversationId, m.seq))) changes.conversation(m.conversationId);
+export function putMessage(tx: SqlExecutor, ctx: StoreContext, m: Message, changes: Changes): Promise<void> {
+  return putMessages(tx, ctx, m.conversationId, [m], changes);
+}
 
-  const existing = await first<{ seq: number | null }>(tx, 'SELECT seq FROM messages WHERE sender_id = ? AND id = ?', [m.senderId, m.id]);
-  if (existing) {
-    if (existing.seq === null && mine) await settleUnsent(tx, ctx, m, changes);
-    return;
+/**
+ * {@link putMessage} for each message of one conversation in turn, with the same outcome, in a few
+ * statements rather than four or five per message: each statement costs a round of wa-sqlite's
+ * async wrappers, and FTS5 writes what a statement indexed as a segment of its own (merged later).
+ * - The conversation's last_seq, last_activity_at and (for own messages) read_seq only rise, so
+ *   the messages' highest values raise them at once.
+ * - Only an own message can be stored unsent (seq NULL), so only own ids are looked up; any other
+ *   message already stored is dropped by the INSERT's OR IGNORE, as a lookup would have dropped it.
+ * - Receipts do not change while messages are stored: others' positions are read once.
+ * - New messages go in multi-row INSERTs, in order, up to the next unsent own message (settled by
+ *   itself, after the earlier ones, as one by one).
+ */
+async function putMessages(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[], changes: Changes): Promise<void> {
+  const [head] = messages;
+  if (!head) return;
+  changes.sequence(conversationId);
+  const own = messages.filter((m) => m.senderId === ctx.userId);
+  const highest = (ms: readonly Message[], of: (m: Message) => number) => ms.reduce((top, m) => Math.max(top, of(m)), -Infinity);
+  // A placeholder conversation takes its created_at from the first message, as one by one.
+  if (await touchConversation(tx, conversationId, head.serverTs, highest(messages, (m) => m.seq), highest(messages, (m) => m.serverTs))) {
+    changes.conversation(conversationId);
   }
-  const state: MessageState = mine ? storedState(await receiptRank(tx, ctx, m.conversationId, m.seq)) : 'received';
-  const r = await tx.run(
-    `INSERT OR IGNORE INTO messages (id, sender_id, conversation_id, seq, content, search_text, state, created_at, server_ts)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [m.id, m.senderId, m.conversationId, m.seq, JSON.stringify(m.content), searchText(m.content), state, m.serverTs, m.serverTs],
-  );
-  if (r.changes > 0) {
-    changes.stored.push(m);
-    changes.conversation(m.conversationId);
+  // The server moves a sender's read position to what they send; do the same here.
+  if (own.length > 0 && (await raiseReadSeq(tx, conversationId, highest(own, (m) => m.seq)))) changes.conversation(conversationId);
+
+  const storedOwn = await storedSeqs(tx, ctx.userId, own.map((m) => m.id));
+  let others: OthersPositions | null = null;
+  let run: NewMessage[] = [];
+  for (const m of messages) {
+    const mine = m.senderId === ctx.userId;
+    if (mine && storedOwn.has(m.id)) {
+      if (storedOwn.get(m.id) === null) {
+        await insertMessages(tx, run, changes);
+        run = [];
+        if (await settleUnsent(tx, ctx, m, changes)) storedOwn.set(m.id, m.seq);
+      }
+      continue;
+    }
+    const state: MessageState = mine ? storedState(rankOf((others ??= await othersPositions(tx, ctx, conversationId)), m.seq)) : 'received';
+    run.push({ m, state });
+  }
+  await insertMessages(tx, run, changes);
+}
+
+interface NewMessage {
+  m: Message;
+  state: MessageState;
+}
+
+/**
+ * Statement sizes, in rows, for the multi-row statements below: a statement is prepared once per
+ * SQL text, so the rows are sent in the smallest size that holds them (256 at most per statement),
+ * the last row repeated to fill it. A repeat changes nothing: an id repeated in IN, a row repeated
+ * in INSERT OR IGNORE (same identity, so ignored).
+ */
+const SHAPES = [1, 4, 16, 64, 256] as const;
+const MAX_SHAPE = SHAPES[SHAPES.length - 1]!;
+
+/** `items` in statement-sized pieces, each padded to its shape with its last item. */
+function shaped<T>(items: readonly T[]): T[][] {
+  const pieces: T[][] = [];
+  for (let i = 0; i < items.length; i += MAX_SHAPE) {
+    const piece = items.slice(i, i + MAX_SHAPE);
+    const size = SHAPES.find((s) => s >= piece.length)!;
+    while (piece.length < size) piece.push(piece[piece.length - 1]!);
+    pieces.push(piece);
+  }
+  return pieces;
+}
+
+/** seq (null while unsent) of each of `ids` that `senderId` has stored. */
+async function storedSeqs(tx: SqlExecutor, senderId: string, ids: readonly string[]): Promise<Map<string, number | null>> {
+  const found = new Map<string, number | null>();
+  for (const piece of shaped(ids)) {
+    const rows = await tx.all<{ id: string; seq: number | null }>(
+      `SELECT id, seq FROM messages WHERE sender_id = ? AND id IN (${placeholders(piece.length)})`,
+      [senderId, ...piece],
+    );
+    for (const r of rows) found.set(r.id, r.seq);
+  }
+  return found;
+}
+
+const INSERT_COLUMNS = '(id, sender_id, conversation_id, seq, content, search_text, state, created_at, server_ts)';
+const INSERT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * INSERT OR IGNORE of each message, in order: one dropped as a duplicate (by identity or by seq)
+ * leaves no trace; those stored are reported. RETURNING tells them apart; a message repeated in
+ * `run` is stored at most once, by its first occurrence that fit, as one by one.
+ */
+async function insertMessages(tx: SqlExecutor, run: readonly NewMessage[], changes: Changes): Promise<void> {
+  for (const piece of shaped(run)) {
+    const params: (string | number | null)[] = [];
+    for (const { m, state } of piece) {
+      params.push(m.id, m.senderId, m.conversationId, m.seq, JSON.stringify(m.content), searchText(m.content), state, m.serverTs, m.serverTs);
+    }
+    const inserted = await tx.all<{ sender_id: string; id: string; seq: number }>(
+      `INSERT OR IGNORE INTO messages ${INSERT_COLUMNS} VALUES ${Array.from(piece, () => INSERT_ROW).join(', ')}
+       RETURNING sender_id, id, seq`,
+      params,
+    );
+    if (inserted.length === 0) continue;
+    const keys = new Set(inserted.map((r) => rowKey(r.sender_id, r.id, r.seq)));
+    for (const { m } of piece) {
+      if (keys.delete(rowKey(m.senderId, m.id, m.seq))) {
+        changes.stored.push(m);
+        changes.conversation(m.conversationId);
+      }
+    }
   }
 }
 
-/** An own pending (or failed) message the server turns out to hold: it takes its seq and is sent. */
-async function settleUnsent(tx: SqlExecutor, ctx: StoreContext, m: Message, changes: Changes): Promise<void> {
-  const state = storedState(await receiptRank(tx, ctx, m.conversationId, m.seq));
+const rowKey = (senderId: string, id: string, seq: number) => JSON.stringify([senderId, id, seq]);
+
+/** An own pending (or failed) message the server turns out to hold: it takes its seq and is sent. True if it did. */
+async function settleUnsent(tx: SqlExecutor, ctx: StoreContext, m: Message, changes: Changes): Promise<boolean> {
+  const state = storedState(rankOf(await othersPositions(tx, ctx, m.conversationId), m.seq));
   // OR IGNORE: were that seq already taken (a corrupt database), a poison push must not block ingest forever.
   const r = await tx.run(
     `UPDATE OR IGNORE messages SET seq = ?, server_ts = ?, state = ?, content = ?, error_code = NULL, error_message = NULL
      WHERE sender_id = ? AND id = ? AND seq IS NULL`,
     [m.seq, m.serverTs, state, JSON.stringify(m.content), m.senderId, m.id],
   );
-  if (r.changes === 0) return;
+  if (r.changes === 0) return false;
   await tx.run('DELETE FROM outbox WHERE message_id = ?', [m.id]);
   // The server's copy (with its media URLs) is the message now; the local files are not needed.
   await dropUploads(tx, m.id);
   changes.stored.push(m);
   changes.message(m.conversationId, m.id);
+  return true;
 }
 
 /** Creates the conversation if unknown (a placeholder until its info arrives) and raises last_seq/last_activity_at. */
-async function touchConversation(tx: SqlExecutor, m: Message): Promise<boolean> {
+async function touchConversation(tx: SqlExecutor, conversationId: string, createdAt: number, lastSeq: number, lastActivityAt: number): Promise<boolean> {
   const r = await tx.run(
     `INSERT INTO conversations (id, kind, title, shop_id, created_at, last_seq, last_activity_at)
      VALUES (?, 'direct', '', NULL, ?, ?, ?)
@@ -173,7 +268,7 @@ async function touchConversation(tx: SqlExecutor, m: Message): Promise<boolean> 
        last_seq = MAX(last_seq, excluded.last_seq),
        last_activity_at = MAX(last_activity_at, excluded.last_activity_at)
      WHERE excluded.last_seq > last_seq OR excluded.last_activity_at > last_activity_at`,
-    [m.conversationId, m.serverTs, m.seq, m.serverTs],
+    [conversationId, createdAt, lastSeq, lastActivityAt],
   );
   return r.changes > 0;
 }
@@ -211,7 +306,7 @@ async function applyReceipt(tx: SqlExecutor, ctx: StoreContext, e: ReceiptEvent,
   const fromMe = ctx.me.includes(e.userId);
   // Own messages at or below the others' best position of this kind already carry its state
   // (stores and receipts keep that so), so only the range above it needs updating.
-  const floor = fromMe ? 0 : await othersPosition(tx, ctx, e.conversationId, read ? 'read_seq' : 'delivered_seq');
+  const floor = fromMe ? 0 : (await othersPositions(tx, ctx, e.conversationId))[read ? 'read' : 'delivered'];
   const r = await tx.run(
     `INSERT INTO receipts (conversation_id, member_id, delivered_seq, read_seq) VALUES (?, ?, ?, ?)
      ON CONFLICT (conversation_id, member_id) DO UPDATE SET
@@ -236,24 +331,25 @@ async function applyReceipt(tx: SqlExecutor, ctx: StoreContext, e: ReceiptEvent,
   for (const { id } of moved) changes.message(e.conversationId, id);
 }
 
-async function othersPosition(tx: SqlExecutor, ctx: StoreContext, conversationId: string, column: 'read_seq' | 'delivered_seq'): Promise<number> {
-  const row = await first<{ position: number | null }>(
+/** The highest read and delivered positions of the other members (0 when none). */
+interface OthersPositions {
+  read: number;
+  delivered: number;
+}
+
+async function othersPositions(tx: SqlExecutor, ctx: StoreContext, conversationId: string): Promise<OthersPositions> {
+  const row = await first<{ read: number | null; delivered: number | null }>(
     tx,
-    `SELECT MAX(${column}) AS position FROM receipts WHERE conversation_id = ? AND member_id NOT IN (${placeholders(ctx.me.length)})`,
+    `SELECT MAX(read_seq) AS read, MAX(delivered_seq) AS delivered
+     FROM receipts WHERE conversation_id = ? AND member_id NOT IN (${placeholders(ctx.me.length)})`,
     [conversationId, ...ctx.me],
   );
-  return row?.position ?? 0;
+  return { read: row?.read ?? 0, delivered: row?.delivered ?? 0 };
 }
 
 /** How far others' receipts cover `seq`: 3 read, 2 delivered, 0 neither. */
-async function receiptRank(tx: SqlExecutor, ctx: StoreContext, conversationId: string, seq: number): Promise<number> {
-  const row = await first<{ rank: number | null }>(
-    tx,
-    `SELECT MAX(CASE WHEN read_seq >= ? THEN 3 WHEN delivered_seq >= ? THEN 2 ELSE 0 END) AS rank
-     FROM receipts WHERE conversation_id = ? AND member_id NOT IN (${placeholders(ctx.me.length)})`,
-    [seq, seq, conversationId, ...ctx.me],
-  );
-  return row?.rank ?? 0;
+function rankOf(others: OthersPositions, seq: number): number {
+  return others.read >= seq ? 3 : others.delivered >= seq ? 2 : 0;
 }
 
 /**
