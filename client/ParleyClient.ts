@@ -41,6 +41,10 @@ const LOCAL_CALL_TIMEOUT_MS = 15_000;
 /** Reattaching after the engine died: attempts and the pause between them. */
 const REATTACH_ATTEMPTS = 5;
 const REATTACH_PAUSE_MS = 200;
+/** Live results kept for watches whose id has not arrived yet. */
+const MAX_EARLY_LIVE = 16;
+/** Further attempts at a watch() call that failed while the engine was still there. */
+const WATCH_RETRIES = 3;
 
 interface Watch {
   query: LiveQuery;
@@ -58,6 +62,7 @@ export class ParleyClient {
   private closed = false;
   private reattaching: Promise<void> | null = null;
   private readonly watches = new Set<Watch>();
+  private readonly earlyLive = new Map<string, LiveResult>();
 
   private readonly images: ImagePreparer;
   private readonly media: MediaResolver;
@@ -83,7 +88,9 @@ export class ParleyClient {
     return {
       onEvent: (e) => this.onEvent(e),
       onLive: (id, result) => {
-        for (const w of this.watches) if (w.remoteId === id) w.deliver(result);
+        let known = false;
+        for (const w of this.watches) if (w.remoteId === id) (known = true), w.deliver(result);
+        if (!known) this.early(id, result);
       },
       onLost: () => void this.reattach(),
       onEngineChanged: () => void this.resubscribe(),
@@ -216,14 +223,38 @@ export class ParleyClient {
     };
   }
 
-  private async subscribe(w: Watch): Promise<void> {
+  /**
+   * A live result for an id this tab does not know yet. The first result travels on the events
+   * port and the watch() reply on the call port, with no order between them: the result may come
+   * first. The latest per id is kept (a few, briefly) for subscribe() to deliver.
+   */
+  private early(id: string, result: LiveResult): void {
+    this.earlyLive.delete(id);
+    this.earlyLive.set(id, result);
+    if (this.earlyLive.size > MAX_EARLY_LIVE) this.earlyLive.delete(this.earlyLive.keys().next().value as string);
+  }
+
+  private async subscribe(w: Watch, attempt = 0): Promise<void> {
+    let id: string;
     try {
-      const id = await unwrap(this.invoke('watch', [w.query], LOCAL_CALL_TIMEOUT_MS));
-      if (this.watches.has(w)) w.remoteId = id;
-      else void this.invoke('unwatch', [id], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
-    } catch {
-      // The engine is being replaced; resubscribe() runs when the new one is reachable.
+      id = await unwrap(this.invoke('watch', [w.query], LOCAL_CALL_TIMEOUT_MS));
+    } catch (err) {
+      // A busy engine (the call timed out) or a failing one: try again, a few times. An engine
+      // being replaced is resubscribed by resubscribe() once the new one is reachable.
+      if (!this.closed && this.watches.has(w) && !this.reattaching && attempt < WATCH_RETRIES && !ParleyError.is(err, ErrorCode.CLOSED)) {
+        await new Promise((r) => setTimeout(r, REATTACH_PAUSE_MS * 2 ** attempt));
+        if (w.remoteId === null && this.watches.has(w)) return this.subscribe(w, attempt + 1);
+      }
+      return;
     }
+    if (!this.watches.has(w)) {
+      void this.invoke('unwatch', [id], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
+      return;
+    }
+    w.remoteId = id;
+    const first = this.earlyLive.get(id);
+    this.earlyLive.delete(id);
+    if (first) w.deliver(first);
   }
 
   private async resubscribe(): Promise<void> {

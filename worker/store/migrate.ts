@@ -32,6 +32,9 @@ export async function migrate(driver: SqlDriver, migrations: readonly string[] =
  * @throws ParleyError FORBIDDEN when the database belongs to another user.
  */
 export async function claim(driver: SqlDriver, userId: string): Promise<void> {
+  // Every open after the first only reads: no write transaction (a durable IndexedDB commit) for it.
+  const recorded = await getMeta(driver, MetaKey.USER_ID);
+  if (recorded === userId) return;
   await driver.transaction(async (tx) => {
     const owner = await getMeta(tx, MetaKey.USER_ID);
     if (owner === null) await setMeta(tx, MetaKey.USER_ID, userId);

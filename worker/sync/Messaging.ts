@@ -109,8 +109,9 @@ export class Messaging implements Inbox {
     this.live.changed(result.changedConversations);
     for (const d of result.delivered) this.receipts.markDelivered(d.conversationId, d.upToSeq);
     for (const g of result.gaps) void this.fillFrom(g.conversationId, g.afterSeq);
-    // A push of our own message may have settled an outbox row: more may be sendable.
-    if (result.stored.length > 0) this.outbox.kick();
+    // A push of our own message may have settled an outbox row: more may be sendable. Others'
+    // messages cannot, and asking the outbox after each of them cost two queries per push.
+    if (result.changedMessages.length > 0) this.outbox.kick();
   }
 
   /** Fetch messages after `afterSeq` until caught up (bounded), storing each page. */
