@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick] [--only id,id]`: builds what browsers load, starts a server and
  * headless Chromium as needed, runs every benchmark, prints the table and writes
  * bench/results/latest.json and bench/RESULTS.md. --quick runs each benchmark once at small sizes
- * and writes to a temporary directory: `npm test` runs it so the harness never rots; it fails
+ * and writes to a temporary directory (as does --only): `npm test` runs it so the harness never rots; it fails
  * only when a benchmark throws or a figure comes out empty, never on speed.
  */
 import fs from 'node:fs';
@@ -19,7 +19,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : args[args.indexOf(onlyArg) + 1]!).split(',') : null;
-const outDir = quick ? fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-quick-')) : path.resolve(import.meta.dirname);
+// Only a full run of everything replaces the committed results; anything else goes to a temp dir.
+const outDir = quick || only ? fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-')) : path.resolve(import.meta.dirname);
 
 const log = (m: string) => process.stdout.write(`${m}\n`);
 

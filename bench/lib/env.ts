@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
-import { createParleyServer, signToken, type ParleyServer } from '../../server';
+import { createParleyServer, signToken, type ParleyServer, type ServerConfig } from '../../server';
 import { appFiles } from '../../server/http/appFiles';
 import { staticFiles } from '../../server/http/static';
 import { CHROMIUM_LAUNCH } from '../../scripts/chromium';
@@ -16,14 +16,14 @@ import type { BenchEnv, BenchServer } from './types';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 
-async function startBenchServer(): Promise<BenchServer> {
+async function startBenchServer(overrides: Partial<ServerConfig> = {}): Promise<BenchServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   const app = appFiles(path.join(ROOT, 'dist'));
   const bench = staticFiles('/bench/', path.join(ROOT, 'dist/bench'));
   const make = () =>
     createParleyServer(
       // Benchmarks measure the server, not its guard rails: no rate limit, one session per device.
-      { dataDir, secret: SECRET, testHooks: true, log: () => {}, rateLimit: { perSecond: 1e9, burst: 1e9 }, messageRate: { perSecond: 1e9, burst: 1e9 } },
+      { dataDir, secret: SECRET, testHooks: true, log: () => {}, rateLimit: { perSecond: 1e9, burst: 1e9 }, messageRate: { perSecond: 1e9, burst: 1e9 }, ...overrides },
       (req, res) => app(req, res) || bench(req, res),
     );
   let server: ParleyServer = await make();

@@ -4,6 +4,7 @@
  * same run (the machine is noisy, so ratios are what we quote across machines).
  */
 import type { Browser, BrowserContext } from '@playwright/test';
+import type { ServerConfig } from '../../server';
 
 export type Unit = 'ms' | 'µs' | 'msg/s' | 'kB' | 'MB' | 'count';
 
@@ -59,8 +60,11 @@ export interface BenchEnv {
   warmups: number;
   /** `full` normally, `small` under --quick. */
   size(full: number, small: number): number;
-  /** A fresh server on loopback serving the built bundles, the demo and /bench/ pages. */
-  startServer(): Promise<BenchServer>;
+  /**
+   * A fresh server on loopback serving the built bundles, the demo and /bench/ pages, rate limits
+   * off. `overrides` change its config (e.g. sessionPolicy 'multi' for per-tab sockets).
+   */
+  startServer(overrides?: Partial<ServerConfig>): Promise<BenchServer>;
   /** Headless Chromium, launched once on first use. */
   browser(): Promise<Browser>;
   /** A new browser context (its own profile: storage, SharedWorkers). Closed by the caller. */

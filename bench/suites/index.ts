@@ -2,7 +2,11 @@
 import type { Benchmark } from '../lib/types';
 import { shippedBytes } from './bytes';
 import { reconnectFlush } from './flush';
+import { fanout } from './fanout';
 import { catchUpIngest } from './ingest';
 import { localCommit } from './localCommit';
+import { paint } from './paint';
+import { roundTrip } from './roundTrip';
+import { tabs } from './tabs';
 
-export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, reconnectFlush, shippedBytes];
+export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, roundTrip, fanout, paint, reconnectFlush, tabs, shippedBytes];

@@ -1,0 +1,67 @@
+/**
+ * A storefront tab running the real Parley client (the shipped /parley/parley-client.js), for the
+ * fan-out, paint and tabs benchmarks. Query: `as` (user), `cid` (the conversation to show),
+ * `rows` (how many of its latest messages to paint, default 50). It renders the conversation's
+ * latest page from watchMessages (what the UI kit uses) into a plain list, and exposes `window.bench`
+ * (see BenchTab). No UI kit: the benchmarks measure the engine, not Lit.
+ */
+import type * as ClientModule from '../../client';
+import type { LocalMessage } from '../../client';
+import { ArrivalLog, devToken, nextFrame, pageQuery, renderRows, type BenchTab, type PaintMarks, type TextRow } from './tabsCommon';
+
+const marks: PaintMarks = { start: performance.now() };
+const q = pageQuery();
+const log = new ArrivalLog();
+
+const textOf = (m: LocalMessage): string => (m.content.type === 'text' ? (m.content as { text: string }).text : `[${m.content.type}]`);
+const row = (m: LocalMessage): TextRow => ({ id: m.id, sender: m.senderId, text: textOf(m), seq: m.seq });
+
+// Loaded as a storefront loads it (tabs.html preloads it beside this module).
+const clientUrl = '/parley/parley-client.js';
+const { connect } = (await import(clientUrl)) as typeof ClientModule;
+marks.imported = performance.now();
+
+// `worker`: another engine bundle under /bench/ (diagnostics: an instrumented build).
+const workerUrl = new URLSearchParams(location.search).get('worker');
+const client = await connect({ user: q.user, getToken: () => devToken(q.user), ...(workerUrl ? { workerUrl } : {}) });
+marks.opened = performance.now();
+
+let viewReady: Promise<void> = Promise.resolve();
+if (q.conversationId) {
+  const cid = q.conversationId;
+  let painted = false;
+  viewReady = new Promise<void>((resolve) => {
+    client.watchMessages(
+      cid,
+      (messages) => {
+        for (const m of messages) log.see(textOf(m), 'view');
+        renderRows(messages.map(row));
+        resolve();
+        if (painted || messages.length < q.rows) return;
+        painted = true;
+        marks.firstResult = performance.now();
+        marks.rows = messages.length;
+        void nextFrame().then((t) => (marks.painted = t));
+      },
+      { limit: q.rows },
+    );
+  });
+  client.on('receive', (e) => {
+    if (e.event.kind === 'message' && e.event.message.conversationId === cid) log.see(String((e.event.message.content as { text?: string }).text ?? ''), 'receive');
+  });
+}
+
+const online = new Promise<void>((resolve) => {
+  if (client.state.status === 'online') return resolve();
+  const off = client.on('state', ({ state }) => {
+    if (state.status === 'online') (off(), resolve());
+  });
+});
+
+const bench: BenchTab = {
+  ready: Promise.all([online, viewReady]).then(() => {}),
+  marks,
+  record: (run) => log.start(run),
+  arrivals: () => log.list,
+};
+Object.assign(window, { bench, client });
