@@ -1,12 +1,14 @@
 /** Every benchmark, in the order they run and are reported (the table order). */
 import type { Benchmark } from '../lib/types';
+import { ackLatency } from './ackLatency';
 import { shippedBytes } from './bytes';
 import { reconnectFlush } from './flush';
 import { fanout } from './fanout';
 import { catchUpIngest } from './ingest';
 import { localCommit } from './localCommit';
 import { paint } from './paint';
+import { relay } from './relay';
 import { roundTrip } from './roundTrip';
 import { tabs } from './tabs';
 
-export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, roundTrip, fanout, paint, reconnectFlush, tabs, shippedBytes];
+export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, roundTrip, fanout, paint, reconnectFlush, ackLatency, relay, tabs, shippedBytes];

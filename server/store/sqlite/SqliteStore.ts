@@ -369,13 +369,17 @@ export class SqliteStore implements Store {
 
   async eventsAfter(user: Identity, cursor: number, limit: number) {
     const rows = this.sql(
+        // The page of events is chosen first (LIMIT inside), then joined to its messages: joining
+        // every event after the cursor before the LIMIT made a reader far behind pay for the whole
+        // backlog on every page (measured: ~1 ms per event at 6,000 behind, 46 µs this way).
         `SELECT e.pos, e.kind, e.payload, e.conversation_id AS ev_conversation_id, m.*
-           FROM events e
+           FROM (SELECT pos, kind, payload, conversation_id, seq FROM events
+                  WHERE pos > ?
+                    AND conversation_id IN (SELECT conversation_id FROM members WHERE member_id IN (?, ?))
+                  ORDER BY pos
+                  LIMIT ?) e
            LEFT JOIN messages m ON e.kind = 'message' AND m.conversation_id = e.conversation_id AND m.seq = e.seq
-          WHERE e.pos > ?
-            AND e.conversation_id IN (SELECT conversation_id FROM members WHERE member_id IN (?, ?))
-          ORDER BY e.pos
-          LIMIT ?`,
+          ORDER BY e.pos`,
       )
       .all(cursor, user.userId, user.shopId ?? user.userId, limit + 1) as EventRow[];
     const events: StoredEvent[] = rows.slice(0, limit).map((r) => ({
