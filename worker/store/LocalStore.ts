@@ -117,6 +117,11 @@ export class LocalStore {
     return this.writes.submit((tx) => outbox.deletePending(tx, this.ctx, id));
   }
 
+  /** The connection is back: queued messages waiting for a retry are due now. Returns how many. */
+  retryNow(): Promise<number> {
+    return this.writes.submit((tx) => outbox.retryNow(tx));
+  }
+
   /** Messages queued to send (failed ones excluded: they wait for a resend). */
   pendingCount(): Promise<number> {
     return outbox.pendingCount(this.driver);

@@ -186,6 +186,15 @@ export async function deletePending(tx: SqlExecutor, ctx: StoreContext, id: stri
   return toLocalMessage(row);
 }
 
+/**
+ * Every queued message waiting for a retry is due now: called when the connection is back, since
+ * most waits are for a link that was down (a backoff then only delays the flush). Attempts stay
+ * counted, so a message the server keeps refusing still ends failed. Returns how many moved.
+ */
+export async function retryNow(tx: SqlExecutor): Promise<number> {
+  return (await tx.run("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'queued' AND next_attempt_at > 0")).changes;
+}
+
 /** Messages queued to send (failed ones wait for a resend and are not counted). */
 export async function pendingCount(db: SqlExecutor): Promise<number> {
   return (await first<{ n: number }>(db, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'queued'"))?.n ?? 0;

@@ -87,7 +87,7 @@ export class Messaging implements Inbox {
     this.engine = engine;
     engine.events.on((e) => {
       if (e.type === 'connect_success') {
-        this.outbox.kick();
+        this.outbox.reconnected();
         this.receipts.flushSoon();
         void this.refreshConversations();
       }

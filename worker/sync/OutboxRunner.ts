@@ -12,6 +12,7 @@ import type { OutboxItem } from '../store/types';
 export interface OutboxStore {
   nextBatch(now: number, limit: number): Promise<OutboxItem[]>;
   queuedRun(conversationId: string, limit: number): Promise<OutboxItem[]>;
+  retryNow(): Promise<number>;
   markSent(id: string, message: Message): Promise<unknown>;
   markRetry(id: string, error: { code: string; message: string }, nextAttemptAt: number): Promise<unknown>;
   markFailed(id: string, error: { code: string; message: string }): Promise<unknown>;
@@ -69,6 +70,18 @@ export class OutboxRunner {
   kick(): void {
     if (this.closed) return;
     void this.pump();
+  }
+
+  /**
+   * The connection is back: what waits for a retry goes now (its wait was mostly for the link),
+   * then everything sendable is sent.
+   */
+  reconnected(): void {
+    if (this.closed) return;
+    this.deps.store.retryNow().then(
+      () => this.kick(),
+      () => this.kick(),
+    );
   }
 
   close(): void {

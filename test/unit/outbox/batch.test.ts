@@ -85,6 +85,26 @@ describe('OutboxRunner batches', () => {
     expect(s.server.map((m) => textOf(m.content))).toEqual(['m0', 'm1', 'm2', 'm3']);
   });
 
+  it('sends what waits for a retry at once when the connection is back, without waiting out the backoff', async () => {
+    let down = true;
+    const s = await setupRunner({
+      batch: async (messages, store) => {
+        if (down) throw new ParleyError(ErrorCode.DISCONNECTED, 'the link dropped');
+        return messages.map(store);
+      },
+    });
+    const ids = await enqueueAll(s.o, texts(3));
+    let done = s.attempts(1);
+    s.runner.kick();
+    await done;
+    expect(await s.o.store.message(ME, ids[0]!)).toMatchObject({ state: 'pending', error: { code: ErrorCode.DISCONNECTED } });
+    down = false;
+    done = s.attempts(3);
+    s.runner.reconnected(); // no clock advance: the 1 s backoff is not waited out
+    await done;
+    expect(s.server.map((m) => textOf(m.content))).toEqual(texts(3));
+  });
+
   it('a whole batch refused as invalid: its head goes alone to learn its own fate, then batching resumes', async () => {
     const s = await setupRunner({
       batch: async (messages, store) => {
