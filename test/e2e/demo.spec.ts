@@ -109,12 +109,27 @@ test('hostile text and links render inert', async ({ browser }) => {
   await agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'text', text: attack } });
   // A card from a newer client, with an unsafe link: shown as unsupported, never as a link.
   await agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'coupon', code: 'X', url: 'javascript:window.__pwned=3' } });
+  // An RTL override, a 6,000-character word and zero-width characters: readable, contained, inert.
+  const rtl = 'price \u202Eevil.exe\u202C is fine';
+  const long = 'x'.repeat(6000);
+  const zeroWidth = 'pa\u200By\u200D\uFEFFpal';
+  for (const t of [rtl, long, zeroWidth]) {
+    await agent.call('messages.send', { conversationId: cid, clientId: crypto.randomUUID(), content: { type: 'text', text: t } });
+  }
   const widget = page.locator('parley-chat-widget');
-  await expect(widget.locator('li.message')).toHaveCount(2);
+  await expect(widget.locator('li.message')).toHaveCount(5);
+  const textOf = (i: number) => widget.locator('li.message').nth(i).locator('.text');
+  await expect(textOf(2)).toHaveText(rtl);
+  expect(await textOf(2).evaluate((el) => [el.getAttribute('dir'), getComputedStyle(el).unicodeBidi])).toEqual(['auto', 'isolate']);
+  await expect(textOf(4)).toHaveText(zeroWidth);
+  // The long word wraps inside its bubble: the list never scrolls sideways.
+  const list = widget.locator('ol.list');
+  expect(await list.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
   await expect(widget).toContainText(attack); // shown as the literal text
   expect(await widget.locator('li.message img').count()).toBe(0);
   expect(await widget.locator('a[href^="javascript:"]').count()).toBe(0);
   await widget.getByText('click', { exact: false }).first().click();
+  await expect(widget.locator('li.message').nth(1)).toContainText('can’t be shown');
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   agent.close();
   await context.close();

@@ -16,7 +16,11 @@ function isModified(e: MouseEvent): boolean {
   return e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey;
 }
 
-const text: TemplateRenderer = (m) => html`<span class="text">${String((m.content as TextContent).text ?? '')}</span>`;
+/**
+ * dir="auto" and bidi isolation: a message in Arabic or Hebrew reads right to left, and one
+ * carrying an override (U+202E) cannot flip the time, state or buttons drawn after it.
+ */
+const text: TemplateRenderer = (m) => html`<span class="text" dir="auto">${String((m.content as TextContent).text ?? '')}</span>`;
 
 /** A card: a link when the URL is safe (plain clicks become an event), else a button. */
 function card(kind: 'product' | 'order', label: string, url: string | null, onActivate: () => void, body: unknown) {

@@ -88,6 +88,7 @@ export const chatStyles = css`
   }
   .text {
     white-space: pre-wrap;
+    unicode-bidi: isolate;
   }
   .meta {
     display: flex;
