@@ -49,8 +49,14 @@ async function storeOne(ctx: RequestContext, conversationId: string, clientId: s
       return { message: outcome.message, duplicate: true };
     case 'stored':
       metrics.messagesStored.inc();
-      await publish(conversationId, outcome.cursor, { kind: 'message', message: outcome.message });
-      for (const e of outcome.also) await publish(conversationId, e.cursor, e.event);
+      // Every event of this commit is queued for the hub at once, in cursor order: awaiting each
+      // before queueing the next let another request's later event in between, and deliveries drop
+      // an event below what they already sent (found by the chaos checker: a shop's read receipt
+      // from an agent's send was lost that way).
+      await Promise.all([
+        publish(conversationId, outcome.cursor, { kind: 'message', message: outcome.message }),
+        ...outcome.also.map((e) => publish(conversationId, e.cursor, e.event)),
+      ]);
       return { message: outcome.message, duplicate: false };
   }
 }
