@@ -9,6 +9,7 @@ export class TestHooks {
   private readonly drops = new Map<string, number>();
   private duplicates = 0;
   private skips = 0;
+  private readonly crashes = new Map<string, number>();
 
   /** Execute (and commit) the next `n` requests of `type`, then drop their responses: a lost ack. */
   dropResponses(type: string, n: number): void {
@@ -25,6 +26,16 @@ export class TestHooks {
     this.skips += n;
   }
 
+  /**
+   * Kill the server process (SIGKILL: no cleanup, no close frames) when the response to the `n`-th
+   * next request of `type` is due: after its handler committed and published its push events, before
+   * the `res` is written. For a send, the message is stored and may have reached other sockets, and
+   * the sender never hears back: a crash between store and ack. Only for a server in a child process.
+   */
+  crashOnResponse(type: string, n: number): void {
+    this.crashes.set(type, Math.max(1, Math.floor(n)));
+  }
+
   takeSkipPush(): boolean {
     if (this.skips <= 0) return false;
     this.skips--;
@@ -32,6 +43,11 @@ export class TestHooks {
   }
 
   takeDropResponse(type: string): boolean {
+    const crashIn = this.crashes.get(type);
+    if (crashIn !== undefined) {
+      if (crashIn <= 1) process.kill(process.pid, 'SIGKILL');
+      this.crashes.set(type, crashIn - 1);
+    }
     const left = this.drops.get(type) ?? 0;
     if (left <= 0) return false;
     this.drops.set(type, left - 1);
@@ -47,6 +63,7 @@ export class TestHooks {
   reset(): void {
     this.neverAnswer.clear();
     this.drops.clear();
+    this.crashes.clear();
     this.duplicates = 0;
     this.skips = 0;
   }
@@ -63,5 +80,9 @@ export class TestHooks {
     }
     if (typeof b.duplicatePushes === 'number') this.duplicatePushes(b.duplicatePushes);
     if (typeof b.skipPushes === 'number') this.skipPushes(b.skipPushes);
+    if (typeof b.crashOnResponse === 'object' && b.crashOnResponse !== null) {
+      const c = b.crashOnResponse as { type?: unknown; count?: unknown };
+      if (typeof c.type === 'string' && typeof c.count === 'number') this.crashOnResponse(c.type, c.count);
+    }
   }
 }

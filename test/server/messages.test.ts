@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type Message, type PushFrame } from '../../schema';
-import { range, sendText, setupGroup, text } from '../support/fixtures';
+import { range, sendText, setupGroup, text, uid } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
 import { messagePush, WireError, type WireClient } from '../support/wireClient';
 
@@ -271,5 +271,31 @@ describe('messages.sendBatch', () => {
         error: { code: ErrorCode.INVALID_PARAMS },
       });
     }
+  });
+});
+
+describe('push order across requests', () => {
+  it("delivers an agent send's shop read receipt even when another send is in the same TCP write", async () => {
+    // Found by the chaos checker: the receipt committed with the message was queued for the hub
+    // only after the message's publish, so the second send's events could overtake it and every
+    // socket dropped it as already sent.
+    const alice = await srv.login(uid('alice'));
+    const bob = await srv.login(uid('bob'));
+    const agent = await srv.login(uid('agent'), { role: 'merchant', shop: 'parley-shop' });
+    const other = await srv.login(uid('agent2'), { role: 'merchant', shop: 'parley-shop' });
+    const a = await alice.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
+    const b = await bob.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
+    await alice.call('messages.send', { conversationId: a.conversation.id, clientId: randomUUID(), content: text('hi from alice') });
+    await bob.call('messages.send', { conversationId: b.conversation.id, clientId: randomUUID(), content: text('hi from bob') });
+    const before = other.pushes.length;
+    // Two sends in one TCP write: both requests are handled in the same turn.
+    const raw = (agent.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    raw.cork();
+    agent.send({ t: 'req', id: 'r1', type: 'messages.send', params: { conversationId: a.conversation.id, clientId: randomUUID(), content: text('reply a') } });
+    agent.send({ t: 'req', id: 'r2', type: 'messages.send', params: { conversationId: b.conversation.id, clientId: randomUUID(), content: text('reply b') } });
+    raw.uncork();
+    await other.until(() => other.pushes.slice(before).filter((p) => p.event.kind === 'receipt' && p.event.userId === 'parley-shop').length >= 2);
+    const cursors = other.pushes.slice(before).map((p) => p.cursor);
+    expect(cursors).toEqual([...cursors].sort((x, y) => x - y));
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * `npm run chaos -- --seed N --minutes M`: the Node-tier chaos run (test/chaos/harness.ts) for one
+ * or more seeds, one after the other. Prints each seed's counts and writes test/chaos/REPORT.md.
+ *
+ *   --seed N        a seed; repeat it or give a comma list for several (default: one random seed)
+ *   --minutes M     length of each seed's schedule (default 1; decimals allowed)
+ *   --quiesce S     longest wait for quiescence after healing, seconds (default 60)
+ *   --report FILE   where the report goes (default test/chaos/REPORT.md; "-" for none)
+ *   --faults A,B    only these kinds of fault (names in test/chaos/schedule.ts), or `model` for all
+ *                   but those outside the protocol's fault model (swap-pushes, skip-pushes); default: all
+ *   --keep          keep the databases (their directory is printed)
+ *   --quiet         no progress lines
+ * Exits 1 when a seed fails.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runChaos, type ChaosResult } from '../test/chaos/harness';
+import { FAULT_WEIGHTS, MODEL_FAULTS, type FaultKind } from '../test/chaos/schedule';
+import { summary, writeReport } from '../test/chaos/report';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', multiple: true },
+    minutes: { type: 'string', default: '1' },
+    quiesce: { type: 'string', default: '60' },
+    report: { type: 'string', default: path.join('test', 'chaos', 'REPORT.md') },
+    faults: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const seeds = (values.seed ?? [String(Math.floor(Math.random() * 2 ** 31))]).flatMap((s) => s.split(',')).map((s) => {
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--seed must be a non-negative integer, got ${s}`);
+  return n;
+});
+const minutes = Number(values.minutes);
+if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
+
+const known = FAULT_WEIGHTS.map(([k]) => k);
+const faults = values.faults === 'all' ? undefined : values.faults === 'model' ? MODEL_FAULTS : values.faults?.split(',').map((f) => {
+  if (!known.includes(f as FaultKind)) throw new Error(`unknown fault ${f}; known: ${known.join(', ')}`);
+  return f as FaultKind;
+});
+
+const results: ChaosResult[] = [];
+for (const seed of seeds) {
+  console.log(`chaos: seed ${seed}, ${minutes} min`);
+  const result = await runChaos({
+    seed,
+    durationMs: Math.round(minutes * 60_000),
+    quiesceMs: Number(values.quiesce) * 1000,
+    keep: values.keep,
+    ...(faults ? { faults } : {}),
+    log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
+  });
+  results.push(result);
+  console.log(summary(result));
+  if (values.keep) console.log(`  databases: ${result.workDir}`);
+  if (!result.check.pass && result.serverOutput) console.log(`  server output (tail):\n${result.serverOutput.slice(-2000)}`);
+}
+
+const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}`;
+if (values.report !== '-') {
+  await writeReport(values.report!, results, command);
+  console.log(`report: ${values.report}`);
+}
+const failed = results.filter((r) => !r.check.pass).map((r) => r.seed);
+console.log(failed.length ? `FAILED seeds: ${failed.join(', ')}` : `all ${results.length} seed(s) passed`);
+process.exit(failed.length ? 1 : 0);

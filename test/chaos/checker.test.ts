@@ -1,0 +1,120 @@
+/** The chaos checker on hand-made histories: each kind of violation is found, a clean run passes. */
+import { describe, expect, it } from 'vitest';
+import type { LocalMessage, MessageState } from '../../worker/store/types';
+import { check, type DeviceRow, type DeviceSnapshot, type ServerSnapshot } from './checker';
+import { History } from './history';
+
+const C = 'c1';
+const users: Record<string, string> = { 'a.1': 'a', 'b.1': 'b' };
+const topology = {
+  membersOf: () => ['a', 'b'],
+  devicesOf: (user: string) => Object.keys(users).filter((d) => users[d] === user),
+  partyOf: (user: string) => user,
+};
+
+/** a.1 sent m1, m2 (in that order); the server stored them at seqs 1, 2; both devices hold both. */
+function world() {
+  const history = new History((d) => users[d]!);
+  for (const [id, text] of [
+    ['m1', 'one'],
+    ['m2', 'two'],
+  ]) {
+    history.beginSend('a.1', C, id!, text!).acknowledged = true;
+  }
+  const server: ServerSnapshot = {
+    rows: [
+      { conversationId: C, seq: 1, senderId: 'a', clientId: 'm1', text: 'one' },
+      { conversationId: C, seq: 2, senderId: 'a', clientId: 'm2', text: 'two' },
+    ],
+    lastSeq: new Map([[C, 2]]),
+    members: new Map([[C, new Map([['a', { delivered: 2, read: 2 }], ['b', { delivered: 0, read: 0 }]])]]),
+    announced: new Map(),
+    events: [1, 2].map((cursor) => ({ cursor, conversationId: C, kind: 'message', seq: cursor, senderId: 'a', createdAt: 0 })),
+  };
+  const row = (id: string, seq: number | null, text: string, state: MessageState): DeviceRow => ({ id, senderId: 'a', conversationId: C, seq, state, text });
+  const device = (device: string, state: (own: boolean) => MessageState): DeviceSnapshot => ({
+    device,
+    user: users[device]!,
+    messages: [row('m1', 1, 'one', state(device === 'a.1')), row('m2', 2, 'two', state(device === 'a.1'))],
+    outbox: [],
+    readSeq: new Map(),
+    cursor: 2,
+  });
+  const devices = [device('a.1', () => 'sent'), device('b.1', () => 'received')];
+  for (const d of devices) for (const cursor of [1, 2]) history.pushStored(d.device, cursor);
+  return { history, server, devices, row };
+}
+
+const local = (id: string, seq: number | null, state: MessageState): LocalMessage => ({
+  id,
+  senderId: 'a',
+  conversationId: C,
+  seq,
+  content: { type: 'text', text: id },
+  state,
+  error: null,
+  createdAt: 0,
+  serverTs: null,
+});
+
+describe('chaos checker', () => {
+  it('passes a clean run', () => {
+    const { history, server, devices } = world();
+    const r = check(history, server, devices, topology);
+    expect(r.pass).toBe(true);
+    expect(r.acknowledged).toBe(2);
+  });
+
+  it('counts a message missing at a member device as lost, and one unsent at its sender as stuck', () => {
+    const { history, server, devices, row } = world();
+    devices[1]!.messages.pop();
+    devices[0]!.messages[1] = row('m2', null, 'two', 'pending');
+    const r = check(history, server, devices, topology);
+    expect(r.counts).toMatchObject({ lost: 1, stuck: 1 });
+  });
+
+  it('counts one send stored twice (a second id for the same text) as duplicated', () => {
+    const { history, server, devices } = world();
+    server.rows.push({ conversationId: C, seq: 3, senderId: 'a', clientId: 'm9', text: 'two' });
+    expect(check(history, server, devices, topology).counts.duplicated).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts a device order that differs from the server, and seqs against the send order, as reordered', () => {
+    const { history, server, devices, row } = world();
+    devices[1]!.messages = [row('m1', 2, 'one', 'received'), row('m2', 1, 'two', 'received')];
+    expect(check(history, server, devices, topology).counts.reordered).toBe(2);
+    const swapped = world();
+    swapped.server.rows = [
+      { conversationId: C, seq: 2, senderId: 'a', clientId: 'm1', text: 'one' },
+      { conversationId: C, seq: 1, senderId: 'a', clientId: 'm2', text: 'two' },
+    ];
+    swapped.devices.forEach((d) => d.messages.forEach((m) => (m.seq = m.id === 'm1' ? 2 : 1)));
+    expect(check(swapped.history, swapped.server, swapped.devices, topology).counts.reordered).toBe(1);
+  });
+
+  it('counts a state going back in a live page as a regression, once', () => {
+    const { history, server, devices } = world();
+    history.messages('a.1', C, [local('m1', 1, 'read')]);
+    history.messages('a.1', C, [local('m1', 1, 'delivered')]);
+    history.messages('a.1', C, [local('m1', 1, 'delivered')]);
+    history.messages('a.1', C, [local('m2', null, 'pending'), local('m2', null, 'pending')]);
+    const r = check(history, server, devices, topology);
+    expect(r.counts).toMatchObject({ regressions: 1, duplicated: 1 });
+  });
+
+  it('counts a push below the stored cursor that the device never stored as dropped', () => {
+    const { history, server, devices } = world();
+    const receipt = (cursor: number) => ({ cursor, conversationId: C, kind: 'receipt', createdAt: 0, receipt: { userId: 'b', kind: 'delivered', upToSeq: 2 } });
+    server.events.push(receipt(3), receipt(4));
+    devices[1]!.cursor = 4;
+    history.pushStored('b.1', 4);
+    expect(check(history, server, devices, topology).counts.dropped).toBe(1); // 3; a.1's cursor is 2
+  });
+
+  it('counts an own message behind the receipts the server pushed as stale', () => {
+    const { history, server, devices } = world();
+    server.announced.set(C, new Map([['b', { delivered: 2, read: 1 }]]));
+    const r = check(history, server, devices, topology);
+    expect(r.counts.stale).toBe(2); // m1 should be read, m2 delivered; both are sent
+  });
+});

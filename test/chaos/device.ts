@@ -1,0 +1,173 @@
+/**
+ * One device of the chaos workload: the worker's Engine + Messaging + LocalStore in Node (as
+ * test/support/messagingClient.ts, plus a role in the token, the shop as a party, a device id and
+ * compressed timeouts), on its own database file, through its own fault proxy. A restart closes
+ * everything and opens the same file again: a reload, as far as the engine can tell.
+ */
+import { Engine } from '../../worker/engine/Engine';
+import { DEFAULT_ENGINE_OPTIONS, mediaBaseUrl, type EngineOptions } from '../../worker/options';
+import type { Platform } from '../../worker/platform';
+import { BetterSqliteDriver } from '../../worker/store/betterSqliteDriver';
+import { LocalStore } from '../../worker/store/LocalStore';
+import type { LocalMessage } from '../../worker/store/types';
+import { Messaging } from '../../worker/sync/Messaging';
+import type { Role, TextContent } from '../../schema';
+import { nodePlatform } from '../support/nodePlatform';
+import { makeToken, TEST_SECRET } from '../support/server';
+import type { TcpProxy } from '../support/tcpProxy';
+
+export interface UserSpec {
+  id: string;
+  role: Role;
+  /** A merchant's shop (a party of the shop's conversations). */
+  shop?: string;
+}
+
+/**
+ * Engine timing for the chaos run: the defaults divided by 3 to 10, so a run of minutes goes
+ * through many request timeouts, dead heartbeats and reconnects. Reconnects never give up.
+ */
+export const CHAOS_ENGINE_TIMING: Omit<EngineOptions, 'url' | 'deviceId'> = {
+  ...DEFAULT_ENGINE_OPTIONS,
+  heartbeat: { intervalMs: 2_000, timeoutMs: 2_000 },
+  reconnect: { baseDelayMs: 100, maxDelayMs: 1_000, jitter: 0.3, maxAttempts: 1_000_000, stableAfterMs: 3_000 },
+  connectTimeoutMs: 3_000,
+  requests: { timeoutMs: 3_000, maxPending: 256 },
+};
+
+/** What a device reports as the engine runs: live-query results and notable engine events. */
+export interface DeviceObserver {
+  messages(device: string, conversationId: string, messages: LocalMessage[]): void;
+  event(device: string, kind: string, detail: string): void;
+  /** The engine stored the push at `cursor` (and will ack it). */
+  pushStored(device: string, cursor: number): void;
+}
+
+interface Running {
+  engine: Engine;
+  messaging: Messaging;
+  store: LocalStore;
+}
+
+export class Device {
+  private running: Running | null = null;
+  /** Serializes this device's actions (sends, reads, restarts) in schedule order. */
+  private chain: Promise<void> = Promise.resolve();
+  /** Stored push cursor when last closed, to catch a cursor going back across a reload. */
+  lastCursor = 0;
+  opens = 0;
+
+  constructor(
+    readonly id: string,
+    readonly user: UserSpec,
+    readonly dbFile: string,
+    readonly proxy: TcpProxy,
+    private readonly observer: DeviceObserver,
+    private readonly platform: Platform = nodePlatform(),
+  ) {}
+
+  get isOpen(): boolean {
+    return this.running !== null;
+  }
+
+  get messaging(): Messaging {
+    if (!this.running) throw new Error(`${this.id} is closed`);
+    return this.running.messaging;
+  }
+
+  get engine(): Engine {
+    if (!this.running) throw new Error(`${this.id} is closed`);
+    return this.running.engine;
+  }
+
+  /** Queue `fn` behind this device's earlier actions; errors are reported, never thrown into the chain. */
+  enqueue(label: string, fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(fn).catch((err: unknown) => this.observer.event(this.id, 'action_error', `${label}: ${String(err)}`));
+    this.chain = next;
+    return next;
+  }
+
+  /** Resolves when every queued action has run. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  async open(conversations: readonly string[]): Promise<void> {
+    if (this.running) return;
+    const { id, user, platform } = this;
+    const store = await LocalStore.open(new BetterSqliteDriver(this.dbFile), {
+      userId: user.id,
+      partyIds: user.shop ? [user.shop] : [],
+      now: Date.now,
+    });
+    const cursor = await store.getCursor();
+    if (cursor < this.lastCursor) this.observer.event(id, 'cursor_regression', `stored cursor ${cursor} < ${this.lastCursor} before the reload`);
+    const url = `ws://127.0.0.1:${this.proxy.port}/ws`;
+    const getToken = async () =>
+      makeToken(TEST_SECRET, user.id, { role: user.role, ...(user.shop ? { shop: user.shop } : {}) });
+    const messaging = new Messaging(store, platform, { baseUrl: mediaBaseUrl({ url }), getToken });
+    const engine = new Engine({
+      platform,
+      options: { ...CHAOS_ENGINE_TIMING, url, deviceId: id },
+      tokens: { getToken },
+      inbox: messaging,
+      initialCursor: cursor,
+    });
+    messaging.attach(engine);
+    engine.events.on((e) => {
+      if (e.type === 'state' && ['kicked', 'auth_failed', 'gave_up'].includes(e.state.status)) {
+        this.observer.event(id, e.state.status, JSON.stringify(e.state));
+      } else if (e.type === 'receive_error') this.observer.event(id, 'receive_error', `${e.code}: ${e.message}`);
+      else if (e.type === 'receive') this.observer.pushStored(id, e.cursor);
+    });
+    this.running = { engine, messaging, store };
+    this.opens++;
+    for (const c of conversations) this.watch(c);
+    engine.start();
+  }
+
+  /** Observe a conversation's latest page (the live query a tab would hold). */
+  watch(conversationId: string): void {
+    this.running?.messaging.live.add('chaos', { kind: 'messages', conversationId, limit: 100 }, (r) => {
+      if (r.kind === 'messages') this.observer.messages(this.id, conversationId, r.messages);
+    });
+  }
+
+  /**
+   * `reload`: engine, then messaging, then store, as test/support/messagingClient.ts stops a client
+   * (in-flight requests are rejected with CLOSED and the outbox hears of it). `crash`: the store
+   * first, so nothing is written after this moment, as when a browser kills the worker.
+   */
+  async close(how: 'reload' | 'crash' = 'reload'): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    this.running = null;
+    if (how === 'crash') {
+      const cursor = r.store.getCursor().catch(() => this.lastCursor);
+      await r.store.close();
+      r.engine.close();
+      r.messaging.close();
+      this.lastCursor = await cursor;
+      return;
+    }
+    this.lastCursor = await r.store.getCursor().catch(() => this.lastCursor);
+    // Nothing awaited between these, as in messagingClient's stop(): an outbox that hears CLOSED from
+    // the engine while the store still takes writes marks the message failed, since CLOSED is not
+    // retryable (OutboxRunner.recordFailure). The checker's `failed` count would show it.
+    r.engine.close();
+    r.messaging.close();
+    await r.store.close();
+  }
+
+  /** `send()` as a tab calls it: resolves once the message is stored locally as pending. */
+  send(conversationId: string, text: string, id: string): Promise<LocalMessage> {
+    const content: TextContent = { type: 'text', text };
+    return this.messaging.send(conversationId, content, id);
+  }
+
+  /** Reconnect if the engine sits in a terminal state (an app's "retry" button). */
+  wake(): void {
+    const s = this.running?.engine.getState().status;
+    if (s === 'kicked' || s === 'auth_failed' || s === 'gave_up') this.running!.engine.reconnect();
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The nemesis: starts each fault episode of the schedule on the devices' proxies or the server,
+ * ends it when its time is up, restarts the server after each death (a crash point, a hook, a
+ * kill) on the same data dir and port, and heals everything at the end of the run.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TcpProxy } from '../support/tcpProxy';
+import type { FaultWindow } from './checker';
+import { DEVICES, OUT_OF_MODEL, type Fault, type FaultKind } from './schedule';
+import type { ChaosServer, CrashPoint } from './serverProcess';
+import type { SwapControl } from './wsPushSwap';
+
+/** Per device: its proxy and the proxy's push-swap control. */
+export interface Link {
+  proxy: TcpProxy;
+  swap: SwapControl;
+}
+
+export class Nemesis {
+  /** Episodes started, by kind. */
+  readonly counts: Partial<Record<FaultKind, number>> = {};
+  readonly log: string[] = [];
+  /** Server deaths by cause: the crash point that fired, `kill`, or `unexpected (...)`. */
+  readonly serverDeaths: Record<string, number> = {};
+  /** When the faults outside the protocol's model ran, for the checker to tell their effects apart. */
+  readonly outOfModel: FaultWindow[] = [];
+  /** Episodes whose end has not run yet. */
+  private readonly episodes = new Map<NodeJS.Timeout, () => Promise<void>>();
+  /** Set while a crash point is armed: what to call the death, and the downtime before the restart. */
+  private armed: { cause: string; downMs: number } | null = null;
+  private restarting: Promise<void> = Promise.resolve();
+  private healing = false;
+
+  constructor(
+    private readonly server: ChaosServer,
+    private readonly links: ReadonlyMap<string, Link>,
+    /** Time since the schedule started, for log lines. */
+    private readonly at: () => string,
+    private readonly print: (line: string) => void,
+  ) {}
+
+  /** Pushes the proxies swapped so far. */
+  get swapped(): number {
+    return [...this.links.values()].reduce((n, l) => n + l.swap.made, 0);
+  }
+
+  /** Start an episode; it ends by itself after `durationMs`. */
+  async start(fault: Fault, durationMs: number): Promise<void> {
+    this.counts[fault.kind] = (this.counts[fault.kind] ?? 0) + 1;
+    const line = `${this.at()} ${describeFault(fault)} for ${durationMs} ms`;
+    this.log.push(line);
+    this.print(line);
+    const applied = await this.apply(fault);
+    let end = applied;
+    if (OUT_OF_MODEL.includes(fault.kind)) {
+      const window: FaultWindow = { kind: fault.kind, from: Date.now(), to: Infinity, targets: 'targets' in fault ? fault.targets : null };
+      this.outOfModel.push(window);
+      end = async () => {
+        await applied();
+        window.to = Date.now();
+      };
+    }
+    const timer = setTimeout(() => {
+      this.episodes.delete(timer);
+      void end().catch((err: unknown) => this.print(`healing ${fault.kind} failed: ${String(err)}`));
+    }, durationMs);
+    this.episodes.set(timer, end);
+  }
+
+  /** The server exited without being asked to: a crash point or hook fired. */
+  onCrash(detail: string): void {
+    this.died(this.armed?.cause ?? `unexpected (${detail})`, this.armed?.downMs ?? 500);
+  }
+
+  /** End every episode, heal every link, disarm, and have the server up with its hooks reset. */
+  async healAll(): Promise<void> {
+    this.healing = true;
+    for (const [timer, end] of this.episodes) {
+      clearTimeout(timer);
+      await end().catch(() => {});
+    }
+    this.episodes.clear();
+    for (const { proxy, swap } of this.links.values()) {
+      proxy.heal();
+      swap.wanted = 0;
+    }
+    this.disarm();
+    await this.restarting;
+    if (!this.server.up) await this.server.start();
+    await this.server.hooks({ reset: true });
+  }
+
+  /** Stop: no more episodes, and no restart left running. */
+  async close(): Promise<void> {
+    this.healing = true;
+    for (const timer of this.episodes.keys()) clearTimeout(timer);
+    this.episodes.clear();
+    await this.restarting;
+  }
+
+  private proxies(targets: readonly string[]): TcpProxy[] {
+    return targets.map((t) => this.links.get(t)!.proxy);
+  }
+
+  /** Start `fault`; returns what ends it. */
+  private async apply(fault: Fault): Promise<() => Promise<void>> {
+    const resetHooks = async () => void (await this.server.hooks({ reset: true }));
+    switch (fault.kind) {
+      case 'cut':
+        for (const p of this.proxies(fault.targets)) p.cutAll();
+        return async () => {};
+      case 'refuse': {
+        const proxies = this.proxies(fault.targets);
+        for (const p of proxies) p.setMode('refuse');
+        return async () => {
+          for (const p of proxies) p.setMode('forward');
+        };
+      }
+      case 'blackhole':
+      case 'blackhole-up':
+      case 'blackhole-down': {
+        const proxies = this.proxies(fault.targets);
+        const mode = fault.recovers ? (fault.kind.replace('blackhole', 'stall') as 'stall' | 'stall-up' | 'stall-down') : fault.kind;
+        for (const p of proxies) p.setMode(mode);
+        return async () => {
+          for (const p of proxies) {
+            // A dead link is reset before the mode changes: nothing swallowed is ever followed by later bytes.
+            if (!fault.recovers) p.cutAll();
+            p.setMode('forward');
+          }
+        };
+      }
+      case 'latency':
+      case 'slice': {
+        const proxies = this.proxies(fault.targets);
+        const shaping = fault.kind === 'latency' ? { latencyMs: fault.ms } : { sliceBytes: fault.bytes, sliceDelayMs: fault.delayMs };
+        for (const p of proxies) p.shape(shaping);
+        return async () => {
+          for (const p of proxies) p.shape({});
+        };
+      }
+      case 'reset-mid-frame': {
+        const proxies = this.proxies(fault.targets);
+        for (const p of proxies) p.resetAfter(fault.bytes, fault.direction);
+        return async () => {
+          for (const p of proxies) p.heal();
+        };
+      }
+      case 'swap-pushes': {
+        const swaps = fault.targets.map((t) => this.links.get(t)!.swap);
+        for (const s of swaps) s.wanted += fault.count;
+        return async () => {
+          for (const s of swaps) s.wanted = 0;
+        };
+      }
+      case 'drop-responses':
+        await this.server.hooks({ dropResponses: { type: 'messages.send', count: fault.count } });
+        await this.server.hooks({ dropResponses: { type: 'messages.sendBatch', count: fault.count } });
+        return resetHooks;
+      case 'duplicate-pushes':
+        await this.server.hooks({ duplicatePushes: fault.count });
+        return resetHooks;
+      case 'skip-pushes':
+        await this.server.hooks({ skipPushes: fault.count });
+        return resetHooks;
+      case 'never-answer':
+        await this.server.hooks({ neverAnswer: fault.type });
+        return resetHooks;
+      case 'crash-receive':
+      case 'crash-commit': {
+        const point: CrashPoint = fault.kind === 'crash-receive' ? 'receive' : 'commit';
+        if (this.server.armCrash(point, fault.after)) this.armed = { cause: fault.kind, downMs: fault.downMs };
+        return async () => this.disarm();
+      }
+      case 'crash-respond': {
+        const armed = await Promise.all(
+          ['messages.send', 'messages.sendBatch'].map((type) => this.server.hooks({ crashOnResponse: { type, count: fault.after } })),
+        );
+        if (armed.every(Boolean)) this.armed = { cause: fault.kind, downMs: fault.downMs };
+        return async () => {
+          this.disarm();
+          await resetHooks();
+        };
+      }
+      case 'kill':
+        if (this.server.up) {
+          await this.server.kill9();
+          this.died('kill', fault.downMs);
+        }
+        return async () => {};
+    }
+  }
+
+  private disarm(): void {
+    this.armed = null;
+    this.server.disarm();
+  }
+
+  private died(cause: string, downMs: number): void {
+    this.serverDeaths[cause] = (this.serverDeaths[cause] ?? 0) + 1;
+    this.print(`${this.at()} server died: ${cause}; back in ${downMs} ms`);
+    this.armed = null;
+    this.restarting = this.restarting
+      .then(async () => {
+        if (!this.healing) await sleep(downMs);
+        await this.server.start();
+      })
+      .catch((err: unknown) => this.print(`server restart failed: ${String(err)}`));
+  }
+}
+
+export function describeFault(f: Fault): string {
+  const targets = 'targets' in f ? ` [${f.targets.length === DEVICES.length ? 'all' : f.targets.join(' ')}]` : '';
+  const { kind, ...rest } = f;
+  const params = Object.entries(rest)
+    .filter(([k]) => k !== 'targets')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+  return `${kind}${params ? ` ${params}` : ''}${targets}`;
+}

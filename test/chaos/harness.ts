@@ -1,0 +1,346 @@
+/**
+ * The chaos run, Node tier: a real server in a child process (serverProcess.ts), nine devices
+ * (Engine + Messaging + LocalStore on better-sqlite3, each through its own fault proxy: device.ts),
+ * a seeded schedule of sends, reads, reloads and faults (schedule.ts) played against them, the
+ * faults applied and healed by the nemesis (faults.ts), what the clients saw recorded (history.ts);
+ * then heal, wait for quiescence (bounded), and check the databases against the history (checker.ts).
+ *
+ *   const result = await runChaos({ seed: 7, durationMs: 20_000 });
+ *   result.check.pass, result.check.counts
+ *
+ * The schedule is a pure function of the seed; the timing of the engine's and the server's answers
+ * to it is not, so a failing seed usually, not always, fails again.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TcpProxy } from '../support/tcpProxy';
+import { check, readDevice, readServer, staleStates, type CheckResult, type DeviceSnapshot } from './checker';
+import { Device } from './device';
+import { History } from './history';
+import { Prng } from './prng';
+import { Nemesis, type Link } from './faults';
+import { CONVERSATIONS, conversationsOf, DEVICES, makeSchedule, SHOP, USERS, type Action, type FaultKind } from './schedule';
+import { ChaosServer } from './serverProcess';
+import { SwapControl } from './wsPushSwap';
+
+export interface ChaosOptions {
+  seed: number;
+  /** How long the schedule runs (faults, sends, reloads), ms. */
+  durationMs: number;
+  /** Longest wait for quiescence after healing, ms (default 60 s). */
+  quiesceMs?: number;
+  /** Mean gap between two send bursts of one device, ms (default 2.5 s). */
+  sendGapMs?: number;
+  /** Mean gap between two device reloads, ms (default 6 s). */
+  restartGapMs?: number;
+  /** Only these kinds of fault (default: all). */
+  faults?: readonly FaultKind[];
+  /** Where the databases go (default: a fresh temp dir, removed afterwards unless `keep`). */
+  workDir?: string;
+  keep?: boolean;
+  /** Progress lines (fault episodes, crashes, quiescence). */
+  log?: (line: string) => void;
+}
+
+export interface ChaosResult {
+  seed: number;
+  durationMs: number;
+  /** sha256 of the schedule: the same seed and duration always give the same one. */
+  scheduleDigest: string;
+  /** Fault episodes started, by kind. */
+  faults: Partial<Record<FaultKind, number>>;
+  faultLog: string[];
+  /** send() calls made. */
+  sent: number;
+  /** Device restarts: graceful reloads and crashes (see Device.close). */
+  reloads: { reload: number; crash: number };
+  serverStarts: number;
+  /** Server deaths by cause: a crash point that fired, or a plain kill. */
+  serverDeaths: Record<string, number>;
+  pushesSwapped: number;
+  /** Notable engine events by kind (receive_error, kicked, ...). */
+  events: Record<string, number>;
+  /** The first notable engine events, with time and device. */
+  eventLog: string[];
+  quiesced: boolean;
+  quiesceMs: number;
+  check: CheckResult;
+  workDir: string;
+  /** The server's recent stderr, for diagnosis. */
+  serverOutput: string;
+}
+
+const POLL_MS = 500;
+const RECEIPT_SETTLE_MS = 3_000;
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
+  const log = opts.log ?? (() => {});
+  const workDir = opts.workDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), `parley-chaos-${opts.seed}-`)));
+  const schedule = makeSchedule(opts);
+  const scheduleDigest = createHash('sha256').update(JSON.stringify(schedule)).digest('hex').slice(0, 16);
+  const run = new ChaosRun(opts, workDir, log);
+  try {
+    await run.setUp();
+    await run.play(schedule);
+    await run.heal();
+    const started = Date.now();
+    const quiesced = await run.quiesce(opts.quiesceMs ?? 60_000);
+    const quiesceMs = Date.now() - started;
+    log(quiesced ? `quiet after ${quiesceMs} ms` : `NOT quiet after ${quiesceMs} ms`);
+    const result = await run.finish();
+    return {
+      seed: opts.seed,
+      durationMs: opts.durationMs,
+      scheduleDigest,
+      faults: run.nemesis.counts,
+      faultLog: run.nemesis.log,
+      sent: run.history.sends.size,
+      reloads: run.reloads,
+      serverStarts: run.server.starts,
+      serverDeaths: run.nemesis.serverDeaths,
+      pushesSwapped: run.nemesis.swapped,
+      events: Object.fromEntries(run.history.events),
+      eventLog: run.history.eventLog,
+      quiesced,
+      quiesceMs,
+      check: result,
+      workDir,
+      serverOutput: run.server.output(),
+    };
+  } finally {
+    await run.tearDown();
+    if (!opts.keep && !opts.workDir) await fs.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+class ChaosRun {
+  readonly history: History;
+  readonly server: ChaosServer;
+  readonly nemesis: Nemesis;
+  private readonly devices = new Map<string, Device>();
+  private readonly links = new Map<string, Link>();
+  /** conversation key → id, and back. */
+  private readonly convIds = new Map<string, string>();
+  private readonly convKeys = new Map<string, string>();
+  private readonly ids: Map<string, Prng>;
+  private readonly textCounter = new Map<string, number>();
+  private t0 = 0;
+  readonly reloads = { reload: 0, crash: 0 };
+
+  constructor(
+    private readonly opts: ChaosOptions,
+    private readonly workDir: string,
+    private readonly log: (line: string) => void,
+  ) {
+    const userOf = (device: string) => DEVICES.find((d) => d.id === device)!.user;
+    this.history = new History(userOf);
+    this.server = new ChaosServer({ dataDir: path.join(workDir, 'server'), onCrash: (detail) => this.nemesis.onCrash(detail) });
+    this.nemesis = new Nemesis(this.server, this.links, () => this.at(), log);
+    const root = new Prng(opts.seed);
+    this.ids = new Map(DEVICES.map((d) => [d.id, root.fork(`ids:${d.id}`)]));
+  }
+
+  private at(): string {
+    return `${((Date.now() - this.t0) / 1000).toFixed(1)}s`;
+  }
+
+  // ---- set-up: server, proxies, devices online, conversations --------------------------------
+
+  async setUp(): Promise<void> {
+    await this.server.start();
+    for (const d of DEVICES) {
+      const proxy = new TcpProxy(this.server.port);
+      const swap = new SwapControl();
+      proxy.setTap(swap.tap());
+      await proxy.start();
+      const user = USERS.find((u) => u.id === d.user)!;
+      this.links.set(d.id, { proxy, swap });
+      this.devices.set(d.id, new Device(d.id, user, path.join(this.workDir, `${d.id}.db`), proxy, this.history));
+    }
+    for (const device of this.devices.values()) await device.open([]);
+    await this.allOnline(20_000);
+    for (const c of CONVERSATIONS) {
+      const creator = this.deviceOf(c.createdBy);
+      const params =
+        c.key === 'group'
+          ? { kind: 'group' as const, title: 'chaos group', memberIds: c.members.filter((m) => m !== c.createdBy) }
+          : { kind: 'direct' as const, shopId: SHOP };
+      const { conversation } = await creator.engine.request('conversations.create', params);
+      this.convIds.set(c.key, conversation.id);
+      this.convKeys.set(conversation.id, c.key);
+    }
+    for (const device of this.devices.values()) for (const id of this.conversationIdsOf(device)) device.watch(id);
+  }
+
+  private deviceOf(user: string): Device {
+    return [...this.devices.values()].find((d) => d.user.id === user)!;
+  }
+
+  private conversationIdsOf(device: Device): string[] {
+    return conversationsOf(device.user.id).map((k) => this.convIds.get(k)!);
+  }
+
+  private async allOnline(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (![...this.devices.values()].every((d) => d.isOpen && d.engine.getState().status === 'online')) {
+      if (Date.now() > deadline) throw new Error('devices did not come online');
+      await sleep(50);
+    }
+  }
+
+  // ---- the schedule --------------------------------------------------------------------------
+
+  async play(schedule: readonly Action[]): Promise<void> {
+    this.t0 = this.history.t0 = Date.now();
+    for (const a of schedule) {
+      const wait = this.t0 + a.at - Date.now();
+      if (wait > 0) await sleep(wait);
+      this.dispatch(a);
+    }
+    const rest = this.t0 + this.opts.durationMs - Date.now();
+    if (rest > 0) await sleep(rest);
+  }
+
+  private dispatch(a: Action): void {
+    switch (a.kind) {
+      case 'send': {
+        const device = this.devices.get(a.device)!;
+        const conversationId = this.convIds.get(a.conversation)!;
+        void device.enqueue('send', () => this.sendBurst(device, conversationId, a.count));
+        return;
+      }
+      case 'read': {
+        const device = this.devices.get(a.device)!;
+        const conversationId = this.convIds.get(a.conversation)!;
+        void device.enqueue('read', () => device.messaging.markRead(conversationId));
+        return;
+      }
+      case 'restart': {
+        const device = this.devices.get(a.device)!;
+        void device.enqueue('restart', async () => {
+          await device.close(a.how);
+          this.reloads[a.how]++;
+          await sleep(a.downMs);
+          await device.open(this.conversationIdsOf(device));
+        });
+        return;
+      }
+      case 'fault':
+        void this.nemesis.start(a.fault, a.durationMs).catch((err: unknown) => this.log(`fault ${a.fault.kind} failed: ${String(err)}`));
+        return;
+    }
+  }
+
+  /** `count` sends called at once, without waiting for one another (several tabs typing). */
+  private async sendBurst(device: Device, conversationId: string, count: number): Promise<void> {
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) {
+      const n = (this.textCounter.get(device.id) ?? 0) + 1;
+      this.textCounter.set(device.id, n);
+      const text = `chaos ${this.opts.seed} ${device.id} #${n}`;
+      const record = this.history.beginSend(device.id, conversationId, this.ids.get(device.id)!.uuid(), text);
+      calls.push(
+        device.send(conversationId, text, record.id).then(
+          () => void (record.acknowledged = true),
+          (err: unknown) => void (record.error = String(err)),
+        ),
+      );
+    }
+    await Promise.all(calls);
+  }
+
+  // ---- heal, quiesce, check ------------------------------------------------------------------
+
+  async heal(): Promise<void> {
+    await this.nemesis.healAll();
+    // Queued sends and reloads finish first (a device stuck there would show in the check).
+    const settle = new AbortController();
+    await Promise.race([
+      Promise.all([...this.devices.values()].map((d) => d.idle())),
+      sleep(30_000, undefined, { signal: settle.signal }).catch(() => {}),
+    ]);
+    settle.abort();
+    for (const device of this.devices.values()) {
+      if (!device.isOpen) await device.open(this.conversationIdsOf(device));
+      device.wake();
+    }
+    this.log(`${this.at()} healed`);
+  }
+
+  /**
+   * Poll until every device is online, has sent everything and holds every message of its
+   * conversations, and its receipts have caught up with the server's; receipts get at most
+   * RECEIPT_SETTLE_MS once the rest is quiet (a receipt lost for good would hold us to the bound).
+   */
+  async quiesce(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    const dbFile = path.join(this.workDir, 'server', 'parley.db');
+    let restQuietSince: number | null = null;
+    for (;;) {
+      if (!this.server.up) await this.server.start().catch(() => {});
+      const { rest, receipts } = await this.quiet(dbFile);
+      if (rest && receipts) return true;
+      if (rest) {
+        restQuietSince ??= Date.now();
+        if (Date.now() - restQuietSince > RECEIPT_SETTLE_MS) return true;
+      } else restQuietSince = null;
+      if (Date.now() > deadline) return false;
+      await sleep(POLL_MS);
+    }
+  }
+
+  private async quiet(dbFile: string): Promise<{ rest: boolean; receipts: boolean }> {
+    let rest = true;
+    let receipts = true;
+    const server = readServer(dbFile);
+    const { lastSeq } = server;
+    for (const device of this.devices.values()) {
+      device.wake();
+      if (device.engine.getState().status !== 'online') rest = false;
+      const snap = readDevice(device.id, device.user.id, device.dbFile);
+      for (const o of snap.outbox) {
+        rest = false;
+        // The engine gave up on it (8 failed attempts): press Resend, as a user would.
+        if (o.status === 'failed' && !this.history.resent.has(o.messageId)) {
+          this.history.resent.add(o.messageId);
+          this.history.failed(o.messageId, o.error?.split(':')[0] ?? 'unknown');
+          this.history.event(device.id, 'failed_send', `${o.messageId}: ${o.error}`);
+          await device.messaging.resend(o.messageId).catch((err: unknown) => this.log(`resend ${o.messageId}: ${String(err)}`));
+        }
+      }
+      for (const id of this.conversationIdsOf(device)) {
+        const stored = new Set(snap.messages.filter((m) => m.conversationId === id && m.seq !== null).map((m) => m.seq));
+        if (stored.size < (lastSeq.get(id) ?? 0)) rest = false;
+      }
+      if (staleStates(server, snap, partyOf(device.user.id)).length > 0) receipts = false;
+    }
+    return { rest, receipts };
+  }
+
+  async finish(): Promise<CheckResult> {
+    for (const device of this.devices.values()) await device.close();
+    await this.server.stop();
+    const server = readServer(path.join(this.workDir, 'server', 'parley.db'));
+    const snapshots: DeviceSnapshot[] = [...this.devices.values()].map((d) => readDevice(d.id, d.user.id, d.dbFile));
+    const result = check(this.history, server, snapshots, {
+      membersOf: (conversationId) => CONVERSATIONS.find((c) => c.key === this.convKeys.get(conversationId))?.members ?? [],
+      devicesOf: (user) => DEVICES.filter((d) => d.user === user).map((d) => d.id),
+      partyOf,
+    }, this.nemesis.outOfModel);
+    return result;
+  }
+
+  async tearDown(): Promise<void> {
+    await this.nemesis.close();
+    for (const device of this.devices.values()) {
+      await device.close().catch(() => {});
+      await device.proxy.close().catch(() => {});
+    }
+    await this.server.kill9();
+  }
+}
+
+const partyOf = (user: string): string => USERS.find((u) => u.id === user)?.shop ?? user;

@@ -1,0 +1,155 @@
+/**
+ * What happened during a chaos run, as the clients saw it: every send() call and its outcome, every
+ * live-query result each device delivered (reduced to per-message state histories), and notable
+ * engine events. Anomalies a single observation proves (a state going back, a message shown twice)
+ * are recorded as they are seen; the rest is for the final check (checker.ts).
+ */
+import type { LocalMessage, MessageState } from '../../worker/store/types';
+import type { DeviceObserver } from './device';
+
+export interface SendRecord {
+  id: string;
+  device: string;
+  user: string;
+  conversationId: string;
+  text: string;
+  /** Order of send() calls by this device in this conversation (0, 1, 2, ...). */
+  index: number;
+  calledAt: number;
+  /** send() resolved: the message is stored locally as pending. */
+  acknowledged: boolean;
+  error?: string;
+}
+
+export interface Anomaly {
+  kind: 'regression' | 'duplicate' | 'reordered' | 'lost' | 'stuck' | 'unexpected' | 'failed' | 'stale' | 'dropped';
+  device?: string;
+  id?: string;
+  detail: string;
+  /** Explained by a known bug or an out-of-model fault (named here), not a new finding. */
+  knownIssue?: string;
+  /** For a stale state: the conversation, the seq a receipt had to reach, and whose receipt. */
+  ref?: { conversationId: string; seq: number; by: 'self' | 'others' };
+}
+
+function textOf(m: LocalMessage): string {
+  const c = m.content as { type: string; text?: unknown };
+  return c.type === 'text' && typeof c.text === 'string' ? c.text : JSON.stringify(c);
+}
+
+/** Own messages only move forward: pending/failed (0) → sent (1) → delivered (2) → read (3). */
+const RANK: Record<MessageState, number> = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3, received: -1 };
+
+interface Seen {
+  state: MessageState;
+  rank: number;
+  seq: number | null;
+}
+
+export class History implements DeviceObserver {
+  readonly sends = new Map<string, SendRecord>();
+  private readonly nextIndex = new Map<string, number>();
+  /** device → message id → the furthest state seen. */
+  private readonly seen = new Map<string, Map<string, Seen>>();
+  /** Messages some device showed as failed, with the error code (only a resend moves them on). */
+  readonly everFailed = new Map<string, string>();
+  /** Messages the harness resent (as a user pressing Resend) at the end. */
+  readonly resent = new Set<string>();
+  readonly anomalies: Anomaly[] = [];
+  private readonly anomalyKeys = new Set<string>();
+  readonly events = new Map<string, number>();
+  readonly eventLog: string[] = [];
+  /** Live results delivered, in total. */
+  observations = 0;
+  /** When the schedule started (event log times are relative to it). */
+  t0 = Date.now();
+  /** device → push cursors its engines stored (the engine's `receive` events), over every reload. */
+  readonly received = new Map<string, Set<number>>();
+
+  constructor(private readonly userOf: (device: string) => string) {}
+
+  /** Record a send() call before it runs; returns the record to complete. */
+  beginSend(device: string, conversationId: string, id: string, text: string): SendRecord {
+    const key = `${device}/${conversationId}`;
+    const index = this.nextIndex.get(key) ?? 0;
+    this.nextIndex.set(key, index + 1);
+    const r: SendRecord = { id, device, user: this.userOf(device), conversationId, text, index, calledAt: Date.now(), acknowledged: false };
+    this.sends.set(id, r);
+    return r;
+  }
+
+  pushStored(device: string, cursor: number): void {
+    let set = this.received.get(device);
+    if (!set) this.received.set(device, (set = new Set()));
+    set.add(cursor);
+  }
+
+  event(device: string, kind: string, detail: string): void {
+    this.events.set(kind, (this.events.get(kind) ?? 0) + 1);
+    if (this.eventLog.length < 200) this.eventLog.push(`${((Date.now() - this.t0) / 1000).toFixed(1)}s ${device} ${kind} ${detail}`);
+    if (kind === 'cursor_regression') this.add({ kind: 'regression', device, detail });
+  }
+
+  messages(device: string, conversationId: string, messages: LocalMessage[]): void {
+    this.observations++;
+    const me = this.userOf(device);
+    let seen = this.seen.get(device);
+    if (!seen) this.seen.set(device, (seen = new Map()));
+    const ids = new Set<string>();
+    const texts = new Set<string>();
+    let lastSeq = 0;
+    for (const m of messages) {
+      const text = textOf(m);
+      if (ids.has(`${m.senderId}/${m.id}`) || texts.has(text)) {
+        this.add({ kind: 'duplicate', device, id: m.id, detail: `shown twice in ${conversationId}: ${text}` });
+      }
+      ids.add(`${m.senderId}/${m.id}`);
+      texts.add(text);
+      if (m.seq !== null) {
+        if (m.seq <= lastSeq) this.add({ kind: 'reordered', device, id: m.id, detail: `seq ${m.seq} shown after seq ${lastSeq}` });
+        lastSeq = m.seq;
+      }
+      if (m.state === 'failed') this.failed(m.id, m.error?.code ?? 'unknown');
+      this.track(device, seen, m, m.senderId === me);
+    }
+  }
+
+  private track(device: string, seen: Map<string, Seen>, m: LocalMessage, own: boolean): void {
+    const prev = seen.get(m.id);
+    const rank = RANK[m.state];
+    if (!own && m.state !== 'received') {
+      this.add({ kind: 'regression', device, id: m.id, detail: `another user's message in state ${m.state}` });
+    }
+    if (own && m.state === 'received') {
+      this.add({ kind: 'regression', device, id: m.id, detail: 'own message in state received' });
+    }
+    if (prev) {
+      if (prev.seq !== null && m.seq !== prev.seq) {
+        this.add({ kind: 'regression', device, id: m.id, detail: `seq ${prev.seq} → ${m.seq}` });
+      }
+      if (rank < prev.rank) {
+        this.add({ kind: 'regression', device, id: m.id, detail: `state ${prev.state} → ${m.state}` });
+      }
+      // failed → pending is the user's resend; anything else that returns to pending regressed above.
+    }
+    if (!prev || rank > prev.rank || (rank === prev.rank && m.state !== prev.state) || (prev.seq === null && m.seq !== null)) {
+      seen.set(m.id, { state: m.state, rank: Math.max(rank, prev?.rank ?? -1), seq: m.seq ?? prev?.seq ?? null });
+    }
+  }
+
+  failed(id: string, code: string): void {
+    if (!this.everFailed.has(id)) this.everFailed.set(id, code);
+  }
+
+  /** Record an anomaly once: the same one seen again (a live query re-run) is not counted twice. */
+  add(a: Anomaly): void {
+    const key = JSON.stringify([a.kind, a.device, a.id, a.detail]);
+    if (this.anomalyKeys.has(key)) return;
+    this.anomalyKeys.add(key);
+    this.anomalies.push(a);
+  }
+
+  count(kind: Anomaly['kind']): number {
+    return this.anomalies.filter((a) => a.kind === kind).length;
+  }
+}

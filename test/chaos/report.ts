@@ -1,0 +1,78 @@
+/** Chaos results as text: a console summary per seed, and test/chaos/REPORT.md for several seeds. */
+import fs from 'node:fs/promises';
+import { SEND_RECEIPT_ORDER } from './checker';
+import type { ChaosResult } from './harness';
+import { OUT_OF_MODEL } from './schedule';
+
+const COUNTS = ['lost', 'duplicated', 'reordered', 'regressions', 'stuck', 'unexpected', 'failed', 'stale', 'dropped'] as const;
+
+/** PASS; FAIL with only known causes; or FAIL with new findings. */
+export function verdict(r: ChaosResult): string {
+  if (r.check.pass) return 'PASS';
+  return r.check.unexplained === 0 ? 'FAIL (every anomaly explained: known bugs, out-of-model faults)' : `FAIL (${r.check.unexplained} unexplained)`;
+}
+
+export function summary(r: ChaosResult): string {
+  const c = r.check;
+  const faults = Object.entries(r.faults)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, n]) => `${k}×${n}`)
+    .join(' ');
+  const lines = [
+    `seed ${r.seed}, ${(r.durationMs / 1000).toFixed(0)} s, schedule ${r.scheduleDigest}: ${verdict(r)}`,
+    `  sent ${r.sent} (acknowledged ${c.acknowledged}, refused ${c.refused}), on the server ${c.serverMessages}, failed by the engine ${c.resent} (gave up after its retries: ${c.gaveUp}), resent at the end`,
+    `  ${COUNTS.map((k) => `${k} ${c.counts[k]}`).join(', ')}`,
+    `  faults: ${faults || 'none'}`,
+    `  own messages below the read/delivered state the server's members table implies, never pushed (not counted): ${c.silentReads}`,
+    `  server: ${r.serverStarts} starts, deaths ${JSON.stringify(r.serverDeaths)}; device reloads ${r.reloads.reload}, crashes ${r.reloads.crash}; pushes swapped ${r.pushesSwapped}`,
+    `  engine events ${JSON.stringify(r.events)}; quiet ${r.quiesced ? `after ${r.quiesceMs} ms` : `NOT reached in ${r.quiesceMs} ms`}`,
+  ];
+  for (const e of r.eventLog.slice(0, 10)) lines.push(`  · ${e}`);
+  const known = c.anomalies.filter((a) => a.knownIssue).length;
+  if (known > 0) lines.push(`  ${known} of the anomalies below are explained by known bugs or out-of-model faults (marked [known: ...])`);
+  const ordered = [...c.anomalies].sort((a, b) => Number(Boolean(a.knownIssue)) - Number(Boolean(b.knownIssue)));
+  for (const a of ordered.slice(0, 20)) lines.push(`  ! ${a.kind}${a.device ? ` @${a.device}` : ''}: ${a.detail}${a.knownIssue ? ` [known: ${a.knownIssue}]` : ''}`);
+  if (c.anomalies.length > 20) lines.push(`  ... ${c.anomalies.length - 20} more`);
+  if (!c.pass) lines.push(`  reproduce: npm run chaos -- --seed ${r.seed} --minutes ${+(r.durationMs / 60_000).toFixed(2)}`);
+  return lines.join('\n');
+}
+
+export async function writeReport(file: string, results: readonly ChaosResult[], command: string): Promise<void> {
+  const row = (r: ChaosResult) =>
+    `| ${r.seed} | ${(r.durationMs / 1000).toFixed(0)} s | \`${r.scheduleDigest}\` | ${r.sent} | ${r.check.acknowledged} | ${r.check.serverMessages} | ` +
+    `${COUNTS.map((k) => r.check.counts[k]).join(' | ')} | ${r.check.resent} | ${r.quiesced ? `${(r.quiesceMs / 1000).toFixed(1)} s` : 'no'} | ${r.check.pass ? 'pass' : r.check.unexplained === 0 ? 'fail (all explained)' : `**FAIL** (${r.check.unexplained} unexplained)`} |`;
+  const kinds = [...new Set(results.flatMap((r) => Object.keys(r.faults)))].sort();
+  const faultRow = (k: string) => `| ${k} | ${results.map((r) => r.faults[k as keyof typeof r.faults] ?? 0).join(' | ')} |`;
+  const text = [
+    '# Chaos report (Node tier)',
+    '',
+    `Written by \`${command}\` on ${new Date().toISOString()}. Definitions of the counts: test/chaos/checker.ts;`,
+    'the faults: test/chaos/schedule.ts. Reproduce a seed with `npm run chaos -- --seed N --minutes M` (the schedule',
+    'is the same for the same seed and duration: compare its digest; the timing of answers is not).',
+    '',
+    '| seed | length | schedule | sent | acknowledged | on server | lost | duplicated | reordered | regressions | stuck | unexpected | failed | stale | dropped | resent | quiet | result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(row),
+    '',
+    '## Faults tried (episodes)',
+    '',
+    `| fault | ${results.map((r) => `seed ${r.seed}`).join(' | ')} |`,
+    `| --- | ${results.map(() => '---').join(' | ')} |`,
+    ...kinds.map(faultRow),
+    '',
+    '## Reading the counts',
+    '',
+    `- Anomalies marked \`[known: ...]\` are explained: by a bug already diagnosed ("${SEND_RECEIPT_ORDER}",`,
+    '  see `SEND_RECEIPT_ORDER` in test/chaos/checker.ts), or by a fault outside the fault model that was running when the',
+    '  event was made (a lost copy, dropped push or stale receipt whose push that fault lost). They still count; a run with',
+    '  only explained anomalies has no new finding.',
+    `- ${OUT_OF_MODEL.join(' and ')} are outside the protocol's fault model (schedule.ts \`OUT_OF_MODEL\`): the engine relies`,
+    '  on an ordered, gap-free push stream, so a run that drew them may show lost copies, dropped pushes and stale',
+    '  receipts caused by the fault itself. `--faults model` leaves them out.',
+    '',
+    '## Per seed',
+    '',
+    ...results.flatMap((r) => ['```', summary(r), '```', '']),
+  ].join('\n');
+  await fs.writeFile(file, text);
+}

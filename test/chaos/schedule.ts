@@ -1,0 +1,220 @@
+/**
+ * The workload and the fault schedule, drawn up front from the seed: who sends what where and when,
+ * who reloads, which fault starts when and for how long. The same seed always gives the same
+ * schedule; only the timing of what the engine and server do in response varies between runs.
+ */
+import type { Direction } from '../support/tcpProxy';
+import type { UserSpec } from './device';
+import { Prng } from './prng';
+
+export const SHOP = 'parley-shop';
+
+/** The users (all known to the server: seeded, or authenticated before any group names them). */
+export const USERS: readonly UserSpec[] = [
+  { id: 'alice', role: 'customer' },
+  { id: 'bob', role: 'customer' },
+  { id: 'carol', role: 'customer' },
+  { id: 'shop-agent', role: 'merchant', shop: SHOP },
+  { id: 'shop-agent-2', role: 'merchant', shop: SHOP },
+  { id: 'supplier', role: 'supplier' },
+  { id: 'distributor', role: 'distributor' },
+];
+
+/** Devices (one engine and database each) as `user.n`; alice and shop-agent have two. */
+export const DEVICES: readonly { id: string; user: string }[] = [
+  { id: 'alice.1', user: 'alice' },
+  { id: 'alice.2', user: 'alice' },
+  { id: 'bob.1', user: 'bob' },
+  { id: 'carol.1', user: 'carol' },
+  { id: 'shop-agent.1', user: 'shop-agent' },
+  { id: 'shop-agent.2', user: 'shop-agent' },
+  { id: 'shop-agent-2.1', user: 'shop-agent-2' },
+  { id: 'supplier.1', user: 'supplier' },
+  { id: 'distributor.1', user: 'distributor' },
+];
+
+/** Conversations by key: each customer's direct conversation with the shop, and one 3-party group. */
+export const CONVERSATIONS: readonly { key: string; members: readonly string[]; createdBy: string }[] = [
+  { key: 'direct:alice', members: ['alice', 'shop-agent', 'shop-agent-2'], createdBy: 'alice' },
+  { key: 'direct:bob', members: ['bob', 'shop-agent', 'shop-agent-2'], createdBy: 'bob' },
+  { key: 'direct:carol', members: ['carol', 'shop-agent', 'shop-agent-2'], createdBy: 'carol' },
+  { key: 'group', members: ['supplier', 'distributor', 'alice'], createdBy: 'supplier' },
+];
+
+export const conversationsOf = (user: string): string[] => CONVERSATIONS.filter((c) => c.members.includes(user)).map((c) => c.key);
+
+export type Fault =
+  /** Destroy every connection of the targets (RST both ways). */
+  | { kind: 'cut'; targets: string[] }
+  /** Cut, and refuse new connections, for the episode. */
+  | { kind: 'refuse'; targets: string[] }
+  /**
+   * A half-open link, both ways or one: sockets stay open and no byte passes. Either the link dies
+   * (bytes swallowed, connections reset at the end) or it recovers (bytes held, delivered in order
+   * at the end, as TCP does after retransmitting).
+   */
+  | { kind: 'blackhole' | 'blackhole-up' | 'blackhole-down'; targets: string[]; recovers: boolean }
+  /** One-way latency on every byte for the episode. */
+  | { kind: 'latency'; targets: string[]; ms: number }
+  /** Streams cut into pieces of at most `bytes`, `delayMs` apart. */
+  | { kind: 'slice'; targets: string[]; bytes: number; delayMs: number }
+  /** Each open connection is reset after `bytes` more bytes go `direction` (mid-frame, usually). */
+  | { kind: 'reset-mid-frame'; targets: string[]; bytes: number; direction: Direction }
+  /** The proxy swaps `count` pairs of pushes (per target proxy). */
+  | { kind: 'swap-pushes'; targets: string[]; count: number }
+  /** Server hook: the next `count` send responses (messages.send and sendBatch each) are dropped after the commit. */
+  | { kind: 'drop-responses'; count: number }
+  /** Server hook: the next `count` pushes are sent twice. */
+  | { kind: 'duplicate-pushes'; count: number }
+  /** Server hook: the next `count` pushes are never sent (the client sees a seq gap). */
+  | { kind: 'skip-pushes'; count: number }
+  /** Server hook: requests of `type` get no response for the episode. */
+  | { kind: 'never-answer'; type: string }
+  /** The server is SIGKILLed at the `after`-th message store from now (see serverMain.ts), then restarted after `downMs`. */
+  | { kind: 'crash-receive' | 'crash-commit'; after: number; downMs: number }
+  /** The server is SIGKILLed when the `after`-th send response is due (testHooks crashOnResponse), restarted after `downMs`. */
+  | { kind: 'crash-respond'; after: number; downMs: number }
+  /** SIGKILL now, restart after `downMs`. */
+  | { kind: 'kill'; downMs: number };
+
+export type FaultKind = Fault['kind'];
+
+export type Action =
+  | { at: number; kind: 'send'; device: string; conversation: string; count: number }
+  | { at: number; kind: 'read'; device: string; conversation: string }
+  /** Close the device and open it again on the same database (see Device.close for the two ways). */
+  | { at: number; kind: 'restart'; device: string; how: 'reload' | 'crash'; downMs: number }
+  | { at: number; kind: 'fault'; fault: Fault; durationMs: number };
+
+export interface ScheduleOptions {
+  seed: number;
+  durationMs: number;
+  /** Mean gap between two send bursts of one device, ms. */
+  sendGapMs?: number;
+  /** Mean gap between two reloads (of any device), ms. */
+  restartGapMs?: number;
+  /** Mean gap between two markRead of one device, ms. */
+  readGapMs?: number;
+  /** Only these kinds of fault (default: all, by their weights). */
+  faults?: readonly FaultKind[];
+}
+
+export const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
+  ['cut', 6],
+  ['refuse', 5],
+  ['blackhole', 6],
+  ['blackhole-up', 4],
+  ['blackhole-down', 5],
+  ['latency', 6],
+  ['slice', 4],
+  ['reset-mid-frame', 6],
+  ['swap-pushes', 4],
+  ['drop-responses', 6],
+  ['duplicate-pushes', 4],
+  ['skip-pushes', 3],
+  ['never-answer', 2],
+  ['crash-receive', 3],
+  ['crash-commit', 4],
+  ['crash-respond', 4],
+  ['kill', 3],
+];
+
+/**
+ * Faults outside the protocol's fault model: the server never skips or reorders pushes on one socket
+ * (PROTOCOL.md §6: pushes go out in ascending cursor order, unacked ones are re-sent), and the
+ * engine relies on it (a push below the highest cursor queued is dropped as a duplicate; a lost
+ * push is only noticed as a seq gap when a later message of its conversation arrives). They are in
+ * the catalogue to show what that reliance costs; `MODEL_FAULTS` leaves them out.
+ */
+export const OUT_OF_MODEL: readonly FaultKind[] = ['swap-pushes', 'skip-pushes'];
+export const MODEL_FAULTS: readonly FaultKind[] = FAULT_WEIGHTS.map(([k]) => k).filter((k) => !OUT_OF_MODEL.includes(k));
+
+/** Nothing happens in the first second: the clients settle online first. */
+const WARMUP_MS = 1_000;
+
+export function makeSchedule(opts: ScheduleOptions): Action[] {
+  const root = new Prng(opts.seed);
+  const streams = {
+    faults: root.fork('faults'),
+    restarts: root.fork('restarts'),
+    devices: DEVICES.map((d) => ({ device: d, sends: root.fork(`sends:${d.id}`), reads: root.fork(`reads:${d.id}`) })),
+  };
+  const end = opts.durationMs;
+  const actions: Action[] = [];
+  const weights = opts.faults ? FAULT_WEIGHTS.filter(([k]) => opts.faults!.includes(k)) : FAULT_WEIGHTS;
+  if (weights.length === 0) throw new Error(`no known fault among ${opts.faults?.join(', ')}`);
+
+  for (let t = WARMUP_MS + streams.faults.int(0, 1000); t < end; ) {
+    const durationMs = streams.faults.int(1_000, 5_000);
+    actions.push({ at: t, kind: 'fault', fault: drawFault(streams.faults, weights), durationMs: Math.min(durationMs, end - t) });
+    t += durationMs + streams.faults.int(500, 2_500);
+  }
+
+  for (let t = WARMUP_MS + streams.restarts.exp(opts.restartGapMs ?? 6_000); t < end; t += streams.restarts.exp(opts.restartGapMs ?? 6_000)) {
+    const device = streams.restarts.pick(DEVICES).id;
+    const how = streams.restarts.chance(0.5) ? 'reload' : 'crash';
+    actions.push({ at: Math.round(t), kind: 'restart', device, how, downMs: streams.restarts.int(0, 1_500) });
+  }
+
+  for (const { device, sends, reads } of streams.devices) {
+    const convs = conversationsOf(device.user);
+    for (let t = WARMUP_MS / 2 + sends.exp(opts.sendGapMs ?? 2_500); t < end; t += sends.exp(opts.sendGapMs ?? 2_500)) {
+      const count = sends.weighted<number>([
+        [1, 6],
+        [sends.int(2, 3), 3],
+        [sends.int(4, 8), 1],
+      ]);
+      actions.push({ at: Math.round(t), kind: 'send', device: device.id, conversation: sends.pick(convs), count });
+    }
+    for (let t = WARMUP_MS + reads.exp(opts.readGapMs ?? 4_000); t < end; t += reads.exp(opts.readGapMs ?? 4_000)) {
+      actions.push({ at: Math.round(t), kind: 'read', device: device.id, conversation: reads.pick(convs) });
+    }
+  }
+  // Stable: by time, then by the order drawn above.
+  return actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || x.i - y.i).map(({ a }) => a);
+}
+
+function drawTargets(p: Prng): string[] {
+  const ids = DEVICES.map((d) => d.id);
+  return p.weighted<() => string[]>([
+    [() => ids, 3],
+    [() => p.subset(ids), 4],
+    [() => [p.pick(ids)], 3],
+  ])();
+}
+
+function drawFault(p: Prng, weights: readonly (readonly [FaultKind, number])[]): Fault {
+  const kind = p.weighted(weights);
+  switch (kind) {
+    case 'cut':
+    case 'refuse':
+      return { kind, targets: drawTargets(p) };
+    case 'blackhole':
+    case 'blackhole-up':
+    case 'blackhole-down':
+      return { kind, targets: drawTargets(p), recovers: p.chance(0.5) };
+    case 'latency':
+      // Half below the 3 s request timeout, half beyond it (and beyond the heartbeat's deadline).
+      return { kind, targets: drawTargets(p), ms: p.chance(0.5) ? p.int(200, 1_500) : p.int(3_500, 6_000) };
+    case 'slice':
+      return { kind, targets: drawTargets(p), bytes: p.int(1, 64), delayMs: p.int(0, 8) };
+    case 'reset-mid-frame':
+      return { kind, targets: drawTargets(p), bytes: p.int(1, 600), direction: p.chance(0.5) ? 'up' : 'down' };
+    case 'swap-pushes':
+      return { kind, targets: drawTargets(p), count: p.int(1, 5) };
+    case 'drop-responses':
+      return { kind, count: p.int(1, 3) };
+    case 'duplicate-pushes':
+      return { kind, count: p.int(1, 10) };
+    case 'skip-pushes':
+      return { kind, count: p.int(1, 3) };
+    case 'never-answer':
+      return { kind, type: p.pick(['messages.send', 'messages.sendBatch', 'receipts.delivered', 'messages.range']) };
+    case 'crash-receive':
+    case 'crash-commit':
+    case 'crash-respond':
+      return { kind, after: p.int(1, 6), downMs: p.int(100, 2_000) };
+    case 'kill':
+      return { kind, downMs: p.int(100, 2_000) };
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The chaos run's server, in a child process so it can be killed with SIGKILL and restarted on the
+ * same data dir and port. Started by ChaosServer (serverProcess.ts) with an IPC channel:
+ *   env CHAOS_DATA_DIR, CHAOS_PORT (0: any), CHAOS_PUSH_RESEND_MS; multi-device sessions; test hooks on.
+ *   child → parent  {type: 'ready', port}
+ *   parent → child  {type: 'crash', point: 'receive' | 'commit', after: n} | {type: 'disarm'}
+ *
+ * Crash points (besides the test hook `crashOnResponse`, see server/testHooks.ts):
+ * - `receive`: the n-th next message store (each message of a sendBatch counts) kills the process
+ *   before its transaction begins: the request arrived and was validated, nothing of that message
+ *   is stored. Earlier messages of the same batch are stored.
+ * - `commit`: the n-th next message store kills the process right after its transaction committed,
+ *   before its push is published and before the response: stored, nobody told.
+ * The store is wrapped here rather than in the server: these points are inside a handler.
+ */
+import { createParleyServer } from '../../server';
+import { TEST_SECRET } from '../support/server';
+
+type CrashPoint = 'receive' | 'commit';
+type ParentMessage = { type: 'crash'; point: CrashPoint; after: number } | { type: 'disarm' };
+
+const dataDir = process.env.CHAOS_DATA_DIR;
+if (!dataDir) throw new Error('CHAOS_DATA_DIR is required');
+const log = process.env.CHAOS_SERVER_LOG === '1' ? (line: string) => process.stderr.write(`${line}\n`) : () => {};
+
+const server = await createParleyServer({
+  dataDir,
+  secret: TEST_SECRET,
+  testHooks: true,
+  sessionPolicy: 'multi',
+  pushResendMs: Number(process.env.CHAOS_PUSH_RESEND_MS ?? 2000),
+  log,
+});
+
+let armed: { point: CrashPoint; left: number } | null = null;
+const die = (point: CrashPoint) => {
+  process.stderr.write(`chaos: crash at ${point}\n`);
+  process.kill(process.pid, 'SIGKILL');
+};
+const tick = (point: CrashPoint) => {
+  if (armed?.point !== point) return;
+  if (--armed.left <= 0) die(point);
+};
+// SqliteStore.send runs its transaction synchronously before it returns its promise, so both
+// points are reached without an extra await: the wrapper must not shift when the handler's
+// continuations run (publish order depends on it).
+const store = server.store;
+const send = store.send.bind(store);
+store.send = (input) => {
+  tick('receive');
+  const outcome = send(input);
+  tick('commit');
+  return outcome;
+};
+
+process.on('message', (m: ParentMessage) => {
+  if (m.type === 'crash') armed = { point: m.point, left: Math.max(1, m.after) };
+  else if (m.type === 'disarm') armed = null;
+});
+// The parent went away: do not outlive it.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+
+const { port } = await server.listen(Number(process.env.CHAOS_PORT ?? 0));
+process.send?.({ type: 'ready', port });
