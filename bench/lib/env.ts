@@ -12,6 +12,7 @@ import { appFiles } from '../../server/http/appFiles';
 import { staticFiles } from '../../server/http/static';
 import { CHROMIUM_LAUNCH } from '../../scripts/chromium';
 import type { BenchEnv, BenchServer } from './types';
+import { metricValue } from '../../test/support/fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
@@ -51,10 +52,7 @@ async function startBenchServer(overrides: Partial<ServerConfig> = {}): Promise<
       running = true;
     },
     async metric(name, labels) {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const series = labels ? `${name}{${labels}} ` : `${name} `;
-      const line = text.split('\n').find((l) => l.startsWith(series));
-      return line ? Number(line.split(' ').pop()) : NaN;
+      return metricValue(await (await fetch(`${url}/metrics`)).text(), name, labels) ?? NaN;
     },
     async stop() {
       if (running) await server.close();

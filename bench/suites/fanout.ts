@@ -11,6 +11,7 @@ import { percentile, repeat } from '../lib/stats';
 import type { BenchEnv, Benchmark, Figure } from '../lib/types';
 import { conversationOf, openTabs, shopSender, stuckNote, type ShopSender, type TabKind } from '../baselines/perTabBench';
 import { clockOffset, fanoutText, type Arrival, type BenchTab } from '../browser/tabsCommon';
+import { msFigure } from '../lib/figures';
 
 /**
  * Between sends: each message is measured on its own, not queued behind the previous one's work
@@ -57,16 +58,6 @@ async function measure(env: BenchEnv, baseUrl: string, sender: ShopSender, kind:
   }
 }
 
-const fig = (key: string, label: string, role: Figure['role'], runs: number[], extra: Partial<Figure> = {}): Figure => ({
-  key,
-  label,
-  unit: 'ms',
-  better: 'lower',
-  role,
-  runs,
-  ...extra,
-});
-
 export const fanout: Benchmark = {
   id: 'fanout',
   title: 'One received message fanned out to 5 tabs',
@@ -84,14 +75,14 @@ export const fanout: Benchmark = {
       const p = (rs: RunResult[], path: keyof RunResult, q: number) => rs.map((r) => percentile(r[path], q));
       return {
         figures: [
-          fig('view-p99', `send → ${tabCount} tabs show it (watchMessages), p99`, 'parley', p(parley, 'view', 99), { target: { op: '<=', value: 4 }, vs: 'base-view-p99' }),
-          fig('base-view-p99', `send → ${tabCount} tabs show it (per-tab SDK: onMessage + latest 50 from IndexedDB), p99`, 'baseline', p(base, 'view', 99)),
-          fig('view-p50', `send → ${tabCount} tabs show it (watchMessages), p50`, 'parley', p(parley, 'view', 50), { vs: 'base-view-p50' }),
-          fig('base-view-p50', `send → ${tabCount} tabs show it (per-tab SDK), p50`, 'baseline', p(base, 'view', 50)),
-          fig('receive-p99', `send → 'receive' event in ${tabCount} tabs, p99`, 'parley', p(parley, 'receive', 99), { target: { op: '<=', value: 4 }, vs: 'base-receive-p99' }),
-          fig('base-receive-p99', `send → onMessage in ${tabCount} tabs (per-tab SDK, stored in IndexedDB), p99`, 'baseline', p(base, 'receive', 99)),
-          fig('receive-p50', `send → 'receive' event in ${tabCount} tabs, p50`, 'parley', p(parley, 'receive', 50), { vs: 'base-receive-p50' }),
-          fig('base-receive-p50', `send → onMessage in ${tabCount} tabs (per-tab SDK), p50`, 'baseline', p(base, 'receive', 50)),
+          msFigure('view-p99', `send → ${tabCount} tabs show it (watchMessages), p99`, 'parley', p(parley, 'view', 99), { target: { op: '<=', value: 4 }, vs: 'base-view-p99' }),
+          msFigure('base-view-p99', `send → ${tabCount} tabs show it (per-tab SDK: onMessage + latest 50 from IndexedDB), p99`, 'baseline', p(base, 'view', 99)),
+          msFigure('view-p50', `send → ${tabCount} tabs show it (watchMessages), p50`, 'parley', p(parley, 'view', 50), { vs: 'base-view-p50' }),
+          msFigure('base-view-p50', `send → ${tabCount} tabs show it (per-tab SDK), p50`, 'baseline', p(base, 'view', 50)),
+          msFigure('receive-p99', `send → 'receive' event in ${tabCount} tabs, p99`, 'parley', p(parley, 'receive', 99), { target: { op: '<=', value: 4 }, vs: 'base-receive-p99' }),
+          msFigure('base-receive-p99', `send → onMessage in ${tabCount} tabs (per-tab SDK, stored in IndexedDB), p99`, 'baseline', p(base, 'receive', 99)),
+          msFigure('receive-p50', `send → 'receive' event in ${tabCount} tabs, p50`, 'parley', p(parley, 'receive', 50), { vs: 'base-receive-p50' }),
+          msFigure('base-receive-p50', `send → onMessage in ${tabCount} tabs (per-tab SDK), p50`, 'baseline', p(base, 'receive', 50)),
         ],
         notes: [
           `${tabCount} tabs of one profile; ${count} messages per run, one every ${INTERVAL_MS} ms, sent by the shop from Node over loopback; ${tabCount * count} arrivals per path per run.`,

@@ -8,19 +8,10 @@ import { repeat } from '../lib/stats';
 import type { BenchEnv, Benchmark, Figure } from '../lib/types';
 import type { IngestResult } from '../browser/store.worker';
 import { breakdownNotes, freshNames, medianProfile, variant, withStorePage } from './storePage';
+import { rateFigure } from '../lib/figures';
 
 const PAGE = 200;
 const CONTENT_BYTES = 500;
-
-const rate = (key: string, label: string, role: Figure['role'], runs: number[], extra: Partial<Figure> = {}): Figure => ({
-  key,
-  label,
-  unit: 'msg/s',
-  better: 'higher',
-  role,
-  runs,
-  ...extra,
-});
 
 function checked(r: IngestResult, n: number, what: string): IngestResult {
   if (r.stored !== n || r.indexed !== n || r.contiguous !== n) {
@@ -63,12 +54,12 @@ export const catchUpIngest: Benchmark = {
 
       return {
         figures: [
-          rate('rate', `${n} messages (~${CONTENT_BYTES} B), pages of ${PAGE} awaited one by one`, 'parley', paged, {
+          rateFigure('rate', `${n} messages (~${CONTENT_BYTES} B), pages of ${PAGE} awaited one by one`, 'parley', paged, {
             target: { op: '>=', value: 100_000 },
             vs: 'per-message',
           }),
-          rate('pipelined', `the same ${n}, all pages submitted at once (group commit merges them)`, 'parley', pipelined),
-          rate('per-message', `one transaction per message (${nSingle} messages)`, 'baseline', single),
+          rateFigure('pipelined', `the same ${n}, all pages submitted at once (group commit merges them)`, 'parley', pipelined),
+          rateFigure('per-message', `one transaction per message (${nSingle} messages)`, 'baseline', single),
         ],
         notes: [
           'Timed inside a SharedWorker in headless Chromium. Each run: a new database (every IndexedDB database of the origin ' +

@@ -11,6 +11,7 @@
 import { percentile, repeat } from '../lib/stats';
 import type { BenchEnv, Benchmark, Figure } from '../lib/types';
 import { breakdownNotes, freshNames, medianProfile, variant, withStorePage } from './storePage';
+import { msFigure } from '../lib/figures';
 
 /** A chat line: ~200 bytes of mixed Chinese and Latin text. */
 const TEXT_BYTES = 200;
@@ -20,16 +21,6 @@ interface Burst {
   latencies: number[];
   stored: number;
 }
-
-const ms = (key: string, label: string, role: Figure['role'], runs: number[], extra: Partial<Figure> = {}): Figure => ({
-  key,
-  label,
-  unit: 'ms',
-  better: 'lower',
-  role,
-  runs,
-  ...extra,
-});
 
 function checked<T extends Burst>(r: T, n: number, what: string): T {
   if (r.stored !== n || r.latencies.length !== n) throw new Error(`${what}: ${r.stored} of ${n} sends stored`);
@@ -79,20 +70,20 @@ export const localCommit: Benchmark = {
       const per = (rs: Burst[], count: number) => rs.map((r) => r.wallMs / count);
       const p = (rs: Burst[], q: number) => rs.map((r) => percentile(r.latencies, q));
       const figures: Figure[] = [
-        ms('amortised', `burst of ${n} sends: wall time / ${n}`, 'parley', per(shipped, n), { target: { op: '<=', value: 0.5 }, vs: 'idb-amortised' }),
-        ms('amortised-vs-unbatched', `the same, against one durable transaction per send`, 'parley', per(shipped, n), { vs: 'unbatched-amortised' }),
-        ms('latency-p50', `burst of ${n}: submit → durable, p50`, 'parley', p(shipped, 50), { vs: 'idb-p50' }),
-        ms('latency-p95', `burst of ${n}: submit → durable, p95`, 'parley', p(shipped, 95), { vs: 'idb-p95' }),
-        ms('unbatched-amortised', `${nSerial} sends awaited one by one: ms per send`, 'baseline', per(serial, nSerial)),
-        ms('unbatched-p50', `one send alone: submit → durable, p50`, 'baseline', p(serial, 50)),
-        ms('unbatched-p95', `one send alone: submit → durable, p95`, 'baseline', p(serial, 95)),
-        ms('mirror-amortised', `IDBMirrorVFS (JSPI), burst of ${n}: ms per send`, 'baseline', per(mirror, n)),
-        ms('mirror-p95', `IDBMirrorVFS (JSPI), burst of ${n}: submit → durable, p95`, 'baseline', p(mirror, 95)),
-        ...(asyncify ? [ms('asyncify-amortised', `IDBBatchAtomic, Asyncify build, burst of ${n}: ms per send`, 'baseline', per(asyncify, n))] : []),
-        ms('idb-amortised', `idb, one transaction per send, burst of ${n}: ms per send`, 'baseline', per(idbDefault, n)),
-        ms('idb-p50', `idb, burst of ${n}: submit → complete, p50`, 'baseline', p(idbDefault, 50)),
-        ms('idb-p95', `idb, burst of ${n}: submit → complete, p95`, 'baseline', p(idbDefault, 95)),
-        ms('idb-strict-amortised', `idb with durability 'strict', burst of ${n}: ms per send`, 'baseline', per(idbStrict, n)),
+        msFigure('amortised', `burst of ${n} sends: wall time / ${n}`, 'parley', per(shipped, n), { target: { op: '<=', value: 0.5 }, vs: 'idb-amortised' }),
+        msFigure('amortised-vs-unbatched', `the same, against one durable transaction per send`, 'parley', per(shipped, n), { vs: 'unbatched-amortised' }),
+        msFigure('latency-p50', `burst of ${n}: submit → durable, p50`, 'parley', p(shipped, 50), { vs: 'idb-p50' }),
+        msFigure('latency-p95', `burst of ${n}: submit → durable, p95`, 'parley', p(shipped, 95), { vs: 'idb-p95' }),
+        msFigure('unbatched-amortised', `${nSerial} sends awaited one by one: ms per send`, 'baseline', per(serial, nSerial)),
+        msFigure('unbatched-p50', `one send alone: submit → durable, p50`, 'baseline', p(serial, 50)),
+        msFigure('unbatched-p95', `one send alone: submit → durable, p95`, 'baseline', p(serial, 95)),
+        msFigure('mirror-amortised', `IDBMirrorVFS (JSPI), burst of ${n}: ms per send`, 'baseline', per(mirror, n)),
+        msFigure('mirror-p95', `IDBMirrorVFS (JSPI), burst of ${n}: submit → durable, p95`, 'baseline', p(mirror, 95)),
+        ...(asyncify ? [msFigure('asyncify-amortised', `IDBBatchAtomic, Asyncify build, burst of ${n}: ms per send`, 'baseline', per(asyncify, n))] : []),
+        msFigure('idb-amortised', `idb, one transaction per send, burst of ${n}: ms per send`, 'baseline', per(idbDefault, n)),
+        msFigure('idb-p50', `idb, burst of ${n}: submit → complete, p50`, 'baseline', p(idbDefault, 50)),
+        msFigure('idb-p95', `idb, burst of ${n}: submit → complete, p95`, 'baseline', p(idbDefault, 95)),
+        msFigure('idb-strict-amortised', `idb with durability 'strict', burst of ${n}: ms per send`, 'baseline', per(idbStrict, n)),
       ];
       return {
         figures,

@@ -13,6 +13,7 @@ import { median, repeat } from '../lib/stats';
 import type { BenchEnv, Benchmark, Figure } from '../lib/types';
 import { contextIdOf, conversationOf, openTab, paintMarks, seed, sharedWorkersGone, shopSender, tabUrl, type TabKind } from '../baselines/perTabBench';
 import type { PaintMarks } from '../browser/tabsCommon';
+import { msFigure } from '../lib/figures';
 
 const ROWS = 50;
 /** Pause after the cold tab is online before the warm one opens (a shopper opens a second tab later). */
@@ -54,16 +55,6 @@ async function measure(env: BenchEnv, browser: Browser, baseUrl: string, kind: T
   }
 }
 
-const ms = (key: string, label: string, role: Figure['role'], runs: number[], extra: Partial<Figure> = {}): Figure => ({
-  key,
-  label,
-  unit: 'ms',
-  better: 'lower',
-  role,
-  runs,
-  ...extra,
-});
-
 /** "imported 40, opened 210, first result 230, painted 245" (medians, ms since navigation start). */
 function breakdown(runs: PaintMarks[]): string {
   const m = (k: keyof PaintMarks) => {
@@ -101,14 +92,14 @@ export const paint: Benchmark = {
       const engine = (rs: RunResult[], which: keyof RunResult) => rs.map((r) => r[which].painted! - r[which].start!);
       return {
         figures: [
-          ms('warm', 'latest 50 painted, warm (2nd tab, engine running)', 'parley', painted(parley, 'warm'), { target: { op: '<=', value: 50 }, vs: 'base-warm' }),
-          ms('base-warm', 'latest 50 painted, 2nd tab (per-tab SDK from IndexedDB)', 'baseline', painted(base, 'warm')),
-          ms('cold', 'latest 50 painted, cold (1st tab: worker start, DB open)', 'parley', painted(parley, 'cold'), { target: { op: '<=', value: 300 }, vs: 'base-cold' }),
-          ms('base-cold', 'latest 50 painted, 1st tab (per-tab SDK from IndexedDB)', 'baseline', painted(base, 'cold')),
-          ms('warm-engine', 'warm, from the page module start', 'parley', engine(parley, 'warm'), { vs: 'base-warm-engine' }),
-          ms('base-warm-engine', '2nd tab, from the page module start (per-tab SDK)', 'baseline', engine(base, 'warm')),
-          ms('cold-engine', 'cold, from the page module start', 'parley', engine(parley, 'cold'), { vs: 'base-cold-engine' }),
-          ms('base-cold-engine', '1st tab, from the page module start (per-tab SDK)', 'baseline', engine(base, 'cold')),
+          msFigure('warm', 'latest 50 painted, warm (2nd tab, engine running)', 'parley', painted(parley, 'warm'), { target: { op: '<=', value: 50 }, vs: 'base-warm' }),
+          msFigure('base-warm', 'latest 50 painted, 2nd tab (per-tab SDK from IndexedDB)', 'baseline', painted(base, 'warm')),
+          msFigure('cold', 'latest 50 painted, cold (1st tab: worker start, DB open)', 'parley', painted(parley, 'cold'), { target: { op: '<=', value: 300 }, vs: 'base-cold' }),
+          msFigure('base-cold', 'latest 50 painted, 1st tab (per-tab SDK from IndexedDB)', 'baseline', painted(base, 'cold')),
+          msFigure('warm-engine', 'warm, from the page module start', 'parley', engine(parley, 'warm'), { vs: 'base-warm-engine' }),
+          msFigure('base-warm-engine', '2nd tab, from the page module start (per-tab SDK)', 'baseline', engine(base, 'warm')),
+          msFigure('cold-engine', 'cold, from the page module start', 'parley', engine(parley, 'cold'), { vs: 'base-cold-engine' }),
+          msFigure('base-cold-engine', '1st tab, from the page module start (per-tab SDK)', 'baseline', engine(base, 'cold')),
         ],
         notes: [
           `From navigation start to the frame after ${ROWS} rows are in the DOM; ${stored} messages stored locally beforehand; minimal renderer, no UI kit. Pages and bundles come from the loopback server (no-cache: revalidated on every load).`,

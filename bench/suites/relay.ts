@@ -14,16 +14,7 @@ import { startWsRelay } from '../baselines/wsRelay';
 import { median, repeat } from '../lib/stats';
 import type { BenchEnv, BenchOutcome, Benchmark, Figure } from '../lib/types';
 import { MEMBERS, startRelayClients, threadCpuMs, WINDOW, type RunReport, type Which } from './relayClients';
-
-const rate = (key: string, label: string, role: Figure['role'], runs: number[], extra: Partial<Figure> = {}): Figure => ({
-  key,
-  label,
-  unit: 'msg/s',
-  better: 'higher',
-  role,
-  runs,
-  ...extra,
-});
+import { rateFigure } from '../lib/figures';
 
 const cpu = (key: string, label: string, role: Figure['role'], runs: number[], vs?: string): Figure => ({
   key,
@@ -82,13 +73,13 @@ export const relay: Benchmark = {
         `using ${fmtUs((med((r) => r[which].clientCpuMs) * 1000) / messages)} CPU a message`;
       return {
         figures: [
-          rate('persisted', 'messages stored and fanned out', 'parley', perSecond(messages, 'parley'), { target: { op: '>=', value: 50_000 }, vs: 'relayed' }),
-          rate('delivered', 'pushes delivered to the other members', 'parley', perSecond(pushes, 'parley'), {
+          rateFigure('persisted', 'messages stored and fanned out', 'parley', perSecond(messages, 'parley'), { target: { op: '>=', value: 50_000 }, vs: 'relayed' }),
+          rateFigure('delivered', 'pushes delivered to the other members', 'parley', perSecond(pushes, 'parley'), {
             target: { op: '>=', value: 100_000 },
             vs: 'relayed-pushes',
           }),
-          rate('relayed', 'plain ws relay, messages', 'baseline', perSecond(messages, 'baseline')),
-          rate('relayed-pushes', 'plain ws relay, pushes', 'baseline', perSecond(pushes, 'baseline')),
+          rateFigure('relayed', 'plain ws relay, messages', 'baseline', perSecond(messages, 'baseline')),
+          rateFigure('relayed-pushes', 'plain ws relay, pushes', 'baseline', perSecond(pushes, 'baseline')),
           // CPU per message moves less than wall time when other processes share the cores.
           ...(cpuPerMessage('parley').every(Number.isFinite)
             ? [

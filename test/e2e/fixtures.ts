@@ -9,6 +9,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { createParleyServer, type ParleyServer, type ServerConfig } from '../../server';
 import { appFiles } from '../../server/http/appFiles';
 import { staticFiles } from '../../server/http/static';
+import { metricValue } from '../support/fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const E2E_SECRET = 'e2e-secret-0123456789abcdef0123456789';
@@ -66,10 +67,7 @@ export async function startE2EServer(overrides: Partial<ServerConfig> = {}): Pro
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
     async metric(name, labels) {
-      const text = await (await fetch(`${e2e.url}/metrics`)).text();
-      const series = labels ? `${name}{${labels}} ` : `${name} `;
-      const line = text.split('\n').find((l) => l.startsWith(series));
-      return line ? Number(line.split(' ').pop()) : NaN;
+      return metricValue(await (await fetch(`${e2e.url}/metrics`)).text(), name, labels) ?? NaN;
     },
   };
   return e2e;

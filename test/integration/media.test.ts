@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ImageContent } from '../../schema';
 import type { EngineEvent } from '../../worker/engine/events';
 import type { MediaDraft } from '../../worker/media/types';
+import { metricValue } from '../support/fixtures';
 import { online, startMessagingClient, viewWhen, type NodeClient } from '../support/messagingClient';
 import { startServer, type TestServer } from '../support/server';
 import { TcpProxy } from '../support/tcpProxy';
@@ -38,9 +39,7 @@ const imageDraft = (full = jpeg(200_000), thumb = jpeg(8_000)): MediaDraft => ({
 });
 
 async function metric(s: TestServer, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
-  return line ? Number(line.split(' ').pop()) : 0;
+  return metricValue(await (await fetch(`${s.url}/metrics`)).text(), name, labels) ?? 0;
 }
 
 async function directConversation(c: NodeClient): Promise<string> {

@@ -41,8 +41,13 @@ export async function sendText(
   return message;
 }
 
-/** The value of an unlabelled series in Prometheus text, or undefined when absent. */
-export function metricValue(exposition: string, name: string): number | undefined {
-  const line = exposition.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+/**
+ * The value of a series in Prometheus text, or undefined when absent: the one with exactly
+ * `labels` (as rendered, e.g. 'result="stored"'), else the first series of that name.
+ */
+export function metricValue(exposition: string, name: string, labels?: string): number | undefined {
+  const line = exposition
+    .split('\n')
+    .find((l) => (labels ? l.startsWith(`${name}{${labels}} `) : l.startsWith(`${name} `) || l.startsWith(`${name}{`)));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
