@@ -87,7 +87,12 @@ export const ResponseFrame = v.variant('ok', [
   v.object({ t: v.literal('res'), id: RequestId, ok: v.literal(false), error: ErrorBody }),
 ]);
 
-export const PushFrame = v.object({ t: v.literal('push'), cursor: Cursor, event: PushEvent });
+/**
+ * `prev`: the cursor of the push sent before this one on this socket's stream (the stream's start
+ * for the first). A client whose stored cursor is below `prev` has missed pushes in between and
+ * must not ack past them: it replays from what it stored.
+ */
+export const PushFrame = v.object({ t: v.literal('push'), cursor: Cursor, prev: v.optional(Cursor), event: PushEvent });
 
 /** Sent just before the server closes with CloseCode.KICKED. Not a network failure: do not reconnect. */
 export const KickFrame = v.object({

@@ -6,8 +6,7 @@
  *   --minutes M     length of each seed's schedule (default 1; decimals allowed)
  *   --quiesce S     longest wait for quiescence after healing, seconds (default 60)
  *   --report FILE   where the report goes (default test/chaos/REPORT.md; "-" for none)
- *   --faults A,B    only these kinds of fault (names in test/chaos/schedule.ts), or `model` for all
- *                   but those outside the protocol's fault model (swap-pushes, skip-pushes); default: all
+ *   --faults A,B    only these kinds of fault (names in test/chaos/schedule.ts); default: all
  *   --keep          keep the databases (their directory is printed)
  *   --quiet         no progress lines
  * Exits 1 when a seed fails.
@@ -15,7 +14,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaos, type ChaosResult } from '../test/chaos/harness';
-import { FAULT_WEIGHTS, MODEL_FAULTS, type FaultKind } from '../test/chaos/schedule';
+import { FAULT_WEIGHTS, type FaultKind } from '../test/chaos/schedule';
 import { summary, writeReport } from '../test/chaos/report';
 
 const { values } = parseArgs({
@@ -39,7 +38,7 @@ const minutes = Number(values.minutes);
 if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
 
 const known = FAULT_WEIGHTS.map(([k]) => k);
-const faults = values.faults === 'all' ? undefined : values.faults === 'model' ? MODEL_FAULTS : values.faults?.split(',').map((f) => {
+const faults = values.faults === 'all' ? undefined : values.faults?.split(',').map((f) => {
   if (!known.includes(f as FaultKind)) throw new Error(`unknown fault ${f}; known: ${known.join(', ')}`);
   return f as FaultKind;
 });

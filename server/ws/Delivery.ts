@@ -15,7 +15,7 @@ export interface DeliveryDeps {
   store: Store;
   identity: Identity;
   deviceId: string;
-  send: (frame: { t: 'push'; cursor: number; event: PushEvent }) => void;
+  send: (frame: { t: 'push'; cursor: number; prev: number; event: PushEvent }) => void;
   metrics: ServerMetrics;
   hooks: TestHooks | null;
   now: () => number;
@@ -87,11 +87,12 @@ export class Delivery implements Subscriber {
   private emit(cursor: number, event: PushEvent): void {
     // The resend clock starts when the oldest unacked push goes out, not at the last ack.
     if (this.inflight.length === 0) this.lastProgressAt = this.deps.now();
+    const prev = this.sent;
     this.sent = cursor;
     this.inflight.push(cursor);
-    const frame = { t: 'push' as const, cursor, event };
-    // Test hook: lose this push on the way. A later cumulative ack covers it, so only the
-    // client's gap detection (per-conversation seq) can recover it.
+    const frame = { t: 'push' as const, cursor, prev, event };
+    // Test hook: lose this push on the way. The next push's `prev` names it, so the client
+    // notices the hole and replays instead of acking past it.
     if (this.deps.hooks?.takeSkipPush()) return;
     this.deps.send(frame);
     this.deps.metrics.pushesSent.inc();

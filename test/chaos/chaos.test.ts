@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { runChaos } from './harness';
 import { summary } from './report';
-import { MODEL_FAULTS } from './schedule';
 
 const SEEDS = [5, 13];
 const DURATION_MS = 20_000;
@@ -15,9 +14,9 @@ const DURATION_MS = 20_000;
 describe('chaos (Node tier)', () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}: no message lost, duplicated or reordered, no state regression`, { timeout: 55_000 }, async () => {
-      const result = await runChaos({ seed, durationMs: DURATION_MS, quiesceMs: 15_000, faults: MODEL_FAULTS });
+      const result = await runChaos({ seed, durationMs: DURATION_MS, quiesceMs: 15_000 });
       const { counts } = result.check;
-      const report = `${summary(result)}\n  (this schedule: npm run chaos -- --seed ${seed} --minutes ${DURATION_MS / 60_000} --faults model)`;
+      const report = `${summary(result)}\n  (this schedule: npm run chaos -- --seed ${seed} --minutes ${DURATION_MS / 60_000})`;
       expect(result.check.acknowledged, report).toBeGreaterThan(50);
       // Every count zero, stale receipts and dropped pushes included: the send-receipt ordering bug
       // the checker found (checker.ts SEND_RECEIPT_ORDER) is fixed in server/handlers/messages.ts.

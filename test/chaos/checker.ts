@@ -210,9 +210,6 @@ const STATES = ['', 'sent', 'delivered', 'read'] as const;
  */
 export const SEND_RECEIPT_ORDER = "server: an agent send's shop read receipt published out of commit order";
 
-/** Pushes lost to a fault outside the protocol's fault model (skip-pushes, swap-pushes). */
-export const OUT_OF_MODEL_ISSUE = 'a fault outside the fault model';
-
 /**
  * Own messages whose state on a device is behind what the server said in its receipt pushes to
  * this conversation (read or delivered by another member, and not shown so): receipts that never
@@ -288,7 +285,7 @@ export interface CheckResult {
   silentReads: number;
   serverMessages: number;
   anomalies: Anomaly[];
-  /** Anomalies no known bug or out-of-model fault explains: new findings. */
+  /** Anomalies no known bug explains: new findings. */
   unexplained: number;
   pass: boolean;
 }
@@ -301,25 +298,11 @@ export interface Topology {
   partyOf(user: string): string;
 }
 
-/** A window in which a fault outside the protocol's model ran (schedule.ts OUT_OF_MODEL). */
-export interface FaultWindow {
-  kind: string;
-  /** Wall-clock ms. */
-  from: number;
-  to: number;
-  /** Devices whose links it touched; null: any (a server hook). */
-  targets: readonly string[] | null;
-}
-
-/** How far before a window an event may have been made and still be pushed in it (a replay). */
-const REPLAY_SLACK_MS = 30_000;
-
 export function check(
   history: History,
   server: ServerSnapshot,
   devices: readonly DeviceSnapshot[],
   topology: Topology,
-  outOfModel: readonly FaultWindow[] = [],
 ): CheckResult {
   const found: Anomaly[] = [];
   const key = (sender: string, id: string) => `${sender}/${id}`;
@@ -394,10 +377,7 @@ export function check(
         prev.conversationId === e.conversationId &&
         prev.seq === e.receipt.upToSeq &&
         prev.senderId !== e.receipt.userId;
-      const window = outOfModel.find(
-        (w) => e.createdAt >= w.from - REPLAY_SLACK_MS && e.createdAt <= w.to + 1_000 && (w.targets === null || w.targets.includes(d.device)),
-      );
-      const knownIssue = follows ? SEND_RECEIPT_ORDER : window ? `${OUT_OF_MODEL_ISSUE}: ${window.kind}` : undefined;
+      const knownIssue = follows ? SEND_RECEIPT_ORDER : undefined;
       lostHere.set(e.cursor, knownIssue);
       found.push({
         kind: 'dropped',

@@ -5,8 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TcpProxy } from '../support/tcpProxy';
-import type { FaultWindow } from './checker';
-import { DEVICES, OUT_OF_MODEL, type Fault, type FaultKind } from './schedule';
+import { DEVICES, type Fault, type FaultKind } from './schedule';
 import type { ChaosServer, CrashPoint } from './serverProcess';
 import type { SwapControl } from './wsPushSwap';
 
@@ -22,8 +21,6 @@ export class Nemesis {
   readonly log: string[] = [];
   /** Server deaths by cause: the crash point that fired, `kill`, or `unexpected (...)`. */
   readonly serverDeaths: Record<string, number> = {};
-  /** When the faults outside the protocol's model ran, for the checker to tell their effects apart. */
-  readonly outOfModel: FaultWindow[] = [];
   /** Episodes whose end has not run yet. */
   private readonly episodes = new Map<NodeJS.Timeout, () => Promise<void>>();
   /** Set while a crash point is armed: what to call the death, and the downtime before the restart. */
@@ -50,16 +47,7 @@ export class Nemesis {
     const line = `${this.at()} ${describeFault(fault)} for ${durationMs} ms`;
     this.log.push(line);
     this.print(line);
-    const applied = await this.apply(fault);
-    let end = applied;
-    if (OUT_OF_MODEL.includes(fault.kind)) {
-      const window: FaultWindow = { kind: fault.kind, from: Date.now(), to: Infinity, targets: 'targets' in fault ? fault.targets : null };
-      this.outOfModel.push(window);
-      end = async () => {
-        await applied();
-        window.to = Date.now();
-      };
-    }
+    const end = await this.apply(fault);
     const timer = setTimeout(() => {
       this.episodes.delete(timer);
       void end().catch((err: unknown) => this.print(`healing ${fault.kind} failed: ${String(err)}`));

@@ -329,7 +329,7 @@ class ChaosRun {
       membersOf: (conversationId) => CONVERSATIONS.find((c) => c.key === this.convKeys.get(conversationId))?.members ?? [],
       devicesOf: (user) => DEVICES.filter((d) => d.user === user).map((d) => d.id),
       partyOf,
-    }, this.nemesis.outOfModel);
+    });
     return result;
   }
 

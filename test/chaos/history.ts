@@ -26,7 +26,7 @@ export interface Anomaly {
   device?: string;
   id?: string;
   detail: string;
-  /** Explained by a known bug or an out-of-model fault (named here), not a new finding. */
+  /** Explained by a known bug (named here), not a new finding. */
   knownIssue?: string;
   /** For a stale state: the conversation, the seq a receipt had to reach, and whose receipt. */
   ref?: { conversationId: string; seq: number; by: 'self' | 'others' };

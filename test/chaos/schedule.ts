@@ -119,15 +119,6 @@ export const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['kill', 3],
 ];
 
-/**
- * Faults outside the protocol's fault model: the server never skips or reorders pushes on one socket
- * (PROTOCOL.md §6: pushes go out in ascending cursor order, unacked ones are re-sent), and the
- * engine relies on it (a push below the highest cursor queued is dropped as a duplicate; a lost
- * push is only noticed as a seq gap when a later message of its conversation arrives). They are in
- * the catalogue to show what that reliance costs; `MODEL_FAULTS` leaves them out.
- */
-export const OUT_OF_MODEL: readonly FaultKind[] = ['swap-pushes', 'skip-pushes'];
-export const MODEL_FAULTS: readonly FaultKind[] = FAULT_WEIGHTS.map(([k]) => k).filter((k) => !OUT_OF_MODEL.includes(k));
 
 /** Nothing happens in the first second: the clients settle online first. */
 const WARMUP_MS = 1_000;

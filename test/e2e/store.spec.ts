@@ -174,7 +174,7 @@ test('a push delivered twice and an ack dropped still store each message once', 
   await context.close();
 });
 
-test('a push lost on the way leaves a seq gap that is filled from the server', async ({ browser }) => {
+test('a push lost on the way is noticed from the next one, and replayed', async ({ browser }) => {
   const { context, tab, cid, agent, shopSays } = await aliceWithShop(browser);
   await shopSays('one');
   await viewWhen(tab, cid, '(m) => m.length === 1');

@@ -61,6 +61,9 @@ describe('push, ack and replay', () => {
     expect(cursors[0]).toBeGreaterThan(ackedCursor);
     expect(cursors).toEqual([...new Set(cursors)].sort((a, b) => a - b));
     expect(again.auth.headCursor).toBe(cursors.at(-1));
+    // Each push names the one before it, the first the cursor the replay started after: a client
+    // can tell a lost or swapped push from a stream that merely skips others' cursors.
+    expect(again.pushes.map((p) => p.prev)).toEqual([ackedCursor, ...cursors.slice(0, -1)]);
   });
 
   it("resumes from the server's record of the device's ack when the client names no cursor", async () => {

@@ -114,6 +114,52 @@ describe('Engine', () => {
     expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 2 });
   });
 
+  it('a push whose predecessor it never saw is not acked: it replays from the stored cursor', async () => {
+    const h = setup({ initialCursor: 2 });
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 4, prev: 2, event: receipt(1) }));
+    // Push 6 is lost on the way; 9 names it as its predecessor.
+    socket.serverSend(frame({ t: 'push', cursor: 9, prev: 6, event: receipt(3) }));
+    await flush();
+    h.fake.clock.advance(100);
+    expect(h.events.filter((e) => e.type === 'receive').map((e) => (e.type === 'receive' ? e.cursor : 0))).toEqual([4]);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack' && f.cursor > 4)).toEqual([]);
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'receive_error', code: 'INVALID_FRAME' }));
+    expect(h.fake.sockets).toHaveLength(2);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 4 });
+  });
+
+  it('two pushes swapped on the way: neither is acked past, and the replay brings both in order', async () => {
+    const h = setup({ initialCursor: 10 });
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 13, prev: 11, event: receipt(2) }));
+    socket.serverSend(frame({ t: 'push', cursor: 11, prev: 10, event: receipt(1) })); // on a socket already given up
+    await flush();
+    h.fake.clock.advance(100);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([]);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 10 });
+    h.fake.socket.serverSend(authOk());
+    h.fake.socket.serverSend(frame({ t: 'push', cursor: 11, prev: 10, event: receipt(1) }));
+    h.fake.socket.serverSend(frame({ t: 'push', cursor: 13, prev: 11, event: receipt(2) }));
+    await flush();
+    h.fake.clock.advance(100);
+    expect(h.events.filter((e) => e.type === 'receive').map((e) => (e.type === 'receive' ? e.cursor : 0))).toEqual([11, 13]);
+    expect(sentFrames(h.fake.socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 13 }]);
+  });
+
+  it('a device with nothing stored takes the stream from wherever the server starts it', async () => {
+    const h = setup();
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 40, prev: 37, event: receipt(1) }));
+    await flush();
+    expect(h.events.filter((e) => e.type === 'receive')).toHaveLength(1);
+    expect(h.events.filter((e) => e.type === 'receive_error')).toEqual([]);
+  });
+
   it('reports server error frames as receive_error', async () => {
     const h = setup();
     const socket = await online(h);

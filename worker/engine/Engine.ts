@@ -169,6 +169,7 @@ export class Engine {
           this.scheduleAck();
           return;
         }
+        if (this.missedBefore(frame)) return;
         this.queuedCursor = frame.cursor;
         this.queue.push(frame);
         void this.drain();
@@ -179,6 +180,23 @@ export class Engine {
       default:
         return;
     }
+  }
+
+  /**
+   * The push says which one came before it (`prev`). Above what we hold, pushes in between were
+   * lost or are arriving out of order: acking this one would ack past them for good. Stop taking
+   * pushes on this socket and replay from the stored cursor on a fresh one. A device with nothing
+   * stored yet starts wherever the server's record puts it, so it has no hole to miss.
+   */
+  private missedBefore(frame: PushFrame): boolean {
+    if (frame.prev === undefined || this.queuedCursor === 0 || frame.prev <= this.queuedCursor) return false;
+    this.events.emit({
+      type: 'receive_error',
+      code: ErrorCode.INVALID_FRAME,
+      message: `pushes missing between cursor ${this.queuedCursor} and ${frame.prev}: replaying`,
+    });
+    this.replayFromStored();
+    return true;
   }
 
   /** Store queued pushes (a burst shares one commit), then emit and ack them: never ack before storing. */
@@ -193,12 +211,9 @@ export class Engine {
           await this.deps.inbox?.store(batch.map((f) => ({ cursor: f.cursor, event: f.event })));
         } catch (err) {
           // Not stored, so not acked. Start over from what is stored: the server replays after it.
-          this.stalled = true;
-          this.queue = [];
-          this.queuedCursor = this.cursor;
           const code = ParleyError.is(err) ? err.code : ErrorCode.INTERNAL;
           this.events.emit({ type: 'receive_error', code, message: `could not store pushes: ${(err as Error)?.message ?? String(err)}` });
-          this.connection.reconnect();
+          this.replayFromStored();
           return;
         }
         for (const f of batch) {
@@ -210,6 +225,18 @@ export class Engine {
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * Drop this socket's remaining pushes (queued ones included) and reconnect: the server replays
+   * after the stored cursor. A batch being stored meanwhile still lands; its replayed copies are
+   * stored again, which the inbox ignores.
+   */
+  private replayFromStored(): void {
+    this.stalled = true;
+    this.queue = [];
+    this.queuedCursor = this.cursor;
+    this.connection.reconnect();
   }
 
   private scheduleAck(): void {
