@@ -12,6 +12,7 @@ import { Emitter } from '../worker/engine/Emitter';
 import type { EngineEvent, EngineEventOf, EngineEventType } from '../worker/engine/events';
 import type { EngineApi, Settled } from '../worker/host/api';
 import type { MediaDraft } from '../worker/media/types';
+import type { StoreDiagnostics } from '../worker/store/diagnostics';
 import type { StorageDurability } from '../worker/store/SqlDriver';
 import type { LocalConversation, LocalMessage } from '../worker/store/types';
 import type { LiveQuery, LiveResult } from '../worker/sync/LiveQueries';
@@ -192,6 +193,11 @@ export class ParleyClient {
   /** Full-text search over the local messages (works for Chinese). */
   search(query: string, limit = 50): Promise<LocalMessage[]> {
     return unwrap(this.invoke('search', [query, limit], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** What this browser's database holds: the outbox with each message's last error, the stored cursor, and each conversation's positions. For a support page. */
+  diagnostics(): Promise<StoreDiagnostics> {
+    return unwrap(this.invoke('diagnostics', [], LOCAL_CALL_TIMEOUT_MS));
   }
 
   /** The conversation list (by last activity, with unread counts), now and on every change. */

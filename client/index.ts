@@ -5,6 +5,7 @@ export type { ConnectionState, ConnectionStatus } from '../worker/connection/sta
 export type { EngineEvent, EngineEventType } from '../worker/engine/events';
 export type { LocalConversation, LocalMessage, MessageState } from '../worker/store/types';
 export type { StorageDurability } from '../worker/store/SqlDriver';
+export type { StoreDiagnostics } from '../worker/store/diagnostics';
 export * from '../schema/errors';
 export type * from '../schema/entities';
 export type * from '../schema/content';

@@ -9,6 +9,7 @@ import type { Content } from '../../schema/content';
 import type { RequestParams, RequestResult, RequestType } from '../../schema/requests';
 import type { ConnectionState } from '../connection/state';
 import type { LocalFile, MediaDraft } from '../media/types';
+import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery } from '../sync/LiveQueries';
 import type { Messaging } from '../sync/Messaging';
@@ -97,6 +98,10 @@ export class TabSession implements EngineApi {
 
   search(query: string, limit: number): Promise<Settled<LocalMessage[]>> {
     return settle(() => this.messaging.search(query, limit));
+  }
+
+  diagnostics(): Promise<Settled<StoreDiagnostics>> {
+    return settle(() => this.messaging.diagnostics());
   }
 
   watch(query: LiveQuery): Promise<Settled<string>> {

@@ -9,6 +9,7 @@ import type { EngineEvent } from '../engine/events';
 import type { EngineOptions } from '../options';
 import type { Content } from '../../schema/content';
 import type { LocalFile, MediaDraft } from '../media/types';
+import type { StoreDiagnostics } from '../store/diagnostics';
 import type { StorageDurability } from '../store/SqlDriver';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery, LiveResult } from '../sync/LiveQueries';
@@ -61,6 +62,8 @@ export interface EngineApi {
   refresh(conversationId: string): Promise<Settled<null>>;
   loadOlder(conversationId: string, beforeSeq: number, limit: number): Promise<Settled<LocalMessage[]>>;
   search(query: string, limit: number): Promise<Settled<LocalMessage[]>>;
+  /** What the local database holds: cursor, outbox with errors, each conversation's positions. */
+  diagnostics(): Promise<Settled<StoreDiagnostics>>;
   /** Subscribe: results arrive on the events port as `live` messages with this id. */
   watch(query: LiveQuery): Promise<Settled<string>>;
   unwatch(id: string): void;

@@ -7,6 +7,7 @@
  * resolves, and a burst of writes shares one transaction. Reads go straight to the driver, which
  * runs them between transactions, so they see only committed data.
  */
+import { readDiagnostics, type StoreDiagnostics } from './diagnostics';
 import type { Content, ConversationView, Message } from '../../schema';
 import type { LocalFile, PendingUpload } from '../media/types';
 import { GroupCommit } from './GroupCommit';
@@ -221,6 +222,11 @@ export class LocalStore {
   /** The lowest stored seq, or null when none is. */
   oldestSeq(conversationId: string): Promise<number | null> {
     return queries.oldestSeq(this.driver, conversationId);
+  }
+
+  /** The stored cursor, the outbox and each conversation's positions (see diagnostics.ts). */
+  diagnostics(): Promise<StoreDiagnostics> {
+    return readDiagnostics(this.driver);
   }
 
   /** Members' delivered and read positions (e.g. "read by 3" in a group), from the receipts pushed so far. */

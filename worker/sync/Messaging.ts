@@ -23,6 +23,7 @@ import { hasLocalRefs, uploadIdOf, withPlaceholderUrls } from '../media/refs';
 import { SignedUrls } from '../media/SignedUrls';
 import type { LocalFile, MediaDraft } from '../media/types';
 import type { Platform } from '../platform';
+import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalStore } from '../store/LocalStore';
 import type { IngestResult, LocalMessage, PushRecord } from '../store/types';
 import { LiveQueries, type LiveQuery, type LiveResult } from './LiveQueries';
@@ -253,6 +254,10 @@ export class Messaging implements Inbox {
 
   search(query: string, limit: number): Promise<LocalMessage[]> {
     return this.db.search(query, limit);
+  }
+
+  diagnostics(): Promise<StoreDiagnostics> {
+    return this.db.diagnostics();
   }
 
   private runQuery(q: LiveQuery): Promise<LiveResult> {
