@@ -151,9 +151,8 @@ export class Device {
       return;
     }
     this.lastCursor = await r.store.getCursor().catch(() => this.lastCursor);
-    // Nothing awaited between these, as in messagingClient's stop(): an outbox that hears CLOSED from
-    // the engine while the store still takes writes marks the message failed, since CLOSED is not
-    // retryable (OutboxRunner.recordFailure). The checker's `failed` count would show it.
+    // Messaging is closed before the store: an outbox attempt that hears CLOSED from the closing
+    // engine leaves its rows queued (OutboxRunner.recordFailure), for the next open to send.
     r.engine.close();
     r.messaging.close();
     await r.store.close();

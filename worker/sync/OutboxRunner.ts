@@ -215,6 +215,9 @@ export class OutboxRunner {
   }
 
   private async recordFailure(item: OutboxItem, err: unknown): Promise<void> {
+    // Closing (a reload, a sign-out) ends the attempt, not the message: CLOSED is not retryable,
+    // so recording it would fail a message the next open would have sent. Leave the row as it is.
+    if (this.closed) return;
     const { store, platform } = this.deps;
     const error = ParleyError.is(err)
       ? { code: err.code, message: err.message }

@@ -37,6 +37,25 @@ describe('OutboxRunner batches', () => {
     s.runner.close();
   });
 
+  it('a batch cut short by closing the engine stays queued for the next open, not failed', async () => {
+    let release: () => void = () => {};
+    const s = await setupRunner({
+      batch: () =>
+        new Promise((_, reject) => {
+          release = () => reject(new ParleyError(ErrorCode.CLOSED, 'the engine is closed'));
+        }),
+    });
+    await enqueueAll(s.o, texts(3));
+    const done = s.attempts(1);
+    s.runner.kick();
+    await expect.poll(() => s.calls.length).toBe(1);
+    s.runner.close();
+    release();
+    await done;
+    expect(await s.o.store.pendingCount()).toBe(3);
+    expect((await s.o.store.latest('c_1', 10)).map((m) => m.state)).toEqual(['pending', 'pending', 'pending']);
+  });
+
   it('keeps a batch under the frame budget by bytes', async () => {
     const s = await setupRunner();
     const big = texts(10).map((t) => t + 'x'.repeat(7000)); // ~7 KB each: 6 fit in 48 KB
