@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- --seed N --minutes M`: the Node-tier chaos run (test/chaos/harness.ts) for one
+ * `npm run chaos -- --seed N --minutes M`: the chaos run (test/chaos/harness.ts) for one
  * or more seeds, one after the other. Prints each seed's counts and writes test/chaos/REPORT.md.
  *
  *   --seed N        a seed; repeat it or give a comma list for several (default: one random seed)
@@ -7,6 +7,9 @@
  *   --quiesce S     longest wait for quiescence after healing, seconds (default 60)
  *   --report FILE   where the report goes (default test/chaos/REPORT.md; "-" for none)
  *   --faults A,B    only these kinds of fault (names in test/chaos/schedule.ts); default: all
+ *   --browsers      add two Chromium devices (2 tabs each, one SharedWorker) and their faults: browser
+ *                   SIGKILLed mid-burst and relaunched on its profile, SharedWorker closed, tab frozen,
+ *                   tab reloaded (builds the bundles first)
  *   --keep          keep the databases (their directory is printed)
  *   --quiet         no progress lines
  * Exits 1 when a seed fails.
@@ -14,6 +17,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaos, type ChaosResult } from '../test/chaos/harness';
+import { buildBundles } from './build';
 import { FAULT_WEIGHTS, type FaultKind } from '../test/chaos/schedule';
 import { summary, writeReport } from '../test/chaos/report';
 
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     report: { type: 'string', default: path.join('test', 'chaos', 'REPORT.md') },
     faults: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    browsers: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -43,6 +48,9 @@ const faults = values.faults === 'all' ? undefined : values.faults?.split(',').m
   return f as FaultKind;
 });
 
+// The browser devices load the client and worker bundles.
+if (values.browsers) await buildBundles();
+
 const results: ChaosResult[] = [];
 for (const seed of seeds) {
   console.log(`chaos: seed ${seed}, ${minutes} min`);
@@ -51,6 +59,7 @@ for (const seed of seeds) {
     durationMs: Math.round(minutes * 60_000),
     quiesceMs: Number(values.quiesce) * 1000,
     keep: values.keep,
+    browsers: values.browsers,
     ...(faults ? { faults } : {}),
     log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
   });
@@ -60,7 +69,7 @@ for (const seed of seeds) {
   if (!result.check.pass && result.serverOutput) console.log(`  server output (tail):\n${result.serverOutput.slice(-2000)}`);
 }
 
-const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}`;
+const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}${values.browsers ? ' --browsers' : ''}`;
 if (values.report !== '-') {
   await writeReport(values.report!, results, command);
   console.log(`report: ${values.report}`);

@@ -1,8 +1,9 @@
 /**
- * The chaos run, bounded for `npm test`: two seeds of 20 s each, faults within the protocol's
- * fault model (schedule.ts MODEL_FAULTS). Seed 5 kills the server at all three crash points and
- * slices, black-holes and resets links; seed 13 crashes after a commit, drops send responses and
- * resets, black-holes and cuts links. Longer runs: `npm run chaos -- --seed N --minutes M`.
+ * The chaos run, Node tier, bounded for `npm test`: two seeds of 20 s each, every kind of fault in
+ * the catalogue. Seed 5 kills the server at all three crash points, slices a link, black-holes one
+ * way and swaps pushes; seed 13 crashes after a commit, drops send responses, resets a link
+ * mid-frame and slows one. The browser tier: test/e2e/chaos.spec.ts. Longer runs:
+ * `npm run chaos -- --seed N --minutes M [--browsers]`.
  */
 import { describe, expect, it } from 'vitest';
 import { runChaos } from './harness';

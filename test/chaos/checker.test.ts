@@ -65,6 +65,41 @@ describe('chaos checker', () => {
     expect(r.acknowledged).toBe(2);
   });
 
+  it('a send whose outcome was unknown (the browser died) counts once it turns up, and is no anomaly when it never does', () => {
+    const { history, server, devices, row } = world();
+    const unknown = history.beginSend('a.1', C, 'm3', 'three');
+    unknown.indeterminate = true;
+    history.beginSend('a.1', C, 'm4', 'four').indeterminate = true; // never stored anywhere
+    server.rows.push({ conversationId: C, seq: 3, senderId: 'a', clientId: 'm3', text: 'three' });
+    server.lastSeq.set(C, 3);
+    devices[0]!.messages.push(row('m3', 3, 'three', 'sent'));
+    const r = check(history, server, devices, topology);
+    // m3 is made, so it must be everywhere: b.1 lacks it. m4 is simply not made.
+    expect(r.acknowledged).toBe(3);
+    expect(r.refused).toBe(1);
+    expect(r.anomalies.map((a) => a.kind)).toEqual(['lost']);
+    expect(r.anomalies[0]!.detail).toContain('b.1');
+  });
+
+  it("counts a browser tab whose view disagrees with the database as lost (UI)", () => {
+    const { history, server, devices } = world();
+    devices[1]!.uiDiffs = ['tab 1 of b.1 shows 1 messages in c1, tab 0 2, or in other states'];
+    const r = check(history, server, devices, topology);
+    expect(r.counts.lost).toBe(1);
+    expect(r.anomalies[0]).toMatchObject({ kind: 'lost', device: 'b.1' });
+  });
+
+  it('leaves out the dropped-push check for a device whose stored pushes are not all reported', () => {
+    const { server, devices } = world();
+    const history = new History((d) => users[d]!);
+    for (const [id, text] of [['m1', 'one'], ['m2', 'two']]) history.beginSend('a.1', C, id!, text!).acknowledged = true;
+    for (const cursor of [1, 2]) history.pushStored('a.1', cursor);
+    devices[1]!.pushesObserved = false; // b.1 reported nothing, as a browser whose worker died
+    expect(check(history, server, devices, topology).pass).toBe(true);
+    devices[1]!.pushesObserved = true;
+    expect(check(history, server, devices, topology).counts.dropped).toBe(2);
+  });
+
   it('counts a message missing at a member device as lost, and one unsent at its sender as stuck', () => {
     const { history, server, devices, row } = world();
     devices[1]!.messages.pop();

@@ -65,6 +65,14 @@ export interface DeviceSnapshot {
   readSeq: Map<string, number>;
   /** Highest push cursor stored. */
   cursor: number;
+  /**
+   * Whether every push this device stored was reported (the Node engine's `receive` events), so a
+   * push below its cursor and never reported was dropped. A browser's engine can store a push and
+   * die before its tabs hear of it: false there, and the dropped check is left to the rest.
+   */
+  pushesObserved?: boolean;
+  /** A browser's tabs whose views disagree with its first tab's at the end (browserDevice.ts). */
+  uiDiffs?: string[];
 }
 
 const textOf = (content: string): string => {
@@ -320,7 +328,7 @@ export function check(
     if (!sent) found.push({ kind: 'unexpected', id: r.clientId, detail: `server holds a message nobody sent: ${r.text.slice(0, 80)}` });
     else if (sent.id !== r.clientId || sent.user !== r.senderId || sent.conversationId !== r.conversationId) {
       found.push({ kind: 'duplicate', id: r.clientId, detail: `server holds "${r.text}" as ${r.senderId}/${r.clientId}, sent as ${sent.user}/${sent.id}` });
-    } else if (!sent.acknowledged) found.push({ kind: 'unexpected', id: r.clientId, detail: `refused send stored on the server: ${sent.error}` });
+    } else if (!sent.acknowledged && !sent.indeterminate) found.push({ kind: 'unexpected', id: r.clientId, detail: `refused send stored on the server: ${sent.error}` });
   }
   for (const [text, n] of serverTexts) {
     if (n > 1) found.push({ kind: 'duplicate', detail: `server holds "${text}" ${n} times` });
@@ -362,6 +370,7 @@ export function check(
   for (const d of devices) {
     const party = topology.partyOf(d.user);
     const mine = new Set([...server.members].filter(([, byMember]) => byMember.has(d.user) || byMember.has(party)).map(([c]) => c));
+    if (d.pushesObserved === false) continue;
     const got = history.received.get(d.device) ?? new Set<number>();
     const lostHere = new Map<number, string | undefined>();
     dropped.set(d.device, lostHere);
@@ -393,11 +402,19 @@ export function check(
     return causes.length > 0 && causes.every((c) => c !== undefined) ? causes[0] : undefined;
   };
 
+  // A send whose outcome the client never learned counts as made once it turns up anywhere.
+  const made = (s: SendRecord): boolean =>
+    s.acknowledged || (s.indeterminate === true && (serverById.has(key(s.user, s.id)) || held.get(s.device)?.has(key(s.user, s.id)) === true));
+
+  for (const d of devices) {
+    for (const detail of d.uiDiffs ?? []) found.push({ kind: 'lost', device: d.device, detail: `UI: ${detail}` });
+  }
+
   // ---- every acknowledged message, everywhere it belongs ------------------------------------------
   let acknowledged = 0;
   let refused = 0;
   for (const s of history.sends.values()) {
-    if (!s.acknowledged) {
+    if (!made(s)) {
       refused++;
       continue;
     }
@@ -429,7 +446,7 @@ export function check(
   // ---- per device and conversation, the server's order follows the order of send() calls ----------
   const runs = new Map<string, SendRecord[]>();
   for (const s of history.sends.values()) {
-    if (!s.acknowledged || history.everFailed.has(s.id) || history.resent.has(s.id)) continue;
+    if (!made(s) || history.everFailed.has(s.id) || history.resent.has(s.id)) continue;
     const k = `${s.device}/${s.conversationId}`;
     runs.set(k, [...(runs.get(k) ?? []), s]);
   }

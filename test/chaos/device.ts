@@ -15,6 +15,7 @@ import type { Role, TextContent } from '../../schema';
 import { nodePlatform } from '../support/nodePlatform';
 import { makeToken, TEST_SECRET } from '../support/server';
 import type { TcpProxy } from '../support/tcpProxy';
+import { readDevice, type DeviceSnapshot } from './checker';
 
 export interface UserSpec {
   id: string;
@@ -43,13 +44,42 @@ export interface DeviceObserver {
   pushStored(device: string, cursor: number): void;
 }
 
+/**
+ * What the harness does with a device, Node or browser (browser/browserDevice.ts): the actions of
+ * the schedule, its connection status, and its database as the checker reads it.
+ */
+export interface ChaosDevice {
+  readonly id: string;
+  readonly user: UserSpec;
+  readonly proxy: TcpProxy;
+  /** Queue `fn` behind this device's earlier actions; errors are reported, never thrown into the chain. */
+  enqueue(label: string, fn: () => Promise<void>): Promise<void>;
+  /** Resolves when every queued action has run. */
+  idle(): Promise<void>;
+  open(conversations: readonly string[]): Promise<void>;
+  close(how?: 'reload' | 'crash'): Promise<void>;
+  /** `send()` as a tab calls it: resolves once the message is stored locally as pending. */
+  send(conversationId: string, text: string, id: string): Promise<unknown>;
+  markRead(conversationId: string): Promise<void>;
+  /** Press Resend on a failed message. */
+  resend(id: string): Promise<void>;
+  /** The connection's status ('online', 'backoff', ...), or 'closed' while the device is down. */
+  status(): Promise<string>;
+  /** Reconnect if the engine sits in a terminal state (an app's "retry" button). */
+  wake(): Promise<void>;
+  /** The database now, as the checker reads it. */
+  snapshot(): Promise<DeviceSnapshot>;
+  /** Close (gracefully) and return the database as it was left: the run's final word. */
+  finalSnapshot(): Promise<DeviceSnapshot>;
+}
+
 interface Running {
   engine: Engine;
   messaging: Messaging;
   store: LocalStore;
 }
 
-export class Device {
+export class Device implements ChaosDevice {
   private running: Running | null = null;
   /** Serializes this device's actions (sends, reads, restarts) in schedule order. */
   private chain: Promise<void> = Promise.resolve();
@@ -158,15 +188,34 @@ export class Device {
     await r.store.close();
   }
 
-  /** `send()` as a tab calls it: resolves once the message is stored locally as pending. */
   send(conversationId: string, text: string, id: string): Promise<LocalMessage> {
     const content: TextContent = { type: 'text', text };
     return this.messaging.send(conversationId, content, id);
   }
 
-  /** Reconnect if the engine sits in a terminal state (an app's "retry" button). */
-  wake(): void {
+  markRead(conversationId: string): Promise<void> {
+    return this.messaging.markRead(conversationId);
+  }
+
+  resend(id: string): Promise<void> {
+    return this.messaging.resend(id);
+  }
+
+  async status(): Promise<string> {
+    return this.running?.engine.getState().status ?? 'closed';
+  }
+
+  async wake(): Promise<void> {
     const s = this.running?.engine.getState().status;
     if (s === 'kicked' || s === 'auth_failed' || s === 'gave_up') this.running!.engine.reconnect();
+  }
+
+  async snapshot(): Promise<DeviceSnapshot> {
+    return readDevice(this.id, this.user.id, this.dbFile);
+  }
+
+  async finalSnapshot(): Promise<DeviceSnapshot> {
+    await this.close();
+    return readDevice(this.id, this.user.id, this.dbFile);
   }
 }

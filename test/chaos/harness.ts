@@ -1,9 +1,11 @@
 /**
- * The chaos run, Node tier: a real server in a child process (serverProcess.ts), nine devices
- * (Engine + Messaging + LocalStore on better-sqlite3, each through its own fault proxy: device.ts),
- * a seeded schedule of sends, reads, reloads and faults (schedule.ts) played against them, the
- * faults applied and healed by the nemesis (faults.ts), what the clients saw recorded (history.ts);
- * then heal, wait for quiescence (bounded), and check the databases against the history (checker.ts).
+ * The chaos run: a real server in a child process (serverProcess.ts), nine Node devices (Engine +
+ * Messaging + LocalStore on better-sqlite3: device.ts) and, with `browsers`, two Chromiums with two
+ * tabs each on one SharedWorker (browser/browserDevice.ts), every device through its own fault
+ * proxy; a seeded schedule of sends, reads, reloads, network, server and browser faults
+ * (schedule.ts) played against them, the faults applied and healed by the nemesis (faults.ts),
+ * what the clients saw recorded (history.ts); then heal, wait for quiescence (bounded), and check
+ * the databases and the tabs' views against the history (checker.ts).
  *
  *   const result = await runChaos({ seed: 7, durationMs: 20_000 });
  *   result.check.pass, result.check.counts
@@ -17,12 +19,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TcpProxy } from '../support/tcpProxy';
-import { check, readDevice, readServer, staleStates, type CheckResult, type DeviceSnapshot } from './checker';
-import { Device } from './device';
+import { BrowserDevice, IndeterminateSend } from './browser/browserDevice';
+import { startWebServer, type WebServer } from './browser/webServer';
+import { check, readServer, staleStates, type CheckResult, type DeviceSnapshot } from './checker';
+import { Device, type ChaosDevice } from './device';
 import { History } from './history';
 import { Prng } from './prng';
 import { Nemesis, type Link } from './faults';
-import { CONVERSATIONS, conversationsOf, DEVICES, makeSchedule, SHOP, USERS, type Action, type FaultKind } from './schedule';
+import { BROWSER_DEVICES, CONVERSATIONS, conversationsOf, devicesFor, makeSchedule, SHOP, USERS, type Action, type FaultKind } from './schedule';
 import { ChaosServer } from './serverProcess';
 import { SwapControl } from './wsPushSwap';
 
@@ -38,6 +42,8 @@ export interface ChaosOptions {
   restartGapMs?: number;
   /** Only these kinds of fault (default: all). */
   faults?: readonly FaultKind[];
+  /** Add the browser devices (schedule.ts BROWSER_DEVICES) and their faults; needs `npm run build`. */
+  browsers?: boolean;
   /** Where the databases go (default: a fresh temp dir, removed afterwards unless `keep`). */
   workDir?: string;
   keep?: boolean;
@@ -50,8 +56,10 @@ export interface ChaosResult {
   durationMs: number;
   /** sha256 of the schedule: the same seed and duration always give the same one. */
   scheduleDigest: string;
-  /** Fault episodes started, by kind. */
-  faults: Partial<Record<FaultKind, number>>;
+  /** Fault episodes started, by kind (the browser devices' own faults included). */
+  faults: Record<string, number>;
+  /** Browser devices took part. */
+  browsers: boolean;
   faultLog: string[];
   /** send() calls made. */
   sent: number;
@@ -95,7 +103,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       seed: opts.seed,
       durationMs: opts.durationMs,
       scheduleDigest,
-      faults: run.nemesis.counts,
+      faults: { ...run.nemesis.counts, ...run.browserFaults },
+      browsers: opts.browsers ?? false,
       faultLog: run.nemesis.log,
       sent: run.history.sends.size,
       reloads: run.reloads,
@@ -120,7 +129,8 @@ class ChaosRun {
   readonly history: History;
   readonly server: ChaosServer;
   readonly nemesis: Nemesis;
-  private readonly devices = new Map<string, Device>();
+  private readonly devices = new Map<string, ChaosDevice>();
+  private web: WebServer | null = null;
   private readonly links = new Map<string, Link>();
   /** conversation key → id, and back. */
   private readonly convIds = new Map<string, string>();
@@ -129,18 +139,26 @@ class ChaosRun {
   private readonly textCounter = new Map<string, number>();
   private t0 = 0;
   readonly reloads = { reload: 0, crash: 0 };
+  /** Browser faults started, by kind. */
+  readonly browserFaults: Record<string, number> = {};
 
   constructor(
     private readonly opts: ChaosOptions,
     private readonly workDir: string,
     private readonly log: (line: string) => void,
   ) {
-    const userOf = (device: string) => DEVICES.find((d) => d.id === device)!.user;
+    const all = devicesFor(opts.browsers ?? false);
+    // A browser's tabs report as `device#tab`.
+    const userOf = (device: string) => all.find((d) => d.id === device.split('#')[0])!.user;
     this.history = new History(userOf);
-    this.server = new ChaosServer({ dataDir: path.join(workDir, 'server'), onCrash: (detail) => this.nemesis.onCrash(detail) });
+    this.server = new ChaosServer({
+      dataDir: path.join(workDir, 'server'),
+      onCrash: (detail) => this.nemesis.onCrash(detail),
+      allowedOrigins: () => (this.web ? [this.web.url] : []),
+    });
     this.nemesis = new Nemesis(this.server, this.links, () => this.at(), log);
     const root = new Prng(opts.seed);
-    this.ids = new Map(DEVICES.map((d) => [d.id, root.fork(`ids:${d.id}`)]));
+    this.ids = new Map(all.map((d) => [d.id, root.fork(`ids:${d.id}`)]));
   }
 
   private at(): string {
@@ -150,15 +168,22 @@ class ChaosRun {
   // ---- set-up: server, proxies, devices online, conversations --------------------------------
 
   async setUp(): Promise<void> {
+    if (this.opts.browsers) this.web = await startWebServer(USERS);
     await this.server.start();
-    for (const d of DEVICES) {
+    for (const d of devicesFor(this.opts.browsers ?? false)) {
       const proxy = new TcpProxy(this.server.port);
       const swap = new SwapControl();
       proxy.setTap(swap.tap());
       await proxy.start();
       const user = USERS.find((u) => u.id === d.user)!;
       this.links.set(d.id, { proxy, swap });
-      this.devices.set(d.id, new Device(d.id, user, path.join(this.workDir, `${d.id}.db`), proxy, this.history));
+      const browser = BROWSER_DEVICES.find((b) => b.id === d.id);
+      this.devices.set(
+        d.id,
+        browser
+          ? new BrowserDevice(d.id, user, proxy, this.web!, this.history, browser.tabs, path.join(this.workDir, `${d.id}.profile`))
+          : new Device(d.id, user, path.join(this.workDir, `${d.id}.db`), proxy, this.history),
+      );
     }
     for (const device of this.devices.values()) await device.open([]);
     await this.allOnline(20_000);
@@ -172,21 +197,27 @@ class ChaosRun {
       this.convIds.set(c.key, conversation.id);
       this.convKeys.set(conversation.id, c.key);
     }
-    for (const device of this.devices.values()) for (const id of this.conversationIdsOf(device)) device.watch(id);
+    for (const device of this.devices.values()) {
+      if (device instanceof Device) for (const id of this.conversationIdsOf(device)) device.watch(id);
+      else if (device instanceof BrowserDevice) await device.watchAll(this.conversationIdsOf(device));
+    }
   }
 
+  /** A Node device of `user`: they create the conversations. */
   private deviceOf(user: string): Device {
-    return [...this.devices.values()].find((d) => d.user.id === user)!;
+    return [...this.devices.values()].find((d): d is Device => d instanceof Device && d.user.id === user)!;
   }
 
-  private conversationIdsOf(device: Device): string[] {
+  private conversationIdsOf(device: ChaosDevice): string[] {
     return conversationsOf(device.user.id).map((k) => this.convIds.get(k)!);
   }
 
   private async allOnline(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (![...this.devices.values()].every((d) => d.isOpen && d.engine.getState().status === 'online')) {
-      if (Date.now() > deadline) throw new Error('devices did not come online');
+    for (;;) {
+      const statuses = await Promise.all([...this.devices.values()].map((d) => d.status()));
+      if (statuses.every((s) => s === 'online')) return;
+      if (Date.now() > deadline) throw new Error(`devices did not come online: ${statuses.join(', ')}`);
       await sleep(50);
     }
   }
@@ -215,11 +246,19 @@ class ChaosRun {
       case 'read': {
         const device = this.devices.get(a.device)!;
         const conversationId = this.convIds.get(a.conversation)!;
-        void device.enqueue('read', () => device.messaging.markRead(conversationId));
+        void device.enqueue('read', () => device.markRead(conversationId));
         return;
       }
       case 'restart': {
         const device = this.devices.get(a.device)!;
+        if (device instanceof BrowserDevice && a.how === 'crash') {
+          // Not in turn: the browser dies whatever its tabs are doing (mid-burst, by the schedule).
+          this.reloads.crash++;
+          this.browserFaults['browser-kill'] = (this.browserFaults['browser-kill'] ?? 0) + 1;
+          this.log(`${this.at()} ${a.device} browser-kill (down ${a.downMs} ms)`);
+          device.crashNow(a.downMs);
+          return;
+        }
         void device.enqueue('restart', async () => {
           await device.close(a.how);
           this.reloads[a.how]++;
@@ -231,11 +270,27 @@ class ChaosRun {
       case 'fault':
         void this.nemesis.start(a.fault, a.durationMs).catch((err: unknown) => this.log(`fault ${a.fault.kind} failed: ${String(err)}`));
         return;
+      case 'browser': {
+        const device = this.devices.get(a.device);
+        if (!(device instanceof BrowserDevice)) return;
+        const what = `${a.device} ${a.fault.kind}${'tab' in a.fault ? ` tab ${a.fault.tab}` : ''}`;
+        this.log(`${this.at()} ${what}`);
+        // Counted once applied (a freeze when it ends): a fault on a browser that is down, or on a
+        // tab already frozen, is not.
+        void device.fault(a.fault).then(
+          (notApplied) => {
+            if (notApplied) this.log(`${this.at()} ${what}: not applied (${notApplied})`);
+            else this.browserFaults[a.fault.kind] = (this.browserFaults[a.fault.kind] ?? 0) + 1;
+          },
+          (err: unknown) => this.log(`${what} failed: ${String(err)}`),
+        );
+        return;
+      }
     }
   }
 
   /** `count` sends called at once, without waiting for one another (several tabs typing). */
-  private async sendBurst(device: Device, conversationId: string, count: number): Promise<void> {
+  private async sendBurst(device: ChaosDevice, conversationId: string, count: number): Promise<void> {
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < count; i++) {
       const n = (this.textCounter.get(device.id) ?? 0) + 1;
@@ -245,7 +300,10 @@ class ChaosRun {
       calls.push(
         device.send(conversationId, text, record.id).then(
           () => void (record.acknowledged = true),
-          (err: unknown) => void (record.error = String(err)),
+          (err: unknown) => {
+            record.error = String(err);
+            if (err instanceof IndeterminateSend) record.indeterminate = true;
+          },
         ),
       );
     }
@@ -264,8 +322,9 @@ class ChaosRun {
     ]);
     settle.abort();
     for (const device of this.devices.values()) {
-      if (!device.isOpen) await device.open(this.conversationIdsOf(device));
-      device.wake();
+      if (device instanceof BrowserDevice) await device.thaw();
+      await device.open(this.conversationIdsOf(device));
+      await device.wake();
     }
     this.log(`${this.at()} healed`);
   }
@@ -298,9 +357,9 @@ class ChaosRun {
     const server = readServer(dbFile);
     const { lastSeq } = server;
     for (const device of this.devices.values()) {
-      device.wake();
-      if (device.engine.getState().status !== 'online') rest = false;
-      const snap = readDevice(device.id, device.user.id, device.dbFile);
+      await device.wake();
+      if ((await device.status()) !== 'online') rest = false;
+      const snap = await device.snapshot();
       for (const o of snap.outbox) {
         rest = false;
         // The engine gave up on it (8 failed attempts): press Resend, as a user would.
@@ -308,7 +367,7 @@ class ChaosRun {
           this.history.resent.add(o.messageId);
           this.history.failed(o.messageId, o.error?.split(':')[0] ?? 'unknown');
           this.history.event(device.id, 'failed_send', `${o.messageId}: ${o.error}`);
-          await device.messaging.resend(o.messageId).catch((err: unknown) => this.log(`resend ${o.messageId}: ${String(err)}`));
+          await device.resend(o.messageId).catch((err: unknown) => this.log(`resend ${o.messageId}: ${String(err)}`));
         }
       }
       for (const id of this.conversationIdsOf(device)) {
@@ -321,13 +380,13 @@ class ChaosRun {
   }
 
   async finish(): Promise<CheckResult> {
-    for (const device of this.devices.values()) await device.close();
+    const snapshots: DeviceSnapshot[] = [];
+    for (const device of this.devices.values()) snapshots.push(await device.finalSnapshot());
     await this.server.stop();
     const server = readServer(path.join(this.workDir, 'server', 'parley.db'));
-    const snapshots: DeviceSnapshot[] = [...this.devices.values()].map((d) => readDevice(d.id, d.user.id, d.dbFile));
     const result = check(this.history, server, snapshots, {
       membersOf: (conversationId) => CONVERSATIONS.find((c) => c.key === this.convKeys.get(conversationId))?.members ?? [],
-      devicesOf: (user) => DEVICES.filter((d) => d.user === user).map((d) => d.id),
+      devicesOf: (user) => devicesFor(this.opts.browsers ?? false).filter((d) => d.user === user).map((d) => d.id),
       partyOf,
     });
     return result;
@@ -336,10 +395,12 @@ class ChaosRun {
   async tearDown(): Promise<void> {
     await this.nemesis.close();
     for (const device of this.devices.values()) {
-      await device.close().catch(() => {});
+      if (device instanceof BrowserDevice) await device.shutDown().catch(() => {});
+      else await device.close().catch(() => {});
       await device.proxy.close().catch(() => {});
     }
     await this.server.kill9();
+    await this.web?.close();
   }
 }
 

@@ -19,6 +19,8 @@ export interface SendRecord {
   /** send() resolved: the message is stored locally as pending. */
   acknowledged: boolean;
   error?: string;
+  /** send() failed in a way that leaves its outcome unknown (the browser died during the call). */
+  indeterminate?: boolean;
 }
 
 export interface Anomaly {

@@ -32,7 +32,7 @@ export function summary(r: ChaosResult): string {
   const ordered = [...c.anomalies].sort((a, b) => Number(Boolean(a.knownIssue)) - Number(Boolean(b.knownIssue)));
   for (const a of ordered.slice(0, 20)) lines.push(`  ! ${a.kind}${a.device ? ` @${a.device}` : ''}: ${a.detail}${a.knownIssue ? ` [known: ${a.knownIssue}]` : ''}`);
   if (c.anomalies.length > 20) lines.push(`  ... ${c.anomalies.length - 20} more`);
-  if (!c.pass) lines.push(`  reproduce: npm run chaos -- --seed ${r.seed} --minutes ${+(r.durationMs / 60_000).toFixed(2)}`);
+  if (!c.pass) lines.push(`  reproduce: npm run chaos -- --seed ${r.seed} --minutes ${+(r.durationMs / 60_000).toFixed(2)}${r.browsers ? ' --browsers' : ''}`);
   return lines.join('\n');
 }
 
@@ -41,9 +41,9 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
     `| ${r.seed} | ${(r.durationMs / 1000).toFixed(0)} s | \`${r.scheduleDigest}\` | ${r.sent} | ${r.check.acknowledged} | ${r.check.serverMessages} | ` +
     `${COUNTS.map((k) => r.check.counts[k]).join(' | ')} | ${r.check.resent} | ${r.quiesced ? `${(r.quiesceMs / 1000).toFixed(1)} s` : 'no'} | ${r.check.pass ? 'pass' : r.check.unexplained === 0 ? 'fail (all explained)' : `**FAIL** (${r.check.unexplained} unexplained)`} |`;
   const kinds = [...new Set(results.flatMap((r) => Object.keys(r.faults)))].sort();
-  const faultRow = (k: string) => `| ${k} | ${results.map((r) => r.faults[k as keyof typeof r.faults] ?? 0).join(' | ')} |`;
+  const faultRow = (k: string) => `| ${k} | ${results.map((r) => r.faults[k] ?? 0).join(' | ')} |`;
   const text = [
-    '# Chaos report (Node tier)',
+    '# Chaos report',
     '',
     `Written by \`${command}\` on ${new Date().toISOString()}. Definitions of the counts: test/chaos/checker.ts;`,
     'the faults: test/chaos/schedule.ts. Reproduce a seed with `npm run chaos -- --seed N --minutes M` (the schedule',
@@ -67,6 +67,14 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
     '- swap-pushes and skip-pushes break the server\'s promise of an ordered, gap-free push stream on a socket. Each push',
     '  names the cursor before it (`prev`), so the engine notices the hole, acks nothing past it and replays from what',
     '  it stored (a `receive_error` "pushes missing ... replaying" in the engine events).',
+    '- With `--browsers`, two Chromiums (alice.web, shop-agent.web; two tabs each on one SharedWorker) join the Node',
+    '  devices. Their faults: browser-kill (SIGKILL of the whole browser a few ms into a burst of sends, then a relaunch',
+    '  on the same profile), worker-close (the SharedWorker closed over CDP), freeze (a tab frozen while peers send),',
+    '  tab-reload. A send in flight when its browser dies has an unknown outcome: it counts as made (and must then be',
+    '  everywhere, once, in order) if it turns up on the server or its device, else as refused. What a browser holds is',
+    '  read through its tabs (`client.diagnostics()` and each conversation\'s live view), and at the end every tab\'s',
+    '  view must match the first tab\'s (a mismatch counts as lost, marked "UI"). A browser\'s engine may store a push',
+    '  and die before its tabs hear of it, so the `dropped` count covers the Node devices only.',
     '',
     '## Per seed',
     '',

@@ -33,6 +33,18 @@ export const DEVICES: readonly { id: string; user: string }[] = [
   { id: 'distributor.1', user: 'distributor' },
 ];
 
+/**
+ * Browser devices (`--browsers`): a real Chromium each, on its own profile, with `tabs` tabs of the
+ * harness page sharing one SharedWorker engine (test/chaos/browser/browserDevice.ts).
+ */
+export const BROWSER_DEVICES: readonly { id: string; user: string; tabs: number }[] = [
+  { id: 'alice.web', user: 'alice', tabs: 2 },
+  { id: 'shop-agent.web', user: 'shop-agent', tabs: 2 },
+];
+
+/** Every device of a run: the Node ones, plus the browsers when asked for. */
+export const devicesFor = (browsers: boolean): readonly { id: string; user: string }[] => (browsers ? [...DEVICES, ...BROWSER_DEVICES] : DEVICES);
+
 /** Conversations by key: each customer's direct conversation with the shop, and one 3-party group. */
 export const CONVERSATIONS: readonly { key: string; members: readonly string[]; createdBy: string }[] = [
   { key: 'direct:alice', members: ['alice', 'shop-agent', 'shop-agent-2'], createdBy: 'alice' },
@@ -84,7 +96,17 @@ export type Action =
   | { at: number; kind: 'read'; device: string; conversation: string }
   /** Close the device and open it again on the same database (see Device.close for the two ways). */
   | { at: number; kind: 'restart'; device: string; how: 'reload' | 'crash'; downMs: number }
-  | { at: number; kind: 'fault'; fault: Fault; durationMs: number };
+  | { at: number; kind: 'fault'; fault: Fault; durationMs: number }
+  /** A fault of one browser device (see BrowserFault). */
+  | { at: number; kind: 'browser'; device: string; fault: BrowserFault };
+
+export type BrowserFault =
+  /** Close the SharedWorker (CDP Target.closeTarget): every tab must reattach to a fresh engine. */
+  | { kind: 'worker-close' }
+  /** Freeze one tab (CDP Page.setWebLifecycleState) while the others and the peers go on. */
+  | { kind: 'freeze'; tab: number; durationMs: number }
+  /** Reload one tab; the others keep the engine alive. */
+  | { kind: 'tab-reload'; tab: number };
 
 export interface ScheduleOptions {
   seed: number;
@@ -97,6 +119,8 @@ export interface ScheduleOptions {
   readGapMs?: number;
   /** Only these kinds of fault (default: all, by their weights). */
   faults?: readonly FaultKind[];
+  /** Add the browser devices, their faults and their crashes (BROWSER_DEVICES). */
+  browsers?: boolean;
 }
 
 export const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
@@ -135,9 +159,10 @@ export function makeSchedule(opts: ScheduleOptions): Action[] {
   const weights = opts.faults ? FAULT_WEIGHTS.filter(([k]) => opts.faults!.includes(k)) : FAULT_WEIGHTS;
   if (weights.length === 0) throw new Error(`no known fault among ${opts.faults?.join(', ')}`);
 
+  const ids = devicesFor(opts.browsers ?? false).map((d) => d.id);
   for (let t = WARMUP_MS + streams.faults.int(0, 1000); t < end; ) {
     const durationMs = streams.faults.int(1_000, 5_000);
-    actions.push({ at: t, kind: 'fault', fault: drawFault(streams.faults, weights), durationMs: Math.min(durationMs, end - t) });
+    actions.push({ at: t, kind: 'fault', fault: drawFault(streams.faults, weights, ids), durationMs: Math.min(durationMs, end - t) });
     t += durationMs + streams.faults.int(500, 2_500);
   }
 
@@ -161,38 +186,77 @@ export function makeSchedule(opts: ScheduleOptions): Action[] {
       actions.push({ at: Math.round(t), kind: 'read', device: device.id, conversation: reads.pick(convs) });
     }
   }
+  if (opts.browsers) actions.push(...browserActions(root, end, opts));
   // Stable: by time, then by the order drawn above.
   return actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || x.i - y.i).map(({ a }) => a);
 }
 
-function drawTargets(p: Prng): string[] {
-  const ids = DEVICES.map((d) => d.id);
+/**
+ * Each browser device's own stream: sends, reads, and every few seconds one of its faults. A
+ * browser crash (SIGKILL, relaunch on the profile) and a closed SharedWorker land a few ms into a
+ * burst of sends, so they strike while its transactions are in flight.
+ */
+function browserActions(root: Prng, end: number, opts: ScheduleOptions): Action[] {
+  const actions: Action[] = [];
+  for (const b of BROWSER_DEVICES) {
+    const p = root.fork(`browser:${b.id}`);
+    const convs = conversationsOf(b.user);
+    for (let t = WARMUP_MS / 2 + p.exp(opts.sendGapMs ?? 2_500); t < end; t += p.exp(opts.sendGapMs ?? 2_500)) {
+      actions.push({ at: Math.round(t), kind: 'send', device: b.id, conversation: p.pick(convs), count: p.weighted<number>([[1, 6], [p.int(2, 3), 3], [p.int(4, 8), 1]]) });
+    }
+    for (let t = WARMUP_MS + p.exp(opts.readGapMs ?? 4_000); t < end; t += p.exp(opts.readGapMs ?? 4_000)) {
+      actions.push({ at: Math.round(t), kind: 'read', device: b.id, conversation: p.pick(convs) });
+    }
+    for (let t = WARMUP_MS + p.exp(BROWSER_FAULT_GAP_MS); t < end; t += p.exp(BROWSER_FAULT_GAP_MS)) {
+      const at = Math.round(t);
+      const kind = p.weighted<'crash' | 'reload' | 'worker-close' | 'freeze' | 'tab-reload'>([
+        ['crash', 3],
+        ['reload', 2],
+        ['worker-close', 3],
+        ['freeze', 3],
+        ['tab-reload', 2],
+      ]);
+      const midBurst = (kind === 'crash' || kind === 'worker-close') && at > 10;
+      if (midBurst) actions.push({ at: at - p.int(2, 10), kind: 'send', device: b.id, conversation: p.pick(convs), count: p.int(10, 30) });
+      if (kind === 'crash' || kind === 'reload') actions.push({ at, kind: 'restart', device: b.id, how: kind, downMs: p.int(0, 1_500) });
+      else if (kind === 'worker-close') actions.push({ at, kind: 'browser', device: b.id, fault: { kind } });
+      else if (kind === 'freeze') actions.push({ at, kind: 'browser', device: b.id, fault: { kind, tab: p.int(0, b.tabs - 1), durationMs: p.int(1_000, 5_000) } });
+      else actions.push({ at, kind: 'browser', device: b.id, fault: { kind, tab: p.int(0, b.tabs - 1) } });
+    }
+  }
+  return actions;
+}
+
+/** Mean gap between two faults of one browser device, ms. */
+const BROWSER_FAULT_GAP_MS = 5_000;
+
+function drawTargets(p: Prng, ids: readonly string[]): string[] {
   return p.weighted<() => string[]>([
-    [() => ids, 3],
+    [() => [...ids], 3],
     [() => p.subset(ids), 4],
     [() => [p.pick(ids)], 3],
   ])();
 }
 
-function drawFault(p: Prng, weights: readonly (readonly [FaultKind, number])[]): Fault {
+function drawFault(p: Prng, weights: readonly (readonly [FaultKind, number])[], ids: readonly string[]): Fault {
   const kind = p.weighted(weights);
   switch (kind) {
     case 'cut':
     case 'refuse':
-      return { kind, targets: drawTargets(p) };
+      return { kind, targets: drawTargets(p, ids) };
     case 'blackhole':
     case 'blackhole-up':
     case 'blackhole-down':
-      return { kind, targets: drawTargets(p), recovers: p.chance(0.5) };
+      return { kind, targets: drawTargets(p, ids), recovers: p.chance(0.5) };
     case 'latency':
       // Half below the 3 s request timeout, half beyond it (and beyond the heartbeat's deadline).
-      return { kind, targets: drawTargets(p), ms: p.chance(0.5) ? p.int(200, 1_500) : p.int(3_500, 6_000) };
+      return { kind, targets: drawTargets(p, ids), ms: p.chance(0.5) ? p.int(200, 1_500) : p.int(3_500, 6_000) };
     case 'slice':
-      return { kind, targets: drawTargets(p), bytes: p.int(1, 64), delayMs: p.int(0, 8) };
+      return { kind, targets: drawTargets(p, ids), bytes: p.int(1, 64), delayMs: p.int(0, 8) };
     case 'reset-mid-frame':
-      return { kind, targets: drawTargets(p), bytes: p.int(1, 600), direction: p.chance(0.5) ? 'up' : 'down' };
+      return { kind, targets: drawTargets(p, ids), bytes: p.int(1, 600), direction: p.chance(0.5) ? 'up' : 'down' };
     case 'swap-pushes':
-      return { kind, targets: drawTargets(p), count: p.int(1, 5) };
+      return { kind, targets: drawTargets(p, ids), count: p.int(1, 5) };
     case 'drop-responses':
       return { kind, count: p.int(1, 3) };
     case 'duplicate-pushes':

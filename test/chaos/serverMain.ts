@@ -1,7 +1,8 @@
 /**
  * The chaos run's server, in a child process so it can be killed with SIGKILL and restarted on the
  * same data dir and port. Started by ChaosServer (serverProcess.ts) with an IPC channel:
- *   env CHAOS_DATA_DIR, CHAOS_PORT (0: any), CHAOS_PUSH_RESEND_MS; multi-device sessions; test hooks on.
+ *   env CHAOS_DATA_DIR, CHAOS_PORT (0: any), CHAOS_PUSH_RESEND_MS, CHAOS_ALLOWED_ORIGINS (comma list: the
+ *   browser devices' page origin); multi-device sessions; test hooks on.
  *   child → parent  {type: 'ready', port}
  *   parent → child  {type: 'crash', point: 'receive' | 'commit', after: n} | {type: 'disarm'}
  *
@@ -29,6 +30,7 @@ const server = await createParleyServer({
   testHooks: true,
   sessionPolicy: 'multi',
   pushResendMs: Number(process.env.CHAOS_PUSH_RESEND_MS ?? 2000),
+  ...(process.env.CHAOS_ALLOWED_ORIGINS ? { allowedOrigins: process.env.CHAOS_ALLOWED_ORIGINS.split(',') } : {}),
   log,
 });
 

@@ -19,6 +19,8 @@ export interface ChaosServerOptions {
   pushResendMs?: number;
   /** An exit nobody asked for (a crash point or hook fired). */
   onCrash?: (detail: string) => void;
+  /** Browser origins allowed to open the socket (the browser devices' pages), read at each start. */
+  allowedOrigins?: () => string[];
 }
 
 export class ChaosServer {
@@ -55,6 +57,7 @@ export class ChaosServer {
         CHAOS_DATA_DIR: this.options.dataDir,
         CHAOS_PORT: String(this.port),
         CHAOS_PUSH_RESEND_MS: String(this.options.pushResendMs ?? 2000),
+        CHAOS_ALLOWED_ORIGINS: (this.options.allowedOrigins?.() ?? []).join(','),
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -1,0 +1,359 @@
+/**
+ * A browser device of the chaos run: one Chromium on its own profile (chromiumProcess.ts) with a
+ * few tabs of the harness page, which share one SharedWorker engine and its IndexedDB database,
+ * and reach the server through the device's fault proxy. Besides the Node device's actions it
+ * takes the browser's own faults: SIGKILL of the whole browser mid-burst and a relaunch on the
+ * same profile, the SharedWorker closed over CDP, a tab frozen, a tab reloaded.
+ *
+ * What the checker reads is what the tabs can see: each conversation's live view (every message,
+ * as the UI would list it) and `client.diagnostics()` (cursor, outbox, read positions). At the end
+ * every tab's view must match the first's.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BrowserContext, Page } from '@playwright/test';
+import type { LocalMessage } from '../../../worker/store/types';
+import type { TcpProxy } from '../../support/tcpProxy';
+import type { DeviceRow, DeviceSnapshot } from '../checker';
+import type { ChaosDevice, DeviceObserver, UserSpec } from '../device';
+import type { BrowserFault } from '../schedule';
+import { ChromiumProcess } from './chromiumProcess';
+import type { WebServer } from './webServer';
+
+/** A view holds every message of a conversation: more than any run sends to one. */
+const VIEW_LIMIT = 5_000;
+const CALL_MS = 15_000;
+const TERMINAL = ['kicked', 'auth_failed', 'gave_up'];
+
+/** A send whose outcome the test cannot know: the browser died or the tab went while it ran. */
+export class IndeterminateSend extends Error {
+  readonly indeterminate = true;
+}
+
+type Row = Pick<LocalMessage, 'id' | 'senderId' | 'conversationId' | 'seq' | 'state' | 'content' | 'error'>;
+type ChaosWindow = Window & {
+  ready?: boolean;
+  client: {
+    state: { status: string };
+    send(cid: string, content: unknown, opts: { id: string }): Promise<{ id: string }>;
+    markRead(cid: string): Promise<void>;
+    resend(id: string): Promise<void>;
+    reconnect(): Promise<void>;
+    diagnostics(): Promise<{ cursor: number; outbox: { messageId: string; status: string; error: string | null }[]; conversations: { id: string; readSeq: number }[] }>;
+    watchMessages(cid: string, listener: (m: Row[]) => void, opts: { limit: number }): () => void;
+  };
+  chaosViews: Record<string, Row[]>;
+  chaosView(cid: string, rows: Row[]): void;
+};
+
+export class BrowserDevice implements ChaosDevice {
+  private readonly chromium: ChromiumProcess;
+  private context: BrowserContext | null = null;
+  private tabs: (Page | null)[];
+  /** Tabs not to call into: frozen, or being reloaded. */
+  private readonly busy = new Set<number>();
+  private conversations: readonly string[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  /** While the browser is down after a crash: resolves once it is back with its tabs. */
+  private relaunching: Promise<void> | null = null;
+  private nextTab = 0;
+  /** The tab sends go to while any is in flight (see send). */
+  private sendTab: Promise<Page> | null = null;
+  private sendsInFlight = 0;
+  crashes = 0;
+
+  constructor(
+    readonly id: string,
+    readonly user: UserSpec,
+    readonly proxy: TcpProxy,
+    private readonly web: WebServer,
+    private readonly observer: DeviceObserver,
+    tabCount: number,
+    profileDir: string,
+  ) {
+    this.chromium = new ChromiumProcess(profileDir);
+    this.tabs = Array.from({ length: tabCount }, () => null);
+  }
+
+  enqueue(label: string, fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(fn).catch((err: unknown) => this.observer.event(this.id, 'action_error', `${label}: ${String(err)}`));
+    this.chain = next;
+    return next;
+  }
+
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  async open(conversations: readonly string[]): Promise<void> {
+    this.conversations = conversations.length > 0 ? conversations : this.conversations;
+    this.context ??= await this.chromium.launch();
+    for (let i = 0; i < this.tabs.length; i++) if (!this.tabs[i]) this.tabs[i] = await this.openTab(i);
+  }
+
+  /** Watch more conversations in every tab (they are created after the devices open). */
+  async watchAll(conversations: readonly string[]): Promise<void> {
+    this.conversations = conversations;
+    for (const page of this.tabs) if (page) await this.watchIn(page);
+  }
+
+  /** `reload`: close every tab (the SharedWorker ends with the last). `crash`: SIGKILL the browser. */
+  async close(how: 'reload' | 'crash' = 'reload'): Promise<void> {
+    if (how === 'crash') {
+      this.crashes++;
+      this.observer.event(this.id, 'browser_killed', `browser SIGKILLed (${this.crashes})`);
+      this.tabs = this.tabs.map(() => null);
+      this.busy.clear();
+      this.context = null;
+      await this.chromium.kill9();
+      return;
+    }
+    const pages = this.tabs.filter((p): p is Page => p !== null);
+    this.tabs = this.tabs.map(() => null);
+    this.busy.clear();
+    await Promise.all(pages.map((p) => p.close().catch(() => {})));
+  }
+
+  /**
+   * A crash that does not wait its turn: SIGKILL now, whatever the tabs are doing, then relaunch
+   * on the same profile after `downMs`. Actions queued meanwhile wait for the relaunch.
+   */
+  crashNow(downMs: number): void {
+    if (this.relaunching) return;
+    this.relaunching = (async () => {
+      await this.close('crash');
+      await sleep(downMs);
+      const started = Date.now();
+      await this.open(this.conversations);
+      this.observer.event(this.id, 'browser_relaunched', `tabs ready ${Date.now() - started} ms after the relaunch began`);
+    })()
+      .catch((err: unknown) => this.observer.event(this.id, 'relaunch_failed', String(err)))
+      .finally(() => (this.relaunching = null));
+  }
+
+  /** Apply a browser fault: null once applied, else why it could not be (the browser is down, ...). */
+  async fault(f: BrowserFault): Promise<string | null> {
+    if (this.relaunching) return 'the browser is relaunching';
+    if (!this.context) return 'the browser is down';
+    switch (f.kind) {
+      case 'worker-close': {
+        const cdp = await this.chromium.cdp();
+        try {
+          const { targetInfos } = await cdp.send('Target.getTargets');
+          const workers = targetInfos.filter((t) => t.type === 'shared_worker');
+          for (const t of workers) await cdp.send('Target.closeTarget', { targetId: t.targetId });
+          return workers.length > 0 ? null : `no SharedWorker among ${targetInfos.map((t) => t.type).join(', ')}`;
+        } finally {
+          await cdp.detach().catch(() => {});
+        }
+      }
+      case 'freeze': {
+        const page = this.tabs[f.tab];
+        if (!page || this.busy.has(f.tab)) return page ? 'the tab is frozen or reloading' : 'the tab is closed';
+        this.busy.add(f.tab);
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+        await sleep(f.durationMs);
+        if (this.tabs[f.tab] === page) await cdp.send('Page.setWebLifecycleState', { state: 'active' }).catch(() => {});
+        await cdp.detach().catch(() => {});
+        if (this.tabs[f.tab] === page) this.busy.delete(f.tab);
+        return null;
+      }
+      case 'tab-reload': {
+        const page = this.tabs[f.tab];
+        if (!page || this.busy.has(f.tab)) return page ? 'the tab is frozen or reloading' : 'the tab is closed';
+        this.busy.add(f.tab);
+        try {
+          this.tabs[f.tab] = null;
+          await page.close();
+          if (!this.relaunching && this.context) this.tabs[f.tab] = await this.openTab(f.tab);
+        } finally {
+          this.busy.delete(f.tab);
+        }
+        return null;
+      }
+    }
+  }
+
+  private async openTab(i: number): Promise<Page> {
+    const context = this.context!;
+    const page = await context.newPage();
+    await page.exposeBinding('chaosView', (_source, cid: string, rows: Row[]) =>
+      this.observer.messages(`${this.id}#${i}`, cid, rows as LocalMessage[]),
+    );
+    const q = new URLSearchParams({
+      as: this.user.id,
+      ...(this.user.shop ? { shop: this.user.shop } : {}),
+      ws: `ws://127.0.0.1:${this.proxy.port}/ws`,
+      // The chaos timing of the Node devices (device.ts CHAOS_ENGINE_TIMING).
+      hb: '2000',
+      hbt: '2000',
+      backoff: '100',
+      maxBackoff: '1000',
+      attempts: '1000000',
+      timeout: '3000',
+    });
+    await page.goto(`${this.web.url}/harness/?${q}`);
+    await page.waitForFunction(() => (window as unknown as ChaosWindow).ready === true, null, { timeout: CALL_MS });
+    await this.watchIn(page);
+    return page;
+  }
+
+  private watchIn(page: Page): Promise<void> {
+    return page.evaluate(
+      ({ cids, limit }) => {
+        const w = window as unknown as ChaosWindow & { chaosWatched?: Set<string> };
+        w.chaosViews ??= {};
+        w.chaosWatched ??= new Set();
+        for (const cid of cids) {
+          if (w.chaosWatched.has(cid)) continue;
+          w.chaosWatched.add(cid);
+          w.client.watchMessages(
+            cid,
+            (messages) => {
+              const rows = messages.map(({ id, senderId, conversationId, seq, state, content, error }) => ({ id, senderId, conversationId, seq, state, content, error }));
+              w.chaosViews[cid] = rows;
+              w.chaosView(cid, rows);
+            },
+            { limit },
+          );
+        }
+      },
+      { cids: [...this.conversations], limit: VIEW_LIMIT },
+    );
+  }
+
+  // ---- actions -----------------------------------------------------------------------------------
+
+  /** A tab to call into: open, not frozen or reloading; waits (bounded) for one, and for a relaunch. */
+  private async tab(): Promise<Page> {
+    const deadline = Date.now() + CALL_MS;
+    for (;;) {
+      if (this.relaunching) await this.relaunching;
+      const free = this.tabs.map((p, i) => (p && !this.busy.has(i) ? p : null)).filter((p): p is Page => p !== null);
+      if (free.length > 0) return free[this.nextTab++ % free.length]!;
+      if (Date.now() > deadline) throw new Error(`${this.id}: no tab to use`);
+      await sleep(50);
+    }
+  }
+
+  /**
+   * A burst's sends all go through one tab, as one user typing: calls from two tabs reach the
+   * engine on two ports, in no defined order, so the checker's "sent in this order" would not hold.
+   */
+  async send(conversationId: string, text: string, id: string): Promise<unknown> {
+    if (this.sendsInFlight++ === 0 || !this.sendTab) this.sendTab = this.tab();
+    try {
+      const page = await this.sendTab;
+      return await page.evaluate(
+        ({ cid, text, id }) => (window as unknown as ChaosWindow).client.send(cid, { type: 'text', text }, { id }).then((m) => m.id),
+        { cid: conversationId, text, id },
+      );
+    } catch (err) {
+      // Refused by the client, killed with the browser, cut off by a closed worker: whether it was
+      // stored is unknown here, so the checker decides from where it turns up.
+      throw new IndeterminateSend(String(err));
+    } finally {
+      this.sendsInFlight--;
+    }
+  }
+
+  async markRead(conversationId: string): Promise<void> {
+    const page = await this.tab();
+    await page.evaluate((cid) => (window as unknown as ChaosWindow).client.markRead(cid), conversationId);
+  }
+
+  async resend(id: string): Promise<void> {
+    const page = await this.tab();
+    await page.evaluate((id) => (window as unknown as ChaosWindow).client.resend(id), id);
+  }
+
+  async status(): Promise<string> {
+    if (this.relaunching || !this.context) return 'closed';
+    const page = await this.tab();
+    return page.evaluate(() => (window as unknown as ChaosWindow).client.state.status);
+  }
+
+  async wake(): Promise<void> {
+    if (this.relaunching || !this.context) return;
+    const page = await this.tab();
+    await page.evaluate(async (terminal) => {
+      const c = (window as unknown as ChaosWindow).client;
+      if (terminal.includes(c.state.status)) await c.reconnect();
+    }, TERMINAL);
+  }
+
+  /** Unfreeze every tab (the end of the run heals everything). */
+  async thaw(): Promise<void> {
+    for (const [i, page] of this.tabs.entries()) {
+      if (!page || !this.busy.has(i)) continue;
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Page.setWebLifecycleState', { state: 'active' }).catch(() => {});
+      await cdp.detach().catch(() => {});
+    }
+    if (this.relaunching) await this.relaunching;
+  }
+
+  async snapshot(): Promise<DeviceSnapshot> {
+    const page = await this.tab();
+    const { diagnostics, views } = await page.evaluate(async () => {
+      const w = window as unknown as ChaosWindow;
+      return { diagnostics: await w.client.diagnostics(), views: w.chaosViews ?? {} };
+    });
+    const messages: DeviceRow[] = Object.values(views)
+      .flat()
+      .map((m) => ({ id: m.id, senderId: m.senderId, conversationId: m.conversationId, seq: m.seq, state: m.state, text: textOf(m.content) }));
+    return {
+      device: this.id,
+      user: this.user.id,
+      messages,
+      outbox: diagnostics.outbox.map((o) => ({ messageId: o.messageId, status: o.status, error: o.error })),
+      readSeq: new Map(diagnostics.conversations.map((c) => [c.id, c.readSeq])),
+      cursor: diagnostics.cursor,
+      pushesObserved: false,
+    };
+  }
+
+  /**
+   * The last snapshot, then a clean quit. Every tab's view must list what the first tab's does,
+   * in the same order and states: a tab that missed an update (frozen, reattached) shows as lost.
+   */
+  async finalSnapshot(): Promise<DeviceSnapshot> {
+    await this.thaw();
+    const snap = await this.snapshot();
+    const summary = (rows: Row[]) => rows.map((m) => `${m.id}@${m.seq}:${m.state}`).join(',');
+    const uiDiffs: string[] = [];
+    // Views settle a moment after the database: give them a bounded while to agree.
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      uiDiffs.length = 0;
+      const all = await Promise.all(this.tabs.map((p) => p?.evaluate(() => (window as unknown as ChaosWindow).chaosViews ?? {}) ?? null));
+      const first = all[0];
+      for (const [i, views] of all.entries()) {
+        if (!views || !first) continue;
+        for (const cid of this.conversations) {
+          if (summary(views[cid] ?? []) !== summary(first[cid] ?? [])) {
+            uiDiffs.push(`tab ${i} of ${this.id} shows ${views[cid]?.length ?? 0} messages in ${cid}, tab 0 ${first[cid]?.length ?? 0}, or in other states`);
+          }
+        }
+      }
+      if (uiDiffs.length === 0 || Date.now() > deadline) break;
+      await sleep(200);
+    }
+    await this.shutDown();
+    return { ...snap, uiDiffs };
+  }
+
+  /** Quit the browser (also on teardown after a failure). */
+  async shutDown(): Promise<void> {
+    this.tabs = this.tabs.map(() => null);
+    this.context = null;
+    await this.chromium.close();
+  }
+}
+
+function textOf(content: unknown): string {
+  const c = content as { type?: string; text?: unknown };
+  return c.type === 'text' && typeof c.text === 'string' ? c.text : JSON.stringify(c);
+}
