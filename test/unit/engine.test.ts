@@ -114,6 +114,53 @@ describe('Engine', () => {
     expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 2 });
   });
 
+  it('while storing keeps failing (a full disk), replays back off instead of looping', async () => {
+    let full = true;
+    const stored: number[] = [];
+    const h = setup({
+      initialCursor: 2,
+      inbox: {
+        store: async (records) => {
+          if (full) throw new ParleyError(ErrorCode.STORAGE_FULL, 'quota');
+          stored.push(...records.map((r) => r.cursor));
+        },
+      },
+    });
+    /** The server's replay on the newest socket: push 3 again. */
+    const replay = async () => {
+      h.fake.socket.serverOpen();
+      await flush();
+      h.fake.socket.serverSend(authOk());
+      h.fake.socket.serverSend(frame({ t: 'push', cursor: 3, prev: 2, event: receipt(1) }));
+      await flush();
+    };
+    const socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 3, prev: 2, event: receipt(1) }));
+    await flush();
+    expect(h.fake.sockets).toHaveLength(2); // the first replay is at once
+    await replay();
+    // The second waits 250 ms, the third 500 ms.
+    h.fake.clock.advance(249);
+    expect(h.fake.sockets).toHaveLength(2);
+    h.fake.clock.advance(1);
+    expect(h.fake.sockets).toHaveLength(3);
+    await replay();
+    h.fake.clock.advance(499);
+    expect(h.fake.sockets).toHaveLength(3);
+    h.fake.clock.advance(1);
+    expect(h.fake.sockets).toHaveLength(4);
+    // Space is back: the replay is stored and acked, and the next failure starts from scratch.
+    full = false;
+    await replay();
+    h.fake.clock.advance(100);
+    expect(stored).toEqual([3]);
+    expect(sentFrames(h.fake.socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 3 }]);
+    full = true;
+    h.fake.socket.serverSend(frame({ t: 'push', cursor: 5, prev: 3, event: receipt(2) }));
+    await flush();
+    expect(h.fake.sockets).toHaveLength(5);
+  });
+
   it('a push whose predecessor it never saw is not acked: it replays from the stored cursor', async () => {
     const h = setup({ initialCursor: 2 });
     const socket = await online(h);

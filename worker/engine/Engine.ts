@@ -51,6 +51,12 @@ export interface RequestOptions {
 /** Acks are cumulative: send one per burst, at the latest after this long or this many pushes. */
 const ACK_DELAY_MS = 50;
 const ACK_EVERY = 64;
+/**
+ * Replays after a failed store (storage full) or a hole in the stream wait this long, doubling per
+ * replay without a successful store in between: a full disk must not become a reconnect loop.
+ */
+const REPLAY_DELAY_MS = 250;
+const REPLAY_DELAY_MAX_MS = 30_000;
 
 export class Engine {
   readonly events = new Emitter<EngineEvent>();
@@ -67,6 +73,9 @@ export class Engine {
   private stalled = false;
   private unackedCount = 0;
   private ackTimer: TimerId | null = null;
+  /** Replays since the last successful store; the first is immediate, the next ones back off. */
+  private replays = 0;
+  private replayTimer: TimerId | null = null;
 
   constructor(private readonly deps: EngineDeps) {
     const { platform, options } = deps;
@@ -112,6 +121,7 @@ export class Engine {
 
   close(): void {
     this.flushAck();
+    this.cancelReplay();
     this.connection.close();
   }
 
@@ -121,6 +131,8 @@ export class Engine {
     this.events.emit({ type: 'state', state: next });
     switch (next.status) {
       case 'online':
+        // A fresh socket replays from the stored cursor: a replay still waiting is done.
+        this.cancelReplay();
         this.stalled = false;
         this.events.emit({ type: 'connect_success', userId: next.userId, deviceId: next.deviceId });
         this.requests.connected();
@@ -216,6 +228,7 @@ export class Engine {
           this.replayFromStored();
           return;
         }
+        this.replays = 0;
         for (const f of batch) {
           this.cursor = Math.max(this.cursor, f.cursor);
           this.events.emit({ type: 'receive', cursor: f.cursor, event: f.event });
@@ -230,13 +243,26 @@ export class Engine {
   /**
    * Drop this socket's remaining pushes (queued ones included) and reconnect: the server replays
    * after the stored cursor. A batch being stored meanwhile still lands; its replayed copies are
-   * stored again, which the inbox ignores.
+   * stored again, which the inbox ignores. Repeated replays back off (REPLAY_DELAY_MS); until the
+   * reconnect the socket stays up for requests, and its pushes are ignored, unacked.
    */
   private replayFromStored(): void {
     this.stalled = true;
     this.queue = [];
     this.queuedCursor = this.cursor;
-    this.connection.reconnect();
+    if (this.replayTimer !== null) return;
+    const delay = this.replays === 0 ? 0 : Math.min(REPLAY_DELAY_MAX_MS, REPLAY_DELAY_MS * 2 ** (this.replays - 1));
+    this.replays++;
+    if (delay === 0) return this.connection.reconnect();
+    this.replayTimer = this.deps.platform.timers.setTimeout(() => {
+      this.replayTimer = null;
+      if (this.state.status !== 'closed') this.connection.reconnect();
+    }, delay);
+  }
+
+  private cancelReplay(): void {
+    if (this.replayTimer !== null) this.deps.platform.timers.clearTimeout(this.replayTimer);
+    this.replayTimer = null;
   }
 
   private scheduleAck(): void {
