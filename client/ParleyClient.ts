@@ -11,6 +11,7 @@ import type { ConnectionState } from '../worker/connection/state';
 import { Emitter } from '../worker/engine/Emitter';
 import type { EngineEvent, EngineEventOf, EngineEventType } from '../worker/engine/events';
 import type { EngineApi, Settled } from '../worker/host/api';
+import { onDisconnect } from '../worker/requests/policy';
 import type { MediaDraft } from '../worker/media/types';
 import type { StoreDiagnostics } from '../worker/store/diagnostics';
 import type { StorageDurability } from '../worker/store/SqlDriver';
@@ -46,6 +47,23 @@ const REATTACH_PAUSE_MS = 200;
 const MAX_EARLY_LIVE = 16;
 /** Further attempts at a watch() call that failed while the engine was still there. */
 const WATCH_RETRIES = 3;
+/**
+ * Calls that are safe to make again when the engine died while they ran: they read, or they set
+ * something to a value (a read position), so a second run changes nothing the first did; and
+ * server requests whose disconnect policy says the same (worker/requests/policy.ts). A send or a
+ * resend is not retried: its DISCONNECTED error says the outcome is unknown.
+ */
+const RETRY_WHEN_LOST: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
+  'getState',
+  'markRead',
+  'refresh',
+  'loadOlder',
+  'search',
+  'diagnostics',
+  'signMedia',
+  'localMedia',
+  'reconnect',
+]);
 
 interface Watch {
   query: LiveQuery;
@@ -291,11 +309,22 @@ export class ParleyClient {
     this.close();
   }
 
-  private async invoke<M extends EngineMethod>(method: M, args: Parameters<EngineApi[M]>, timeoutMs: number): Promise<EngineReturn<M>> {
+  private async invoke<M extends EngineMethod>(method: M, args: Parameters<EngineApi[M]>, timeoutMs: number, retried = false): Promise<EngineReturn<M>> {
     if (this.closed) throw new ParleyError(ErrorCode.CLOSED, 'the client is closed');
     if (this.reattaching) await this.reattaching;
-    if (!this.link) throw new ParleyError(ErrorCode.DISCONNECTED, 'no engine is reachable');
-    return this.link.invoke(method, args, timeoutMs);
+    const link = this.link;
+    if (!link) throw new ParleyError(ErrorCode.DISCONNECTED, 'no engine is reachable');
+    try {
+      return await link.invoke(method, args, timeoutMs);
+    } catch (err) {
+      // The engine behind this link died during the call (the link is being replaced): once, on the new one.
+      const lost = this.reattaching !== null || this.link !== link;
+      const safe = RETRY_WHEN_LOST.has(method) || (method === 'request' && onDisconnect(args[0] as RequestType, args[1] as never) === 'requeue');
+      if (lost && safe && !retried && !this.closed && ParleyError.is(err, ErrorCode.DISCONNECTED)) {
+        return this.invoke(method, args, timeoutMs, true);
+      }
+      throw err;
+    }
   }
 
   private onEvent(e: EngineEvent): void {

@@ -4,6 +4,7 @@
  * drop the tab), and the worker holds its own (the tab waits on it to learn the worker died).
  */
 import * as Comlink from 'comlink';
+import { ErrorCode, ParleyError } from '../../schema/errors';
 import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/host/api';
 import { withTimeout } from '../timeout';
 import type { Link, LinkSink } from './Link';
@@ -32,8 +33,15 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
     opts.callTimeoutMs,
     'SharedWorker attach',
   );
+  /** Calls in flight: a dead worker never answers them, so they are failed at once instead of at their timeout. */
+  const inFlight = new Set<(err: Error) => void>();
+  const failInFlight = (why: string) => {
+    for (const reject of inFlight) reject(new ParleyError(ErrorCode.DISCONNECTED, why));
+    inFlight.clear();
+  };
   // Granted when the worker dies (e.g. killed under memory pressure): reattach to a fresh one.
   void navigator.locks.request(attached.workerLock, () => {
+    failInFlight('the engine stopped while this call was in flight');
     if (!closed) sink.onLost();
   });
   sink.onEvent({ type: 'state', state: attached.state });
@@ -42,10 +50,16 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
   return {
     kind: 'shared-worker',
     invoke: (method, args, timeoutMs) =>
-      withTimeout((api[method] as unknown as (...a: unknown[]) => Promise<never>)(...args), timeoutMs, method),
+      new Promise((resolve, reject) => {
+        inFlight.add(reject);
+        withTimeout((api[method] as unknown as (...a: unknown[]) => Promise<never>)(...args), timeoutMs, method)
+          .then(resolve, reject)
+          .finally(() => inFlight.delete(reject));
+      }),
     close() {
       if (closed) return;
       closed = true;
+      failInFlight('the link to the engine was closed');
       void api.detach().catch(() => {});
       channel.port1.close();
       api[Comlink.releaseProxy]();

@@ -157,3 +157,29 @@ test('a tab reattaches to a fresh engine when the SharedWorker is killed', async
   expect(ok).toBe(true);
   await context.close();
 });
+
+test('a call in flight when the SharedWorker dies is made again on the fresh engine, not left to time out', async ({ browser }) => {
+  const context = await browser.newContext();
+  const tab = await openTab(context, srv.url);
+  await waitForStatus(tab, 'online');
+  const cid = await openShopConversation(tab);
+  // The server will not answer the next history request: it hangs in the worker, which dies.
+  srv.server.hooks!.dropResponses('messages.history', 1);
+  await tab.evaluate((cid) => {
+    const w = window as unknown as W & { pendingHistory?: Promise<unknown> };
+    w.pendingHistory = w.client.request('messages.history', { conversationId: cid, limit: 5 });
+  }, cid);
+  const cdp = await browser.newBrowserCDPSession();
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  const contextId = targetInfos.find((t) => t.type === 'page' && t.url === tab.url())?.browserContextId;
+  const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
+  expect(worker).toBeDefined();
+  const killedAt = Date.now();
+  await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
+
+  // A read: made again on the new engine, whose request the server answers, well before the 12 s bound.
+  const answer = await tab.evaluate(() => (window as unknown as { pendingHistory: Promise<{ messages: unknown[] }> }).pendingHistory);
+  expect(answer.messages).toEqual([]);
+  expect(Date.now() - killedAt).toBeLessThan(6_000);
+  await context.close();
+});
