@@ -9,7 +9,7 @@
  *   --faults A,B    only these kinds of fault (names in test/chaos/schedule.ts); default: all
  *   --browsers      add two Chromium devices (2 tabs each, one SharedWorker) and their faults: browser
  *                   SIGKILLed mid-burst and relaunched on its profile, SharedWorker closed, tab frozen,
- *                   tab reloaded (builds the bundles first)
+ *                   tab reloaded, storage full (builds the bundles first)
  *   --keep          keep the databases (their directory is printed)
  *   --quiet         no progress lines
  * Exits 1 when a seed fails.

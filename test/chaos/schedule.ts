@@ -106,7 +106,9 @@ export type BrowserFault =
   /** Freeze one tab (CDP Page.setWebLifecycleState) while the others and the peers go on. */
   | { kind: 'freeze'; tab: number; durationMs: number }
   /** Reload one tab; the others keep the engine alive. */
-  | { kind: 'tab-reload'; tab: number };
+  | { kind: 'tab-reload'; tab: number }
+  /** Storage full: the origin's quota clamped to what it uses (CDP Storage.overrideQuotaForOrigin). */
+  | { kind: 'quota'; durationMs: number };
 
 export interface ScheduleOptions {
   seed: number;
@@ -209,17 +211,19 @@ function browserActions(root: Prng, end: number, opts: ScheduleOptions): Action[
     }
     for (let t = WARMUP_MS + p.exp(BROWSER_FAULT_GAP_MS); t < end; t += p.exp(BROWSER_FAULT_GAP_MS)) {
       const at = Math.round(t);
-      const kind = p.weighted<'crash' | 'reload' | 'worker-close' | 'freeze' | 'tab-reload'>([
+      const kind = p.weighted<'crash' | 'reload' | 'worker-close' | 'freeze' | 'tab-reload' | 'quota'>([
         ['crash', 3],
         ['reload', 2],
         ['worker-close', 3],
         ['freeze', 3],
         ['tab-reload', 2],
+        ['quota', 2],
       ]);
       const midBurst = (kind === 'crash' || kind === 'worker-close') && at > 10;
       if (midBurst) actions.push({ at: at - p.int(2, 10), kind: 'send', device: b.id, conversation: p.pick(convs), count: p.int(10, 30) });
       if (kind === 'crash' || kind === 'reload') actions.push({ at, kind: 'restart', device: b.id, how: kind, downMs: p.int(0, 1_500) });
       else if (kind === 'worker-close') actions.push({ at, kind: 'browser', device: b.id, fault: { kind } });
+      else if (kind === 'quota') actions.push({ at, kind: 'browser', device: b.id, fault: { kind, durationMs: p.int(1_000, 5_000) } });
       else if (kind === 'freeze') actions.push({ at, kind: 'browser', device: b.id, fault: { kind, tab: p.int(0, b.tabs - 1), durationMs: p.int(1_000, 5_000) } });
       else actions.push({ at, kind: 'browser', device: b.id, fault: { kind, tab: p.int(0, b.tabs - 1) } });
     }

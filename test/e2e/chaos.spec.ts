@@ -1,16 +1,17 @@
 /**
- * The chaos run with browsers, bounded for `npm test`: seed 12 for 25 s. Besides the nine Node
+ * The chaos run with browsers, bounded for `npm test`: seed 55 for 25 s. Besides the nine Node
  * devices and the network and server faults of the Node tier (test/chaos/chaos.test.ts), two
- * Chromiums with two tabs each on one SharedWorker: alice's browser is SIGKILLed three times a few
- * ms into a burst of sends and relaunched on its profile, the shop's SharedWorker is closed over
- * CDP, tabs are frozen while peers send, and the server dies at its crash points. Every count must
- * be zero, every tab's view must agree with the database. Longer: `npm run chaos -- --browsers`.
+ * Chromiums with two tabs each on one SharedWorker: both browsers are SIGKILLed a few ms into a
+ * burst of sends and relaunched on their profile, SharedWorkers are closed over CDP, a tab is
+ * frozen while peers send, another reloaded, alice's disk fills up (quota), and the server dies
+ * after a commit and before a response. Every count must be zero, and every tab's view must agree
+ * with the database. Longer: `npm run chaos -- --browsers`.
  */
 import { expect, test } from '@playwright/test';
 import { runChaos } from '../chaos/harness';
 import { summary } from '../chaos/report';
 
-const SEED = 12;
+const SEED = 55;
 const DURATION_MS = 25_000;
 
 test(`chaos with browsers, seed ${SEED}: nothing lost, duplicated or reordered; no state regression`, async () => {
@@ -18,10 +19,11 @@ test(`chaos with browsers, seed ${SEED}: nothing lost, duplicated or reordered; 
   const result = await runChaos({ seed: SEED, durationMs: DURATION_MS, quiesceMs: 30_000, browsers: true });
   const report = `${summary(result)}\n  (this schedule: npm run chaos -- --seed ${SEED} --minutes ${DURATION_MS / 60_000} --browsers)`;
   expect(result.check.acknowledged, report).toBeGreaterThan(100);
-  // The browser faults this seed draws were applied, not skipped.
-  expect(result.faults['browser-kill'], report).toBeGreaterThanOrEqual(2);
-  expect(result.faults['worker-close'] ?? 0, report).toBeGreaterThanOrEqual(1);
-  expect(result.faults['freeze'] ?? 0, report).toBeGreaterThanOrEqual(1);
+  // The browsers died and came back, and more of their faults were applied than not. (One that
+  // lands while its browser is still relaunching is skipped: how many, depends on the machine.)
+  expect(result.faults['browser-kill'], report).toBe(2);
+  const applied = ['worker-close', 'freeze', 'tab-reload', 'quota'].reduce((n, k) => n + (result.faults[k] ?? 0), 0);
+  expect(applied, report).toBeGreaterThanOrEqual(3);
   expect(result.check.counts, report).toEqual({
     lost: 0,
     duplicated: 0,

@@ -10,7 +10,7 @@
  * every tab's view must match the first's.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import type { LocalMessage } from '../../../worker/store/types';
 import type { TcpProxy } from '../../support/tcpProxy';
 import type { DeviceRow, DeviceSnapshot } from '../checker';
@@ -18,6 +18,13 @@ import type { ChaosDevice, DeviceObserver, UserSpec } from '../device';
 import type { BrowserFault } from '../schedule';
 import { ChromiumProcess } from './chromiumProcess';
 import type { WebServer } from './webServer';
+
+/** The origin's quota outside a quota fault, set at each launch before any tab opens storage. */
+const ROOMY_QUOTA = 1024 ** 3;
+/** During a quota fault: less than any profile here holds, so nothing more fits. */
+const FULL_QUOTA = 64 * 1024;
+/** Client refusals that leave nothing stored: such a send is refused, not of unknown outcome. */
+const REFUSED = ['STORAGE_FULL', 'INVALID_PARAMS', 'PAYLOAD_TOO_LARGE'];
 
 /** A view holds every message of a conversation: more than any run sends to one. */
 const VIEW_LIMIT = 5_000;
@@ -40,7 +47,9 @@ type ChaosWindow = Window & {
     reconnect(): Promise<void>;
     diagnostics(): Promise<{ cursor: number; outbox: { messageId: string; status: string; error: string | null }[]; conversations: { id: string; readSeq: number }[] }>;
     watchMessages(cid: string, listener: (m: Row[]) => void, opts: { limit: number }): () => void;
+    on(type: string, listener: (e: never) => void): () => void;
   };
+  chaosEvent(kind: string, detail: string): void;
   chaosViews: Record<string, Row[]>;
   chaosView(cid: string, rows: Row[]): void;
 };
@@ -56,6 +65,7 @@ export class BrowserDevice implements ChaosDevice {
   /** While the browser is down after a crash: resolves once it is back with its tabs. */
   private relaunching: Promise<void> | null = null;
   private nextTab = 0;
+  private quotaSession: CDPSession | null = null;
   /** The tab sends go to while any is in flight (see send). */
   private sendTab: Promise<Page> | null = null;
   private sendsInFlight = 0;
@@ -86,9 +96,12 @@ export class BrowserDevice implements ChaosDevice {
 
   // ---- lifecycle -------------------------------------------------------------------------------
 
-  async open(conversations: readonly string[]): Promise<void> {
+  async open(conversations: readonly string[], quota = ROOMY_QUOTA): Promise<void> {
     this.conversations = conversations.length > 0 ? conversations : this.conversations;
-    this.context ??= await this.chromium.launch();
+    if (!this.context) {
+      this.context = await this.chromium.launch();
+      await this.setQuota(quota);
+    }
     for (let i = 0; i < this.tabs.length; i++) if (!this.tabs[i]) this.tabs[i] = await this.openTab(i);
   }
 
@@ -106,6 +119,7 @@ export class BrowserDevice implements ChaosDevice {
       this.tabs = this.tabs.map(() => null);
       this.busy.clear();
       this.context = null;
+      this.quotaSession = null;
       await this.chromium.kill9();
       return;
     }
@@ -160,6 +174,21 @@ export class BrowserDevice implements ChaosDevice {
         if (this.tabs[f.tab] === page) this.busy.delete(f.tab);
         return null;
       }
+      case 'quota': {
+        // Chromium applies a quota override only to storage it has not opened in this session, so
+        // a disk filling up is played as a restart on a quota below what the profile holds; the
+        // quota is freed after the episode, as when the user makes room.
+        this.relaunching = (async () => {
+          await this.shutDown();
+          await this.open(this.conversations, FULL_QUOTA);
+        })().finally(() => (this.relaunching = null));
+        await this.relaunching;
+        const session = this.quotaSession;
+        await sleep(f.durationMs);
+        // Not if the browser was relaunched meanwhile: that launch set the roomy quota.
+        if (session && session === this.quotaSession) await this.setQuota(ROOMY_QUOTA).catch(() => {});
+        return null;
+      }
       case 'tab-reload': {
         const page = this.tabs[f.tab];
         if (!page || this.busy.has(f.tab)) return page ? 'the tab is frozen or reloading' : 'the tab is closed';
@@ -176,12 +205,28 @@ export class BrowserDevice implements ChaosDevice {
     }
   }
 
+  /**
+   * Clamp or free the origin's storage quota. Over one CDP session kept for the browser's life, on
+   * its first (blank) page: Chromium drops an override when the session that set it goes away.
+   */
+  private async setQuota(bytes: number): Promise<void> {
+    if (!this.quotaSession) {
+      const context = this.context!;
+      this.quotaSession = await context.newCDPSession(context.pages()[0] ?? (await context.newPage()));
+    }
+    await this.quotaSession.send('Storage.overrideQuotaForOrigin', { origin: this.web.url, quotaSize: bytes });
+  }
+
   private async openTab(i: number): Promise<Page> {
     const context = this.context!;
     const page = await context.newPage();
     await page.exposeBinding('chaosView', (_source, cid: string, rows: Row[]) =>
       this.observer.messages(`${this.id}#${i}`, cid, rows as LocalMessage[]),
     );
+    // The engine's notable events reach every tab: hear them from the first only.
+    await page.exposeBinding('chaosEvent', (_source, kind: string, detail: string) => {
+      if (i === 0) this.observer.event(this.id, kind, detail);
+    });
     const q = new URLSearchParams({
       as: this.user.id,
       ...(this.user.shop ? { shop: this.user.shop } : {}),
@@ -203,7 +248,11 @@ export class BrowserDevice implements ChaosDevice {
   private watchIn(page: Page): Promise<void> {
     return page.evaluate(
       ({ cids, limit }) => {
-        const w = window as unknown as ChaosWindow & { chaosWatched?: Set<string> };
+        const w = window as unknown as ChaosWindow & { chaosWatched?: Set<string>; chaosHeard?: boolean };
+        if (!w.chaosHeard) {
+          w.chaosHeard = true;
+          w.client.on('receive_error', (e: { code: string; message: string }) => w.chaosEvent('receive_error', `${e.code}: ${e.message}`));
+        }
         w.chaosViews ??= {};
         w.chaosWatched ??= new Set();
         for (const cid of cids) {
@@ -244,10 +293,15 @@ export class BrowserDevice implements ChaosDevice {
    */
   async send(conversationId: string, text: string, id: string): Promise<unknown> {
     if (this.sendsInFlight++ === 0 || !this.sendTab) this.sendTab = this.tab();
+    let outcome: { id: string } | { code: string };
     try {
       const page = await this.sendTab;
-      return await page.evaluate(
-        ({ cid, text, id }) => (window as unknown as ChaosWindow).client.send(cid, { type: 'text', text }, { id }).then((m) => m.id),
+      outcome = await page.evaluate(
+        ({ cid, text, id }) =>
+          (window as unknown as ChaosWindow).client.send(cid, { type: 'text', text }, { id }).then(
+            (m) => ({ id: m.id }),
+            (err: { code?: string }) => ({ code: String(err?.code ?? err) }),
+          ),
         { cid: conversationId, text, id },
       );
     } catch (err) {
@@ -257,6 +311,12 @@ export class BrowserDevice implements ChaosDevice {
     } finally {
       this.sendsInFlight--;
     }
+    if ('id' in outcome) return outcome.id;
+    if (REFUSED.includes(outcome.code)) {
+      this.observer.event(this.id, 'send_refused', outcome.code);
+      throw new Error(`refused: ${outcome.code}`);
+    }
+    throw new IndeterminateSend(outcome.code);
   }
 
   async markRead(conversationId: string): Promise<void> {
@@ -347,8 +407,10 @@ export class BrowserDevice implements ChaosDevice {
 
   /** Quit the browser (also on teardown after a failure). */
   async shutDown(): Promise<void> {
+    this.busy.clear();
     this.tabs = this.tabs.map(() => null);
     this.context = null;
+    this.quotaSession = null;
     await this.chromium.close();
   }
 }

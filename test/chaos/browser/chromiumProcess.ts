@@ -5,6 +5,7 @@
  * as a user reopening the browser would. Playwright drives it over CDP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { chromium, type Browser, type BrowserContext } from '@playwright/test';
 import { CHROMIUM_LAUNCH } from '../../../scripts/chromium';
 
@@ -34,6 +35,16 @@ export class ChromiumProcess {
     );
     this.child = child;
     this.launches++;
+    // Detached, so it would outlive us: never leave a browser behind when the run dies.
+    const reap = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     const endpoint = await new Promise<string>((resolve, reject) => {
       let err = '';
       const timer = setTimeout(() => reject(new Error(`Chromium did not start within ${READY_MS} ms: ${err.slice(-2000)}`)), READY_MS);
@@ -76,6 +87,7 @@ export class ChromiumProcess {
       child.kill('SIGKILL');
     }
     await gone;
+    await groupGone(child.pid!);
   }
 
   /** Quit as a user would (the profile is flushed), falling back to SIGKILL after a bound. */
@@ -90,8 +102,48 @@ export class ChromiumProcess {
       // Already going.
     }
     const bounded = await Promise.race([gone.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
-    if (!bounded) await this.kill9();
+    if (!bounded) return this.kill9();
     this.browser = null;
     this.child = null;
+    await groupGone(child.pid!);
   }
+}
+
+/**
+ * Until every process of the group has exited (bounded). /usr/bin/chromium is a wrapper script, so
+ * the child we wait on is not the browser; a relaunch while the old browser still holds the
+ * profile's SingletonLock would abort ("Failed to create a ProcessSingleton").
+ */
+async function groupGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) throw new Error(`Chromium's processes (group ${pgid}) outlived SIGKILL by 10 s`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A live (not zombie: PID 1 of a container may never reap them) process in the group. */
+function groupAlive(pgid: number): boolean {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    // No /proc: signal 0 tells whether the group has members at all.
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return pids.some((pid) => {
+    try {
+      // Fields after the parenthesized command: state, ppid, pgrp.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(pgrp) === pgid && state !== 'Z';
+    } catch {
+      return false;
+    }
+  });
 }
