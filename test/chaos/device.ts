@@ -15,6 +15,7 @@ import type { Role, TextContent } from '../../schema';
 import { nodePlatform } from '../support/nodePlatform';
 import { makeToken, TEST_SECRET } from '../support/server';
 import type { TcpProxy } from '../support/tcpProxy';
+import { ActionChain } from './actionChain';
 import { readDevice, type DeviceSnapshot } from './checker';
 
 export interface UserSpec {
@@ -81,8 +82,7 @@ interface Running {
 
 export class Device implements ChaosDevice {
   private running: Running | null = null;
-  /** Serializes this device's actions (sends, reads, restarts) in schedule order. */
-  private chain: Promise<void> = Promise.resolve();
+  private readonly actions = new ActionChain((label, err) => this.observer.event(this.id, 'action_error', `${label}: ${String(err)}`));
   /** Stored push cursor when last closed, to catch a cursor going back across a reload. */
   lastCursor = 0;
   opens = 0;
@@ -110,16 +110,12 @@ export class Device implements ChaosDevice {
     return this.running.engine;
   }
 
-  /** Queue `fn` behind this device's earlier actions; errors are reported, never thrown into the chain. */
   enqueue(label: string, fn: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(fn).catch((err: unknown) => this.observer.event(this.id, 'action_error', `${label}: ${String(err)}`));
-    this.chain = next;
-    return next;
+    return this.actions.enqueue(label, fn);
   }
 
-  /** Resolves when every queued action has run. */
   idle(): Promise<void> {
-    return this.chain;
+    return this.actions.idle();
   }
 
   async open(conversations: readonly string[]): Promise<void> {

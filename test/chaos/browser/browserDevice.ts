@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import type { LocalMessage } from '../../../worker/store/types';
 import type { TcpProxy } from '../../support/tcpProxy';
+import { ActionChain } from '../actionChain';
 import type { DeviceRow, DeviceSnapshot } from '../checker';
 import type { ChaosDevice, DeviceObserver, UserSpec } from '../device';
 import type { BrowserFault } from '../schedule';
@@ -61,7 +62,7 @@ export class BrowserDevice implements ChaosDevice {
   /** Tabs not to call into: frozen, or being reloaded. */
   private readonly busy = new Set<number>();
   private conversations: readonly string[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  private readonly actions = new ActionChain((label, err) => this.observer.event(this.id, 'action_error', `${label}: ${String(err)}`));
   /** While the browser is down after a crash: resolves once it is back with its tabs. */
   private relaunching: Promise<void> | null = null;
   private nextTab = 0;
@@ -85,13 +86,11 @@ export class BrowserDevice implements ChaosDevice {
   }
 
   enqueue(label: string, fn: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(fn).catch((err: unknown) => this.observer.event(this.id, 'action_error', `${label}: ${String(err)}`));
-    this.chain = next;
-    return next;
+    return this.actions.enqueue(label, fn);
   }
 
   idle(): Promise<void> {
-    return this.chain;
+    return this.actions.idle();
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
