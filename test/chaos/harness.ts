@@ -253,10 +253,11 @@ class ChaosRun {
         const device = this.devices.get(a.device)!;
         if (device instanceof BrowserDevice && a.how === 'crash') {
           // Not in turn: the browser dies whatever its tabs are doing (mid-burst, by the schedule).
+          const what = `${this.at()} ${a.device} browser-kill (down ${a.downMs} ms)`;
+          if (!device.crashNow(a.downMs)) return this.log(`${what}: not applied (the browser is relaunching)`);
           this.reloads.crash++;
           this.browserFaults['browser-kill'] = (this.browserFaults['browser-kill'] ?? 0) + 1;
-          this.log(`${this.at()} ${a.device} browser-kill (down ${a.downMs} ms)`);
-          device.crashNow(a.downMs);
+          this.log(what);
           return;
         }
         void device.enqueue('restart', async () => {

@@ -130,10 +130,11 @@ export class BrowserDevice implements ChaosDevice {
 
   /**
    * A crash that does not wait its turn: SIGKILL now, whatever the tabs are doing, then relaunch
-   * on the same profile after `downMs`. Actions queued meanwhile wait for the relaunch.
+   * on the same profile after `downMs`. Actions queued meanwhile wait for the relaunch. False
+   * (nothing done) while the browser is still coming back from the last one.
    */
-  crashNow(downMs: number): void {
-    if (this.relaunching) return;
+  crashNow(downMs: number): boolean {
+    if (this.relaunching) return false;
     this.relaunching = (async () => {
       await this.close('crash');
       await sleep(downMs);
@@ -143,6 +144,7 @@ export class BrowserDevice implements ChaosDevice {
     })()
       .catch((err: unknown) => this.observer.event(this.id, 'relaunch_failed', String(err)))
       .finally(() => (this.relaunching = null));
+    return true;
   }
 
   /** Apply a browser fault: null once applied, else why it could not be (the browser is down, ...). */
