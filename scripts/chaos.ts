@@ -7,9 +7,10 @@
  *   --quiesce S     longest wait for quiescence after healing, seconds (default 60)
  *   --report FILE   where the report goes (default test/chaos/REPORT.md; "-" for none)
  *   --faults A,B    only these kinds of fault (names in test/chaos/schedule.ts); default: all
- *   --browsers      add two Chromium devices (2 tabs each, one SharedWorker) and their faults: browser
- *                   SIGKILLed mid-burst and relaunched on its profile, SharedWorker closed, tab frozen,
- *                   tab reloaded, storage full (builds the bundles first)
+ *   --node-only     leave out the two Chromium devices (2 tabs each on one SharedWorker) and their
+ *                   faults: browser SIGKILLed mid-burst and relaunched on its profile, SharedWorker
+ *                   closed, tab frozen, tab reloaded, storage full. With them (the default) the
+ *                   bundles are built first
  *   --keep          keep the databases (their directory is printed)
  *   --quiet         no progress lines
  * Exits 1 when a seed fails.
@@ -29,7 +30,7 @@ const { values } = parseArgs({
     report: { type: 'string', default: path.join('test', 'chaos', 'REPORT.md') },
     faults: { type: 'string' },
     keep: { type: 'boolean', default: false },
-    browsers: { type: 'boolean', default: false },
+    'node-only': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -48,8 +49,9 @@ const faults = values.faults === 'all' ? undefined : values.faults?.split(',').m
   return f as FaultKind;
 });
 
+const browsers = !values['node-only'];
 // The browser devices load the client and worker bundles.
-if (values.browsers) await buildBundles();
+if (browsers) await buildBundles();
 
 const results: ChaosResult[] = [];
 for (const seed of seeds) {
@@ -59,7 +61,7 @@ for (const seed of seeds) {
     durationMs: Math.round(minutes * 60_000),
     quiesceMs: Number(values.quiesce) * 1000,
     keep: values.keep,
-    browsers: values.browsers,
+    browsers,
     ...(faults ? { faults } : {}),
     log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
   });
@@ -69,7 +71,7 @@ for (const seed of seeds) {
   if (!result.check.pass && result.serverOutput) console.log(`  server output (tail):\n${result.serverOutput.slice(-2000)}`);
 }
 
-const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}${values.browsers ? ' --browsers' : ''}`;
+const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}${browsers ? '' : ' --node-only'}`;
 if (values.report !== '-') {
   await writeReport(values.report!, results, command);
   console.log(`report: ${values.report}`);

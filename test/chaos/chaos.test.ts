@@ -3,7 +3,7 @@
  * the catalogue. Seed 5 kills the server at all three crash points, slices a link, black-holes one
  * way and swaps pushes; seed 13 crashes after a commit, drops send responses, resets a link
  * mid-frame and slows one. The browser tier: test/e2e/chaos.spec.ts. Longer runs:
- * `npm run chaos -- --seed N --minutes M [--browsers]`.
+ * `npm run chaos -- --seed N --minutes M [--node-only]`.
  */
 import { describe, expect, it } from 'vitest';
 import { NO_ANOMALIES } from './checker';

@@ -32,7 +32,7 @@ export function summary(r: ChaosResult): string {
   const ordered = [...c.anomalies].sort((a, b) => Number(Boolean(a.knownIssue)) - Number(Boolean(b.knownIssue)));
   for (const a of ordered.slice(0, 20)) lines.push(`  ! ${a.kind}${a.device ? ` @${a.device}` : ''}: ${a.detail}${a.knownIssue ? ` [known: ${a.knownIssue}]` : ''}`);
   if (c.anomalies.length > 20) lines.push(`  ... ${c.anomalies.length - 20} more`);
-  if (!c.pass) lines.push(`  reproduce: npm run chaos -- --seed ${r.seed} --minutes ${+(r.durationMs / 60_000).toFixed(2)}${r.browsers ? ' --browsers' : ''}`);
+  if (!c.pass) lines.push(`  reproduce: npm run chaos -- --seed ${r.seed} --minutes ${+(r.durationMs / 60_000).toFixed(2)}${r.browsers ? '' : ' --node-only'}`);
   return lines.join('\n');
 }
 
@@ -67,7 +67,7 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
     '- swap-pushes and skip-pushes break the server\'s promise of an ordered, gap-free push stream on a socket. Each push',
     '  names the cursor before it (`prev`), so the engine notices the hole, acks nothing past it and replays from what',
     '  it stored (a `receive_error` "pushes missing ... replaying" in the engine events).',
-    '- With `--browsers`, two Chromiums (alice.web, shop-agent.web; two tabs each on one SharedWorker) join the Node',
+    '- Unless `--node-only`, two Chromiums (alice.web, shop-agent.web; two tabs each on one SharedWorker) join the Node',
     '  devices. Their faults: browser-kill (SIGKILL of the whole browser a few ms into a burst of sends, then a relaunch',
     '  on the same profile), worker-close (the SharedWorker closed over CDP), freeze (a tab frozen while peers send),',
     '  tab-reload, quota (the browser restarted with its storage full until the episode ends: sends are refused with',

@@ -34,7 +34,7 @@ export const DEVICES: readonly { id: string; user: string }[] = [
 ];
 
 /**
- * Browser devices (`--browsers`): a real Chromium each, on its own profile, with `tabs` tabs of the
+ * Browser devices (left out by `--node-only`): a real Chromium each, on its own profile, with `tabs` tabs of the
  * harness page sharing one SharedWorker engine (test/chaos/browser/browserDevice.ts).
  */
 export const BROWSER_DEVICES: readonly { id: string; user: string; tabs: number }[] = [

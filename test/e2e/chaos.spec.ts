@@ -5,7 +5,7 @@
  * burst of sends and relaunched on their profile, SharedWorkers are closed over CDP, a tab is
  * frozen while peers send, another reloaded, alice's disk fills up (quota), and the server dies
  * after a commit and before a response. Every count must be zero, and every tab's view must agree
- * with the database. Longer: `npm run chaos -- --browsers`.
+ * with the database. Longer: `npm run chaos -- --seed N --minutes M`.
  */
 import { expect, test } from '@playwright/test';
 import { NO_ANOMALIES } from '../chaos/checker';
@@ -18,7 +18,7 @@ const DURATION_MS = 25_000;
 test(`chaos with browsers, seed ${SEED}: nothing lost, duplicated or reordered; no state regression`, async () => {
   test.setTimeout(150_000);
   const result = await runChaos({ seed: SEED, durationMs: DURATION_MS, quiesceMs: 30_000, browsers: true });
-  const report = `${summary(result)}\n  (this schedule: npm run chaos -- --seed ${SEED} --minutes ${DURATION_MS / 60_000} --browsers)`;
+  const report = `${summary(result)}\n  (this schedule: npm run chaos -- --seed ${SEED} --minutes ${DURATION_MS / 60_000})`;
   expect(result.check.acknowledged, report).toBeGreaterThan(100);
   // The browsers died and came back, and more of their faults were applied than not. (One that
   // lands while its browser is still relaunching is skipped: how many, depends on the machine.)
