@@ -26,7 +26,9 @@ export function summary(r: ChaosResult): string {
     `  server: ${r.serverStarts} starts, deaths ${JSON.stringify(r.serverDeaths)}; device reloads ${r.reloads.reload}, crashes ${r.reloads.crash}; pushes swapped ${r.pushesSwapped}`,
     `  engine events ${JSON.stringify(r.events)}; quiet ${r.quiesced ? `after ${r.quiesceMs} ms` : `NOT reached in ${r.quiesceMs} ms`}`,
   ];
-  for (const e of r.eventLog.slice(0, 10)) lines.push(`  · ${e}`);
+  // The first few, and every one that says something went wrong beyond the faults themselves.
+  const alarming = /relaunch_failed|action_error|kicked|auth_failed|gave_up|cursor_regression|failed_send/;
+  for (const [i, e] of r.eventLog.entries()) if (i < 10 || alarming.test(e)) lines.push(`  · ${e}`);
   const known = c.anomalies.filter((a) => a.knownIssue).length;
   if (known > 0) lines.push(`  ${known} of the anomalies below are explained by known bugs (marked [known: ...])`);
   const ordered = [...c.anomalies].sort((a, b) => Number(Boolean(a.knownIssue)) - Number(Boolean(b.knownIssue)));

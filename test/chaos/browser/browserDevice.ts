@@ -30,6 +30,8 @@ const REFUSED = ['STORAGE_FULL', 'INVALID_PARAMS', 'PAYLOAD_TOO_LARGE'];
 /** A view holds every message of a conversation: more than any run sends to one. */
 const VIEW_LIMIT = 5_000;
 const CALL_MS = 15_000;
+/** A tab's first paint after a relaunch, on a machine this run keeps busy, took up to ~10 s. */
+const TAB_READY_MS = 30_000;
 const TERMINAL = ['kicked', 'auth_failed', 'gave_up'];
 
 /** A send whose outcome the test cannot know: the browser died or the tab went while it ran. */
@@ -66,6 +68,9 @@ export class BrowserDevice implements ChaosDevice {
   /** While the browser is down after a crash: resolves once it is back with its tabs. */
   private relaunching: Promise<void> | null = null;
   private nextTab = 0;
+  /** While the browser is being killed; see create(). */
+  private dying = false;
+  private readonly creating = new Set<Promise<unknown>>();
   private quotaSession: CDPSession | null = null;
   /** The tab sends go to while any is in flight (see send). */
   private sendTab: Promise<Page> | null = null;
@@ -95,7 +100,13 @@ export class BrowserDevice implements ChaosDevice {
 
   // ---- lifecycle -------------------------------------------------------------------------------
 
-  async open(conversations: readonly string[], quota = ROOMY_QUOTA): Promise<void> {
+  /** Launch the browser if it is down and open the missing tabs; after a relaunch in progress, if any. */
+  async open(conversations: readonly string[]): Promise<void> {
+    if (this.relaunching) await this.relaunching;
+    return this.openNow(conversations);
+  }
+
+  private async openNow(conversations: readonly string[], quota = ROOMY_QUOTA): Promise<void> {
     this.conversations = conversations.length > 0 ? conversations : this.conversations;
     if (!this.context) {
       this.context = await this.chromium.launch();
@@ -110,16 +121,26 @@ export class BrowserDevice implements ChaosDevice {
     for (const page of this.tabs) if (page) await this.watchIn(page);
   }
 
-  /** `reload`: close every tab (the SharedWorker ends with the last). `crash`: SIGKILL the browser. */
+  /**
+   * `reload`: close every tab (the SharedWorker ends with the last), once a relaunch in progress is
+   * done. `crash`: SIGKILL the browser.
+   */
   async close(how: 'reload' | 'crash' = 'reload'): Promise<void> {
+    if (how === 'reload' && this.relaunching) await this.relaunching;
     if (how === 'crash') {
+      this.dying = true;
+      await Promise.allSettled([...this.creating]);
       this.crashes++;
       this.observer.event(this.id, 'browser_killed', `browser SIGKILLed (${this.crashes})`);
       this.tabs = this.tabs.map(() => null);
       this.busy.clear();
       this.context = null;
       this.quotaSession = null;
-      await this.chromium.kill9();
+      try {
+        await this.chromium.kill9();
+      } finally {
+        this.dying = false;
+      }
       return;
     }
     const pages = this.tabs.filter((p): p is Page => p !== null);
@@ -139,7 +160,7 @@ export class BrowserDevice implements ChaosDevice {
       await this.close('crash');
       await sleep(downMs);
       const started = Date.now();
-      await this.open(this.conversations);
+      await this.openNow(this.conversations);
       this.observer.event(this.id, 'browser_relaunched', `tabs ready ${Date.now() - started} ms after the relaunch began`);
     })()
       .catch((err: unknown) => this.observer.event(this.id, 'relaunch_failed', String(err)))
@@ -153,7 +174,7 @@ export class BrowserDevice implements ChaosDevice {
     if (!this.context) return 'the browser is down';
     switch (f.kind) {
       case 'worker-close': {
-        const cdp = await this.chromium.cdp();
+        const cdp = await this.create(() => this.chromium.cdp());
         try {
           const { targetInfos } = await cdp.send('Target.getTargets');
           const workers = targetInfos.filter((t) => t.type === 'shared_worker');
@@ -167,7 +188,7 @@ export class BrowserDevice implements ChaosDevice {
         const page = this.tabs[f.tab];
         if (!page || this.busy.has(f.tab)) return page ? 'the tab is frozen or reloading' : 'the tab is closed';
         this.busy.add(f.tab);
-        const cdp = await page.context().newCDPSession(page);
+        const cdp = await this.create(() => page.context().newCDPSession(page));
         await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
         await sleep(f.durationMs);
         if (this.tabs[f.tab] === page) await cdp.send('Page.setWebLifecycleState', { state: 'active' }).catch(() => {});
@@ -181,7 +202,7 @@ export class BrowserDevice implements ChaosDevice {
         // quota is freed after the episode, as when the user makes room.
         this.relaunching = (async () => {
           await this.shutDown();
-          await this.open(this.conversations, FULL_QUOTA);
+          await this.openNow(this.conversations, FULL_QUOTA);
         })().finally(() => (this.relaunching = null));
         await this.relaunching;
         const session = this.quotaSession;
@@ -213,21 +234,40 @@ export class BrowserDevice implements ChaosDevice {
   private async setQuota(bytes: number): Promise<void> {
     if (!this.quotaSession) {
       const context = this.context!;
-      this.quotaSession = await context.newCDPSession(context.pages()[0] ?? (await context.newPage()));
+      const blank = context.pages()[0] ?? (await this.create(() => context.newPage()));
+      this.quotaSession = await this.create(() => context.newCDPSession(blank));
     }
     await this.quotaSession.send('Storage.overrideQuotaForOrigin', { origin: this.web.url, quotaSize: bytes });
   }
 
+  /**
+   * Make a Playwright object (page, binding, CDP session), never while the browser is being
+   * killed: playwright-core throws an error nobody can catch when an object's parent vanishes
+   * while it is being made ("Cannot find parent object ..."), which ends the whole run.
+   */
+  private async create<T>(make: () => Promise<T>): Promise<T> {
+    if (this.dying) throw new Error(`${this.id}: the browser is being killed`);
+    const made = make();
+    this.creating.add(made);
+    try {
+      return await made;
+    } finally {
+      this.creating.delete(made);
+    }
+  }
+
   private async openTab(i: number): Promise<Page> {
     const context = this.context!;
-    const page = await context.newPage();
-    await page.exposeBinding('chaosView', (_source, cid: string, rows: Row[]) =>
+    const page = await this.create(() => context.newPage());
+    await this.create(() => page.exposeBinding('chaosView', (_source, cid: string, rows: Row[]) =>
       this.observer.messages(`${this.id}#${i}`, cid, rows as LocalMessage[]),
-    );
+    ));
     // The engine's notable events reach every tab: hear them from the first only.
-    await page.exposeBinding('chaosEvent', (_source, kind: string, detail: string) => {
-      if (i === 0) this.observer.event(this.id, kind, detail);
-    });
+    await this.create(() =>
+      page.exposeBinding('chaosEvent', (_source, kind: string, detail: string) => {
+        if (i === 0) this.observer.event(this.id, kind, detail);
+      }),
+    );
     const q = new URLSearchParams({
       as: this.user.id,
       ...(this.user.shop ? { shop: this.user.shop } : {}),
@@ -241,7 +281,7 @@ export class BrowserDevice implements ChaosDevice {
       timeout: '3000',
     });
     await page.goto(`${this.web.url}/harness/?${q}`);
-    await page.waitForFunction(() => (window as unknown as ChaosWindow).ready === true, null, { timeout: CALL_MS });
+    await page.waitForFunction(() => (window as unknown as ChaosWindow).ready === true, null, { timeout: TAB_READY_MS });
     await this.watchIn(page);
     return page;
   }
@@ -349,7 +389,7 @@ export class BrowserDevice implements ChaosDevice {
   async thaw(): Promise<void> {
     for (const [i, page] of this.tabs.entries()) {
       if (!page || !this.busy.has(i)) continue;
-      const cdp = await page.context().newCDPSession(page);
+      const cdp = await this.create(() => page.context().newCDPSession(page));
       await cdp.send('Page.setWebLifecycleState', { state: 'active' }).catch(() => {});
       await cdp.detach().catch(() => {});
     }
