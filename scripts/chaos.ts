@@ -51,10 +51,12 @@ const faults = values.faults === 'all' ? undefined : values.faults?.split(',').m
 
 const browsers = !values['node-only'];
 // playwright-core can throw outside any promise when a browser this run SIGKILLs vanishes while
-// it reports a new object ("Cannot find parent object ..."). That says nothing about Parley: note
-// it and go on. Anything else still ends the run.
+// it reports a new object ("Cannot find parent object ...", then "Object with guid ... was not
+// bound"). That says nothing about Parley: note it and go on. Anything else still ends the run.
 process.on('uncaughtException', (err) => {
-  if (/^Cannot find parent object /.test(err.message)) return console.log(`  (playwright, after a kill: ${err.message})`);
+  if (/^Cannot find parent object |^Object with guid \S+ was not bound in the connection/.test(err.message)) {
+    return console.log(`  (playwright, after a kill: ${err.message})`);
+  }
   console.error(err);
   process.exit(1);
 });

@@ -88,7 +88,8 @@ export class History implements DeviceObserver {
 
   event(device: string, kind: string, detail: string): void {
     this.events.set(kind, (this.events.get(kind) ?? 0) + 1);
-    if (this.eventLog.length < 200) this.eventLog.push(`${((Date.now() - this.t0) / 1000).toFixed(1)}s ${device} ${kind} ${detail}`);
+    // The first line: Playwright's errors go on with a call log.
+    if (this.eventLog.length < 200) this.eventLog.push(`${((Date.now() - this.t0) / 1000).toFixed(1)}s ${device} ${kind} ${detail.split('\n')[0]}`);
     if (kind === 'cursor_regression') this.add({ kind: 'regression', device, detail });
   }
 

@@ -68,8 +68,8 @@ export class BrowserDevice implements ChaosDevice {
   /** While the browser is down after a crash: resolves once it is back with its tabs. */
   private relaunching: Promise<void> | null = null;
   private nextTab = 0;
-  /** While the browser is being killed; see create(). */
-  private dying = false;
+  /** While pages or the browser are being closed; see create(). */
+  private tearingDown = 0;
   private readonly creating = new Set<Promise<unknown>>();
   private quotaSession: CDPSession | null = null;
   /** The tab sends go to while any is in flight (see send). */
@@ -128,25 +128,34 @@ export class BrowserDevice implements ChaosDevice {
   async close(how: 'reload' | 'crash' = 'reload'): Promise<void> {
     if (how === 'reload' && this.relaunching) await this.relaunching;
     if (how === 'crash') {
-      this.dying = true;
-      await Promise.allSettled([...this.creating]);
       this.crashes++;
       this.observer.event(this.id, 'browser_killed', `browser SIGKILLed (${this.crashes})`);
-      this.tabs = this.tabs.map(() => null);
-      this.busy.clear();
-      this.context = null;
-      this.quotaSession = null;
-      try {
-        await this.chromium.kill9();
-      } finally {
-        this.dying = false;
-      }
-      return;
+      return this.tearDown(() => this.chromium.kill9());
     }
     const pages = this.tabs.filter((p): p is Page => p !== null);
     this.tabs = this.tabs.map(() => null);
     this.busy.clear();
-    await Promise.all(pages.map((p) => p.close().catch(() => {})));
+    await this.tearDown(() => Promise.all(pages.map((p) => p.close().catch(() => {}))), false);
+  }
+
+  /**
+   * Close pages or the browser once no Playwright object is being made, and refuse new ones
+   * meanwhile (see create()). `browser`: the browser goes, so does everything held on it.
+   */
+  private async tearDown(close: () => Promise<unknown>, browser = true): Promise<void> {
+    this.tearingDown++;
+    try {
+      await Promise.allSettled([...this.creating]);
+      if (browser) {
+        this.busy.clear();
+        this.tabs = this.tabs.map(() => null);
+        this.context = null;
+        this.quotaSession = null;
+      }
+      await close();
+    } finally {
+      this.tearingDown--;
+    }
   }
 
   /**
@@ -217,7 +226,7 @@ export class BrowserDevice implements ChaosDevice {
         this.busy.add(f.tab);
         try {
           this.tabs[f.tab] = null;
-          await page.close();
+          await this.tearDown(() => page.close(), false);
           if (!this.relaunching && this.context) this.tabs[f.tab] = await this.openTab(f.tab);
         } finally {
           this.busy.delete(f.tab);
@@ -246,7 +255,7 @@ export class BrowserDevice implements ChaosDevice {
    * while it is being made ("Cannot find parent object ..."), which ends the whole run.
    */
   private async create<T>(make: () => Promise<T>): Promise<T> {
-    if (this.dying) throw new Error(`${this.id}: the browser is being killed`);
+    if (this.tearingDown > 0) throw new Error(`${this.id}: pages or the browser are being closed`);
     const made = make();
     this.creating.add(made);
     try {
@@ -448,11 +457,7 @@ export class BrowserDevice implements ChaosDevice {
 
   /** Quit the browser (also on teardown after a failure). */
   async shutDown(): Promise<void> {
-    this.busy.clear();
-    this.tabs = this.tabs.map(() => null);
-    this.context = null;
-    this.quotaSession = null;
-    await this.chromium.close();
+    await this.tearDown(() => this.chromium.close());
   }
 }
 
