@@ -34,10 +34,13 @@ export interface Anomaly {
   ref?: { conversationId: string; seq: number; by: 'self' | 'others' };
 }
 
-function textOf(m: LocalMessage): string {
-  const c = m.content as { type: string; text?: unknown };
+/** A message's text, by which the checker knows it (every chaos message is a unique text); other content as JSON. */
+export function contentText(content: unknown): string {
+  const c = content as { type?: string; text?: unknown };
   return c.type === 'text' && typeof c.text === 'string' ? c.text : JSON.stringify(c);
 }
+
+const textOf = (m: LocalMessage): string => contentText(m.content);
 
 /** Own messages only move forward: pending/failed (0) → sent (1) → delivered (2) → read (3). */
 const RANK: Record<MessageState, number> = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3, received: -1 };

@@ -2,7 +2,7 @@
  * One socket for all tabs: through a SharedWorker, and through leader election where
  * SharedWorker is missing.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { signToken } from '../../server';
 import { connectClient } from '../support/wireClient';
 import { E2E_SECRET, openTab, startE2EServer, waitForStatus, type E2EServer } from './fixtures';
@@ -23,6 +23,20 @@ async function openShopConversation(page: Page): Promise<string> {
     const { conversation } = await (window as unknown as W).client.request('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
     return conversation.id as string;
   });
+}
+
+/** Close the SharedWorker serving `tab` over CDP, as the browser does under memory pressure. */
+async function closeSharedWorker(browser: Browser, tab: Page) {
+  const cdp = await browser.newBrowserCDPSession();
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  // Only this test's worker: another test's context may still be winding down.
+  const contextId = targetInfos.find((t) => t.type === 'page' && t.url === tab.url())?.browserContextId;
+  expect(contextId).toBeDefined();
+  const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
+  expect(worker).toBeDefined();
+  const killedAt = Date.now();
+  await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
+  return { cdp, contextId, workerId: worker!.targetId, killedAt };
 }
 
 async function sendText(page: Page, conversationId: string, text: string): Promise<string> {
@@ -136,15 +150,7 @@ test('a tab reattaches to a fresh engine when the SharedWorker is killed', async
   const context = await browser.newContext();
   const tab = await openTab(context, srv.url);
   await waitForStatus(tab, 'online');
-  const cdp = await browser.newBrowserCDPSession();
-  const { targetInfos } = await cdp.send('Target.getTargets');
-  // Only this test's worker: another test's context may still be winding down.
-  const contextId = targetInfos.find((t) => t.type === 'page' && t.url === tab.url())?.browserContextId;
-  expect(contextId).toBeDefined();
-  const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
-  expect(worker).toBeDefined();
-  const killedAt = Date.now();
-  await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
+  const { cdp, contextId, workerId, killedAt } = await closeSharedWorker(browser, tab);
   await tab.waitForFunction((since) => (window as unknown as W).events.some((e) => e.at >= since && e.type === 'connect_success'), killedAt, { timeout: 10_000 });
   // The browser may list the new worker's target a moment after it starts serving.
   const workerIds = async () =>
@@ -152,7 +158,7 @@ test('a tab reattaches to a fresh engine when the SharedWorker is killed', async
       .filter((t) => t.type === 'shared_worker' && t.browserContextId === contextId)
       .map((t) => t.targetId);
   await expect.poll(workerIds, { timeout: 5_000 }).toHaveLength(1);
-  expect(await workerIds()).not.toContain(worker!.targetId);
+  expect(await workerIds()).not.toContain(workerId);
   const ok = await tab.evaluate(() => (window as unknown as W).client.request('conversations.list', { limit: 1, offset: 0 }).then(() => true));
   expect(ok).toBe(true);
   await context.close();
@@ -169,13 +175,7 @@ test('a call in flight when the SharedWorker dies is made again on the fresh eng
     const w = window as unknown as W & { pendingHistory?: Promise<unknown> };
     w.pendingHistory = w.client.request('messages.history', { conversationId: cid, limit: 5 });
   }, cid);
-  const cdp = await browser.newBrowserCDPSession();
-  const { targetInfos } = await cdp.send('Target.getTargets');
-  const contextId = targetInfos.find((t) => t.type === 'page' && t.url === tab.url())?.browserContextId;
-  const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
-  expect(worker).toBeDefined();
-  const killedAt = Date.now();
-  await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
+  const { killedAt } = await closeSharedWorker(browser, tab);
 
   // A read: made again on the new engine, whose request the server answers, well before the 12 s bound.
   const answer = await tab.evaluate(() => (window as unknown as { pendingHistory: Promise<{ messages: unknown[] }> }).pendingHistory);

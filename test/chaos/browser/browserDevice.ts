@@ -16,6 +16,7 @@ import type { TcpProxy } from '../../support/tcpProxy';
 import { ActionChain } from '../actionChain';
 import type { DeviceRow, DeviceSnapshot } from '../checker';
 import type { ChaosDevice, DeviceObserver, UserSpec } from '../device';
+import { contentText } from '../history';
 import type { BrowserFault } from '../schedule';
 import { ChromiumProcess } from './chromiumProcess';
 import type { WebServer } from './webServer';
@@ -413,7 +414,7 @@ export class BrowserDevice implements ChaosDevice {
     });
     const messages: DeviceRow[] = Object.values(views)
       .flat()
-      .map((m) => ({ id: m.id, senderId: m.senderId, conversationId: m.conversationId, seq: m.seq, state: m.state, text: textOf(m.content) }));
+      .map((m) => ({ id: m.id, senderId: m.senderId, conversationId: m.conversationId, seq: m.seq, state: m.state, text: contentText(m.content) }));
     return {
       device: this.id,
       user: this.user.id,
@@ -459,9 +460,4 @@ export class BrowserDevice implements ChaosDevice {
   async shutDown(): Promise<void> {
     await this.tearDown(() => this.chromium.close());
   }
-}
-
-function textOf(content: unknown): string {
-  const c = content as { type?: string; text?: unknown };
-  return c.type === 'text' && typeof c.text === 'string' ? c.text : JSON.stringify(c);
 }
