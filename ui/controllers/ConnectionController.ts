@@ -2,7 +2,7 @@
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
 import type { ConnectionState } from '../../worker/connection/state';
-import { Subscription } from './Subscription';
+import { clientKey, Subscription } from './Subscription';
 
 export class ConnectionController {
   state: ConnectionState = { status: 'idle' };
@@ -11,10 +11,7 @@ export class ConnectionController {
   constructor(host: ReactiveControllerHost, client: () => ParleyClient | null) {
     new Subscription(
       host,
-      () => {
-        const c = client();
-        return c ? ([c] as const) : null;
-      },
+      clientKey(client),
       ([c]) => {
         this.state = c.state;
         this.storage = c.storage;

@@ -6,7 +6,7 @@
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
 import { MediaUrlCache } from '../media/mediaUrlCache';
-import { Subscription } from './Subscription';
+import { clientKey, Subscription } from './Subscription';
 
 export class MediaUrlController {
   readonly cache: MediaUrlCache;
@@ -16,10 +16,7 @@ export class MediaUrlController {
     this.cache = new MediaUrlCache(null, () => host.requestUpdate());
     new Subscription(
       host,
-      () => {
-        const c = client();
-        return c ? ([c] as const) : null;
-      },
+      clientKey(client),
       ([c]) => {
         // Kept while the element is merely moved (disconnected, reconnected): only a new client
         // makes what is cached stale.

@@ -4,6 +4,15 @@
  * client, the conversation id, the page size...) changed.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ParleyClient } from '../../client/ParleyClient';
+
+/** The key of a subscription that depends on the client alone: runs once there is one. */
+export function clientKey(client: () => ParleyClient | null): () => readonly [ParleyClient] | null {
+  return () => {
+    const c = client();
+    return c ? ([c] as const) : null;
+  };
+}
 
 export class Subscription<K extends readonly unknown[]> implements ReactiveController {
   private off: (() => void) | null = null;

@@ -2,7 +2,7 @@
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
 import { UploadProgress, type UploadFraction } from '../media/uploadProgress';
-import { Subscription } from './Subscription';
+import { clientKey, Subscription } from './Subscription';
 
 export class UploadProgressController {
   private readonly progress = new UploadProgress();
@@ -11,10 +11,7 @@ export class UploadProgressController {
   constructor(host: ReactiveControllerHost, client: () => ParleyClient | null, conversationId: () => string | null) {
     new Subscription(
       host,
-      () => {
-        const c = client();
-        return c ? ([c] as const) : null;
-      },
+      clientKey(client),
       ([c]) =>
         c.on('upload', (e) => {
           if (this.progress.apply(e) && e.conversationId === conversationId()) host.requestUpdate();
