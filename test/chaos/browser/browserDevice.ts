@@ -178,9 +178,13 @@ export class BrowserDevice implements ChaosDevice {
     return true;
   }
 
-  /** Apply a browser fault: null once applied, else why it could not be (the browser is down, ...). */
+  /**
+   * Apply a browser fault: null once applied, else why it could not be (the tab is frozen, ...).
+   * One that lands while the browser is relaunching strikes once it is back: how long a relaunch
+   * takes depends on the machine, and skipping would make the run's faults depend on it too.
+   */
   async fault(f: BrowserFault): Promise<string | null> {
-    if (this.relaunching) return 'the browser is relaunching';
+    while (this.relaunching) await this.relaunching;
     if (!this.context) return 'the browser is down';
     switch (f.kind) {
       case 'worker-close': {
