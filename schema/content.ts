@@ -4,6 +4,7 @@
  * newer client's message untouched and shows it as unsupported.
  */
 import * as v from 'valibot';
+import { walkJson } from './walk';
 
 /** Size cap for one message's content, measured as its JSON encoding in UTF-8 bytes. */
 export const MAX_CONTENT_BYTES = 16 * 1024;
@@ -84,16 +85,19 @@ const KnownContent = v.variant('type', [
   OrderContent,
 ]);
 
-/** Plain JSON only (no Date, Map, BigInt...): what is stored must be exactly what comes back. */
-function isPlainJson(value: unknown, depth = 0): boolean {
-  if (depth > 16) return false;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every((x) => isPlainJson(x, depth + 1));
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.values(value).every((x) => isPlainJson(x, depth + 1));
-  }
-  return false;
+/**
+ * Plain JSON only (no Date, Map, BigInt...): what is stored must be exactly what comes back. The
+ * walk is bounded: content within MAX_CONTENT_BYTES cannot hold more values than it has bytes.
+ */
+function isPlainJson(value: unknown): boolean {
+  const plain = (x: unknown): boolean =>
+    x === null ||
+    typeof x === 'string' ||
+    typeof x === 'boolean' ||
+    (typeof x === 'number' && Number.isFinite(x)) ||
+    Array.isArray(x) ||
+    (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype);
+  return walkJson(value, { maxDepth: 16, maxNodes: MAX_CONTENT_BYTES }, plain) === 'done';
 }
 
 /** A content type from a newer version: its `type` is named, the rest is kept verbatim. */

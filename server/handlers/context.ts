@@ -9,6 +9,8 @@ export interface RequestContext {
   deps: SessionDeps;
   /** Count `n` messages against the session's message rate; false when over it. */
   takeMessages(n: number): boolean;
+  /** The parties this request was found to speak for, by conversation: each is looked up once. */
+  readonly parties: Map<string, string>;
 }
 
 export type Handler<T extends RequestType> = (ctx: RequestContext, params: RequestParams<T>) => Promise<RequestResult<T>>;
@@ -19,7 +21,10 @@ export type RequestHandlers = { [T in RequestType]: Handler<T> };
  * exist answers the same as one the caller is not in, so ids cannot be probed.
  */
 export async function requireParty(ctx: RequestContext, conversationId: string): Promise<string> {
+  const known = ctx.parties.get(conversationId);
+  if (known) return known;
   const party = await ctx.deps.store.partyIn(ctx.identity, conversationId);
   if (!party) throw new ParleyError(ErrorCode.FORBIDDEN, 'not a member of this conversation');
+  ctx.parties.set(conversationId, party);
   return party;
 }

@@ -2,6 +2,7 @@
  * One WebSocket connection: awaiting auth, then active, then closed. It validates every frame,
  * rate-limits, dispatches requests to handlers and owns the socket's push Delivery.
  */
+import * as v from 'valibot';
 import type { WebSocket } from 'ws';
 import {
   CloseCode,
@@ -22,11 +23,14 @@ import {
   type PushEvent,
   type RequestFrame,
   type ServerFrame,
+  type RequestType,
+  EntityId,
 } from '../../schema';
 import { verifyToken, type Identity } from '../auth/tokens';
 import type { ServerConfig } from '../config';
 import type { Hub } from '../fanout/Hub';
 import type { RequestHandlers } from '../handlers';
+import { requireParty, type RequestContext } from '../handlers/context';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
 import type { TestHooks } from '../testHooks';
@@ -272,11 +276,16 @@ export class Session {
     if (!isRequestType(frame.type)) {
       return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
     }
-    const params = check(RequestSchemas[frame.type].params, frame.params, ErrorCode.INVALID_PARAMS);
-    if (!params.ok) return this.sendError(params.code, params.message, frame.id);
+    const ctx: RequestContext = { identity, deviceId, deps: this.deps, takeMessages: (n) => this.messageLimiter.take(n), parties: new Map() };
     try {
-      const handler = this.deps.handlers[frame.type] as (ctx: unknown, p: unknown) => Promise<unknown>;
-      const result = await handler({ identity, deviceId, deps: this.deps, takeMessages: (n: number) => this.messageLimiter.take(n) }, params.value);
+      // Membership first: someone outside a conversation gets nothing for it, not even the work of
+      // validating what they sent.
+      const target = targetConversation(frame.type, frame.params);
+      if (target !== null) await requireParty(ctx, target);
+      const params = check(RequestSchemas[frame.type].params, frame.params, ErrorCode.INVALID_PARAMS);
+      if (!params.ok) return this.sendError(params.code, params.message, frame.id);
+      const handler = this.deps.handlers[frame.type] as (ctx: RequestContext, p: unknown) => Promise<unknown>;
+      const result = await handler(ctx, params.value);
       if (hooks?.takeDropResponse(frame.type)) return;
       this.send({ t: 'res', id: frame.id, ok: true, result });
     } catch (err) {
@@ -285,4 +294,12 @@ export class Session {
       this.sendError(ErrorCode.INTERNAL, 'internal error', frame.id);
     }
   }
+}
+
+/** The conversation a request is about, when its type names one and the id is well formed. */
+function targetConversation(type: RequestType, params: unknown): string | null {
+  const schema = RequestSchemas[type].params;
+  if (!('entries' in schema) || !('conversationId' in schema.entries)) return null;
+  const id = typeof params === 'object' && params !== null ? (params as { conversationId?: unknown }).conversationId : undefined;
+  return v.is(EntityId, id) ? id : null;
 }

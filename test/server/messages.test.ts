@@ -174,12 +174,18 @@ describe('content', () => {
     ['a protocol-relative link', { type: 'product', productId: 'p1', title: 'Mug', price: { amount: '9.90', currency: 'EUR' }, url: '//evil.example/x' }],
     ['a float price', { type: 'product', productId: 'p1', title: 'Mug', price: { amount: 9.9, currency: 'EUR' } }],
     ['a known type with the wrong shape', { type: 'text', body: 'hi' }],
-    ['an unknown type carrying a Date (not plain JSON)', { type: 'event', when: new Date(0) }],
     ['an unknown type with a malformed type name', { type: 'Poll!', question: 'x' }],
   ])('refuses %s with INVALID_PARAMS and stores nothing', async (_label, content) => {
     const { owner, conversation } = await setupGroup(srv, [{}]);
     const res = await owner.request('messages.send', { conversationId: conversation.id, clientId: randomUUID(), content });
     expect(res).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_PARAMS } });
+    expect(await allMessages(owner, conversation.id)).toHaveLength(0);
+  });
+
+  it('refuses an unknown type carrying a Date (not plain JSON) as a frame the protocol cannot carry, and stores nothing', async () => {
+    const { owner, conversation } = await setupGroup(srv, [{}]);
+    owner.send({ t: 'req', id: 'dated', type: 'messages.send', params: { conversationId: conversation.id, clientId: randomUUID(), content: { type: 'event', when: new Date(0) } } });
+    expect(await owner.nextFrame((f) => f.t === 'error' || (f.t === 'res' && f.id === 'dated'))).toMatchObject({ t: 'error', code: ErrorCode.INVALID_FRAME });
     expect(await allMessages(owner, conversation.id)).toHaveLength(0);
   });
 
