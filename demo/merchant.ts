@@ -1,7 +1,7 @@
 /**
  * The console: the conversation list with unread counts and the selected conversation, for any
- * demo user (?as=shop-agent by default, which answers for the shop parley-shop). Non-customers can
- * create (or reopen) the three-party group of supplier, distributor and customer alice.
+ * demo user (?as=shop-agent by default, which answers for the shop parley-shop). The shop's agent
+ * can create (or reopen) the shop's group with the supplier, the distributor and customer alice.
  */
 import type { ChatConfigInput } from '../ui/config';
 import { connectDemo, demoUser, loadUiKit, localConversations, registerServiceWorker, showStatus, type Client } from './common';
@@ -22,8 +22,8 @@ const note = $('#console-note');
 registerServiceWorker($('#update-banner'));
 $('#who').textContent = `${user.displayName} (${user.userId}, ${user.role}${user.shopId ? ` of ${user.shopId}` : ''})`;
 for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-as]')) a.classList.toggle('current', a.dataset.as === user.userId);
-// Customers cannot create groups (the server refuses): no button for them.
-groupButton.hidden = user.role === 'customer';
+// A group with a customer is the shop's to make (the server refuses anyone else): agents only.
+groupButton.hidden = user.role !== 'merchant';
 
 /** The selected conversation lives in the URL's hash, so a reload (also offline) reopens it. */
 function select(conversationId: string): void {

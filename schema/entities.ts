@@ -38,7 +38,10 @@ export const ConversationInfo = v.object({
   id: EntityId,
   kind: v.picklist([ConversationKind.DIRECT, ConversationKind.GROUP]),
   title: v.string(),
-  /** For a customer-to-shop conversation: the shop, whose every agent may answer. */
+  /**
+   * The shop whose every agent may answer: a customer's conversation with the shop, or a group a
+   * shop's agent made in the shop's name (only those may include customers). Null for other groups.
+   */
   shopId: v.nullable(EntityId),
   createdAt: Millis,
   /** Highest seq stored in this conversation; 0 when empty. */

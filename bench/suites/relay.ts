@@ -38,7 +38,8 @@ export const relay: Benchmark = {
     const plain = await startWsRelay();
     const users = Array.from({ length: MEMBERS }, (_, i) => `relay-${i}-${randomUUID().slice(0, 6)}`);
     // Member 0 owns the group: suppliers make groups, customers cannot.
-    const tokens = users.map((u, i) => server.token(u, i === 0 ? { role: 'supplier' } : {}));
+    // A partner group (a supplier and distributors): only a shop's agents may put customers in a group.
+    const tokens = users.map((u, i) => server.token(u, { role: i === 0 ? 'supplier' : 'distributor' }));
     const clients = startRelayClients({ parleyUrl: server.wsUrl, plainUrl: plain.url, users, tokens, perSender });
     try {
       await clients.ready;

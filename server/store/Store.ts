@@ -67,14 +67,18 @@ export interface Store {
   /** Who may read which uploaded file. */
   readonly media: MediaIndex;
   upsertUser(user: Identity): Promise<void>;
-  /** Which of these ids are known users. */
-  knownUsers(ids: readonly string[]): Promise<Set<string>>;
+  /** The known users among these ids (users are known from seeding or a past auth). */
+  users(ids: readonly string[]): Promise<Map<string, UserRecord>>;
   getConversation(id: string): Promise<ConversationInfo | null>;
   /** The party a user speaks for in a conversation (their shop, for a merchant in a shop chat), or null if not a participant. */
   partyIn(user: Identity, conversationId: string): Promise<string | null>;
   listConversations(user: Identity, limit: number, offset: number): Promise<{ conversations: ConversationView[]; total: number }>;
   /** The customer's conversation with a shop, created on first call. */
   openDirect(customer: Identity, shopId: string): Promise<{ conversation: ConversationInfo; cursor: number | null } | null>;
+  /**
+   * A group of the creator and `memberIds` (users). A merchant creates it in its shop's name: the
+   * shop is the member (any of its agents speaks for it) and the group's shopId.
+   */
   createGroup(creator: Identity, title: string, memberIds: readonly string[]): Promise<{ conversation: ConversationInfo; cursor: number }>;
   listMembers(conversationId: string): Promise<Member[]>;
   /** Every user who should receive the conversation's events (shop members expand to agents). */

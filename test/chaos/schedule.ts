@@ -45,12 +45,15 @@ export const BROWSER_DEVICES: readonly { id: string; user: string; tabs: number 
 /** Every device of a run: the Node ones, plus the browsers when asked for. */
 export const devicesFor = (browsers: boolean): readonly { id: string; user: string }[] => (browsers ? [...DEVICES, ...BROWSER_DEVICES] : DEVICES);
 
-/** Conversations by key: each customer's direct conversation with the shop, and one 3-party group. */
+/**
+ * Conversations by key: each customer's direct conversation with the shop, and one group of the
+ * supplier, the distributor and a customer, which (having a customer) the shop makes in its name.
+ */
 export const CONVERSATIONS: readonly { key: string; members: readonly string[]; createdBy: string }[] = [
   { key: 'direct:alice', members: ['alice', 'shop-agent', 'shop-agent-2'], createdBy: 'alice' },
   { key: 'direct:bob', members: ['bob', 'shop-agent', 'shop-agent-2'], createdBy: 'bob' },
   { key: 'direct:carol', members: ['carol', 'shop-agent', 'shop-agent-2'], createdBy: 'carol' },
-  { key: 'group', members: ['supplier', 'distributor', 'alice'], createdBy: 'supplier' },
+  { key: 'group', members: ['supplier', 'distributor', 'alice', 'shop-agent', 'shop-agent-2'], createdBy: 'shop-agent' },
 ];
 
 export const conversationsOf = (user: string): string[] => CONVERSATIONS.filter((c) => c.members.includes(user)).map((c) => c.key);

@@ -188,8 +188,8 @@ describe('receipts', () => {
   it("forwards delivered and read receipts to the sender and to the reader's other device", async () => {
     const sender = await srv.login(uid('sup'), { role: 'supplier' });
     const readerId = uid('reader');
-    const phone = await srv.login(readerId, { deviceId: 'phone' });
-    const laptop = await srv.login(readerId, { deviceId: 'laptop' });
+    const phone = await srv.login(readerId, { deviceId: 'phone', role: 'distributor' });
+    const laptop = await srv.login(readerId, { deviceId: 'laptop', role: 'distributor' });
     const { conversation } = await sender.call('conversations.create', { kind: 'group', title: 'receipts', memberIds: [readerId] });
     const id = conversation.id;
     await sendText(sender, id, 'one');
@@ -214,7 +214,7 @@ describe('receipts', () => {
 
   it('never moves a read position backwards', async () => {
     const sender = await srv.login(uid('sup'), { role: 'supplier' });
-    const reader = await srv.login(uid('reader'));
+    const reader = await srv.login(uid('reader'), { role: 'distributor' });
     const { conversation } = await sender.call('conversations.create', { kind: 'group', title: 'r', memberIds: [reader.userId] });
     for (const t of ['a', 'b', 'c']) await sendText(sender, conversation.id, t);
     expect(await reader.call('conversations.markRead', { conversationId: conversation.id, upToSeq: 3 })).toEqual({ readSeq: 3 });
@@ -225,7 +225,7 @@ describe('receipts', () => {
 
   it('counts unread messages from others until they are read', async () => {
     const sender = await srv.login(uid('sup'), { role: 'supplier' });
-    const reader = await srv.login(uid('reader'));
+    const reader = await srv.login(uid('reader'), { role: 'distributor' });
     const { conversation } = await sender.call('conversations.create', { kind: 'group', title: 'u', memberIds: [reader.userId] });
     for (const t of ['a', 'b', 'c']) await sendText(sender, conversation.id, t);
     await sendText(reader, conversation.id, 'mine');

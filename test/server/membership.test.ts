@@ -117,16 +117,40 @@ describe('direct conversations (customer with a shop)', () => {
 });
 
 describe('groups', () => {
-  it('are created by non-customers with the seeded users', async () => {
-    const supplier = await srv.login('supplier', { role: 'supplier' });
-    const { conversation } = await supplier.call('conversations.create', {
+  it("are made by a shop's agent in the shop's name, customers included", async () => {
+    const shopId = uid('shop');
+    const agent = await srv.login(uid('agent'), { role: 'merchant', shop: shopId });
+    const otherAgent = await srv.login(uid('agent'), { role: 'merchant', shop: shopId });
+    const supplier = await srv.login(uid('sup'), { role: 'supplier' });
+    const customer = await srv.login(uid('cust'));
+    const { conversation } = await agent.call('conversations.create', {
       kind: 'group',
       title: 'Restock',
-      memberIds: ['distributor', 'alice'],
+      memberIds: [supplier.userId, customer.userId, otherAgent.userId],
     });
-    expect(conversation).toMatchObject({ kind: 'group', title: 'Restock', shopId: null, lastSeq: 0 });
+    expect(conversation).toMatchObject({ kind: 'group', title: 'Restock', shopId, lastSeq: 0 });
     const { members } = await supplier.call('conversations.members', { conversationId: conversation.id });
-    expect(members.map((m) => m.id).sort()).toEqual(['alice', 'distributor', 'supplier']);
+    // The shop is the member; its agents (the one listed too) speak for it.
+    expect(members.map((m) => `${m.kind}:${m.id}`).sort()).toEqual([`shop:${shopId}`, `user:${customer.userId}`, `user:${supplier.userId}`].sort());
+    const m = await sendText(otherAgent, conversation.id, 'the shop here');
+    expect((await customer.nextFrame(messagePush(m.id))).event).toMatchObject({ message: { senderId: otherAgent.userId } });
+  });
+
+  it('are made by partners among themselves, without customers', async () => {
+    const supplier = await srv.login(uid('sup'), { role: 'supplier' });
+    const distributor = await srv.login(uid('dist'), { role: 'distributor' });
+    const { conversation } = await supplier.call('conversations.create', { kind: 'group', title: 'Logistics', memberIds: [distributor.userId] });
+    expect(conversation).toMatchObject({ kind: 'group', shopId: null });
+  });
+
+  it("cannot pull a shop's customer into a partner's group (FORBIDDEN), so nobody else can pose as the shop's desk", async () => {
+    const supplier = await srv.login(uid('sup'), { role: 'supplier' });
+    const customer = await srv.login(uid('cust'));
+    const res = await supplier.request('conversations.create', { kind: 'group', title: 'Parley Shop support', memberIds: [customer.userId] });
+    expect(res).toMatchObject({ ok: false, error: { code: ErrorCode.FORBIDDEN } });
+    await customer.ping();
+    expect(customer.pushes).toEqual([]);
+    expect(await customer.call('conversations.list', { limit: 10, offset: 0 })).toMatchObject({ total: 0 });
   });
 
   it('cannot be created by a customer (FORBIDDEN)', async () => {
@@ -140,5 +164,50 @@ describe('groups', () => {
     const res = await supplier.request('conversations.create', { kind: 'group', title: 'ghosts', memberIds: [uid('ghost')] });
     expect(res.ok).toBe(false);
     expect([ErrorCode.NOT_FOUND, ErrorCode.INVALID_PARAMS]).toContain(!res.ok && res.error.code);
+  });
+});
+
+describe('a user id equal to a shop id', () => {
+  /** A shop with an agent, and a customer who talked to it. */
+  async function shopWithCustomer() {
+    const shopId = uid('shop');
+    const agent = await srv.login(uid('agent'), { role: 'merchant', shop: shopId });
+    const customer = await srv.login(uid('cust'));
+    const { conversation } = await customer.call('conversations.create', { kind: 'direct', shopId });
+    await sendText(customer, conversation.id, 'my address is 1 Main St');
+    await sendText(agent, conversation.id, 'thanks, shipping today');
+    return { shopId, agent, customer, conversation };
+  }
+
+  it("gives a customer whose id is the shop's none of the shop's conversations", async () => {
+    const { shopId, conversation } = await shopWithCustomer();
+    const impostor = await srv.login(shopId); // a customer token with sub = the shop's id
+    expect(impostor.auth.headCursor).toBe(0);
+    expect(await impostor.call('conversations.list', { limit: 50, offset: 0 })).toMatchObject({ total: 0, conversations: [] });
+    expect(await impostor.call('sync', { cursor: 0, limit: 500 })).toMatchObject({ events: [] });
+    expect(await impostor.request('messages.history', { conversationId: conversation.id, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.FORBIDDEN },
+    });
+    await impostor.ping();
+    expect(impostor.pushes).toEqual([]);
+    // Nor can it open a conversation with that shop, where it would be indistinguishable from it.
+    expect(await impostor.request('conversations.create', { kind: 'direct', shopId })).toMatchObject({ ok: false, error: { code: ErrorCode.FORBIDDEN } });
+  });
+
+  it("gives the merchant of a shop whose id is a customer's none of that customer's conversations", async () => {
+    const { customer, conversation } = await shopWithCustomer();
+    const merchant = await srv.login(uid('agent'), { role: 'merchant', shop: customer.userId });
+    expect(merchant.auth.headCursor).toBe(0);
+    expect(await merchant.call('conversations.list', { limit: 50, offset: 0 })).toMatchObject({ total: 0, conversations: [] });
+    expect(await merchant.call('sync', { cursor: 0, limit: 500 })).toMatchObject({ events: [] });
+    expect(await merchant.request('messages.range', { conversationId: conversation.id, afterSeq: 0, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { code: ErrorCode.FORBIDDEN },
+    });
+    // New traffic in the customer's conversation does not reach it either.
+    await sendText(customer, conversation.id, 'are you there?');
+    await merchant.ping();
+    expect(merchant.pushes).toEqual([]);
   });
 });

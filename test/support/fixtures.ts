@@ -12,8 +12,9 @@ export const text = (t: string): TextContent => ({ type: 'text', text: t });
 export const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => i + from);
 
 /**
- * A supplier (the owner) and one fresh user per entry of `members`, logged in before the group is
- * created (authenticating is what makes a user known), then a group of all of them.
+ * A supplier (the owner) and one fresh user per entry of `members` (a distributor unless its
+ * options say otherwise: only a shop's agents may put customers in a group), logged in before the
+ * group is created (authenticating is what makes a user known), then a group of all of them.
  */
 export async function setupGroup(
   srv: TestServer,
@@ -21,7 +22,7 @@ export async function setupGroup(
   ownerOpts: LoginOptions = {},
 ): Promise<{ owner: LoggedIn; members: LoggedIn[]; conversation: ConversationInfo }> {
   const owner = await srv.login(uid('sup'), { role: 'supplier', ...ownerOpts });
-  const logged = await Promise.all(members.map((opts, i) => srv.login(uid(`m${i}`), opts)));
+  const logged = await Promise.all(members.map((opts, i) => srv.login(uid(`m${i}`), { role: 'distributor', ...opts })));
   const { conversation } = await owner.call('conversations.create', {
     kind: 'group',
     title: uid('group'),

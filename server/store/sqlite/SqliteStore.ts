@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   ConversationKind,
+  Role,
   type Content,
   type ConversationInfo,
   type ConversationView,
@@ -16,10 +17,9 @@ import {
   type Message,
   type PushEvent,
   type ReceiptKind,
-  type Role,
 } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import type { MediaIndex, SendInput, SendOutcome, Store, StoredEvent } from '../Store';
+import type { MediaIndex, SendInput, SendOutcome, Store, StoredEvent, UserRecord } from '../Store';
 import { MIGRATIONS } from './migrations';
 import { SqliteMediaIndex } from './SqliteMediaIndex';
 
@@ -56,6 +56,14 @@ const toInfo = (r: ConversationRow): ConversationInfo => ({
   lastSeq: r.last_seq,
   lastActivityAt: r.last_activity_at,
 });
+
+/**
+ * The member rows a user speaks through: their own (kind 'user') and, for a merchant, their shop's
+ * (kind 'shop'). Matched by kind and id together: a user id may equal some shop's id. Binds the
+ * user id, then the shop id (NULL matches nothing). `t` qualifies the columns (e.g. 'm.').
+ */
+const asParty = (t = ''): string => `((${t}kind = 'user' AND ${t}member_id = ?) OR (${t}kind = 'shop' AND ${t}member_id = ?))`;
+const partyParams = (user: Identity): [string, string | null] => [user.userId, user.shopId];
 
 const toMessage = (r: MessageRow): Message => ({
   id: r.client_id,
@@ -140,9 +148,14 @@ export class SqliteStore implements Store {
     this.db.transaction(() => this.upsertUserSync(u)).immediate();
   }
 
-  async knownUsers(ids: readonly string[]): Promise<Set<string>> {
-    const stmt = this.sql('SELECT id FROM users WHERE id = ?').pluck();
-    return new Set(ids.filter((id) => stmt.get(id) !== undefined));
+  async users(ids: readonly string[]): Promise<Map<string, UserRecord>> {
+    const stmt = this.sql('SELECT id, role, shop_id, display_name FROM users WHERE id = ?');
+    const found = new Map<string, UserRecord>();
+    for (const id of ids) {
+      const r = stmt.get(id) as { id: string; role: Role; shop_id: string | null; display_name: string } | undefined;
+      if (r) found.set(id, { id: r.id, role: r.role, shopId: r.shop_id, displayName: r.display_name });
+    }
+    return found;
   }
 
   private conversationRow(id: string): ConversationRow | undefined {
@@ -155,10 +168,11 @@ export class SqliteStore implements Store {
   }
 
   private partyInSync(user: Identity, conversationId: string): string | null {
-    const rows = this.sql('SELECT member_id, kind FROM members WHERE conversation_id = ? AND member_id IN (?, ?)')
-      .all(conversationId, user.userId, user.shopId ?? user.userId) as { member_id: string; kind: string }[];
-    if (user.shopId && rows.some((r) => r.kind === 'shop' && r.member_id === user.shopId)) return user.shopId;
-    return rows.some((r) => r.kind === 'user' && r.member_id === user.userId) ? user.userId : null;
+    const kinds = this.sql(`SELECT kind FROM members WHERE conversation_id = ? AND ${asParty()}`)
+      .pluck()
+      .all(conversationId, ...partyParams(user)) as string[];
+    if (kinds.includes('shop')) return user.shopId;
+    return kinds.includes('user') ? user.userId : null;
   }
 
   async partyIn(user: Identity, conversationId: string): Promise<string | null> {
@@ -166,14 +180,14 @@ export class SqliteStore implements Store {
   }
 
   async listConversations(user: Identity, limit: number, offset: number) {
-    const parties = [user.userId, user.shopId ?? user.userId];
-    const total = this.sql('SELECT COUNT(DISTINCT conversation_id) FROM members WHERE member_id IN (?, ?)')
+    const parties = partyParams(user);
+    const total = this.sql(`SELECT COUNT(DISTINCT conversation_id) FROM members WHERE ${asParty()}`)
       .pluck()
       .get(...parties) as number;
     const rows = this.sql(
         `SELECT c.*, m.member_id AS party, m.read_seq AS read_seq
            FROM members m JOIN conversations c ON c.id = m.conversation_id
-          WHERE m.member_id IN (?, ?)
+          WHERE ${asParty('m.')}
           GROUP BY c.id
           ORDER BY c.last_activity_at DESC, c.id
           LIMIT ? OFFSET ?`,
@@ -243,8 +257,11 @@ export class SqliteStore implements Store {
 
   async createGroup(creator: Identity, title: string, memberIds: readonly string[]) {
     return this.db.transaction(() => {
-      const row = this.insertConversation(ConversationKind.GROUP, title, null, null, creator.userId);
-      for (const id of new Set([creator.userId, ...memberIds])) this.addMember(row.id, id, 'user');
+      const shopId = creator.role === Role.MERCHANT ? creator.shopId : null;
+      const row = this.insertConversation(ConversationKind.GROUP, title, shopId, null, creator.userId);
+      if (shopId) this.addMember(row.id, shopId, 'shop');
+      else this.addMember(row.id, creator.userId, 'user');
+      for (const id of new Set(memberIds)) this.addMember(row.id, id, 'user');
       const conversation = toInfo(row);
       return { conversation, cursor: this.appendEvent(row.id, { kind: 'conversation', conversation }) };
     }).immediate();
@@ -375,13 +392,13 @@ export class SqliteStore implements Store {
         `SELECT e.pos, e.kind, e.payload, e.conversation_id AS ev_conversation_id, m.*
            FROM (SELECT pos, kind, payload, conversation_id, seq FROM events
                   WHERE pos > ?
-                    AND conversation_id IN (SELECT conversation_id FROM members WHERE member_id IN (?, ?))
+                    AND conversation_id IN (SELECT conversation_id FROM members WHERE ${asParty()})
                   ORDER BY pos
                   LIMIT ?) e
            LEFT JOIN messages m ON e.kind = 'message' AND m.conversation_id = e.conversation_id AND m.seq = e.seq
           ORDER BY e.pos`,
       )
-      .all(cursor, user.userId, user.shopId ?? user.userId, limit + 1) as EventRow[];
+      .all(cursor, ...partyParams(user), limit + 1) as EventRow[];
     const events: StoredEvent[] = rows.slice(0, limit).map((r) => ({
       cursor: r.pos,
       event:
@@ -395,10 +412,10 @@ export class SqliteStore implements Store {
   async headCursor(user: Identity): Promise<number> {
     return (this.sql(
         `SELECT COALESCE(MAX(pos), 0) FROM events
-          WHERE conversation_id IN (SELECT conversation_id FROM members WHERE member_id IN (?, ?))`,
+          WHERE conversation_id IN (SELECT conversation_id FROM members WHERE ${asParty()})`,
       )
       .pluck()
-      .get(user.userId, user.shopId ?? user.userId) as number);
+      .get(...partyParams(user)) as number);
   }
 
   async getDeviceCursor(userId: string, deviceId: string): Promise<number> {

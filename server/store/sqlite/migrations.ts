@@ -84,4 +84,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX media_upload ON media (owner_id, upload_id) WHERE upload_id IS NOT NULL;
   CREATE INDEX media_by_conversation ON media (conversation_id);
   `,
+  /* 3: members are matched by (kind, id): a user id may equal a shop's id */ `
+  CREATE INDEX members_by_party ON members (member_id, kind, conversation_id);
+  DROP INDEX members_by_member;
+  `,
 ];
