@@ -69,7 +69,7 @@ export async function createParleyServer(
 ): Promise<ParleyServer> {
   const config: ServerConfig = { ...defaultConfig(), ...overrides };
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const secret = resolveSecret(config.secret, config.dataDir, process.env.NODE_ENV === 'production');
+  const secret = resolveSecret(config.secret, config.dataDir, config.devSecret);
   const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now });
   if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
   const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));

@@ -42,12 +42,14 @@ export interface ServerConfig {
   maxThumbBytes: number;
   /** Lifetime of signed media URLs (POST /media/urls), seconds. */
   mediaUrlTtlS: number;
-  /** Test-only fault hooks (never in production). */
+  /** Test-only fault hooks. */
   testHooks: boolean;
-  /** The dev token endpoint for the seeded demo users (never in production). */
+  /** Dev mode: GET /dev/token hands anyone a token for any seeded demo user, a shop agent included. */
   devTokens: boolean;
-  /** Seed the demo shop and users into a fresh database. */
+  /** Dev mode: seed the demo shop and users into the database. */
   seedDemo: boolean;
+  /** Dev mode: without `secret`, make a random one and keep it in dataDir (tokens survive a restart). */
+  devSecret: boolean;
   /** Wall clock, injectable for tests. */
   now: () => number;
   /** Where log lines go. */
@@ -75,20 +77,53 @@ export function defaultConfig(): ServerConfig {
     maxThumbBytes: 512 * 1024,
     mediaUrlTtlS: 24 * 60 * 60,
     testHooks: false,
-    devTokens: true,
-    seedDemo: true,
+    devTokens: false,
+    seedDemo: false,
+    devSecret: false,
     now: Date.now,
     log: (line) => console.log(line),
   };
 }
 
-/** Read settings from the environment (see README for the list). */
-export function configFromEnv(env: NodeJS.ProcessEnv): Partial<ServerConfig> {
-  const production = env.NODE_ENV === 'production';
+/** A setting that must not run where it was asked for. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DEVELOPMENT_ENVS = new Set(['development', 'dev', 'test']);
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Why this environment looks like a deployment, or null when it is clearly a developer's machine:
+ * NODE_ENV unset or development/test, and listening on loopback only.
+ */
+export function productionSign(env: NodeJS.ProcessEnv): string | null {
+  const nodeEnv = env.NODE_ENV?.trim();
+  if (nodeEnv && !DEVELOPMENT_ENVS.has(nodeEnv.toLowerCase())) return `NODE_ENV=${nodeEnv}`;
+  const host = env.HOST?.trim();
+  if (host && !LOOPBACK_HOSTS.has(host.toLowerCase())) return `HOST=${host} (reachable from other machines)`;
+  return null;
+}
+
+/**
+ * Read settings from the environment (see README for the list). Dev mode (dev tokens, the demo
+ * seed, a dev secret) is on only when asked for, with `--dev` in `argv` or PARLEY_DEV=1, as
+ * `npm start` does; asking for it, or for test hooks, where the environment looks like a
+ * deployment throws a ConfigError: the server must not start.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = []): Partial<ServerConfig> {
+  const dev = argv.includes('--dev') || env.PARLEY_DEV === '1';
+  const testHooks = env.PARLEY_TEST_HOOKS === '1';
+  const sign = dev || testHooks ? productionSign(env) : null;
+  if (sign) {
+    const asked = dev ? 'dev mode (--dev or PARLEY_DEV=1: anyone may take a demo identity)' : 'test hooks (PARLEY_TEST_HOOKS=1)';
+    throw new ConfigError(`refusing to start: ${asked} where the environment looks like a deployment (${sign})`);
+  }
   const cfg: Partial<ServerConfig> = {
-    devTokens: !production && env.PARLEY_DEV_TOKENS !== '0',
-    testHooks: !production && env.PARLEY_TEST_HOOKS === '1',
-    seedDemo: env.PARLEY_SEED_DEMO ? env.PARLEY_SEED_DEMO === '1' : !production,
+    devTokens: dev && env.PARLEY_DEV_TOKENS !== '0',
+    seedDemo: dev && env.PARLEY_SEED_DEMO !== '0',
+    devSecret: dev,
+    testHooks,
   };
   if (env.PARLEY_DATA_DIR) cfg.dataDir = path.resolve(env.PARLEY_DATA_DIR);
   if (env.PARLEY_SECRET) cfg.secret = env.PARLEY_SECRET;

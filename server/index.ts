@@ -1,7 +1,7 @@
 /** The reference server, for embedding and for tests. `main.ts` is the command-line entry. */
 export { createParleyServer, isOriginAllowed, type FallbackHandler, type ParleyServer, type ServerParts } from './app';
 export type { MediaStorage, MediaMeta, MediaObject } from './media/MediaStorage';
-export { configFromEnv, defaultConfig, type ServerConfig, type SessionPolicy } from './config';
+export { ConfigError, configFromEnv, defaultConfig, productionSign, type ServerConfig, type SessionPolicy } from './config';
 export { signToken, verifyToken, type Identity, type TokenClaims } from './auth/tokens';
 export { DEMO_SHOP, DEMO_USERS } from './seed';
 export type { Store } from './store/Store';

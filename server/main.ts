@@ -1,7 +1,7 @@
-/** `npm start`: the reference server on PORT (default 8080) with the embedded SQLite store. */
+/** The reference server on PORT (default 8080) with the embedded SQLite store; `npm start` runs it with --dev. */
 import path from 'node:path';
 import { createParleyServer } from './app';
-import { configFromEnv } from './config';
+import { ConfigError, configFromEnv } from './config';
 import { appFiles } from './http/appFiles';
 
 const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
@@ -9,7 +9,15 @@ const host = process.env.HOST ?? '127.0.0.1';
 
 // The bundles and the demo, built into dist/ by `npm run build` (which `npm start` runs first).
 const files = appFiles(path.resolve(import.meta.dirname, '../dist'));
-const server = await createParleyServer(configFromEnv(process.env), files);
+let config;
+try {
+  config = configFromEnv(process.env, process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+const server = await createParleyServer(config, files);
 const { port: actual } = await server.listen(port, host);
 const base = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
 console.log(`Parley server listening on ${base}`);
@@ -20,7 +28,7 @@ console.log(`  health     ${base}/healthz`);
 console.log(`  metrics    ${base}/metrics`);
 console.log(`  client     ${base}/parley/parley-client.js`);
 console.log(`  data dir   ${server.config.dataDir}`);
-if (server.config.devTokens) console.log(`  dev tokens ${base}/dev/token?user=alice  (DEV ONLY; off when NODE_ENV=production)`);
+if (server.config.devTokens) console.log(`  dev tokens ${base}/dev/token?user=alice  (dev mode: anyone here may take a demo identity)`);
 
 let stopping = false;
 const stop = () => {

@@ -20,7 +20,7 @@ async function startBenchServer(overrides: Partial<ServerConfig> = {}): Promise<
   const bench = staticFiles('/bench/', path.join(ROOT, 'dist/bench'));
   const s = await startRestartableServer(
     // Benchmarks measure the server, not its guard rails: no rate limits.
-    { secret: SECRET, testHooks: true, log: () => {}, rateLimit: { perSecond: 1e9, burst: 1e9 }, messageRate: { perSecond: 1e9, burst: 1e9 }, ...overrides },
+    { secret: SECRET, testHooks: true, devTokens: true, seedDemo: true, log: () => {}, rateLimit: { perSecond: 1e9, burst: 1e9 }, messageRate: { perSecond: 1e9, burst: 1e9 }, ...overrides },
     (req, res) => app(req, res) || bench(req, res),
     'parley-bench-',
   );

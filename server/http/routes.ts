@@ -53,7 +53,7 @@ export async function handleRoute(req: IncomingMessage, res: ServerResponse, dep
     return true;
   }
   if (url.pathname === '/dev/token' && config.devTokens) {
-    // DEV ONLY: anyone can become a demo user. Disabled when NODE_ENV=production.
+    // Dev mode only: anyone can become a demo user.
     const user = DEMO_USERS.find((u) => u.userId === url.searchParams.get('user'));
     if (!user) {
       json(res, 404, { error: 'unknown demo user', users: DEMO_USERS.map((u) => u.userId) });

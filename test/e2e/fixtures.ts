@@ -22,7 +22,8 @@ export async function startE2EServer(overrides: Partial<ServerConfig> = {}): Pro
   // Test-only bundles (store-driver-worker.js), built by the specs that use them.
   const testBundles = staticFiles('/parley-test/', path.join(ROOT, 'dist/parley-test'));
   return startRestartableServer(
-    { secret: E2E_SECRET, testHooks: true, sessionPolicy: 'single', log: () => {}, ...overrides },
+    // Dev mode: the pages take demo identities from /dev/token, as under `npm start`.
+    { secret: E2E_SECRET, testHooks: true, devTokens: true, seedDemo: true, sessionPolicy: 'single', log: () => {}, ...overrides },
     (req, res) => app(req, res) || harness(req, res) || testBundles(req, res),
     'parley-e2e-',
   );

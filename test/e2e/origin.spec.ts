@@ -16,7 +16,7 @@ let foreignUrl = '';
 
 test.beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
-  server = await createParleyServer({ dataDir, secret: 'e2e-secret-0123456789abcdef0123456789', log: () => {} });
+  server = await createParleyServer({ dataDir, secret: 'e2e-secret-0123456789abcdef0123456789', devTokens: true, seedDemo: true, log: () => {} });
   await server.listen(0);
   foreign = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<p>elsewhere</p>'));
   await new Promise<void>((r) => foreign.listen(0, '127.0.0.1', r));

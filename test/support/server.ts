@@ -95,6 +95,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     dataDir,
     secret,
     testHooks: true,
+    // The demo shop and users, as under `npm start`; suites that need none make their own.
+    seedDemo: true,
     log: quietLog,
     ...overrides,
   });
@@ -168,6 +170,9 @@ export function spawnServer(dataDir: string, env: NodeJS.ProcessEnv = {}, readyM
       PORT: '0',
       PARLEY_DATA_DIR: dataDir,
       PARLEY_SECRET: TEST_SECRET,
+      // Dev mode for the demo shop and users (the test's NODE_ENV would refuse it).
+      PARLEY_DEV: '1',
+      NODE_ENV: 'test',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
