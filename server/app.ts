@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { PushEvent } from '../schema';
 import { resolveSecret } from './auth/secret';
 import { defaultConfig, type ServerConfig } from './config';
 import { LocalHub } from './fanout/Hub';
@@ -82,17 +81,18 @@ export async function createParleyServer(
   const startedAt = config.now();
 
   // Deliveries drop an event at or below what they already sent, so events must reach the hub in
-  // commit order. Handlers call publish right after their commit resolves; this chain keeps that
-  // order across the recipient lookup.
+  // commit order: the store hands them over at each commit, and this chain keeps that order across
+  // the recipient lookup.
   let publishing: Promise<void> = Promise.resolve();
-  const publish = (conversationId: string, cursor: number | null, event: PushEvent): Promise<void> => {
-    if (cursor === null) return publishing;
-    publishing = publishing
-      .then(async () => hub.publish(await store.recipients(conversationId), cursor, event))
-      .catch((err) => config.log(`publish failed: ${String(err)}`));
-    return publishing;
-  };
-  const sessionDeps = { config, secret, store, hub, registry, handlers, metrics, hooks, publish };
+  store.onCommitted((events) => {
+    for (const e of events) {
+      publishing = publishing
+        .then(async () => hub.publish(await store.recipients(e.conversationId), e.cursor, e.event))
+        .catch((err) => config.log(`publish failed: ${String(err)}`));
+    }
+  });
+  const published = () => publishing;
+  const sessionDeps = { config, secret, store, hub, registry, handlers, metrics, hooks, published };
   const sessions = new Set<Session>();
 
   const httpServer = http.createServer((req, res) => {

@@ -32,7 +32,10 @@ export interface ServerConfig {
   pushResendLimit: number;
   /** Most pushes in flight (sent, unacked) per socket; the rest wait in the database. */
   pushWindow: number;
-  /** SQLite `synchronous`: 'normal' survives a process crash, 'full' also a power loss. */
+  /**
+   * SQLite `synchronous`: 'full' (the default) makes an acked write survive a power loss or OS crash;
+   * 'normal' survives a process crash only, and a power loss may take back writes already acked.
+   */
   sqliteSync: 'normal' | 'full';
   /** Where uploaded media live; undefined means `${dataDir}/media`. */
   mediaDir: string | undefined;
@@ -70,7 +73,7 @@ export function defaultConfig(): ServerConfig {
     pushResendMs: 5_000,
     pushResendLimit: 6,
     pushWindow: 256,
-    sqliteSync: 'normal',
+    sqliteSync: 'full',
     mediaDir: undefined,
     maxImageBytes: 10 * 1024 * 1024,
     maxVoiceBytes: 5 * 1024 * 1024,
@@ -133,7 +136,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
   if (env.PARLEY_ALLOWED_ORIGINS) {
     cfg.allowedOrigins = env.PARLEY_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   }
-  if (env.PARLEY_SQLITE_SYNC === 'full') cfg.sqliteSync = 'full';
+  if (env.PARLEY_SQLITE_SYNC === 'full' || env.PARLEY_SQLITE_SYNC === 'normal') cfg.sqliteSync = env.PARLEY_SQLITE_SYNC;
   if (env.PARLEY_MEDIA_DIR) cfg.mediaDir = path.resolve(env.PARLEY_MEDIA_DIR);
   const positive = (value: string | undefined): number | undefined =>
     value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : undefined;

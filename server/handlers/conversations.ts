@@ -5,7 +5,7 @@ export const listConversations: Handler<'conversations.list'> = (ctx, p) =>
   ctx.deps.store.listConversations(ctx.identity, p.limit, p.offset);
 
 export const createConversation: Handler<'conversations.create'> = async (ctx, p) => {
-  const { store, publish } = ctx.deps;
+  const { store, published } = ctx.deps;
   if (p.kind === 'direct') {
     if (ctx.identity.role !== Role.CUSTOMER) {
       throw new ParleyError(ErrorCode.FORBIDDEN, 'only customers open a conversation with a shop');
@@ -17,7 +17,7 @@ export const createConversation: Handler<'conversations.create'> = async (ctx, p
     }
     const opened = await store.openDirect(ctx.identity, p.shopId);
     if (!opened) throw new ParleyError(ErrorCode.NOT_FOUND, `no shop ${p.shopId}`);
-    await publish(opened.conversation.id, opened.cursor, { kind: 'conversation', conversation: opened.conversation });
+    await published();
     return { conversation: opened.conversation };
   }
   const creator = ctx.identity;
@@ -40,7 +40,7 @@ export const createConversation: Handler<'conversations.create'> = async (ctx, p
   });
   if (others.length === 0) throw new ParleyError(ErrorCode.INVALID_PARAMS, 'a group needs another member');
   const created = await store.createGroup(creator, p.title, others);
-  await publish(created.conversation.id, created.cursor, { kind: 'conversation', conversation: created.conversation });
+  await published();
   return { conversation: created.conversation };
 };
 

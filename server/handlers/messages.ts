@@ -36,7 +36,7 @@ export const sendBatch: Handler<'messages.sendBatch'> = async (ctx, p) => {
 };
 
 async function storeOne(ctx: RequestContext, conversationId: string, clientId: string, content: Content): Promise<{ message: Message; duplicate: boolean }> {
-  const { store, publish, metrics } = ctx.deps;
+  const { store, published, metrics } = ctx.deps;
   const bytes = contentBytes(content);
   if (bytes > MAX_CONTENT_BYTES) {
     throw new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
@@ -49,14 +49,8 @@ async function storeOne(ctx: RequestContext, conversationId: string, clientId: s
       return { message: outcome.message, duplicate: true };
     case 'stored':
       metrics.messagesStored.inc();
-      // Every event of this commit is queued for the hub at once, in cursor order: awaiting each
-      // before queueing the next let another request's later event in between, and deliveries drop
-      // an event below what they already sent (found by the chaos checker: a shop's read receipt
-      // from an agent's send was lost that way).
-      await Promise.all([
-        publish(conversationId, outcome.cursor, { kind: 'message', message: outcome.message }),
-        ...outcome.also.map((e) => publish(conversationId, e.cursor, e.event)),
-      ]);
+      // Its events went to the hub at commit, in commit order; answer once they are on their way.
+      await published();
       return { message: outcome.message, duplicate: false };
   }
 }

@@ -3,8 +3,8 @@ import { requireParty, type RequestContext } from './context';
 
 async function advance(ctx: RequestContext, conversationId: string, kind: Kind, upToSeq: number): Promise<number> {
   const party = await requireParty(ctx, conversationId);
-  const { seq, cursor } = await ctx.deps.store.receipt(party, conversationId, kind, upToSeq);
-  await ctx.deps.publish(conversationId, cursor, { kind: 'receipt', conversationId, userId: party, receipt: kind, upToSeq: seq });
+  const { seq } = await ctx.deps.store.receipt(party, conversationId, kind, upToSeq);
+  await ctx.deps.published();
   return seq;
 }
 

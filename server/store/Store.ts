@@ -1,7 +1,9 @@
 /**
  * Everything the server keeps. The embedded default is SQLite (SqliteStore); the interface is
- * async so a networked database can implement it too. Methods that change state return the push
- * cursor of the event they appended, or null when nothing changed (so there is nothing to fan out).
+ * async so a networked database can implement it too. Writes that change what users see append
+ * push events; every appended event reaches the `onCommitted` listeners once its commit is
+ * durable, in commit (cursor) order, before the write's promise settles. Fan-out hangs off that,
+ * so no caller's continuation can reorder events on their way to the hub.
  */
 import type {
   Content,
@@ -20,6 +22,11 @@ export interface StoredEvent {
   event: PushEvent;
 }
 
+/** An event of a committed write, with the conversation whose members receive it. */
+export interface CommittedEvent extends StoredEvent {
+  conversationId: string;
+}
+
 export interface SendInput {
   sender: Identity;
   conversationId: string;
@@ -28,8 +35,7 @@ export interface SendInput {
 }
 
 export type SendOutcome =
-  /** `also`: further events the send appended (e.g. the shop's read receipt when an agent sends). */
-  | { kind: 'stored'; message: Message; cursor: number; also: StoredEvent[] }
+  | { kind: 'stored'; message: Message }
   | { kind: 'duplicate'; message: Message }
   /** The (sender, clientId) pair was already used for another conversation. */
   | { kind: 'conflict' };
@@ -66,6 +72,8 @@ export interface MediaIndex {
 export interface Store {
   /** Who may read which uploaded file. */
   readonly media: MediaIndex;
+  /** Called after each commit with the events it appended, in cursor order (none: not called). */
+  onCommitted(listener: (events: readonly CommittedEvent[]) => void): void;
   upsertUser(user: Identity): Promise<void>;
   /** The known users among these ids (users are known from seeding or a past auth). */
   users(ids: readonly string[]): Promise<Map<string, UserRecord>>;
@@ -74,20 +82,20 @@ export interface Store {
   partyIn(user: Identity, conversationId: string): Promise<string | null>;
   listConversations(user: Identity, limit: number, offset: number): Promise<{ conversations: ConversationView[]; total: number }>;
   /** The customer's conversation with a shop, created on first call. */
-  openDirect(customer: Identity, shopId: string): Promise<{ conversation: ConversationInfo; cursor: number | null } | null>;
+  openDirect(customer: Identity, shopId: string): Promise<{ conversation: ConversationInfo } | null>;
   /**
    * A group of the creator and `memberIds` (users). A merchant creates it in its shop's name: the
    * shop is the member (any of its agents speaks for it) and the group's shopId.
    */
-  createGroup(creator: Identity, title: string, memberIds: readonly string[]): Promise<{ conversation: ConversationInfo; cursor: number }>;
+  createGroup(creator: Identity, title: string, memberIds: readonly string[]): Promise<{ conversation: ConversationInfo }>;
   listMembers(conversationId: string): Promise<Member[]>;
   /** Every user who should receive the conversation's events (shop members expand to agents). */
   recipients(conversationId: string): Promise<string[]>;
   history(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
   range(conversationId: string, afterSeq: number, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
   send(input: SendInput): Promise<SendOutcome>;
-  /** Advance a party's delivered/read position; never moves backwards. */
-  receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number): Promise<{ seq: number; cursor: number | null }>;
+  /** Advance a party's delivered/read position; never moves backwards. Resolves with the position after. */
+  receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number): Promise<{ seq: number }>;
   /** The user's push stream after a cursor, ascending. */
   eventsAfter(user: Identity, cursor: number, limit: number): Promise<{ events: StoredEvent[]; hasMore: boolean }>;
   /** The newest cursor in the user's stream. */

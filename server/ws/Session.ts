@@ -20,7 +20,6 @@ import {
   type AuthFailedFrame,
   type AuthFrame,
   type ClientFrame,
-  type PushEvent,
   type RequestFrame,
   type ServerFrame,
   type RequestType,
@@ -47,7 +46,8 @@ export interface SessionDeps {
   handlers: RequestHandlers;
   metrics: ServerMetrics;
   hooks: TestHooks | null;
-  publish: (conversationId: string, cursor: number | null, event: PushEvent) => Promise<void>;
+  /** Resolves once every event committed so far has reached the hub. */
+  published: () => Promise<void>;
 }
 
 type SessionState =

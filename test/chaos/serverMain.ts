@@ -10,8 +10,8 @@
  * - `receive`: the n-th next message store (each message of a sendBatch counts) kills the process
  *   before its transaction begins: the request arrived and was validated, nothing of that message
  *   is stored. Earlier messages of the same batch are stored.
- * - `commit`: the n-th next message store kills the process right after its transaction committed,
- *   before its push is published and before the response: stored, nobody told.
+ * - `commit`: the n-th next message store kills the process right after its group commit, before
+ *   its push is published and before the response: stored, nobody told.
  * The store is wrapped here rather than in the server: these points are inside a handler.
  */
 import { createParleyServer } from '../../server';
@@ -43,16 +43,17 @@ const tick = (point: CrashPoint) => {
   if (armed?.point !== point) return;
   if (--armed.left <= 0) die(point);
 };
-// SqliteStore.send runs its transaction synchronously before it returns its promise, so both
-// points are reached without an extra await: the wrapper must not shift when the handler's
-// continuations run (publish order depends on it).
+// SqliteStore.send queues its transaction for the next group commit and resolves after it: the
+// receive point is before it is queued, the commit point right after its commit, before the
+// handler's continuation (publish, the response) runs.
 const store = server.store;
 const send = store.send.bind(store);
 store.send = (input) => {
   tick('receive');
-  const outcome = send(input);
-  tick('commit');
-  return outcome;
+  return send(input).then((outcome) => {
+    tick('commit');
+    return outcome;
+  });
 };
 
 process.on('message', (m: ParentMessage) => {

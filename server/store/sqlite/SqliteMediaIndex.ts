@@ -1,6 +1,7 @@
 /** MediaIndex on the server's SQLite database (table `media`, migration 2). */
 import type Database from 'better-sqlite3';
 import type { MediaIndex, MediaRecord } from '../Store';
+import type { GroupCommit } from './GroupCommit';
 
 interface MediaRow {
   key: string;
@@ -29,7 +30,10 @@ export class SqliteMediaIndex implements MediaIndex {
   private readonly byKey: Database.Statement;
   private readonly byUploadStmt: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: GroupCommit,
+  ) {
     this.insert = db.prepare(
       `INSERT INTO media (key, conversation_id, owner_id, kind, mime, bytes, upload_id, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -39,13 +43,13 @@ export class SqliteMediaIndex implements MediaIndex {
   }
 
   async record(rec: MediaRecord): Promise<{ record: MediaRecord; created: boolean }> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const r = rec;
       const changes = this.insert.run(r.key, r.conversationId, r.ownerId, r.kind, r.mime, r.bytes, r.uploadId, r.createdAt).changes;
       if (changes === 1 || r.uploadId === null) return { record: rec, created: changes === 1 };
       const earlier = this.byUploadStmt.get(r.ownerId, r.uploadId) as MediaRow;
       return { record: toRecord(earlier), created: false };
-    }).immediate();
+    });
   }
 
   async get(key: string): Promise<MediaRecord | null> {

@@ -1,7 +1,9 @@
 /**
- * The embedded default Store: better-sqlite3 in WAL mode. Every write is one IMMEDIATE transaction,
- * committed before the method returns, so a caller that answers the client afterwards never acks
- * something a crash could lose.
+ * The embedded default Store: better-sqlite3 in WAL mode. Writes go through group commit: those
+ * that arrive in one turn of the event loop share one IMMEDIATE transaction (each in its own
+ * savepoint), and each write's promise settles after that commit, so a caller that answers the
+ * client afterwards never acks something a crash could lose. With synchronous=FULL (the default)
+ * that holds for power loss too, at one fsync per group rather than per write.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -19,7 +21,8 @@ import {
   type ReceiptKind,
 } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import type { MediaIndex, SendInput, SendOutcome, Store, StoredEvent, UserRecord } from '../Store';
+import type { CommittedEvent, MediaIndex, SendInput, SendOutcome, Store, StoredEvent, UserRecord } from '../Store';
+import { GroupCommit } from './GroupCommit';
 import { MIGRATIONS } from './migrations';
 import { SqliteMediaIndex } from './SqliteMediaIndex';
 
@@ -83,7 +86,12 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly media: MediaIndex;
+  /** Every write after start-up goes through here: one commit (and fsync) per turn of the event loop. */
+  readonly writes: GroupCommit;
   private readonly now: () => number;
+  /** Events appended by the writes of the group being committed, in cursor order. */
+  private appended: CommittedEvent[] = [];
+  private readonly committedListeners: ((events: readonly CommittedEvent[]) => void)[] = [];
   /** conversation id -> user ids to fan out to. Cleared whenever membership or shop staff change. */
   private readonly recipientCache = new Map<string, string[]>();
 
@@ -96,7 +104,34 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.now = opts.now;
     this.migrate();
-    this.media = new SqliteMediaIndex(this.db);
+    this.writes = new GroupCommit(this.db, {
+      committed: () => {
+        const events = this.appended;
+        this.appended = [];
+        if (events.length > 0) for (const l of this.committedListeners) l(events);
+      },
+      aborted: () => {
+        this.appended = [];
+      },
+    });
+    this.media = new SqliteMediaIndex(this.db, this.writes);
+  }
+
+  onCommitted(listener: (events: readonly CommittedEvent[]) => void): void {
+    this.committedListeners.push(listener);
+  }
+
+  /** A write in the next group commit; the events it appended are dropped if it throws. */
+  private write<T>(work: () => T): Promise<T> {
+    return this.writes.run(() => {
+      const mark = this.appended.length;
+      try {
+        return work();
+      } catch (err) {
+        this.appended.length = mark;
+        throw err;
+      }
+    });
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -144,8 +179,8 @@ export class SqliteStore implements Store {
     if (!before || before.role !== u.role || before.shop_id !== u.shopId) this.recipientCache.clear();
   }
 
-  async upsertUser(u: Identity): Promise<void> {
-    this.db.transaction(() => this.upsertUserSync(u)).immediate();
+  upsertUser(u: Identity): Promise<void> {
+    return this.write(() => this.upsertUserSync(u));
   }
 
   async users(ids: readonly string[]): Promise<Map<string, UserRecord>> {
@@ -211,16 +246,14 @@ export class SqliteStore implements Store {
 
   private appendEvent(conversationId: string, event: PushEvent): number {
     const now = this.now();
-    if (event.kind === 'message') {
-      return Number(
-        this.sql("INSERT INTO events (conversation_id, kind, seq, created_at) VALUES (?, 'message', ?, ?)")
-          .run(conversationId, event.message.seq, now).lastInsertRowid,
-      );
-    }
-    return Number(
-      this.sql('INSERT INTO events (conversation_id, kind, payload, created_at) VALUES (?, ?, ?, ?)')
-        .run(conversationId, event.kind, JSON.stringify(event), now).lastInsertRowid,
-    );
+    const cursor =
+      event.kind === 'message'
+        ? this.sql("INSERT INTO events (conversation_id, kind, seq, created_at) VALUES (?, 'message', ?, ?)").run(conversationId, event.message.seq, now)
+            .lastInsertRowid
+        : this.sql('INSERT INTO events (conversation_id, kind, payload, created_at) VALUES (?, ?, ?, ?)').run(conversationId, event.kind, JSON.stringify(event), now)
+            .lastInsertRowid;
+    this.appended.push({ conversationId, cursor: Number(cursor), event });
+    return Number(cursor);
   }
 
   private insertConversation(kind: 'direct' | 'group', title: string, shopId: string | null, customerId: string | null, createdBy: string): ConversationRow {
@@ -240,31 +273,33 @@ export class SqliteStore implements Store {
     this.recipientCache.delete(conversationId);
   }
 
-  async openDirect(customer: Identity, shopId: string) {
-    return this.db.transaction(() => {
+  openDirect(customer: Identity, shopId: string) {
+    return this.write(() => {
       const shop = this.sql('SELECT name FROM shops WHERE id = ?').pluck().get(shopId) as string | undefined;
       if (shop === undefined) return null;
       const existing = this.sql("SELECT * FROM conversations WHERE kind = 'direct' AND shop_id = ? AND customer_id = ?")
         .get(shopId, customer.userId) as ConversationRow | undefined;
-      if (existing) return { conversation: toInfo(existing), cursor: null };
+      if (existing) return { conversation: toInfo(existing) };
       const row = this.insertConversation(ConversationKind.DIRECT, `${customer.displayName} · ${shop}`, shopId, customer.userId, customer.userId);
       this.addMember(row.id, customer.userId, 'user');
       this.addMember(row.id, shopId, 'shop');
       const conversation = toInfo(row);
-      return { conversation, cursor: this.appendEvent(row.id, { kind: 'conversation', conversation }) };
-    }).immediate();
+      this.appendEvent(row.id, { kind: 'conversation', conversation });
+      return { conversation };
+    });
   }
 
-  async createGroup(creator: Identity, title: string, memberIds: readonly string[]) {
-    return this.db.transaction(() => {
+  createGroup(creator: Identity, title: string, memberIds: readonly string[]) {
+    return this.write(() => {
       const shopId = creator.role === Role.MERCHANT ? creator.shopId : null;
       const row = this.insertConversation(ConversationKind.GROUP, title, shopId, null, creator.userId);
       if (shopId) this.addMember(row.id, shopId, 'shop');
       else this.addMember(row.id, creator.userId, 'user');
       for (const id of new Set(memberIds)) this.addMember(row.id, id, 'user');
       const conversation = toInfo(row);
-      return { conversation, cursor: this.appendEvent(row.id, { kind: 'conversation', conversation }) };
-    }).immediate();
+      this.appendEvent(row.id, { kind: 'conversation', conversation });
+      return { conversation };
+    });
   }
 
   async listMembers(conversationId: string): Promise<Member[]> {
@@ -316,8 +351,8 @@ export class SqliteStore implements Store {
     return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
   }
 
-  async send(input: SendInput): Promise<SendOutcome> {
-    return this.db.transaction((): SendOutcome => {
+  send(input: SendInput): Promise<SendOutcome> {
+    return this.write((): SendOutcome => {
       const prior = this.sql('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?')
         .get(input.sender.userId, input.clientId) as MessageRow | undefined;
       if (prior) {
@@ -350,38 +385,36 @@ export class SqliteStore implements Store {
         content: input.content,
         serverTs: now,
       };
-      const cursor = this.appendEvent(input.conversationId, { kind: 'message', message });
+      this.appendEvent(input.conversationId, { kind: 'message', message });
       // An agent speaks for the shop: the shop has read this far, which the other agents' devices
       // need to hear (they count unread per shop, not per agent).
-      const also: StoredEvent[] = [];
       if (party !== input.sender.userId) {
-        const event: PushEvent = { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq };
-        also.push({ cursor: this.appendEvent(input.conversationId, event), event });
+        this.appendEvent(input.conversationId, { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq });
       }
-      return { kind: 'stored', message, cursor, also };
-    }).immediate();
+      return { kind: 'stored', message };
+    });
   }
 
-  async receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
-    return this.db.transaction(() => {
+  receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
+    return this.write(() => {
       const column = kind === 'read' ? 'read_seq' : 'delivered_seq';
       const row = this.sql(
           `SELECT m.delivered_seq, m.read_seq, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
             WHERE m.conversation_id = ? AND m.member_id = ?`,
         )
         .get(conversationId, party) as { delivered_seq: number; read_seq: number; last_seq: number } | undefined;
-      if (!row) return { seq: 0, cursor: null };
+      if (!row) return { seq: 0 };
       const current = kind === 'read' ? row.read_seq : row.delivered_seq;
       const target = Math.min(upToSeq, row.last_seq);
-      if (target <= current) return { seq: current, cursor: null };
+      if (target <= current) return { seq: current };
       this.sql(`UPDATE members SET ${column} = ? WHERE conversation_id = ? AND member_id = ?`).run(target, conversationId, party);
       // Reading implies the message arrived.
       if (kind === 'read' && row.delivered_seq < target) {
         this.sql('UPDATE members SET delivered_seq = ? WHERE conversation_id = ? AND member_id = ?').run(target, conversationId, party);
       }
-      const cursor = this.appendEvent(conversationId, { kind: 'receipt', conversationId, userId: party, receipt: kind, upToSeq: target });
-      return { seq: target, cursor };
-    }).immediate();
+      this.appendEvent(conversationId, { kind: 'receipt', conversationId, userId: party, receipt: kind, upToSeq: target });
+      return { seq: target };
+    });
   }
 
   async eventsAfter(user: Identity, cursor: number, limit: number) {
@@ -424,12 +457,14 @@ export class SqliteStore implements Store {
       .get(userId, deviceId) as number | undefined) ?? 0);
   }
 
-  async setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void> {
-    this.sql(
+  setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void> {
+    return this.write(() => {
+      this.sql(
         `INSERT INTO device_cursors (user_id, device_id, acked_cursor, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (user_id, device_id) DO UPDATE SET acked_cursor = MAX(acked_cursor, excluded.acked_cursor), updated_at = excluded.updated_at`,
       )
       .run(userId, deviceId, cursor, this.now());
+    });
   }
 
   async messageCount(): Promise<number> {
@@ -437,6 +472,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush();
+    this.db.close();
   }
 }
