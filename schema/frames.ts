@@ -11,6 +11,11 @@ const Millis = v.pipe(v.number(), v.minValue(0));
 /** Chosen by the client; unique among its pending requests. */
 export const RequestId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a short token'));
 const ErrorBody = v.object({ code: v.picklist(Object.values(ErrorCode)), message: v.string() });
+/**
+ * The server's store epoch: a new one at every start. Cursors and seqs are only comparable within
+ * the history the server still holds, so a device names the epoch its cursor comes from.
+ */
+export const Epoch = v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/, 'must be an epoch id'));
 
 // ---- client -> server ----------------------------------------------------------------------
 
@@ -23,6 +28,8 @@ export const AuthFrame = v.object({
   deviceId: EntityId,
   /** Highest push cursor this device has stored; replay starts after it. Omit to use the server's record. */
   cursor: v.optional(Cursor),
+  /** The server epoch `cursor` was stored under (auth_ok's `epoch` when the device stored it). */
+  epoch: v.optional(Epoch),
 });
 
 export const PingFrame = v.object({ t: v.literal('ping'), ts: Millis });
@@ -62,6 +69,14 @@ export const AuthOkFrame = v.object({
   /** The server closes a socket silent for longer than idleTimeoutMs. */
   idleTimeoutMs: Millis,
   limits: v.object({ maxFrameBytes: v.number(), maxContentBytes: v.number() }),
+  /** The server's store epoch now: store it with the cursors of pushes taken on this socket. */
+  epoch: v.optional(Epoch),
+  /**
+   * The server no longer holds everything this device stored: the history after `cursor` was lost
+   * (a power loss or a restore took back commits). The push stream restarts after `cursor`; before
+   * taking any push the device rolls back to it (see `conversations.seqsAt`) and stores `epoch`.
+   */
+  resync: v.optional(v.object({ cursor: Cursor })),
 });
 
 /** Sent just before the server closes with CloseCode.AUTH_FAILED (AUTH_TIMEOUT: CloseCode.AUTH_TIMEOUT). */

@@ -98,6 +98,15 @@ export const RequestSchemas = {
     params: v.object({ conversationId: EntityId, upToSeq: Seq }),
     result: v.object({ readSeq: Seq }),
   },
+  /**
+   * Each of the caller's conversations with the highest message seq whose event is at or below
+   * `cursor`, by conversation id, paged. What a device told to resync to `cursor` may keep: its
+   * messages above these seqs are from history the server lost.
+   */
+  'conversations.seqsAt': {
+    params: v.object({ cursor: Cursor, afterId: v.optional(EntityId), limit: limit(MAX_SYNC_PAGE) }),
+    result: v.object({ conversations: v.array(v.object({ conversationId: EntityId, seq: Seq })), hasMore: v.boolean() }),
+  },
   /** Pull the push stream after a cursor: catch-up without waiting for replay. */
   sync: {
     params: v.object({ cursor: Cursor, limit: limit(MAX_SYNC_PAGE) }),

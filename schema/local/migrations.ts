@@ -107,6 +107,8 @@ export const LOCAL_MIGRATIONS: readonly string[] = [
 export const MetaKey = {
   /** Highest push cursor whose event is stored: pushes at or below it are duplicates. */
   CURSOR: 'cursor',
+  /** The server's store epoch the cursor was stored under (auth_ok's `epoch`). */
+  EPOCH: 'epoch',
   /** The user this database belongs to (a guard against opening another user's file). */
   USER_ID: 'user_id',
   /** Monotonic counter for outbox order. */

@@ -3,7 +3,7 @@ import type { RequestHandlers } from './context';
 import { createConversation, listConversations, listMembers } from './conversations';
 import { history, range, send, sendBatch } from './messages';
 import { delivered, markRead } from './receipts';
-import { sync } from './sync';
+import { seqsAt, sync } from './sync';
 
 export type { RequestContext, RequestHandlers } from './context';
 
@@ -17,5 +17,6 @@ export const handlers: RequestHandlers = {
   'messages.sendBatch': sendBatch,
   'receipts.delivered': delivered,
   'conversations.markRead': markRead,
+  'conversations.seqsAt': seqsAt,
   sync,
 };

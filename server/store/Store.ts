@@ -72,6 +72,20 @@ export interface MediaIndex {
 export interface Store {
   /** Who may read which uploaded file. */
   readonly media: MediaIndex;
+  /**
+   * This run's store epoch. A new one begins at every start, after recovery, at the highest cursor
+   * then held: what a device saw of an earlier epoch past that point was lost (a power loss or a
+   * restore took it back), and cursor numbers after it may be reused by new events.
+   */
+  readonly epoch: string;
+  /**
+   * The last cursor of `epoch` the server still holds: null for the current epoch (nothing lost);
+   * for an earlier one, where the next epoch began; for an unknown one (or none), where the current
+   * epoch began.
+   */
+  epochEnd(epoch: string | undefined): Promise<number | null>;
+  /** The user's conversations after `afterId` (by id), each with its highest message seq whose event is at or below `cursor`. */
+  seqsAt(user: Identity, cursor: number, afterId: string | undefined, limit: number): Promise<{ conversations: { conversationId: string; seq: number }[]; hasMore: boolean }>;
   /** Called after each commit with the events it appended, in cursor order (none: not called). */
   onCommitted(listener: (events: readonly CommittedEvent[]) => void): void;
   upsertUser(user: Identity): Promise<void>;

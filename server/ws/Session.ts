@@ -223,9 +223,18 @@ export class Session {
     await store.upsertUser(identity);
     const recorded = await store.getDeviceCursor(identity.userId, frame.deviceId);
     const head = await store.headCursor(identity);
+    // A version 1 client cannot roll back: it is served as before.
+    const lost = frame.v >= 2 && frame.cursor !== undefined && frame.cursor > 0 ? await store.epochEnd(frame.epoch) : null;
     if (this.state.kind !== 'awaiting_auth') return; // closed while we looked things up
     // The client knows what it stored; its cursor wins over our record (which may miss a lost ack).
-    const start = Math.min(frame.cursor ?? recorded, head);
+    // Unless it is past what the server still holds of its epoch: then the stream restarts where
+    // that history ends, and the client is told to roll back to there first.
+    const resync = lost !== null && frame.cursor! > lost ? { cursor: lost } : undefined;
+    const start = resync ? resync.cursor : Math.min(frame.cursor ?? recorded, head);
+    if (resync) {
+      metrics.resyncs.inc();
+      config.log(`device ${frame.deviceId} of ${identity.userId} holds cursor ${frame.cursor} of epoch ${frame.epoch ?? '(none)'}; this server holds up to ${resync.cursor}: resync`);
+    }
     const delivery = new Delivery(
       {
         store,
@@ -263,6 +272,8 @@ export class Session {
       serverTime: config.now(),
       idleTimeoutMs: config.idleTimeoutMs,
       limits: { maxFrameBytes: config.maxFrameBytes, maxContentBytes: MAX_CONTENT_BYTES },
+      epoch: store.epoch,
+      ...(resync ? { resync } : {}),
     });
     delivery.start();
     const early = this.early;

@@ -137,7 +137,7 @@ export class Device implements ChaosDevice {
       options: { ...CHAOS_ENGINE_TIMING, url, deviceId: id },
       tokens: { getToken },
       inbox: messaging,
-      initialCursor: cursor,
+      ...(await store.resumePoint()),
     });
     messaging.attach(engine);
     engine.events.on((e) => {

@@ -51,8 +51,9 @@ describe('push, ack and replay', () => {
 
   it('replays exactly the unacked and the missed events, in cursor order, after the cursor the client names', async () => {
     const { r, ackedCursor, expected } = await receiverWentAway();
-    const again = await srv.login(r.userId, { deviceId: 'phone', autoAck: false, cursor: ackedCursor });
+    const again = await srv.login(r.userId, { deviceId: 'phone', autoAck: false, cursor: ackedCursor, epoch: r.auth.epoch! });
     expect(again.auth.ackedCursor).toBe(ackedCursor);
+    expect(again.auth.resync).toBeUndefined();
 
     await again.until(() => again.pushes.length >= expected.length);
     await again.ping(); // anything queued behind the replay would have arrived by now

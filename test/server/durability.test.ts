@@ -99,3 +99,70 @@ describe('kill -9', () => {
     }
   });
 });
+
+describe('store epochs', () => {
+  it('begins a new epoch at every start; a device within what the server holds is not asked to resync', async () => {
+    const dataDir = await tempDir();
+    const first = await startServer({ dataDir });
+    const customerId = uid('cust');
+    const before = await first.login(customerId);
+    const { conversation } = await before.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
+    const m = await sendText(before, conversation.id, 'kept');
+    const cursor = (await before.nextFrame(messagePush(m.id))).cursor;
+    const oldEpoch = before.auth.epoch!;
+    await first.stop({ keepDataDir: true });
+
+    const second = await startServer({ dataDir });
+    try {
+      const after = await second.login(customerId, { cursor, epoch: oldEpoch });
+      expect(after.auth.epoch).toMatch(/^[0-9a-f]{16}$/);
+      expect(after.auth.epoch).not.toBe(oldEpoch);
+      expect(after.auth.resync).toBeUndefined();
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('asks a device whose cursor is past what its epoch still holds to resync, and restarts the stream there', async () => {
+    const srv = await startServer({ dataDir: await tempDir() });
+    try {
+      const customerId = uid('cust');
+      const c = await srv.login(customerId);
+      const { conversation } = await c.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
+      await sendText(c, conversation.id, 'one');
+      const start = await srv.server.store.epochEnd('ffffffffffffffff');
+      // An epoch this server never had (a device from a history it lost): everything past this
+      // run's start is suspect.
+      const ahead = await srv.login(customerId, { deviceId: 'other', cursor: start! + 1000, epoch: 'ffffffffffffffff', autoAck: false });
+      expect(ahead.auth.resync).toEqual({ cursor: start });
+      const replayed = await ahead.nextFrame((f) => f.t === 'push');
+      expect(replayed).toMatchObject({ prev: start });
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      expect(metrics).toMatch(/^parley_resyncs_total 1$/m);
+      // A version 1 client cannot roll back, and is served as before.
+      const legacy = await srv.login(customerId, { deviceId: 'legacy', cursor: start! + 1000, epoch: 'ffffffffffffffff', v: 1 });
+      expect(legacy.auth.resync).toBeUndefined();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("tells what each conversation held at a cursor (conversations.seqsAt), paged by id, the caller's only", async () => {
+    const srv = await startServer({ dataDir: await tempDir() });
+    try {
+      const customerId = uid('cust');
+      const c = await srv.login(customerId, { autoAck: false });
+      const { conversation } = await c.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
+      const m1 = await sendText(c, conversation.id, 'one');
+      const at = (await c.nextFrame(messagePush(m1.id))).cursor;
+      await sendText(c, conversation.id, 'two');
+      expect(await c.call('conversations.seqsAt', { cursor: at, limit: 10 })).toEqual({ conversations: [{ conversationId: conversation.id, seq: 1 }], hasMore: false });
+      expect(await c.call('conversations.seqsAt', { cursor: at + 100, limit: 10 })).toEqual({ conversations: [{ conversationId: conversation.id, seq: 2 }], hasMore: false });
+      expect(await c.call('conversations.seqsAt', { cursor: at, limit: 10, afterId: conversation.id })).toEqual({ conversations: [], hasMore: false });
+      const stranger = await srv.login(uid('cust'));
+      expect(await stranger.call('conversations.seqsAt', { cursor: at + 100, limit: 10 })).toEqual({ conversations: [], hasMore: false });
+    } finally {
+      await srv.stop();
+    }
+  });
+});

@@ -40,7 +40,7 @@ export async function startMessagingClient(
     },
     tokens: { getToken },
     inbox: messaging,
-    initialCursor: await store.getCursor(),
+    ...(await store.resumePoint()),
   });
   messaging.attach(engine);
   engine.start();

@@ -75,6 +75,7 @@ export async function loginTo(
     token: makeToken(secret, userId, opts),
     deviceId: opts.deviceId ?? `dev-${userId}`,
     ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
+    ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
     ...(opts.v !== undefined ? { v: opts.v } : {}),
     ...(opts.autoAck !== undefined ? { autoAck: opts.autoAck } : {}),
     ...(opts.origin !== undefined ? { origin: opts.origin } : {}),

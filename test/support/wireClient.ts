@@ -31,6 +31,8 @@ export interface ConnectOptions {
   deviceId: string;
   /** Last acked push cursor; the server replays everything after it. */
   cursor?: number;
+  /** The server epoch `cursor` was stored under (auth_ok's `epoch`). */
+  epoch?: string;
   /** Protocol version announced in the auth frame (default PROTOCOL_VERSION). */
   v?: number;
   /** Ack every push as it arrives (default true). */
@@ -149,6 +151,7 @@ export class WireClient {
             token: opts.token,
             deviceId: opts.deviceId,
             ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
+            ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
           }),
         );
       }

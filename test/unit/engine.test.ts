@@ -31,6 +31,9 @@ async function online(h: ReturnType<typeof setup>) {
 
 const receipt = (upToSeq: number): PushEvent => ({ kind: 'receipt', conversationId: 'c1', userId: 'bob', receipt: 'read', upToSeq });
 
+/** For inboxes of tests where the server never asks for a rollback. */
+const noRollback = (): Promise<never> => Promise.reject(new Error('no rollback expected'));
+
 describe('Engine', () => {
   it('emits connect_success with the identity once online', async () => {
     const h = setup();
@@ -77,6 +80,7 @@ describe('Engine', () => {
     const stored: number[] = [];
     const h = setup({
       inbox: {
+        rollback: noRollback,
         store: (records) =>
           new Promise<void>((resolve) => {
             commit = () => {
@@ -100,7 +104,7 @@ describe('Engine', () => {
   });
 
   it('when storing fails, acks nothing and reconnects to replay from the stored cursor', async () => {
-    const h = setup({ initialCursor: 2, inbox: { store: () => Promise.reject(new ParleyError(ErrorCode.STORAGE_FULL, 'quota')) } });
+    const h = setup({ initialCursor: 2, inbox: { rollback: noRollback, store: () => Promise.reject(new ParleyError(ErrorCode.STORAGE_FULL, 'quota')) } });
     const socket = await online(h);
     socket.serverSend(frame({ t: 'push', cursor: 3, event: receipt(1) }));
     await flush();
@@ -120,6 +124,7 @@ describe('Engine', () => {
     const h = setup({
       initialCursor: 2,
       inbox: {
+        rollback: noRollback,
         store: async (records) => {
           if (full) throw new ParleyError(ErrorCode.STORAGE_FULL, 'quota');
           stored.push(...records.map((r) => r.cursor));
@@ -205,6 +210,82 @@ describe('Engine', () => {
     await flush();
     expect(h.events.filter((e) => e.type === 'receive')).toHaveLength(1);
     expect(h.events.filter((e) => e.type === 'receive_error')).toEqual([]);
+  });
+
+  it('stores the server epoch with the cursor it took pushes under, and names it at the next auth', async () => {
+    const epochs: (string | undefined)[] = [];
+    const h = setup({ initialCursor: 4, initialEpoch: 'aaaaaaaaaaaaaaaa', inbox: { rollback: noRollback, store: async (_r, epoch) => void epochs.push(epoch) } });
+    h.engine.start();
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 4, epoch: 'aaaaaaaaaaaaaaaa' });
+    h.fake.socket.serverSend(authOk({ epoch: 'bbbbbbbbbbbbbbbb' }));
+    h.fake.socket.serverSend(frame({ t: 'push', cursor: 5, prev: 4, event: receipt(1) }));
+    await flush();
+    h.fake.socket.serverSend(frame({ t: 'push', cursor: 6, prev: 5, event: receipt(2) }));
+    await flush();
+    // Stored with the first batch only: after that the stored epoch is the server's.
+    expect(epochs).toEqual(['bbbbbbbbbbbbbbbb', undefined]);
+    h.fake.socket.serverClose(1006);
+    h.fake.clock.advance(60_000);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 6, epoch: 'bbbbbbbbbbbbbbbb' });
+  });
+
+  it('told to resync, rolls back before storing any push, acks nothing meanwhile, then takes the stream from there', async () => {
+    let finish: () => void = () => {};
+    const rollbacks: { cursor: number; epoch: string }[] = [];
+    const stored: { cursors: number[]; epoch: string | undefined }[] = [];
+    const h = setup({
+      initialCursor: 10,
+      initialEpoch: 'aaaaaaaaaaaaaaaa',
+      inbox: {
+        rollback: (to) => {
+          rollbacks.push(to);
+          return new Promise((resolve) => (finish = () => resolve({ requeued: 2, dropped: 1 })));
+        },
+        store: async (records, epoch) => void stored.push({ cursors: records.map((r) => r.cursor), epoch }),
+      },
+    });
+    h.engine.start();
+    h.fake.socket.serverOpen();
+    await flush();
+    const socket = h.fake.socket;
+    socket.serverSend(authOk({ epoch: 'bbbbbbbbbbbbbbbb', resync: { cursor: 7 } }));
+    // New events of the server's history reuse cursors this device stored before (8..10).
+    socket.serverSend(frame({ t: 'push', cursor: 8, prev: 7, event: receipt(1) }));
+    socket.serverSend(frame({ t: 'push', cursor: 9, prev: 8, event: receipt(2) }));
+    await flush();
+    h.fake.clock.advance(1000);
+    expect(rollbacks).toEqual([{ cursor: 7, epoch: 'bbbbbbbbbbbbbbbb' }]);
+    expect(stored).toEqual([]);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([]);
+    finish();
+    await flush();
+    h.fake.clock.advance(100);
+    expect(h.events).toContainEqual({ type: 'resync', reason: 'server_rollback', cursor: 7, requeued: 2, dropped: 1 });
+    // The rollback stored the new epoch with its cursor; the pushes need not again.
+    expect(stored).toEqual([{ cursors: [8, 9], epoch: undefined }]);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 9 }]);
+  });
+
+  it('when the rollback fails, changes nothing and reconnects, so the server asks again', async () => {
+    const h = setup({
+      initialCursor: 10,
+      initialEpoch: 'aaaaaaaaaaaaaaaa',
+      inbox: { rollback: () => Promise.reject(new ParleyError(ErrorCode.DISCONNECTED, 'gone')), store: async () => {} },
+    });
+    h.engine.start();
+    h.fake.socket.serverOpen();
+    await flush();
+    h.fake.socket.serverSend(authOk({ epoch: 'bbbbbbbbbbbbbbbb', resync: { cursor: 7 } }));
+    await flush();
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'receive_error', code: 'DISCONNECTED' }));
+    expect(h.fake.sockets).toHaveLength(2);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 10, epoch: 'aaaaaaaaaaaaaaaa' });
   });
 
   it('reports server error frames as receive_error', async () => {

@@ -28,8 +28,13 @@ export interface ConnectionDeps {
   options: EngineOptions;
   /** Asks a live tab for a token; rejects when none can answer. `fresh` = the last one expired. */
   getToken: (fresh: boolean) => Promise<string>;
-  /** Cursor to resume the push stream from (the local store's), or undefined to use the server's record. */
-  getCursor: () => number | undefined;
+  /**
+   * Where to resume the push stream: the local store's cursor and the server epoch it was stored
+   * under; undefined to use the server's record.
+   */
+  getPosition: () => { cursor: number; epoch?: string | undefined } | undefined;
+  /** The server accepted the auth frame: called with its auth_ok before the state turns online. */
+  onAuthenticated?: (frame: AuthOkFrame) => void;
   /** Every validated server frame once online: res, push, error (not auth_ok/auth_failed/pong/kick, which Connection handles). */
   onFrame: (frame: ServerFrame) => void;
 }
@@ -173,16 +178,16 @@ export class Connection {
   private authenticate(socket: SocketLike, token: string): void {
     if (socket !== this.socket || this.current.status !== 'authenticating') return; // superseded while we waited
     const { deviceId } = this.deps.options;
-    const cursor = this.readCursor();
-    const frame: AuthFrame = cursor === undefined
-      ? { t: 'auth', v: PROTOCOL_VERSION, token, deviceId }
-      : { t: 'auth', v: PROTOCOL_VERSION, token, deviceId, cursor };
+    const at = this.readPosition();
+    const frame: AuthFrame = { t: 'auth', v: PROTOCOL_VERSION, token, deviceId };
+    if (at !== undefined) frame.cursor = at.cursor;
+    if (at?.epoch !== undefined) frame.epoch = at.epoch;
     if (!this.write(socket, frame)) this.fail(ErrorCode.DISCONNECTED, 'socket closed before the auth frame was sent');
   }
 
-  private readCursor(): number | undefined {
+  private readPosition(): { cursor: number; epoch?: string | undefined } | undefined {
     try {
-      return this.deps.getCursor();
+      return this.deps.getPosition();
     } catch {
       // Safe fallback: the server's record only covers pushes already acked, hence already stored; the replay
       // may repeat some, which the store dedups by cursor.
@@ -241,6 +246,7 @@ export class Connection {
       this.stableTimer = undefined;
       this.failures = 0;
     }, options.reconnect.stableAfterMs);
+    if (this.deps.onAuthenticated) guarded(this.deps.onAuthenticated, frame);
     this.setState({
       status: 'online',
       since: platform.clock.now(),

@@ -27,10 +27,24 @@ export interface TokenSource {
   getToken(fresh: boolean): Promise<string>;
 }
 
+/** What a rollback changed: own messages queued again, others' removed (see worker/store/rollback.ts). */
+export interface RollbackCounts {
+  requeued: number;
+  dropped: number;
+}
+
 /** Where pushes are stored before they are acked (the local database). */
 export interface Inbox {
-  /** Store these pushes durably, in order; resolve once committed. Acks wait for it. */
-  store(records: { cursor: number; event: PushEvent }[]): Promise<void>;
+  /**
+   * Store these pushes durably, in order; resolve once committed. Acks wait for it. `epoch`, when
+   * given, is the server epoch they came under, to be stored with their cursor.
+   */
+  store(records: { cursor: number; event: PushEvent }[], epoch?: string): Promise<void>;
+  /**
+   * The server lost history after `cursor` that this device stored: go back to what the server
+   * holds, store `cursor` under `epoch`, and resolve once committed. No push is stored meanwhile.
+   */
+  rollback(to: { cursor: number; epoch: string }): Promise<RollbackCounts>;
 }
 
 export interface EngineDeps {
@@ -41,6 +55,8 @@ export interface EngineDeps {
   inbox?: Inbox;
   /** Highest push cursor already stored locally: the server replays after it. */
   initialCursor?: number;
+  /** The server epoch that cursor was stored under. */
+  initialEpoch?: string;
 }
 
 export interface RequestOptions {
@@ -65,6 +81,12 @@ export class Engine {
   private state: ConnectionState;
   /** Highest push cursor stored (or emitted, without an inbox); pushes at or below it are duplicates. */
   private cursor: number;
+  /** The server epoch `cursor` belongs to, and the one of the socket now online. */
+  private epoch: string | undefined;
+  private serverEpoch: string | undefined;
+  /** The server asked for a rollback on this socket; no push is stored (or acked) until it is done. */
+  private resync: { cursor: number; epoch: string } | null = null;
+  private rollingBack: Promise<boolean> | null = null;
   /** Pushes waiting for the inbox, in arrival order; `queuedCursor` is the highest among them. */
   private queue: PushFrame[] = [];
   private queuedCursor: number;
@@ -80,12 +102,17 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     const { platform, options } = deps;
     this.cursor = deps.initialCursor ?? 0;
+    this.epoch = deps.initialEpoch;
     this.queuedCursor = this.cursor;
     this.connection = new Connection({
       platform,
       options,
       getToken: (fresh) => deps.tokens.getToken(fresh),
-      getCursor: () => (this.cursor > 0 ? this.cursor : undefined),
+      getPosition: () => (this.cursor > 0 ? { cursor: this.cursor, epoch: this.epoch } : undefined),
+      onAuthenticated: (frame) => {
+        this.serverEpoch = frame.epoch;
+        this.resync = frame.resync && frame.epoch !== undefined ? { cursor: frame.resync.cursor, epoch: frame.epoch } : null;
+      },
       onFrame: (frame) => this.onFrame(frame),
     });
     this.requests = new RequestTracker({
@@ -134,6 +161,7 @@ export class Engine {
         // A fresh socket replays from the stored cursor: a replay still waiting is done.
         this.cancelReplay();
         this.stalled = false;
+        if (this.resync) this.rollBack(this.resync);
         this.events.emit({ type: 'connect_success', userId: next.userId, deviceId: next.deviceId });
         this.requests.connected();
         break;
@@ -217,10 +245,15 @@ export class Engine {
     this.draining = true;
     try {
       while (this.queue.length > 0 && !this.stalled) {
+        if (this.rollingBack && !(await this.rollingBack)) return;
         const batch = this.queue;
         this.queue = [];
+        const epoch = this.serverEpoch !== this.epoch ? this.serverEpoch : undefined;
         try {
-          await this.deps.inbox?.store(batch.map((f) => ({ cursor: f.cursor, event: f.event })));
+          await this.deps.inbox?.store(
+            batch.map((f) => ({ cursor: f.cursor, event: f.event })),
+            epoch,
+          );
         } catch (err) {
           // Not stored, so not acked. Start over from what is stored: the server replays after it.
           const code = ParleyError.is(err) ? err.code : ErrorCode.INTERNAL;
@@ -229,6 +262,7 @@ export class Engine {
           return;
         }
         this.replays = 0;
+        if (epoch !== undefined) this.epoch = epoch;
         for (const f of batch) {
           this.cursor = Math.max(this.cursor, f.cursor);
           this.events.emit({ type: 'receive', cursor: f.cursor, event: f.event });
@@ -238,6 +272,38 @@ export class Engine {
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * The server no longer holds everything up to our cursor, and restarts the stream after `to.cursor`:
+   * pushes above it are new events, whatever numbers we stored before. The local store rolls back
+   * first (its cursor becomes `to.cursor`); pushes wait in the queue meanwhile, unacked. If the
+   * rollback fails, nothing changed locally: reconnect, and the server asks again.
+   */
+  private rollBack(to: { cursor: number; epoch: string }): void {
+    this.resync = null;
+    this.queue = [];
+    this.queuedCursor = to.cursor;
+    this.cancelAck();
+    const inbox = this.deps.inbox;
+    const done = inbox ? inbox.rollback(to) : Promise.resolve({ requeued: 0, dropped: 0 });
+    const rolling: Promise<boolean> = done.then(
+      (counts) => {
+        if (this.rollingBack === rolling) this.rollingBack = null;
+        this.cursor = to.cursor;
+        this.epoch = to.epoch;
+        this.events.emit({ type: 'resync', reason: 'server_rollback', cursor: to.cursor, ...counts });
+        return true;
+      },
+      (err: unknown) => {
+        if (this.rollingBack === rolling) this.rollingBack = null;
+        const code = ParleyError.is(err) ? err.code : ErrorCode.INTERNAL;
+        this.events.emit({ type: 'receive_error', code, message: `could not roll back to the server's history: ${(err as Error)?.message ?? String(err)}` });
+        this.replayFromStored();
+        return false;
+      },
+    );
+    this.rollingBack = rolling;
   }
 
   /**
@@ -283,7 +349,8 @@ export class Engine {
   private flushAck(): void {
     this.cancelAck();
     this.unackedCount = 0;
-    if (this.cursor === 0) return;
+    // Mid-rollback our cursor is from a history the server lost: acking it would skip new events.
+    if (this.cursor === 0 || this.rollingBack) return;
     // Re-ack even an unchanged cursor: the server resends until it hears an ack.
     this.connection.send({ t: 'ack', cursor: this.cursor });
   }

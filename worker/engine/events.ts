@@ -24,6 +24,12 @@ export type EngineEvent =
    * Sent when an upload starts, as it progresses (throttled), and once with `done` when all are up.
    */
   | { type: 'upload'; messageId: string; conversationId: string; loaded: number; total: number; done: boolean }
+  /**
+   * The server lost history this device had stored (a power loss or a restore on its side) and the
+   * device rolled back to what it holds: `requeued` own messages it lost are being sent again,
+   * `dropped` messages of others it lost are gone. The stream resumes after `cursor`.
+   */
+  | { type: 'resync'; reason: 'server_rollback'; cursor: number; requeued: number; dropped: number }
   /** The server reported a problem not tied to a request, or sent something invalid (seed: receiveError). */
   | { type: 'receive_error'; code: ErrorCode; message: string };
 

@@ -82,7 +82,7 @@ export class EngineHost {
       platform: this.platform,
       options: req.options,
       tokens: { getToken: (fresh) => this.askTabsForToken(fresh) },
-      ...(messaging && opened ? { inbox: messaging, initialCursor: await opened.store.getCursor() } : {}),
+      ...(messaging && opened ? { inbox: messaging, ...(await opened.store.resumePoint()) } : {}),
     });
     messaging?.attach(engine);
     engine.events.on((e) => this.broadcast(e));
@@ -127,3 +127,4 @@ export class EngineHost {
     throw new ParleyError(ErrorCode.DISCONNECTED, 'no live tab could provide a token', { cause: lastError });
   }
 }
+

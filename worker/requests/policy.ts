@@ -27,6 +27,7 @@ export const DISCONNECT_POLICY = {
   'conversations.members': 'requeue',
   'messages.history': 'requeue',
   'messages.range': 'requeue',
+  'conversations.seqsAt': 'requeue',
   sync: 'requeue',
   // Idempotent on (sender, clientId): a retry returns the first attempt's message, duplicate: true.
   'messages.send': 'requeue',

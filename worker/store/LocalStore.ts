@@ -16,6 +16,7 @@ import * as media from './media';
 import { claim, migrate } from './migrate';
 import * as outbox from './outbox';
 import * as queries from './queries';
+import { rollback, type RollbackInput, type RollbackResult } from './rollback';
 import type { StoreContext } from './rows';
 import type { SqlDriver, StorageDurability } from './SqlDriver';
 import type { IngestResult, LocalConversation, LocalMessage, MemberReceipt, OutboxItem, PushRecord } from './types';
@@ -154,10 +155,19 @@ export class LocalStore {
 
   /**
    * Stores pushes in one transaction; ack their cursors only after this resolves. Records at or
-   * below the stored cursor are duplicates and skipped, as are messages already stored.
+   * below the stored cursor are duplicates and skipped, as are messages already stored. `epoch`:
+   * the server epoch they came under, stored with the cursor.
    */
-  ingest(records: readonly PushRecord[]): Promise<IngestResult> {
-    return this.writes.submit((tx) => inbox.ingest(tx, this.ctx, records));
+  ingest(records: readonly PushRecord[], epoch?: string): Promise<IngestResult> {
+    return this.writes.submit((tx) => inbox.ingest(tx, this.ctx, records, epoch));
+  }
+
+  /**
+   * The server lost history this device stored: go back to what it holds, in one transaction (see
+   * rollback.ts). Own messages it lost are queued again; others' are removed.
+   */
+  rollback(input: RollbackInput): Promise<RollbackResult> {
+    return this.writes.submit((tx) => rollback(tx, this.ctx, input));
   }
 
   /**
@@ -176,6 +186,17 @@ export class LocalStore {
   /** Highest push cursor stored: resume the stream after it. 0 for a new database. */
   getCursor(): Promise<number> {
     return inbox.storedCursor(this.driver);
+  }
+
+  /** The server epoch the stored cursor belongs to (sent with it at auth); null before any. */
+  getEpoch(): Promise<string | null> {
+    return inbox.storedEpoch(this.driver);
+  }
+
+  /** Where an engine over this store resumes the push stream: the stored cursor and its epoch. */
+  async resumePoint(): Promise<{ initialCursor: number; initialEpoch?: string }> {
+    const [cursor, epoch] = await Promise.all([this.getCursor(), this.getEpoch()]);
+    return epoch === null ? { initialCursor: cursor } : { initialCursor: cursor, initialEpoch: epoch };
   }
 
   // ---- Read path ---------------------------------------------------------------------------------

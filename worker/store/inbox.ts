@@ -68,8 +68,16 @@ export async function storedCursor(db: SqlExecutor): Promise<number> {
   return Number((await getMeta(db, MetaKey.CURSOR)) ?? '0');
 }
 
-/** Pushes, in one transaction: those at or below the stored cursor are duplicates and skipped. */
-export async function ingest(tx: SqlExecutor, ctx: StoreContext, records: readonly PushRecord[]): Promise<IngestResult> {
+/** The server epoch the stored cursor belongs to; null before any was stored. */
+export function storedEpoch(db: SqlExecutor): Promise<string | null> {
+  return getMeta(db, MetaKey.EPOCH);
+}
+
+/**
+ * Pushes, in one transaction: those at or below the stored cursor are duplicates and skipped.
+ * `epoch`, when given, is the server epoch they came under, stored with the cursor.
+ */
+export async function ingest(tx: SqlExecutor, ctx: StoreContext, records: readonly PushRecord[], epoch?: string): Promise<IngestResult> {
   const start = await storedCursor(tx);
   let cursor = start;
   const changes = new Changes();
@@ -89,6 +97,7 @@ export async function ingest(tx: SqlExecutor, ctx: StoreContext, records: readon
     }
   }
   if (cursor > start) await setMeta(tx, MetaKey.CURSOR, String(cursor));
+  if (epoch !== undefined) await setMeta(tx, MetaKey.EPOCH, epoch);
   return changes.finish(tx, cursor);
 }
 

@@ -15,7 +15,7 @@ import {
   type RequestResult,
   type RequestType,
 } from '../../schema';
-import type { Engine, Inbox } from '../engine/Engine';
+import type { Engine, Inbox, RollbackCounts } from '../engine/Engine';
 import { prepareDraft } from '../media/draft';
 import { defaultMediaHttp } from '../media/MediaHttp';
 import { MediaUploader } from '../media/MediaUploader';
@@ -35,6 +35,8 @@ const MAX_PAGES = 10;
 const PAGE = 200;
 /** Messages fetched when a conversation is opened here for the first time. */
 const FIRST_PAGE = 50;
+/** Pages of conversations.seqsAt a rollback reads at most (PAGE each). */
+const MAX_ROLLBACK_PAGES = 500;
 
 /** Where media goes: the server's HTTP base and who provides tokens (the tabs). */
 export interface MediaSetup {
@@ -48,6 +50,8 @@ export class Messaging implements Inbox {
   private readonly outbox: OutboxRunner;
   private readonly receipts: ReceiptSender;
   private readonly filling = new Set<string>();
+  /** A rollback in progress: what is read from the server meanwhile would be stored over history it lost. */
+  private rolling: Promise<void> | null = null;
 
   private readonly uploader: MediaUploader | null;
   private readonly signed: SignedUrls | null;
@@ -102,8 +106,37 @@ export class Messaging implements Inbox {
 
   // ---- Inbox: store, then the engine acks ----------------------------------------------------
 
-  async store(records: PushRecord[]): Promise<void> {
-    this.afterIngest(await this.db.ingest(records));
+  async store(records: PushRecord[], epoch?: string): Promise<void> {
+    this.afterIngest(await this.db.ingest(records, epoch));
+  }
+
+  /**
+   * The server lost history after `to.cursor`: ask it what it still holds of each conversation,
+   * then roll the local store back to that in one transaction (see worker/store/rollback.ts).
+   */
+  rollback(to: { cursor: number; epoch: string }): Promise<RollbackCounts> {
+    const done = this.rollBackTo(to);
+    this.rolling = done.then(
+      () => {},
+      () => {},
+    );
+    return done;
+  }
+
+  private async rollBackTo(to: { cursor: number; epoch: string }): Promise<RollbackCounts> {
+    const kept = new Map<string, number>();
+    let afterId: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page >= MAX_ROLLBACK_PAGES) throw new ParleyError(ErrorCode.INTERNAL, `more than ${MAX_ROLLBACK_PAGES * PAGE} conversations to roll back`);
+      const { conversations, hasMore } = await this.request('conversations.seqsAt', { cursor: to.cursor, limit: PAGE, ...(afterId ? { afterId } : {}) });
+      for (const c of conversations) kept.set(c.conversationId, c.seq);
+      afterId = conversations.at(-1)?.conversationId;
+      if (!hasMore || afterId === undefined) break;
+    }
+    const result = await this.db.rollback({ ...to, kept });
+    this.live.changed(result.conversations);
+    this.outbox.kick();
+    return { requeued: result.requeued, dropped: result.dropped };
   }
 
   private afterIngest(result: IngestResult): void {
@@ -136,6 +169,7 @@ export class Messaging implements Inbox {
 
   private async refreshConversations(): Promise<void> {
     try {
+      await this.rolling;
       const { conversations } = await this.request('conversations.list', { limit: 200, offset: 0 });
       await this.db.upsertConversations(conversations);
       this.live.changed(conversations.map((c) => c.id));

@@ -5,7 +5,7 @@
  * client afterwards never acks something a crash could lose. With synchronous=FULL (the default)
  * that holds for power loss too, at one fsync per group rather than per write.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -86,6 +86,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly media: MediaIndex;
+  readonly epoch: string;
   /** Every write after start-up goes through here: one commit (and fsync) per turn of the event loop. */
   readonly writes: GroupCommit;
   private readonly now: () => number;
@@ -115,6 +116,7 @@ export class SqliteStore implements Store {
       },
     });
     this.media = new SqliteMediaIndex(this.db, this.writes);
+    this.epoch = this.beginEpoch();
   }
 
   onCommitted(listener: (events: readonly CommittedEvent[]) => void): void {
@@ -154,6 +156,47 @@ export class SqliteStore implements Store {
         this.db.pragma(`user_version = ${i + 1}`);
       }).immediate();
     }
+  }
+
+  /**
+   * A new epoch starting at the highest event cursor ever assigned (AUTOINCREMENT's record, which a
+   * lost commit rolls back too). Checkpointed at once, so the epoch itself survives a power loss
+   * even with synchronous=NORMAL.
+   */
+  private beginEpoch(): string {
+    const id = randomBytes(8).toString('hex');
+    const start = (this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0;
+    this.db.prepare('INSERT INTO epochs (id, start_cursor, started_at) VALUES (?, ?, ?)').run(id, start, this.now());
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return id;
+  }
+
+  async epochEnd(epoch: string | undefined): Promise<number | null> {
+    if (epoch === this.epoch) return null;
+    const next = (epoch === undefined ? undefined : this.sql('SELECT n FROM epochs WHERE id = ?').pluck().get(epoch)) as number | undefined;
+    const end =
+      next === undefined
+        ? this.sql('SELECT start_cursor FROM epochs WHERE id = ?').pluck().get(this.epoch)
+        : this.sql('SELECT start_cursor FROM epochs WHERE n > ? ORDER BY n LIMIT 1').pluck().get(next);
+    return end as number;
+  }
+
+  async seqsAt(user: Identity, cursor: number, afterId: string | undefined, limit: number) {
+    const rows = this.sql(
+        // A conversation's message events carry ascending seqs, so the last one at or below the
+        // cursor has the highest seq held then.
+        `SELECT m.conversation_id AS conversationId,
+                COALESCE((SELECT e.seq FROM events e
+                           WHERE e.conversation_id = m.conversation_id AND e.kind = 'message' AND e.pos <= ?
+                           ORDER BY e.pos DESC LIMIT 1), 0) AS seq
+           FROM members m
+          WHERE ${asParty('m.')} AND m.conversation_id > ?
+          GROUP BY m.conversation_id
+          ORDER BY m.conversation_id
+          LIMIT ?`,
+      )
+      .all(cursor, ...partyParams(user), afterId ?? '', limit + 1) as { conversationId: string; seq: number }[];
+    return { conversations: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 
   /** Seed shops and users if absent (idempotent). */

@@ -88,4 +88,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX members_by_party ON members (member_id, kind, conversation_id);
   DROP INDEX members_by_member;
   `,
+  /* 4: store epochs. A new one at every start; a device's cursor is checked against its epoch's end */ `
+  CREATE TABLE epochs (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    -- Every event cursor at or below this was committed before the epoch began.
+    start_cursor INTEGER NOT NULL,
+    started_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -11,6 +11,8 @@ type Overrides = {
   connectTimeoutMs?: number;
   getToken?: (fresh: boolean) => Promise<string>;
   cursor?: number;
+  /** The server epoch of `cursor`. */
+  epoch?: string;
 };
 
 export const OPTIONS: EngineOptions = { url: 'ws://parley.test/ws', deviceId: 'web-dev1', ...DEFAULT_ENGINE_OPTIONS };
@@ -51,7 +53,7 @@ export function setup(over: Overrides = {}) {
       tokenRequests.push(fresh);
       return getToken(fresh);
     },
-    getCursor: () => over.cursor,
+    getPosition: () => (over.cursor === undefined ? undefined : { cursor: over.cursor, epoch: over.epoch }),
     onFrame: (f) => frames.push(f),
   });
   conn.subscribe((s) => states.push(s));
