@@ -72,6 +72,8 @@ export async function createParleyServer(
   const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now });
   if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
   const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
+  const leftovers = (await mediaStorage.removeLeftovers?.()) ?? 0;
+  if (leftovers > 0) config.log(`media: removed ${leftovers} files left by uploads a crash cut short`);
 
   const hub = new LocalHub();
   const metrics = serverMetrics();

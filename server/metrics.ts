@@ -72,7 +72,7 @@ export function serverMetrics() {
     resyncs: m.counter('parley_resyncs_total', 'Devices told to roll back: their cursor was past the history the server still holds.'),
     mediaUploads: m.counter(
       'parley_media_uploads_total',
-      'Media uploads answered by result: stored (a new file) or repeat (a retried uploadId answered with the first file).',
+      'Media uploads by result: stored (a new file), repeat (a retried uploadId answered with the first file) or aborted (cut off, nothing kept).',
     ),
   };
 }

@@ -31,6 +31,8 @@ export interface MediaStorage {
   head(key: string): Promise<MediaMeta | null>;
   /** Remove the object; absent keys are not an error. */
   delete(key: string): Promise<void>;
+  /** Called once at server start: remove what writes cut short by a crash left; resolves with how many. */
+  removeLeftovers?(): Promise<number>;
 }
 
 /** 128 random bits as lowercase hex: unguessable, and safe on case-insensitive file systems. */

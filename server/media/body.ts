@@ -18,6 +18,9 @@ export class BodyError extends Error {
 
 /** Resolves when the request has data to read or has ended; rejects if the client went away. */
 function readable(req: IncomingMessage): Promise<void> {
+  // The client may have gone while we were writing the last chunk: its 'close' came and went with
+  // nobody listening, and waiting for another would hang this upload (and keep its temp file) forever.
+  if (req.destroyed && !req.readableEnded) return Promise.reject(new Error('client closed the upload'));
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       req.off('readable', ok).off('end', ok).off('error', fail).off('close', closed);

@@ -89,7 +89,11 @@ async function receive(req: IncomingMessage, res: ServerResponse, deps: MediaDep
     const meta = { get mime() { return mime ?? 'application/octet-stream'; } };
     ({ bytes } = await deps.storage.put(key, body, meta));
   } catch (err) {
-    if (!(err instanceof BodyError)) throw err;
+    if (!(err instanceof BodyError)) {
+      // The client went away mid-upload (or storage failed): nothing was kept.
+      deps.metrics?.mediaUploads.inc(1, { result: 'aborted' });
+      throw err;
+    }
     const code = err.status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.INVALID_PARAMS;
     return refuse(req, res, err.status, code, err.message);
   }

@@ -2,11 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationInfo } from '../../schema';
 import { sniff } from '../../server/media/sniff';
-import { setupGroup, uid } from '../support/fixtures';
+import { metricValue, setupGroup, uid } from '../support/fixtures';
 import { startServer, TEST_SECRET, type TestServer } from '../support/server';
 
 const PNG = Buffer.from(
@@ -176,6 +177,52 @@ describe('POST /media and GET /media/<key>', () => {
     // The server stopped reading near the limit; socket buffers hold a few MiB at most.
     expect(written).toBeLessThan(total / 4);
     expect(await mediaFiles()).toEqual(before);
+  });
+
+  it('keeps no temporary file of uploads cut off just before their end', async () => {
+    const before = await mediaFiles();
+    const aborted = async () => metricValue(await (await fetch(`${srv.url}/metrics`)).text(), 'parley_media_uploads_total', 'result="aborted"') ?? 0;
+    const abortedBefore = await aborted();
+    const size = MAX_IMAGE - 1024;
+    const body = Buffer.alloc(size, 7);
+    PNG.copy(body);
+    const cutOff = () =>
+      new Promise<void>((resolve) => {
+        const req = http.request({
+          host: '127.0.0.1',
+          port: srv.port,
+          method: 'POST',
+          path: `/media?conversationId=${conv.id}&kind=image`,
+          headers: { ...auth(memberToken), 'content-type': 'image/png', 'content-length': String(size) },
+        });
+        req.on('error', () => resolve());
+        req.on('close', () => resolve());
+        // All but the last bytes, then a reset.
+        req.write(body.subarray(0, size - 16), () => setImmediate(() => req.destroy()));
+      });
+    await Promise.all(Array.from({ length: 6 }, cutOff));
+    // The server noticed each cut (bounded wait on its own count), and kept nothing of any.
+    const deadline = Date.now() + 5000;
+    while ((await aborted()) < abortedBefore + 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await aborted()).toBe(abortedBefore + 6);
+    expect(await mediaFiles()).toEqual(before);
+  });
+
+  it('removes at start what uploads cut short by a crash left', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-media-'));
+    const stray = path.join(dataDir, 'media', 'ab', 'abababababababababababababababab.3f2a1c9e8d7b.tmp');
+    await fs.mkdir(path.dirname(stray), { recursive: true });
+    await fs.writeFile(stray, 'half a file');
+    await fs.writeFile(`${stray}.json`, '{}');
+    const kept = path.join(dataDir, 'media', 'ab', 'abababababababababababababababab');
+    await fs.writeFile(kept, 'a stored file');
+    const fresh = await startServer({ dataDir });
+    try {
+      expect((await fs.readdir(path.dirname(stray))).sort()).toEqual(['abababababababababababababababab']);
+    } finally {
+      await fresh.stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an upload whose declared length is over the limit before reading it', async () => {
