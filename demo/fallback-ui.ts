@@ -4,6 +4,7 @@
  * the demo pages do not change when the kit arrives. Deliberately minimal: no templates, no locale.
  */
 import type { ParleyClient } from '../client/index';
+import { cardImageUrl } from '../ui/safeUrl';
 import type { LocalConversation, LocalMessage } from '../worker/store/types';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -17,7 +18,9 @@ function describe(m: LocalMessage): Node {
   if (c.type === 'text') return document.createTextNode(c.text ?? '');
   if (c.type === 'product') {
     const card = el('span', { className: 'fb-product' });
-    if (c.imageUrl) card.append(el('img', { src: c.imageUrl, alt: '', width: 40, height: 40 }));
+    // The kit's own rule: message content picks no image host but this page's.
+    const src = cardImageUrl(c.imageUrl, [], location.origin);
+    if (src) card.append(el('img', { src, alt: '', width: 40, height: 40, referrerPolicy: 'no-referrer' }));
     card.append(`${c.title ?? ''} · ${c.price?.amount ?? ''} ${c.price?.currency ?? ''}`);
     return card;
   }

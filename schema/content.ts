@@ -4,6 +4,7 @@
  * newer client's message untouched and shows it as unsupported.
  */
 import * as v from 'valibot';
+import { safeUrl } from './safeUrl';
 import { walkJson } from './walk';
 
 /** Size cap for one message's content, measured as its JSON encoding in UTF-8 bytes. */
@@ -11,13 +12,13 @@ export const MAX_CONTENT_BYTES = 16 * 1024;
 export const MAX_TEXT_CHARS = 8000;
 
 /**
- * Links and media in content are absolute http(s) URLs or server-relative paths. Anything else
- * (`javascript:`, `data:`, `vbscript:`, protocol-relative `//host`) is refused at the door.
+ * Links and media in content are absolute http(s) URLs or server-relative paths, exactly as the kit
+ * renders them (safeUrl.ts). Anything else (`javascript:`, `data:`, `//host`, `/\\host`) is refused
+ * at the door.
  */
 export const SafeUrl = v.pipe(
   v.string(),
-  v.maxLength(2048),
-  v.regex(/^(https?:\/\/[^\s]+|\/(?!\/)[^\s]*)$/i, 'must be an http(s) URL or a path starting with /'),
+  v.check((u) => safeUrl(u) !== null, 'must be an http(s) URL or a path starting with a single /'),
 );
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
@@ -33,8 +34,8 @@ export const TextContent = v.object({
   text: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_TEXT_CHARS)),
 });
 
-const Dimension = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(20000));
-const Bytes = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Dimension = v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(20000));
+const Bytes = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 export const ImageContent = v.object({
   type: v.literal('image'),
@@ -49,7 +50,7 @@ export const ImageContent = v.object({
 export const VoiceContent = v.object({
   type: v.literal('voice'),
   url: SafeUrl,
-  durationMs: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10 * 60 * 1000)),
+  durationMs: v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(10 * 60 * 1000)),
   bytes: v.optional(Bytes),
   mime: v.optional(v.pipe(v.string(), v.maxLength(64))),
 });
@@ -69,7 +70,7 @@ export const OrderContent = v.object({
   status: v.pipe(v.string(), v.minLength(1), v.maxLength(40)),
   total: Money,
   title: v.optional(v.pipe(v.string(), v.maxLength(200))),
-  itemCount: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  itemCount: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
   imageUrl: v.optional(SafeUrl),
   url: v.optional(SafeUrl),
 });

@@ -18,8 +18,8 @@ export type ConversationKind = (typeof ConversationKind)[keyof typeof Conversati
 export const EntityId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:@-]{1,128}$/, 'must be a plain id'));
 /** A client-generated message id: a UUID, created before the first send attempt. */
 export const ClientId = v.pipe(v.string(), v.uuid());
-const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
-const Millis = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Seq = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const Millis = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 /** A stored message. `(senderId, id)` is unique; `(conversationId, seq)` orders it. */
 export const Message = v.object({

@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { ErrorCode, KickReason } from './errors';
 import { EntityId, PushEvent, RoleSchema } from './entities';
 
-const Cursor = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Cursor = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const Millis = v.pipe(v.number(), v.minValue(0));
 /** Chosen by the client; unique among its pending requests. */
 export const RequestId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a short token'));
@@ -22,7 +22,7 @@ export const Epoch = v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/, 'must be an ep
 /** First frame of every connection. The token never travels in the URL. */
 export const AuthFrame = v.object({
   t: v.literal('auth'),
-  v: v.pipe(v.number(), v.integer()),
+  v: v.pipe(v.number(), v.safeInteger()),
   token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)),
   /** Stable per browser profile (or device); the unit of the kick policy and of ack cursors. */
   deviceId: EntityId,

@@ -2,6 +2,7 @@
 export * from './version';
 export * from './errors';
 export * from './content';
+export * from './safeUrl';
 export * from './entities';
 export * from './requests';
 export * from './frames';

@@ -14,9 +14,9 @@ import {
   PushEvent,
 } from './entities';
 
-const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
-const Cursor = v.pipe(v.number(), v.integer(), v.minValue(0));
-const limit = (max: number) => v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(max));
+const Seq = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const Cursor = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const limit = (max: number) => v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(max));
 
 export const MAX_PAGE = 200;
 export const MAX_SYNC_PAGE = 500;
@@ -27,7 +27,7 @@ export const MAX_SEND_BATCH = 100;
 export const RequestSchemas = {
   /** The caller's conversations, most recent activity first. */
   'conversations.list': {
-    params: v.object({ limit: limit(MAX_PAGE), offset: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
+    params: v.object({ limit: limit(MAX_PAGE), offset: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
     result: v.object({ conversations: v.array(ConversationView), total: Seq }),
   },
   /** Open a conversation: a customer with a shop (idempotent per pair), or a group. */

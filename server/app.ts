@@ -20,6 +20,8 @@ import { serverMetrics } from './metrics';
 import { DEMO_SHOP, DEMO_USERS } from './seed';
 import { SqliteStore } from './store/sqlite/SqliteStore';
 import { TestHooks } from './testHooks';
+import { Limits } from './limits/Limits';
+import { MediaQuota } from './media/quota';
 import { Session } from './ws/Session';
 import { SessionRegistry } from './ws/SessionRegistry';
 
@@ -52,6 +54,13 @@ export function isOriginAllowed(origin: string | undefined, host: string | undef
   return allowed.includes(origin);
 }
 
+/** The client's address: the socket's, or behind a trusted proxy the one it appended last. */
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+  const last = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
+  return last || req.socket.remoteAddress || 'unknown';
+}
+
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
@@ -77,7 +86,8 @@ export async function createParleyServer(
 
   const hub = new LocalHub();
   const metrics = serverMetrics();
-  const mediaDeps = { config, secret, store, storage: mediaStorage, metrics };
+  const limits = new Limits(config, metrics.unauthenticated);
+  const mediaDeps = { config, secret, store, storage: mediaStorage, metrics, limits, quota: new MediaQuota(store.media, config.mediaQuotaBytes) };
   const hooks = config.testHooks ? new TestHooks() : null;
   const registry = new SessionRegistry<Session>(config.sessionPolicy);
   const startedAt = config.now();
@@ -94,10 +104,12 @@ export async function createParleyServer(
     }
   });
   const published = () => publishing;
-  const sessionDeps = { config, secret, store, hub, registry, handlers, metrics, hooks, published };
+  const sessionDeps = { config, secret, store, hub, registry, handlers, metrics, limits, hooks, published };
   const sessions = new Set<Session>();
 
-  const httpServer = http.createServer((req, res) => {
+  // Node checks the header and request deadlines on this interval (30 s by default): keep it well inside them.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1000, config.httpTimeouts.headers / 4));
+  const httpServer = http.createServer({ connectionsCheckingInterval }, (req, res) => {
     void (async () => {
       try {
         if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt })) return;
@@ -111,15 +123,26 @@ export async function createParleyServer(
     })();
   });
 
+  // Node's defaults let a slow client hold a socket for minutes (requestTimeout 5 min, no idle bound).
+  httpServer.headersTimeout = config.httpTimeouts.headers;
+  httpServer.requestTimeout = config.httpTimeouts.request;
+  httpServer.keepAliveTimeout = config.httpTimeouts.keepAlive;
+  httpServer.timeout = config.httpTimeouts.idle;
+  httpServer.maxConnections = config.maxConnections;
+
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
   httpServer.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/ws') return refuseUpgrade(socket, 404, 'Not Found');
-    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
-      return refuseUpgrade(socket, 403, 'Forbidden');
-    }
+    const refuse = (reason: string, status: number, text: string) => {
+      metrics.refusedUpgrades.inc(1, { reason });
+      refuseUpgrade(socket, status, text);
+    };
+    if (path !== '/ws') return refuse('path', 404, 'Not Found');
+    if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) return refuse('origin', 403, 'Forbidden');
+    const ip = clientIp(req, config.trustProxy);
+    if (!limits.admit(ip)) return refuse('too_many_unauthenticated', 429, 'Too Many Requests');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new Session(ws, sessionDeps);
+      const session = new Session(ws, sessionDeps, ip);
       sessions.add(session);
       ws.on('close', () => sessions.delete(session));
     });
@@ -131,6 +154,8 @@ export async function createParleyServer(
     const now = config.now();
     for (const s of sessions) s.tick(now);
   }, sweepMs);
+  const forget = setInterval(() => limits.sweep(), 60_000);
+  forget.unref();
   sweep.unref();
 
   let address = '';
@@ -157,6 +182,7 @@ export async function createParleyServer(
     },
     async close() {
       clearInterval(sweep);
+      clearInterval(forget);
       for (const s of sessions) s.shutdown();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       httpServer.closeAllConnections();

@@ -3,6 +3,14 @@ import path from 'node:path';
 
 export type SessionPolicy = 'single' | 'multi';
 
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
+
+/** Who may read GET /metrics. */
+export type MetricsAccess = { kind: 'open' } | { kind: 'loopback' } | { kind: 'token'; token: string };
+
 export interface ServerConfig {
   /** Where the embedded SQLite database (and the dev secret) live. */
   dataDir: string;
@@ -14,14 +22,36 @@ export interface ServerConfig {
   allowedOrigins: 'same-origin' | string[];
   /** ws `maxPayload`: a bigger frame closes the socket with 1009. */
   maxFrameBytes: number;
-  /** Per-connection token bucket over incoming frames. */
-  rateLimit: { perSecond: number; burst: number };
   /**
-   * Messages a session may send, singly or in batches: a burst big enough for a queue written
+   * Token bucket over incoming frames (acks exempt) per user, shared by all their sockets, so a
+   * reconnect grants no fresh burst; per IP before a socket authenticates.
+   */
+  rateLimit: Rate;
+  /**
+   * Messages a user may send, singly or in batches: a burst big enough for a queue written
    * offline to go out at once on reconnect, refilled slowly. The frame limit alone would let a
    * batch carry 100 messages per frame.
    */
-  messageRate: { perSecond: number; burst: number };
+  messageRate: Rate;
+  /** Auth frames per IP (a token-guessing or connection flood costs its source, not everyone). */
+  authRate: Rate;
+  /** Sockets one IP may have open that have not authenticated yet; more are refused (429). */
+  maxUnauthenticatedPerIp: number;
+  /** Uploads per user. */
+  uploadRate: Rate;
+  /** Bytes of uploaded media one user may keep; past it uploads are refused (413). */
+  mediaQuotaBytes: number;
+  /** Take the client's IP from the last X-Forwarded-For entry (behind a trusted proxy) rather than the socket. */
+  trustProxy: boolean;
+  /**
+   * HTTP bounds (ms): all headers within `headers`, the whole request within `request`, a socket
+   * silent for `idle` is closed, a keep-alive socket waits `keepAlive` for the next request.
+   */
+  httpTimeouts: { headers: number; request: number; idle: number; keepAlive: number };
+  /** Most sockets open at once (HTTP and WebSocket); more are dropped by the OS accept path. */
+  maxConnections: number;
+  /** Restricts GET /metrics: 'open', a bearer token, or loopback callers only. */
+  metricsAccess: MetricsAccess;
   /** A socket silent for longer than this is closed (clients ping well within it). */
   idleTimeoutMs: number;
   /** A socket that has not authenticated within this is closed. */
@@ -68,6 +98,14 @@ export function defaultConfig(): ServerConfig {
     maxFrameBytes: 64 * 1024,
     rateLimit: { perSecond: 50, burst: 100 },
     messageRate: { perSecond: 20, burst: 2000 },
+    authRate: { perSecond: 5, burst: 30 },
+    maxUnauthenticatedPerIp: 32,
+    uploadRate: { perSecond: 1, burst: 60 },
+    mediaQuotaBytes: 1024 * 1024 * 1024,
+    trustProxy: false,
+    httpTimeouts: { headers: 10_000, request: 120_000, idle: 30_000, keepAlive: 5_000 },
+    maxConnections: 10_000,
+    metricsAccess: { kind: 'open' },
     idleTimeoutMs: 75_000,
     authTimeoutMs: 10_000,
     pushResendMs: 5_000,
@@ -145,7 +183,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
     maxVoiceBytes: positive(env.PARLEY_MAX_VOICE_BYTES),
     maxThumbBytes: positive(env.PARLEY_MAX_THUMB_BYTES),
     mediaUrlTtlS: positive(env.PARLEY_MEDIA_URL_TTL),
+    mediaQuotaBytes: positive(env.PARLEY_MEDIA_QUOTA_BYTES),
+    maxConnections: positive(env.PARLEY_MAX_CONNECTIONS),
   };
   for (const [name, value] of Object.entries(sizes)) if (value !== undefined) Object.assign(cfg, { [name]: value });
+  if (env.PARLEY_TRUST_PROXY === '1') cfg.trustProxy = true;
+  const metrics = env.PARLEY_METRICS?.trim();
+  if (metrics === 'loopback') cfg.metricsAccess = { kind: 'loopback' };
+  else if (metrics?.startsWith('token:')) {
+    const token = metrics.slice('token:'.length);
+    if (token.length < 16) throw new ConfigError('PARLEY_METRICS=token:<t> needs a token of 16 characters or more');
+    cfg.metricsAccess = { kind: 'token', token };
+  } else if (metrics && metrics !== 'open') throw new ConfigError(`PARLEY_METRICS must be open, loopback or token:<t> (got ${metrics})`);
   return cfg;
 }

@@ -63,6 +63,8 @@ export function serverMetrics() {
   return {
     registry: m,
     connections: m.gauge('parley_ws_connections', 'Open authenticated WebSocket connections.'),
+    unauthenticated: m.gauge('parley_ws_unauthenticated', 'Open WebSocket connections that have not authenticated yet.'),
+    refusedUpgrades: m.counter('parley_ws_refused_total', 'WebSocket upgrades refused, by reason (origin, path, too_many_unauthenticated).'),
     messagesStored: m.counter('parley_messages_stored_total', 'Messages durably stored (duplicates not counted).'),
     framesReceived: m.counter('parley_frames_received_total', 'Frames received from clients.'),
     pushesSent: m.counter('parley_pushes_sent_total', 'Push frames sent, resends included.'),

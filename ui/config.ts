@@ -33,6 +33,12 @@ export interface ChatConfig {
   more: MoreItem[];
   /** Longest voice recording in milliseconds; recording stops and sends at this length. 1 000..600 000, default 60 000. */
   voiceMaxMs: number;
+  /**
+   * Origins (e.g. 'https://cdn.shop.example') product and order card images may load from, besides
+   * this page's own; default none. Card content comes from the other party: an image on any host
+   * would tell that host each reader's IP address and when they read. Images elsewhere are left out.
+   */
+  cardImageOrigins: string[];
 }
 
 /** What a host may pass: any subset. */
@@ -43,6 +49,7 @@ export const DEFAULT_CONFIG: ChatConfig = {
   features: { voice: false, image: false, emoji: true },
   more: [],
   voiceMaxMs: 60_000,
+  cardImageOrigins: [],
 };
 
 /** The server accepts voice messages up to 10 minutes. */
@@ -66,5 +73,16 @@ export function normalizeConfig(input: ChatConfigInput | null | undefined): Chat
           .map((m) => ({ id: m.id, icon: String(m.icon ?? ''), label: m.label, callback: m.callback === true }))
       : [],
     voiceMaxMs: Number.isFinite(voiceMax) ? Math.min(VOICE_MAX_LIMIT_MS, Math.max(1000, Math.floor(voiceMax))) : DEFAULT_CONFIG.voiceMaxMs,
+    cardImageOrigins: Array.isArray(input?.cardImageOrigins) ? input.cardImageOrigins.flatMap((o) => originOf(o) ?? []) : [],
   };
+}
+
+/** The origin of an http(s) URL or origin string, or null for anything else. */
+function originOf(value: unknown): string | null {
+  try {
+    const u = new URL(String(value));
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,25 +1,22 @@
 /**
- * The one gate every URL passes before the kit renders it as a link or an image source.
- *
- * Allowed: absolute `http:`/`https:` URLs, and server-relative paths starting with a single `/`.
- * Refused: every other scheme (`javascript:`, `data:`, `vbscript:`, `blob:`...), protocol-relative
- * `//host`, `/\host` (browsers treat the backslash as a slash), and anything with whitespace or
- * control characters (which browsers strip, so `java\tscript:` would otherwise slip through).
+ * The gates every URL passes before the kit renders it: `safeUrl` for links and images (the same
+ * check the server's validators run), and media refs and their resolved sources.
  */
-const UNSAFE_CHARS = /[\s\u0000-\u001f\u007f\\]/;
+import { safeUrl, UNSAFE_URL_CHARS } from '../schema/safeUrl';
 
-/** The URL if it may be rendered as a link or image, else null. Pure: no DOM, safe in Node. */
-export function safeUrl(value: unknown): string | null {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return null;
-  if (UNSAFE_CHARS.test(value)) return null;
-  if (value.startsWith('/')) return value.startsWith('//') ? null : value;
-  if (!/^https?:\/\//i.test(value)) return null;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? value : null;
-  } catch {
-    return null;
-  }
+export { safeUrl };
+
+/**
+ * A card image's URL, if the kit may load it: a path on this page's origin, or an absolute URL on
+ * this origin or one of `allowedOrigins`. A path is a GET to the storefront with its cookies, like
+ * any of its own images (state-changing GETs are the storefront's bug either way); any other host
+ * would learn each reader's IP address and reading time, so it is left out.
+ */
+export function cardImageUrl(value: unknown, allowedOrigins: readonly string[], pageOrigin: string | null): string | null {
+  const url = safeUrl(value);
+  if (url === null || url.startsWith('/')) return url;
+  const origin = new URL(url).origin;
+  return origin === pageOrigin || allowedOrigins.includes(origin) ? url : null;
 }
 
 /** A local media ref: a file stored on this device and not uploaded yet (`local:<id>`). */
@@ -38,7 +35,7 @@ export function isMediaRef(value: unknown): value is string {
 export function safeMediaSrc(resolved: unknown, ref: string): string | null {
   if (typeof resolved !== 'string') return null;
   if (resolved.startsWith('blob:')) {
-    if (!LOCAL_REF.test(ref) || UNSAFE_CHARS.test(resolved) || resolved.length > 2048) return null;
+    if (!LOCAL_REF.test(ref) || UNSAFE_URL_CHARS.test(resolved) || resolved.length > 2048) return null;
     const origin = typeof location === 'undefined' ? null : location.origin;
     return origin === null || resolved.startsWith(`blob:${origin}/`) ? resolved : null;
   }

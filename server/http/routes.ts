@@ -1,7 +1,10 @@
 /** Plain HTTP endpoints: health, metrics, the dev token endpoint and the test hooks. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../../schema';
+import { sameSecret } from '../auth/compare';
 import { signToken } from '../auth/tokens';
-import type { ServerConfig } from '../config';
+import { isLoopback } from '../limits/Limits';
+import type { MetricsAccess, ServerConfig } from '../config';
 import type { ServerMetrics } from '../metrics';
 import { DEMO_USERS } from '../seed';
 import type { TestHooks } from '../testHooks';
@@ -39,6 +42,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** Null when the caller may read /metrics; else the status to answer. */
+export function metricsDenied(req: Pick<IncomingMessage, 'socket' | 'headers'>, access: MetricsAccess): 401 | 403 | null {
+  if (access.kind === 'open') return null;
+  if (access.kind === 'loopback') return isLoopback(req.socket.remoteAddress ?? '') ? null : 403;
+  const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (given === undefined) return 401;
+  return sameSecret(given, access.token) ? null : 403;
+}
+
 /** Handles the request if it is one of ours; returns false to let the caller serve it. */
 export async function handleRoute(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -48,6 +60,11 @@ export async function handleRoute(req: IncomingMessage, res: ServerResponse, dep
     return true;
   }
   if (req.method === 'GET' && url.pathname === '/metrics') {
+    const denied = metricsDenied(req, config.metricsAccess);
+    if (denied) {
+      json(res, denied, { code: denied === 401 ? ErrorCode.AUTH_REQUIRED : ErrorCode.FORBIDDEN, message: 'metrics are restricted' }, denied === 401 ? { 'www-authenticate': 'Bearer' } : {});
+      return true;
+    }
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' });
     res.end(metrics.registry.render());
     return true;

@@ -2,7 +2,9 @@
 import type { ServerConfig } from '../config';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
+import type { Limits } from '../limits/Limits';
 import type { MediaStorage } from './MediaStorage';
+import type { MediaQuota } from './quota';
 
 export interface MediaDeps {
   config: ServerConfig;
@@ -10,4 +12,7 @@ export interface MediaDeps {
   store: Store;
   storage: MediaStorage;
   metrics?: ServerMetrics;
+  /** Uploads per user. */
+  limits: Pick<Limits, 'uploads'>;
+  quota: MediaQuota;
 }

@@ -3,7 +3,8 @@
  * `<img src>` or `<audio src>` load media without an Authorization header. The MAC is over a
  * domain-separated string so it can never be confused with (or replayed as) a session token MAC.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../auth/compare';
 
 const mac = (secret: string, key: string, exp: number): Buffer =>
   createHmac('sha256', secret).update(`parley-media-url\n${key}\n${exp}`).digest();
@@ -18,8 +19,7 @@ export type SignatureCheck = 'ok' | 'expired' | 'invalid';
 /** Check `exp`/`sig` query values for `key` at `nowMs`. */
 export function checkMediaSignature(secret: string, key: string, exp: string | null, sig: string | null, nowMs: number): SignatureCheck {
   if (!exp || !sig || !/^\d{1,12}$/.test(exp)) return 'invalid';
-  const given = Buffer.from(sig, 'base64url');
-  const expected = mac(secret, key, Number(exp));
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
+  // The canonical encoding, compared as text: decoding would ignore stray characters in `sig`.
+  if (!sameSecret(sig, mac(secret, key, Number(exp)).toString('base64url'))) return 'invalid';
   return Number(exp) * 1000 > nowMs ? 'ok' : 'expired';
 }

@@ -11,7 +11,7 @@ import type { Identity } from '../auth/tokens';
 import type { MediaRecord } from '../store/Store';
 import { BodyError, checkedBody } from './body';
 import type { MediaDeps } from './deps';
-import { requireBearer, sendError, sendJson } from './httpAuth';
+import { bearer, sendError, sendJson } from './httpAuth';
 import { newMediaKey } from './MediaStorage';
 import { allowedTypes, MediaKind, type MediaMime } from './sniff';
 
@@ -30,34 +30,52 @@ const answer = (res: ServerResponse, rec: MediaRecord, status: 200 | 201) =>
  * Refuse mid-body: answer, then stop reading. `Connection: close` makes Node end the socket after
  * the answer instead of draining the rest; the timer only bounds a client that never hangs up.
  */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
   req.pause();
-  sendError(res, status, code, message, { connection: 'close' });
+  sendError(res, status, code, message, { connection: 'close', ...headers });
   res.on('finish', () => setTimeout(() => req.socket.destroy(), 2000).unref());
 }
 
 export async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL, deps: MediaDeps): Promise<void> {
-  const { config, store, storage } = deps;
+  const { config, store } = deps;
   const conversationId = url.searchParams.get('conversationId');
   const kind = url.searchParams.get('kind') ?? '';
   const uploadId = url.searchParams.get('uploadId');
   if (!conversationId || !KINDS.includes(kind) || (uploadId !== null && !UUID.test(uploadId))) {
     return refuse(req, res, 400, ErrorCode.INVALID_PARAMS, 'needs conversationId, kind=image|voice|thumb and an optional uuid uploadId');
   }
-  const identity = requireBearer(req, res, deps.secret, config.now());
-  if (!identity) return void req.pause();
+  // Refused before its body is read, and the socket with it: an unread body must not hold it.
+  const auth = bearer(req, deps.secret, config.now());
+  if (auth.kind !== 'ok') {
+    const failed = auth.kind === 'failed' ? auth : { code: ErrorCode.AUTH_REQUIRED, message: 'a Bearer token is required' };
+    return refuse(req, res, 401, failed.code, failed.message, { 'www-authenticate': 'Bearer' });
+  }
+  const identity = auth.identity;
   // A missing conversation answers like one the caller is not in, so ids cannot be probed.
   if (!(await store.partyIn(identity, conversationId))) {
     return refuse(req, res, 403, ErrorCode.FORBIDDEN, 'not a member of this conversation');
   }
   const earlier = uploadId ? await store.media.byUpload(identity.userId, uploadId.toLowerCase()) : null;
   if (earlier) return sameUpload(req, res, earlier, conversationId, deps);
+  if (!deps.limits.uploads.take(identity.userId)) {
+    return refuse(req, res, 429, ErrorCode.RATE_LIMITED, 'too many uploads; slow down', { 'retry-after': '1' });
+  }
 
   const limit = limitFor(kind as MediaKind, config);
-  if (Number(req.headers['content-length'] ?? 0) > limit) {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
     return refuse(req, res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `more than ${limit} bytes`);
   }
-  await receive(req, res, deps, { identity, conversationId, kind: kind as MediaKind, uploadId: uploadId?.toLowerCase() ?? null, limit });
+  const grant = await deps.quota.reserve(identity.userId, declared > 0 ? declared : limit);
+  if (grant.bytes === 0 || (declared > 0 && grant.bytes < declared)) {
+    grant.release();
+    return refuse(req, res, 413, ErrorCode.PAYLOAD_TOO_LARGE, `over your media storage quota of ${config.mediaQuotaBytes} bytes`);
+  }
+  try {
+    await receive(req, res, deps, { identity, conversationId, kind: kind as MediaKind, uploadId: uploadId?.toLowerCase() ?? null, limit: grant.bytes });
+  } finally {
+    grant.release();
+  }
 }
 
 function sameUpload(req: IncomingMessage, res: ServerResponse, earlier: MediaRecord, conversationId: string, deps: MediaDeps): void {

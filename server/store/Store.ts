@@ -67,6 +67,8 @@ export interface MediaIndex {
   record(rec: MediaRecord): Promise<{ record: MediaRecord; created: boolean }>;
   get(key: string): Promise<MediaRecord | null>;
   byUpload(ownerId: string, uploadId: string): Promise<MediaRecord | null>;
+  /** Bytes of media `ownerId` uploaded and the server keeps (the storage quota counts these). */
+  bytesOwnedBy(ownerId: string): Promise<number>;
 }
 
 export interface Store {

@@ -30,11 +30,11 @@ import type { ServerConfig } from '../config';
 import type { Hub } from '../fanout/Hub';
 import type { RequestHandlers } from '../handlers';
 import { requireParty, type RequestContext } from '../handlers/context';
+import type { Limits } from '../limits/Limits';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
 import type { TestHooks } from '../testHooks';
 import { Delivery } from './Delivery';
-import { RateLimiter } from './RateLimiter';
 import type { SessionRegistry } from './SessionRegistry';
 
 export interface SessionDeps {
@@ -45,6 +45,7 @@ export interface SessionDeps {
   registry: SessionRegistry<Session>;
   handlers: RequestHandlers;
   metrics: ServerMetrics;
+  limits: Limits;
   hooks: TestHooks | null;
   /** Resolves once every event committed so far has reached the hub. */
   published: () => Promise<void>;
@@ -55,29 +56,27 @@ type SessionState =
   | { kind: 'active'; identity: Identity; deviceId: string; expiresAt: number; delivery: Delivery; unsubscribe: () => void }
   | { kind: 'closed' };
 
-/** Consecutive rate-limited frames tolerated before the socket is closed as abusive. */
-const MAX_RATE_STRIKES = 200;
 /** Frames a client may pipeline behind its auth frame. */
 const MAX_EARLY_FRAMES = 32;
 
 export class Session {
   private state: SessionState;
   private lastFrameAt: number;
-  private readonly limiter: RateLimiter;
-  private readonly messageLimiter: RateLimiter;
-  private rateStrikes = 0;
   /** Frames that arrived while the auth frame was being checked. */
   private early: ClientFrame[] = [];
 
+  /**
+   * @param ip the client's address: its limits apply until the socket authenticates (the upgrade
+   * counted the socket against it with `limits.admit`; the session releases it).
+   */
   constructor(
     private readonly ws: WebSocket,
     private readonly deps: SessionDeps,
+    private readonly ip: string,
   ) {
     const now = deps.config.now();
     this.state = { kind: 'awaiting_auth', deadline: now + deps.config.authTimeoutMs, authenticating: false };
     this.lastFrameAt = now;
-    this.limiter = new RateLimiter(deps.config.rateLimit.perSecond, deps.config.rateLimit.burst, deps.config.now);
-    this.messageLimiter = new RateLimiter(deps.config.messageRate.perSecond, deps.config.messageRate.burst, deps.config.now);
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', () => this.onClose());
@@ -134,6 +133,7 @@ export class Session {
     const s = this.state;
     if (s.kind === 'closed') return;
     this.state = { kind: 'closed' };
+    if (s.kind === 'awaiting_auth') this.deps.limits.release(this.ip);
     if (s.kind === 'active') {
       s.unsubscribe();
       this.deps.registry.remove(this);
@@ -149,6 +149,7 @@ export class Session {
     const beforeAuth = s0.kind === 'awaiting_auth' && !s0.authenticating;
     if (isBinary) {
       if (beforeAuth) return this.failAuth(ErrorCode.AUTH_REQUIRED, 'first frame must be a text auth frame');
+      if (!this.takeToken()) return;
       return this.sendError(ErrorCode.INVALID_FRAME, 'binary frames are not accepted');
     }
     const decoded = decodeClientFrame(data.toString('utf8'));
@@ -159,7 +160,8 @@ export class Session {
     }
     const frame = decoded.value;
     // Acks are exempt: a client acking a burst of pushes is doing what we asked, and an ack that
-    // does not advance the cursor costs nothing.
+    // does not advance the cursor costs nothing. Before auth, frames are bounded otherwise: one auth
+    // per socket (limited per IP), MAX_EARLY_FRAMES behind it, unauthenticated sockets per IP.
     if (frame.t !== 'ack' && !this.takeToken(frame.t === 'req' ? frame.id : undefined)) return;
     const s = this.state;
     if (s.kind === 'awaiting_auth') {
@@ -170,6 +172,8 @@ export class Session {
         return;
       }
       if (frame.t !== 'auth') return this.failAuth(ErrorCode.AUTH_REQUIRED, 'first frame must be auth');
+      // Each auth costs its IP: guessing tokens or opening sockets in a loop slows its source only.
+      if (!this.deps.limits.allowAuth(this.ip)) return this.close(CloseCode.POLICY, 'too many auth attempts');
       s.authenticating = true;
       void this.authenticate(frame);
       return;
@@ -193,13 +197,17 @@ export class Session {
     }
   }
 
-  /** One frame's worth of the rate limit; answers RATE_LIMITED (or closes a persistent flood) when empty. */
+  /**
+   * One frame's worth of its user's rate limit (frames before auth are bounded otherwise). Over
+   * it, the frame is answered RATE_LIMITED; a user that keeps flooding past its patience has the
+   * socket closed instead.
+   */
   private takeToken(requestId?: string): boolean {
-    if (this.limiter.take()) {
-      this.rateStrikes = 0;
-      return true;
-    }
-    if (++this.rateStrikes > MAX_RATE_STRIKES) this.close(CloseCode.POLICY, 'rate limit');
+    if (this.state.kind !== 'active') return true;
+    const { limits } = this.deps;
+    const owner = this.state.identity.userId;
+    if (limits.frames.take(owner)) return true;
+    if (!limits.refused(owner)) this.close(CloseCode.POLICY, 'rate limit');
     else this.sendError(ErrorCode.RATE_LIMITED, 'too many frames; slow down', requestId);
     return false;
   }
@@ -258,6 +266,7 @@ export class Session {
       delivery,
       unsubscribe: hub.subscribe(identity.userId, delivery),
     };
+    this.deps.limits.release(this.ip);
     metrics.connections.inc();
     registry.add(this);
     this.send({
@@ -287,7 +296,7 @@ export class Session {
     if (!isRequestType(frame.type)) {
       return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
     }
-    const ctx: RequestContext = { identity, deviceId, deps: this.deps, takeMessages: (n) => this.messageLimiter.take(n), parties: new Map() };
+    const ctx: RequestContext = { identity, deviceId, deps: this.deps, takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n), parties: new Map() };
     try {
       // Membership first: someone outside a conversation gets nothing for it, not even the work of
       // validating what they sent.

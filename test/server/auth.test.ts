@@ -69,6 +69,16 @@ describe('auth', () => {
     await expectAuthFailure(c, ErrorCode.TOKEN_INVALID);
   });
 
+  it.each([
+    ['a character base64url decoding skips', (sig: string) => `${sig}!`],
+    ['padding', (sig: string) => `${sig}=`],
+    ['a stray dash inside', (sig: string) => `${sig.slice(0, 10)}*${sig.slice(10)}`],
+  ])('refuses a valid signature with %s added (TOKEN_INVALID): only the canonical encoding verifies', async (_label, spoil) => {
+    const [body, sig] = srv.token('alice').split('.');
+    const c = srv.connect({ token: `${body}.${spoil(sig!)}`, deviceId: 'd1' });
+    await expectAuthFailure(c, ErrorCode.TOKEN_INVALID);
+  });
+
   it('refuses a token that is not a token at all (TOKEN_INVALID)', async () => {
     await expectAuthFailure(srv.connect({ token: 'not-a-token', deviceId: 'd1' }), ErrorCode.TOKEN_INVALID);
   });

@@ -11,13 +11,16 @@ import { setupGroup } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
 import { sharedArrayFrame } from '../unit/schema/hostileGraph';
 
-/** Far above a loopback round trip (about a millisecond); far below the seconds one expanded graph costs. */
-const RESPONSIVE_MS = 100;
 /**
- * /healthz answers slower than RESPONSIVE_MS tolerated during the run: a loaded CI machine may
- * deschedule this process once or twice; a server stalled by its frames is slow for most polls.
+ * /healthz must answer within RESPONSIVE_MS. A loaded CI machine may deschedule this process now
+ * and then, so a few percent of polls may be slower, but none by a second: a server stalled by an
+ * expanded frame is slow for seconds at a time (the graph of 2.6 kB below took 4 s).
  */
-const SLOW_POLLS_TOLERATED = 2;
+const RESPONSIVE_MS = 100;
+const SLOW_SHARE_TOLERATED = 0.05;
+const STALL_MS = 1000;
+/** CPU per hostile frame, this whole process included (client, poller, server): a stall costs seconds. */
+const FRAME_CPU_MS = 250;
 
 /** CPU time this process spent (server and client both live here), in ms: unlike wall time, not inflated by other processes. */
 const cpuMs = (): number => {
@@ -91,9 +94,10 @@ describe('hostile superjson metadata', () => {
     }
     const slow = polls.filter((ms) => ms >= RESPONSIVE_MS);
     const report = `worst frame ${worstFrame.toFixed(1)} ms of CPU; /healthz polled ${polls.length} times, slow: ${slow.map((ms) => ms.toFixed(0)).join(', ') || 'none'}`;
-    expect(worstFrame, report).toBeLessThan(RESPONSIVE_MS);
+    expect(worstFrame, report).toBeLessThan(FRAME_CPU_MS);
     expect(polls.length, report).toBeGreaterThan(10);
-    expect(slow.length, report).toBeLessThanOrEqual(SLOW_POLLS_TOLERATED);
+    expect(slow.length / polls.length, report).toBeLessThanOrEqual(SLOW_SHARE_TOLERATED);
+    expect(Math.max(...polls), report).toBeLessThan(STALL_MS);
     const after = (await owner.call('messages.range', { conversationId: conversation.id, afterSeq: 0, limit: 200 })).messages;
     expect(after.length - before).toBeLessThanOrEqual(150);
     for (const m of after) expect(JSON.stringify(m.content).length).toBeLessThan(4096);

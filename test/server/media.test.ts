@@ -316,11 +316,85 @@ describe('signed URLs', () => {
     expect((await fetch(`${srv.url}${other}${signed.slice(url.length)}`)).status).toBe(401);
   });
 
+  it('verify only in their canonical encoding: extra characters in sig fail', async () => {
+    const { url } = await uploadOk(PNG);
+    const { signMediaUrl } = await import('../../server/media/signedUrl');
+    const good = signMediaUrl(TEST_SECRET, url.slice('/media/'.length), Math.floor(Date.now() / 1000) + 600);
+    expect((await fetch(`${srv.url}${good}`)).status).toBe(200);
+    for (const spoilt of [`${good}!`, `${good}%3D`, good.replace('sig=', 'sig=*')]) expect((await fetch(`${srv.url}${spoilt}`)).status, spoilt).toBe(401);
+  });
+
   it('stop working once they expire (403 TOKEN_EXPIRED)', async () => {
     const { url } = await uploadOk(PNG);
     const { signMediaUrl } = await import('../../server/media/signedUrl');
     const stale = signMediaUrl(TEST_SECRET, url.slice(7), Math.floor(Date.now() / 1000) - 1);
     expect((await fetch(`${srv.url}${stale}`)).status).toBe(403);
+  });
+});
+
+describe('limits on uploads', () => {
+  it('refuses uploads past the per-user rate (429 RATE_LIMITED, retryable) while other users go on', async () => {
+    const s = await startServer({ uploadRate: { perSecond: 0.001, burst: 2 } });
+    try {
+      const g = await setupGroup(s, [{}]);
+      const tok = s.token(g.owner.userId, { role: 'supplier' });
+      const other = s.token(g.members[0]!.userId, { role: 'distributor' });
+      const post = (token: string) =>
+        fetch(`${s.url}/media?conversationId=${g.conversation.id}&kind=image`, { method: 'POST', headers: auth(token), body: new Uint8Array(PNG) });
+      expect((await post(tok)).status).toBe(201);
+      expect((await post(tok)).status).toBe(201);
+      const over = await post(tok);
+      expect(over.status).toBe(429);
+      expect(over.headers.get('retry-after')).toBe('1');
+      expect(await over.json()).toMatchObject({ code: 'RATE_LIMITED' });
+      expect((await post(other)).status).toBe(201);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("refuses what would take a user past their storage quota (413), counting uploads in progress", async () => {
+    const quota = 4 * 1024;
+    const s = await startServer({ mediaQuotaBytes: quota });
+    try {
+      const g = await setupGroup(s, [{}]);
+      const tok = s.token(g.owner.userId, { role: 'supplier' });
+      const post = (body: Buffer) =>
+        fetch(`${s.url}/media?conversationId=${g.conversation.id}&kind=image`, { method: 'POST', headers: auth(tok), body: new Uint8Array(body) });
+      const file = (n: number) => Buffer.concat([PNG, Buffer.alloc(n - PNG.length, 1)]);
+      expect((await post(file(3000))).status).toBe(201);
+      const over = await post(file(2000));
+      expect(over.status).toBe(413);
+      expect(await over.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('quota') });
+      expect((await post(file(1000))).status).toBe(201);
+      // Another user's quota is their own.
+      const other = s.token(g.members[0]!.userId, { role: 'distributor' });
+      const theirs = await fetch(`${s.url}/media?conversationId=${g.conversation.id}&kind=image`, { method: 'POST', headers: auth(other), body: new Uint8Array(file(3000)) });
+      expect(theirs.status).toBe(201);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('closes the socket of an upload refused for its token, instead of keeping it for the unread body', async () => {
+    const closed = await new Promise<boolean>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: srv.port,
+        method: 'POST',
+        path: `/media?conversationId=${conv.id}&kind=image`,
+        headers: { 'content-type': 'image/png', 'content-length': String(1024 * 1024) },
+      });
+      req.on('response', (res) => {
+        expect(res.statusCode).toBe(401);
+        expect(res.headers.connection).toBe('close');
+        res.resume();
+        res.on('end', () => req.socket?.once('close', () => resolve(true)));
+      });
+      req.on('error', reject);
+      req.write(PNG); // and nothing more: a client that never finishes its body
+    });
+    expect(closed).toBe(true);
   });
 });
 

@@ -1,8 +1,8 @@
 /** Frame-level robustness: bad input gets an error and the connection (and server) carry on. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode, encodeFrame } from '../../schema';
-import { uid } from '../support/fixtures';
-import { startServer, type TestServer } from '../support/server';
+import { setupGroup, uid } from '../support/fixtures';
+import { startServer, type LoggedIn, type TestServer } from '../support/server';
 import { frameOf, type WireClient } from '../support/wireClient';
 
 let srv: TestServer;
@@ -65,6 +65,28 @@ describe('bad requests', () => {
     const c = await srv.login(uid('u'));
     expect(await c.request(type, params)).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_PARAMS } });
     await c.ping();
+  });
+});
+
+describe('numbers past the safe integers', () => {
+  it.each([
+    ['conversations.markRead upToSeq', 'conversations.markRead', (id: string) => ({ conversationId: id, upToSeq: 1e300 })],
+    ['receipts.delivered upToSeq', 'receipts.delivered', (id: string) => ({ conversationId: id, upToSeq: 2 ** 53 })],
+    ['messages.range afterSeq', 'messages.range', (id: string) => ({ conversationId: id, afterSeq: 1e300, limit: 10 })],
+    ['messages.history beforeSeq', 'messages.history', (id: string) => ({ conversationId: id, beforeSeq: 1e300, limit: 10 })],
+    ['conversations.list offset', 'conversations.list', () => ({ limit: 10, offset: 1e300 })],
+    ['sync cursor', 'sync', () => ({ cursor: 1e300, limit: 10 })],
+    ['conversations.seqsAt cursor', 'conversations.seqsAt', () => ({ cursor: 1e300, limit: 10 })],
+  ] as const)('refuses %s of 1e300 with INVALID_PARAMS, not an internal error', async (_label, type, params) => {
+    const lines: string[] = [];
+    const s = await startServer({ log: (l) => lines.push(l) });
+    try {
+      const { owner, conversation } = await setupGroup(s, [{}]);
+      expect(await owner.request(type, params(conversation.id))).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_PARAMS } });
+      expect(lines.filter((l) => l.includes('failed'))).toEqual([]);
+    } finally {
+      await s.stop();
+    }
   });
 });
 
@@ -173,11 +195,69 @@ describe('rate limit', () => {
     expect(c.frames.filter((f) => f.t === 'pong').length).toBeLessThanOrEqual(5);
   });
 
-  it('limits each connection on its own', async () => {
+  it("limits each user on their own: a flooder's neighbour keeps its whole burst", async () => {
     const flooder = await limited.login(uid('f'));
     const calm = await limited.login(uid('c'));
     for (let i = 0; i < 20; i++) flooder.send({ t: 'ping', ts: i });
     await flooder.nextFrame(isError);
-    await calm.ping();
+    for (let i = 0; i < 5; i++) calm.send({ t: 'ping', ts: i });
+    await calm.until(() => calm.frames.filter((f) => f.t === 'pong' || f.t === 'error').length === 5);
+    expect(calm.frames.filter((f) => f.t === 'pong')).toHaveLength(5);
+  });
+
+  it('grants no fresh burst to a reconnect: the limit follows the user, not the socket', async () => {
+    const userId = uid('r');
+    const first = await limited.login(userId);
+    for (let i = 0; i < 10; i++) first.send({ t: 'ping', ts: i });
+    await first.until(() => first.frames.filter((f) => f.t === 'pong' || f.t === 'error').length === 10);
+    await first.close();
+    const again = await limited.login(userId, { deviceId: 'other' });
+    again.send({ t: 'ping', ts: 99 });
+    expect(await again.nextFrame((f) => f.t === 'pong' || f.t === 'error')).toMatchObject({ t: 'error', code: ErrorCode.RATE_LIMITED });
+  });
+});
+
+describe('a sustained flood', () => {
+  // Time is the test's: each round the bucket refills a few frames, as a steady flood sees it.
+  let now = Date.now();
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startServer({ rateLimit: { perSecond: 50, burst: 5 }, now: () => now });
+  });
+  afterAll(() => srv?.stop());
+
+  /** 10 pings 100 ms apart in the server's time: 5 refill, so half are refused each round. */
+  async function round(c: LoggedIn): Promise<void> {
+    now += 100;
+    const before = c.frames.length;
+    for (let i = 0; i < 10; i++) c.send({ t: 'ping', ts: i });
+    await c.until(() => c.closeInfo !== null || c.frames.length - before === 10);
+  }
+
+  it('is closed (1008) though refills keep letting some of it through, and so is its next socket at once', async () => {
+    const userId = uid('flood');
+    const c = await srv.login(userId);
+    let rounds = 0;
+    while (c.closeInfo === null && rounds < 200) {
+      await round(c);
+      rounds++;
+    }
+    expect(c.closeInfo).toMatchObject({ code: CloseCode.POLICY });
+    // Half of every round got through, so only the count of refusals over time could tell.
+    expect(c.frames.filter((f) => f.t === 'pong').length).toBeGreaterThan(rounds * 4);
+    const again = await srv.login(userId, { deviceId: 'again' });
+    for (let i = 0; i < 10; i++) again.send({ t: 'ping', ts: i });
+    expect((await again.closed).code).toBe(CloseCode.POLICY);
+  });
+
+  it('is not what a client that backs off does: refused now and then, never closed', async () => {
+    const c = await srv.login(uid('calm'));
+    for (let r = 0; r < 100; r++) {
+      now += 1000;
+      for (let i = 0; i < 6; i++) c.send({ t: 'ping', ts: i }); // one over its burst each second
+      await c.until(() => c.frames.filter((f) => f.t === 'pong' || f.t === 'error').length === (r + 1) * 6);
+    }
+    expect(c.closeInfo).toBeNull();
+    expect(c.frames.filter((f) => f.t === 'error')).toHaveLength(100);
   });
 });

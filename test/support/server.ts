@@ -79,6 +79,7 @@ export async function loginTo(
     ...(opts.v !== undefined ? { v: opts.v } : {}),
     ...(opts.autoAck !== undefined ? { autoAck: opts.autoAck } : {}),
     ...(opts.origin !== undefined ? { origin: opts.origin } : {}),
+    ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
   });
   track?.(client);
   const auth = await client.authResult;

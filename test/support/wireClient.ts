@@ -39,6 +39,8 @@ export interface ConnectOptions {
   autoAck?: boolean;
   /** Origin header of the upgrade request (none by default, as non-browser clients send none). */
   origin?: string;
+  /** More headers on the upgrade request (e.g. X-Forwarded-For behind a trusted proxy). */
+  headers?: Record<string, string>;
   /** Send the auth frame on open (default true); off to test what the server does without it. */
   sendAuth?: boolean;
 }
@@ -121,7 +123,7 @@ export class WireClient {
     private readonly opts: ConnectOptions,
   ) {
     this.autoAck = opts.autoAck ?? true;
-    this.ws = new WebSocket(url, opts.origin ? { origin: opts.origin } : {});
+    this.ws = new WebSocket(url, { ...(opts.origin ? { origin: opts.origin } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
 
     let settled = false;
     this.opened = new Promise<void>((resolve, reject) => {

@@ -17,7 +17,7 @@ import { VisibilityController } from '../controllers/VisibilityController';
 import { emit, errorInfo, type ParleyErrorAction } from '../events';
 import { formatPrice, formatTime, previewText } from '../i18n/format';
 import type { MessageKey } from '../i18n/locale';
-import { safeUrl } from '../safeUrl';
+import { cardImageUrl, safeUrl } from '../safeUrl';
 import { statusLine } from '../status';
 import { onTemplatesChange } from '../templates/registry';
 import type { ImageView, TemplateContext } from '../templates/types';
@@ -315,6 +315,7 @@ export class ParleyChat extends ParleyElement {
       formatPrice: (money) => formatPrice(money, locale),
       formatTime: (ts) => formatTime(ts, locale),
       safeUrl,
+      cardImageUrl: (url) => cardImageUrl(url, this.settings.cardImageOrigins, typeof location === 'undefined' ? null : location.origin),
       emit: (name, detail) => emit(this, name, detail),
       mediaUrl: (ref, slot) => this.media.cache.get(ref, slot),
       mediaError: (ref) => this.media.cache.error(ref),

@@ -34,9 +34,10 @@ function card(kind: 'product' | 'order', label: string, url: string | null, onAc
     : html`<button type="button" part="card card-${kind}" class="card" aria-label=${label} @click=${onClick}>${body}</button>`;
 }
 
+/** A card's picture, only from where config.cardImageOrigins allows; it tells its host nothing of the page. */
 function cardImage(ctx: TemplateContext, url: unknown) {
-  const src = ctx.safeUrl(url);
-  return src ? html`<img part="card-image" class="card-image" src=${src} alt="" loading="lazy" />` : nothing;
+  const src = ctx.cardImageUrl(url);
+  return src ? html`<img part="card-image" class="card-image" src=${src} alt="" loading="lazy" referrerpolicy="no-referrer" />` : nothing;
 }
 
 const product: TemplateRenderer = (m, ctx) => {

@@ -40,6 +40,11 @@ export interface TemplateContext {
   formatTime(ts: number): string;
   /** The URL if safe to render as a link or image (http(s) or '/path'), else null. */
   safeUrl(url: unknown): string | null;
+  /**
+   * The URL if a card image may load from it: a '/path', or an http(s) URL on this page's origin
+   * or one of `config.cardImageOrigins`; else null (and no image is shown).
+   */
+  cardImageUrl(url: unknown): string | null;
   /** Dispatch a bubbling, composed parley-* event from the chat element. */
   emit<K extends ParleyEventName>(name: K, detail: ParleyEventMap[K]): boolean;
   /**

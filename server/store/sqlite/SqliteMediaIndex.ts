@@ -29,6 +29,7 @@ export class SqliteMediaIndex implements MediaIndex {
   private readonly insert: Database.Statement;
   private readonly byKey: Database.Statement;
   private readonly byUploadStmt: Database.Statement;
+  private readonly ownedStmt: Database.Statement;
 
   constructor(
     db: Database.Database,
@@ -40,6 +41,7 @@ export class SqliteMediaIndex implements MediaIndex {
     );
     this.byKey = db.prepare('SELECT * FROM media WHERE key = ?');
     this.byUploadStmt = db.prepare('SELECT * FROM media WHERE owner_id = ? AND upload_id = ?');
+    this.ownedStmt = db.prepare('SELECT COALESCE(SUM(bytes), 0) FROM media WHERE owner_id = ?').pluck();
   }
 
   async record(rec: MediaRecord): Promise<{ record: MediaRecord; created: boolean }> {
@@ -60,5 +62,9 @@ export class SqliteMediaIndex implements MediaIndex {
   async byUpload(ownerId: string, uploadId: string): Promise<MediaRecord | null> {
     const row = this.byUploadStmt.get(ownerId, uploadId) as MediaRow | undefined;
     return row ? toRecord(row) : null;
+  }
+
+  async bytesOwnedBy(ownerId: string): Promise<number> {
+    return this.ownedStmt.get(ownerId) as number;
   }
 }

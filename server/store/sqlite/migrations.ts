@@ -97,4 +97,7 @@ export const MIGRATIONS: readonly string[] = [
     started_at INTEGER NOT NULL
   );
   `,
+  /* 5: each user's media bytes, summed for the storage quota */ `
+  CREATE INDEX media_by_owner ON media (owner_id, bytes);
+  `,
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeUrl } from '../../../ui/safeUrl';
+import { cardImageUrl, safeUrl } from '../../../ui/safeUrl';
 
 describe('safeUrl', () => {
   it.each(['https://shop.example/p/1', 'http://shop.example', 'HTTPS://SHOP.EXAMPLE/x?y=1#z', '/products/1', '/'])('allows %s', (url) => {
@@ -30,5 +30,25 @@ describe('safeUrl', () => {
     expect(safeUrl(42)).toBeNull();
     expect(safeUrl({ toString: () => '/x' })).toBeNull();
     expect(safeUrl('/' + 'a'.repeat(3000))).toBeNull();
+  });
+});
+
+describe('cardImageUrl', () => {
+  const page = 'https://shop.example';
+  it('loads card images from paths and from the page origin', () => {
+    expect(cardImageUrl('/img/mug.png', [], page)).toBe('/img/mug.png');
+    expect(cardImageUrl('https://shop.example/img/mug.png', [], page)).toBe('https://shop.example/img/mug.png');
+  });
+
+  it('leaves out any other host unless it is listed: it would learn who reads and when', () => {
+    expect(cardImageUrl('https://tracker.example/pixel.gif?agent', [], page)).toBeNull();
+    expect(cardImageUrl('https://cdn.shop.example/mug.png', [], page)).toBeNull();
+    expect(cardImageUrl('https://cdn.shop.example/mug.png', ['https://cdn.shop.example'], page)).toBe('https://cdn.shop.example/mug.png');
+    expect(cardImageUrl('https://cdn.shop.example.evil/mug.png', ['https://cdn.shop.example'], page)).toBeNull();
+  });
+
+  it('refuses what safeUrl refuses', () => {
+    expect(cardImageUrl('/\\evil.example/x.png', [], page)).toBeNull();
+    expect(cardImageUrl('javascript:alert(1)', ['javascript:'], page)).toBeNull();
   });
 });

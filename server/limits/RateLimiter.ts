@@ -12,13 +12,22 @@ export class RateLimiter {
     this.last = now();
   }
 
-  /** Take `n` tokens (one by default); false, taking none, when fewer are left. */
-  take(n = 1): boolean {
+  private refill(): void {
     const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond);
     this.last = t;
+  }
+
+  /** Take `n` tokens (one by default); false, taking none, when fewer are left. */
+  take(n = 1): boolean {
+    this.refill();
     if (this.tokens < n) return false;
     this.tokens -= n;
     return true;
+  }
+
+  isFull(): boolean {
+    this.refill();
+    return this.tokens >= this.burst;
   }
 }
