@@ -52,8 +52,11 @@ export async function buildBundles(): Promise<{ version: string }> {
 /**
  * The UI kit (custom elements, with Lit inside). It receives a client instance and imports the
  * engine's types only: a runtime import from client/, worker/ or schema/ would duplicate engine
- * code, so the build fails on one.
+ * code, so the build fails on one. The exception is schema/safeUrl.ts, a dependency-free function
+ * the kit must share with the server's validators (what is stored is what is rendered).
  */
+const SHARED_WITH_THE_KIT = new Set(['schema/safeUrl.ts']);
+
 export async function buildUi(): Promise<void> {
   const { metafile } = await build({
     ...common,
@@ -63,7 +66,7 @@ export async function buildUi(): Promise<void> {
     metafile: true,
     absWorkingDir: root,
   });
-  const engine = Object.keys(metafile.inputs).filter((f) => /^(client|worker|schema)\//.test(f));
+  const engine = Object.keys(metafile.inputs).filter((f) => /^(client|worker|schema)\//.test(f) && !SHARED_WITH_THE_KIT.has(f));
   if (engine.length) throw new Error(`parley-ui.js must not bundle engine code: ${engine.join(', ')}`);
 }
 

@@ -20,7 +20,7 @@ import {
 } from '../../schema';
 import { connectEcho, startWsEcho } from '../baselines/wsEcho';
 import { now, percentile, repeat } from '../lib/stats';
-import type { BenchEnv, BenchOutcome, Benchmark, Figure } from '../lib/types';
+import type { BenchEnv, BenchOutcome, Benchmark, BenchServer, Figure } from '../lib/types';
 
 const SHOP = 'parley-shop';
 const AGENT = 'shop-agent';
@@ -157,59 +157,82 @@ const latency = (key: string, label: string, role: Figure['role'], runs: number[
   ...(vs === undefined ? {} : { vs }),
 });
 
+/** A customer sending to the shop, and the shop's agent receiving, on one server. */
+async function parleyPair(server: BenchServer) {
+  const customer = await SendClient.connect(server.wsUrl, server.token(`bench-${randomUUID().slice(0, 8)}`), 'bench-customer');
+  const agent = await SendClient.connect(server.wsUrl, server.token(AGENT, { role: 'merchant', shop: SHOP }), 'bench-agent');
+  const { conversation } = await customer.call('conversations.create', { kind: 'direct', shopId: SHOP });
+  let sent = 0;
+  return {
+    async send(i: number) {
+      const { duplicate } = await customer.call('messages.send', { conversationId: conversation.id, clientId: randomUUID(), content: { type: 'text', text: body(i) } });
+      if (duplicate) throw new Error('a fresh client id was answered as a duplicate');
+      sent++;
+    },
+    sent: () => sent,
+    /** Every acked send was pushed to both sockets. */
+    delivered: () => Promise.all([customer.pushed(sent), agent.pushed(sent)]),
+    close() {
+      customer.close();
+      agent.close();
+    },
+  };
+}
+
 export const ackLatency: Benchmark = {
   id: 'ack-latency',
   title: 'Send → server ack latency (loopback, 1 KB text)',
   async run(env: BenchEnv): Promise<BenchOutcome> {
     const n = env.size(2000, 50);
     const server = await env.startServer();
+    // The same server without fsync at commit: what durability against power loss costs.
+    const fast = await env.startServer({ sqliteSync: 'normal' });
     const echo = await startWsEcho();
-    const customer = await SendClient.connect(server.wsUrl, server.token(`bench-${randomUUID().slice(0, 8)}`), 'bench-customer');
-    const agent = await SendClient.connect(server.wsUrl, server.token(AGENT, { role: 'merchant', shop: SHOP }), 'bench-agent');
+    const parley = await parleyPair(server);
+    const parleyNormal = await parleyPair(fast);
     const echoClient = await connectEcho(echo.url);
     try {
-      const { conversation } = await customer.call('conversations.create', { kind: 'direct', shopId: SHOP });
-      const conversationId = conversation.id;
-      let sent = 0;
-      const parleySend = async (i: number) => {
-        const { duplicate } = await customer.call('messages.send', { conversationId, clientId: randomUUID(), content: { type: 'text', text: body(i) } });
-        if (duplicate) throw new Error('a fresh client id was answered as a duplicate');
-        sent++;
-      };
-      const echoSend = (i: number) => echoClient.call('messages.send', { conversationId, clientId: randomUUID(), content: { type: 'text', text: body(i) } });
+      const echoSend = (i: number) => echoClient.call('messages.send', { conversationId: 'c', clientId: randomUUID(), content: { type: 'text', text: body(i) } });
+      const senders = { parley: parley.send, normal: parleyNormal.send, baseline: echoSend };
+      type Which = keyof typeof senders;
 
-      // Each run measures both, alternating which goes first so drift hurts neither.
+      // Each run measures all three, rotating which goes first so drift hurts none.
       const results = await repeat(env, async (run) => {
-        const order = run % 2 === 0 ? ['parley', 'baseline'] : ['baseline', 'parley'];
-        const out: Record<string, number[]> = {};
-        for (const which of order) out[which] = await timeSends(n, which === 'parley' ? parleySend : echoSend);
-        return { parley: out.parley!, baseline: out.baseline! };
+        const order: Which[] = (['parley', 'normal', 'baseline'] as const).map((_, i, all) => all[(i + run) % all.length]!);
+        const out = {} as Record<Which, number[]>;
+        for (const which of order) out[which] = await timeSends(n, senders[which]);
+        return out;
       });
 
-      const stored = await server.metric('parley_messages_stored_total');
-      if (stored !== sent) throw new Error(`${sent} sends were acked; the server counts ${stored} stored`);
-      await Promise.all([customer.pushed(sent), agent.pushed(sent)]);
+      for (const [pair, srv] of [[parley, server], [parleyNormal, fast]] as const) {
+        const stored = await srv.metric('parley_messages_stored_total');
+        if (stored !== pair.sent()) throw new Error(`${pair.sent()} sends were acked; the server counts ${stored} stored`);
+        await pair.delivered();
+      }
 
-      const pct = (which: 'parley' | 'baseline', p: number) => results.map((r) => percentile(r[which], p));
+      const pct = (which: Which, p: number) => results.map((r) => percentile(r[which], p));
       return {
         figures: [
           latency('p50', 'send → ack, p50', 'parley', pct('parley', 50), 3, 'ws-p50'),
           latency('p99', 'send → ack, p99', 'parley', pct('parley', 99), 10, 'ws-p99'),
           latency('ws-p50', 'ws echo, p50', 'baseline', pct('baseline', 50)),
           latency('ws-p99', 'ws echo, p99', 'baseline', pct('baseline', 99)),
+          latency('normal-p50', 'the same server with synchronous=NORMAL (no fsync; a power loss may lose acked sends), p50', 'baseline', pct('normal', 50)),
+          latency('normal-p99', 'the same server with synchronous=NORMAL, p99', 'baseline', pct('normal', 99)),
         ],
         notes: [
           `${n} sequential sends per run, ~1 KB text each; client and server in one Node process on loopback; the percentile is per run.`,
-          `Parley: a customer's messages.send, committed in SQLite (WAL, synchronous=NORMAL) before the ack, pushed to the shop agent's socket and echoed to the sender's; the clients validate every frame and ack pushes as the engine does. ${sent} sends acked, all stored and pushed to both sockets.`,
+          `Parley: a customer's messages.send, group-committed in SQLite (WAL, synchronous=FULL, the default: fsynced before the ack) and acked, pushed to the shop agent's socket and echoed to the sender's; the clients validate every frame and ack pushes as the engine does. ${parley.sent()} sends acked, all stored and pushed to both sockets. Sequential sends are the worst case for group commit: each waits for its own fsync.`,
           'Baseline: a bare ws server answering each request with the same-sized JSON response; no store, no fan-out, no validation.',
         ],
       };
     } finally {
       echoClient.close();
-      customer.close();
-      agent.close();
+      parley.close();
+      parleyNormal.close();
       await echo.close();
       await server.stop();
+      await fast.stop();
     }
   },
 };

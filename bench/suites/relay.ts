@@ -41,35 +41,43 @@ export const relay: Benchmark = {
     // A partner group (a supplier and distributors): only a shop's agents may put customers in a group.
     const tokens = users.map((u, i) => server.token(u, { role: i === 0 ? 'supplier' : 'distributor' }));
     const clients = startRelayClients({ parleyUrl: server.wsUrl, plainUrl: plain.url, users, tokens, perSender });
+    // The same server without fsync at commit, on clients of its own: what durability costs here.
+    const fast = await env.startServer({ sqliteSync: 'normal' });
+    const spare = await startWsRelay();
+    const fastTokens = users.map((u, i) => fast.token(u, { role: i === 0 ? 'supplier' : 'distributor' }));
+    const fastClients = startRelayClients({ parleyUrl: fast.wsUrl, plainUrl: spare.url, users, tokens: fastTokens, perSender });
     try {
-      await clients.ready;
+      await Promise.all([clients.ready, fastClients.ready]);
       let runNo = 0;
       const storedBefore = await server.metric('parley_messages_stored_total');
       const resentBefore = await server.metric('parley_pushes_resent_total');
+      type Variant = Which | 'normal';
       const results = await repeat(env, async (run) => {
-        const order: Which[] = run % 2 === 0 ? ['parley', 'baseline'] : ['baseline', 'parley'];
-        const out = {} as Record<Which, RunReport & { serverBusy: number; serverCpuMs: number }>;
+        const order = (['parley', 'normal', 'baseline'] as const).map((_, i, all) => all[(i + run) % all.length]!);
+        const out = {} as Record<Variant, RunReport & { serverBusy: number; serverCpuMs: number }>;
         for (const which of order) {
           const elu = performance.eventLoopUtilization();
           const cpu = threadCpuMs();
-          const report = await clients.run(which, ++runNo);
+          const report = which === 'normal' ? await fastClients.run('parley', ++runNo) : await clients.run(which, ++runNo);
           out[which] = { ...report, serverBusy: performance.eventLoopUtilization(elu).utilization, serverCpuMs: threadCpuMs() - cpu };
         }
         return out;
       });
+      const storedFast = await fast.metric('parley_messages_stored_total');
       const stored = (await server.metric('parley_messages_stored_total')) - storedBefore;
       const expected = (env.warmups + env.runs) * MEMBERS * perSender;
       if (stored !== expected) throw new Error(`the server stored ${stored} messages, expected ${expected}`);
+      if (storedFast !== expected) throw new Error(`the synchronous=NORMAL server stored ${storedFast} messages, expected ${expected}`);
       const duplicates = results.reduce((n, r) => n + r.parley.duplicates, 0);
       const rewinds = results.reduce((n, r) => n + r.parley.rewinds, 0);
       const resent = (await server.metric('parley_pushes_resent_total')) - resentBefore;
 
       const messages = MEMBERS * perSender;
       const pushes = messages * (MEMBERS - 1);
-      const perSecond = (n: number, which: Which) => results.map((r) => n / (r[which].ms / 1000));
-      const cpuPerMessage = (which: Which) => results.map((r) => (r[which].serverCpuMs * 1000) / messages);
+      const perSecond = (n: number, which: Variant) => results.map((r) => n / (r[which].ms / 1000));
+      const cpuPerMessage = (which: Variant) => results.map((r) => (r[which].serverCpuMs * 1000) / messages);
       const med = (f: (r: (typeof results)[number]) => number) => median(results.map(f));
-      const busy = (which: Which) =>
+      const busy = (which: Variant) =>
         `server thread busy ${pct(med((r) => r[which].serverBusy))}, clients' thread busy ${pct(med((r) => r[which].clientBusy))} ` +
         `using ${fmtUs((med((r) => r[which].clientCpuMs) * 1000) / messages)} CPU a message`;
       return {
@@ -81,6 +89,7 @@ export const relay: Benchmark = {
           }),
           rateFigure('relayed', 'plain ws relay, messages', 'baseline', perSecond(messages, 'baseline')),
           rateFigure('relayed-pushes', 'plain ws relay, pushes', 'baseline', perSecond(pushes, 'baseline')),
+          rateFigure('normal', 'messages stored and fanned out with synchronous=NORMAL (no fsync; a power loss may lose acked sends)', 'baseline', perSecond(messages, 'normal')),
           // CPU per message moves less than wall time when other processes share the cores.
           ...(cpuPerMessage('parley').every(Number.isFinite)
             ? [
@@ -91,7 +100,8 @@ export const relay: Benchmark = {
         ],
         notes: [
           `${MEMBERS} members each sending ${perSender} messages per run with ${WINDOW} outstanding (${messages} messages, ${pushes} pushes to others); server on the main thread, the clients in a worker thread, loopback. Target besides the table: Parley ≥ 0.75× the plain relay.`,
-          `During the runs (medians; busy = event-loop utilisation, CPU = the thread's time from /proc): Parley: ${busy('parley')}; plain relay: ${busy('baseline')}.`,
+          `Parley runs with synchronous=FULL (the default: a group commit is fsynced before its acks); the synchronous=NORMAL figure is the same server code without that fsync, on clients of its own, in the same runs.`,
+          `During the runs (medians; busy = event-loop utilisation, CPU = the thread's time from /proc): Parley: ${busy('parley')}; synchronous=NORMAL: ${busy('normal')}; plain relay: ${busy('baseline')}.`,
           `Checked: every member received every other member's message (and Parley its own echo), ${stored} messages stored. ` +
             (duplicates || resent || rewinds
               ? `Not exactly once: the server resent ${resent} pushes after 5 s without an ack (${rewinds} arrived behind the cursor, ${duplicates} were duplicates); the protocol allows it (at-least-once, deduplicated by the client), but it means the push stream fell behind.`
@@ -100,9 +110,10 @@ export const relay: Benchmark = {
         ],
       };
     } finally {
-      await clients.close();
-      await plain.close();
+      await Promise.all([clients.close(), fastClients.close()]);
+      await Promise.all([plain.close(), spare.close()]);
       await server.stop();
+      await fast.stop();
     }
   },
 };
