@@ -117,6 +117,7 @@ export interface Store {
   /** The newest cursor in the user's stream. */
   headCursor(user: Identity): Promise<number>;
   getDeviceCursor(userId: string, deviceId: string): Promise<number>;
+  /** Record a device's ack; never lowers it. A fallback only (devices name their own cursor), so it may be written lazily. */
   setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void>;
   messageCount(): Promise<number>;
   close(): Promise<void>;
