@@ -15,8 +15,20 @@ export interface Link {
   swap: SwapControl;
 }
 
+/** Faults that act through the server (its hooks, a crash point, a kill): they need it up. */
+const THROUGH_SERVER: ReadonlySet<FaultKind> = new Set([
+  'drop-responses',
+  'duplicate-pushes',
+  'skip-pushes',
+  'never-answer',
+  'crash-receive',
+  'crash-commit',
+  'crash-respond',
+  'kill',
+]);
+
 export class Nemesis {
-  /** Episodes started, by kind. */
+  /** Episodes applied, by kind: a fault the server could not take (down, or refused its hook) is not counted. */
   readonly counts: Partial<Record<FaultKind, number>> = {};
   readonly log: string[] = [];
   /** Server deaths by cause: the crash point that fired, `kill`, or `unexpected (...)`. */
@@ -41,13 +53,24 @@ export class Nemesis {
     return [...this.links.values()].reduce((n, l) => n + l.swap.made, 0);
   }
 
-  /** Start an episode; it ends by itself after `durationMs`. */
+  /**
+   * Start an episode; it ends by itself after `durationMs`. One that acts through the server waits
+   * for a restart in progress first, as a browser fault waits for a relaunch: skipping it would make
+   * the run's faults depend on how long restarts take.
+   */
   async start(fault: Fault, durationMs: number): Promise<void> {
-    this.counts[fault.kind] = (this.counts[fault.kind] ?? 0) + 1;
+    if (THROUGH_SERVER.has(fault.kind)) await this.restarting;
+    // The schedule ended while it waited: everything is being healed.
+    if (this.healing) return;
     const line = `${this.at()} ${describeFault(fault)} for ${durationMs} ms`;
     this.log.push(line);
     this.print(line);
     const end = await this.apply(fault);
+    if (!end) {
+      this.print(`${this.at()} ${fault.kind}: not applied (the server was down or refused the hook)`);
+      return;
+    }
+    this.counts[fault.kind] = (this.counts[fault.kind] ?? 0) + 1;
     const timer = setTimeout(() => {
       this.episodes.delete(timer);
       void end().catch((err: unknown) => this.print(`healing ${fault.kind} failed: ${String(err)}`));
@@ -90,8 +113,8 @@ export class Nemesis {
     return targets.map((t) => this.links.get(t)!.proxy);
   }
 
-  /** Start `fault`; returns what ends it. */
-  private async apply(fault: Fault): Promise<() => Promise<void>> {
+  /** Start `fault`; returns what ends it, or null when it could not be applied. */
+  private async apply(fault: Fault): Promise<(() => Promise<void>) | null> {
     const resetHooks = async () => void (await this.server.hooks({ reset: true }));
     switch (fault.kind) {
       case 'cut':
@@ -141,42 +164,47 @@ export class Nemesis {
           for (const s of swaps) s.wanted = 0;
         };
       }
-      case 'drop-responses':
-        await this.server.hooks({ dropResponses: { type: 'messages.send', count: fault.count } });
-        await this.server.hooks({ dropResponses: { type: 'messages.sendBatch', count: fault.count } });
-        return resetHooks;
+      case 'drop-responses': {
+        const send = await this.server.hooks({ dropResponses: { type: 'messages.send', count: fault.count } });
+        const batch = await this.server.hooks({ dropResponses: { type: 'messages.sendBatch', count: fault.count } });
+        return send && batch ? resetHooks : this.undo(resetHooks);
+      }
       case 'duplicate-pushes':
-        await this.server.hooks({ duplicatePushes: fault.count });
-        return resetHooks;
+        return (await this.server.hooks({ duplicatePushes: fault.count })) ? resetHooks : null;
       case 'skip-pushes':
-        await this.server.hooks({ skipPushes: fault.count });
-        return resetHooks;
+        return (await this.server.hooks({ skipPushes: fault.count })) ? resetHooks : null;
       case 'never-answer':
-        await this.server.hooks({ neverAnswer: fault.type });
-        return resetHooks;
+        return (await this.server.hooks({ neverAnswer: fault.type })) ? resetHooks : null;
       case 'crash-receive':
       case 'crash-commit': {
         const point: CrashPoint = fault.kind === 'crash-receive' ? 'receive' : 'commit';
-        if (this.server.armCrash(point, fault.after)) this.armed = { cause: fault.kind, downMs: fault.downMs };
+        if (!this.server.armCrash(point, fault.after)) return null;
+        this.armed = { cause: fault.kind, downMs: fault.downMs };
         return async () => this.disarm();
       }
       case 'crash-respond': {
         const armed = await Promise.all(
           ['messages.send', 'messages.sendBatch'].map((type) => this.server.hooks({ crashOnResponse: { type, count: fault.after } })),
         );
-        if (armed.every(Boolean)) this.armed = { cause: fault.kind, downMs: fault.downMs };
+        if (!armed.every(Boolean)) return this.undo(resetHooks);
+        this.armed = { cause: fault.kind, downMs: fault.downMs };
         return async () => {
           this.disarm();
           await resetHooks();
         };
       }
       case 'kill':
-        if (this.server.up) {
-          await this.server.kill9();
-          this.died('kill', fault.downMs);
-        }
+        if (!this.server.up) return null;
+        await this.server.kill9();
+        this.died('kill', fault.downMs);
         return async () => {};
     }
+  }
+
+  /** A fault applied only in part (one of its two hooks) is taken back: not applied, and nothing of it left armed. */
+  private async undo(reset: () => Promise<void>): Promise<null> {
+    await reset().catch(() => {});
+    return null;
   }
 
   private disarm(): void {

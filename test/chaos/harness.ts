@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TcpProxy } from '../support/tcpProxy';
+import { drawnFaults } from './appliedFaults';
 import { BrowserDevice, IndeterminateSend } from './browser/browserDevice';
 import { startWebServer, type WebServer } from './browser/webServer';
 import { check, readServer, staleStates, type CheckResult, type DeviceSnapshot } from './checker';
@@ -56,7 +57,9 @@ export interface ChaosResult {
   durationMs: number;
   /** sha256 of the schedule: the same seed and duration always give the same one. */
   scheduleDigest: string;
-  /** Fault episodes started, by kind (the browser devices' own faults included). */
+  /** Fault episodes the schedule drew, by kind (see appliedFaults.ts). */
+  drawn: Record<string, number>;
+  /** Fault episodes applied, by kind (the browser devices' own faults included). */
   faults: Record<string, number>;
   /** Browser devices took part. */
   browsers: boolean;
@@ -103,6 +106,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       seed: opts.seed,
       durationMs: opts.durationMs,
       scheduleDigest,
+      drawn: drawnFaults(schedule),
       faults: { ...run.nemesis.counts, ...run.browserFaults },
       browsers: opts.browsers ?? false,
       faultLog: run.nemesis.log,

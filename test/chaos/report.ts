@@ -1,5 +1,6 @@
 /** Chaos results as text: a console summary per seed, and test/chaos/REPORT.md for several seeds. */
 import fs from 'node:fs/promises';
+import { faultShortfalls } from './appliedFaults';
 import { SEND_RECEIPT_ORDER } from './checker';
 import type { ChaosResult } from './harness';
 
@@ -22,6 +23,7 @@ export function summary(r: ChaosResult): string {
     `  sent ${r.sent} (acknowledged ${c.acknowledged}, refused ${c.refused}), on the server ${c.serverMessages}, failed by the engine ${c.resent} (gave up after its retries: ${c.gaveUp}), resent at the end`,
     `  ${COUNTS.map((k) => `${k} ${c.counts[k]}`).join(', ')}`,
     `  faults: ${faults || 'none'}`,
+    ...faultShortfalls(r).map((s) => `  fault not applied as drawn: ${s}`),
     `  own messages below the read/delivered state the server's members table implies, never pushed (not counted): ${c.silentReads}`,
     `  server: ${r.serverStarts} starts, deaths ${JSON.stringify(r.serverDeaths)}; device reloads ${r.reloads.reload}, crashes ${r.reloads.crash}; pushes swapped ${r.pushesSwapped}`,
     `  engine events ${JSON.stringify(r.events)}; quiet ${r.quiesced ? `after ${r.quiesceMs} ms` : `NOT reached in ${r.quiesceMs} ms`}`,
