@@ -1,7 +1,7 @@
 /** The chaos checker on hand-made histories: each kind of violation is found, a clean run passes. */
 import { describe, expect, it } from 'vitest';
 import type { LocalMessage, MessageState } from '../../worker/store/types';
-import { check, type DeviceRow, type DeviceSnapshot, type ServerSnapshot } from './checker';
+import { check, NO_ANOMALIES, type Counts, type DeviceRow, type DeviceSnapshot, type ServerSnapshot } from './checker';
 import { History } from './history';
 
 const C = 'c1';
@@ -57,6 +57,9 @@ const local = (id: string, seq: number | null, state: MessageState): LocalMessag
   serverTs: null,
 });
 
+/** Every count zero but these: a planted anomaly must be counted exactly, and as nothing else. */
+const only = (counts: Partial<Counts>): Counts => ({ ...NO_ANOMALIES, ...counts });
+
 describe('chaos checker', () => {
   it('passes a clean run', () => {
     const { history, server, devices } = world();
@@ -85,7 +88,7 @@ describe('chaos checker', () => {
     const { history, server, devices } = world();
     devices[1]!.uiDiffs = ['tab 1 of b.1 shows 1 messages in c1, tab 0 2, or in other states'];
     const r = check(history, server, devices, topology);
-    expect(r.counts.lost).toBe(1);
+    expect(r.counts).toEqual(only({ lost: 1 }));
     expect(r.anomalies[0]).toMatchObject({ kind: 'lost', device: 'b.1' });
   });
 
@@ -105,26 +108,59 @@ describe('chaos checker', () => {
     devices[1]!.messages.pop();
     devices[0]!.messages[1] = row('m2', null, 'two', 'pending');
     const r = check(history, server, devices, topology);
-    expect(r.counts).toMatchObject({ lost: 1, stuck: 1 });
+    expect(r.counts).toEqual(only({ lost: 1, stuck: 1 }));
   });
 
-  it('counts one send stored twice (a second id for the same text) as duplicated', () => {
+  it('counts one send stored twice on the server (a second id for the same text) as duplicated: the stray id and the text twice', () => {
     const { history, server, devices } = world();
     server.rows.push({ conversationId: C, seq: 3, senderId: 'a', clientId: 'm9', text: 'two' });
-    expect(check(history, server, devices, topology).counts.duplicated).toBeGreaterThanOrEqual(1);
+    expect(check(history, server, devices, topology).counts).toEqual(only({ duplicated: 2 }));
+  });
+
+  it('counts one send stored twice on a device (a second, unsent id for the same text) as duplicated: the stray id and the text twice', () => {
+    const { history, server, devices, row } = world();
+    devices[0]!.messages.push(row('m9', null, 'two', 'pending'));
+    expect(check(history, server, devices, topology).counts).toEqual(only({ duplicated: 2 }));
+  });
+
+  it('counts an acknowledged message the server never got as lost, naming the server', () => {
+    const { history, server, devices, row } = world();
+    history.beginSend('a.1', C, 'm3', 'three').acknowledged = true;
+    devices[0]!.messages.push(row('m3', null, 'three', 'pending'));
+    const r = check(history, server, devices, topology);
+    expect(r.counts).toEqual(only({ lost: 1 }));
+    expect(r.anomalies[0]!.detail).toBe('"three" (c1) missing at server, b.1');
+  });
+
+  it('counts a server message nobody sent, and a refused send the server stored anyway, as unexpected', () => {
+    const { history, server, devices } = world();
+    server.rows.push({ conversationId: C, seq: 3, senderId: 'b', clientId: 'x1', text: 'nobody sent this' });
+    const refused = history.beginSend('a.1', C, 'm4', 'four');
+    refused.error = 'refused: STORAGE_FULL';
+    server.rows.push({ conversationId: C, seq: 4, senderId: 'a', clientId: 'm4', text: 'four' });
+    expect(check(history, server, devices, topology).counts).toEqual(only({ unexpected: 2 }));
+  });
+
+  it('counts a message failed with a code no server answer gave as failed; one that ran out of retries only as gaveUp', () => {
+    const { history, server, devices } = world();
+    history.failed('m1', 'CLOSED');
+    history.failed('m2', 'REQUEST_TIMEOUT');
+    const r = check(history, server, devices, topology);
+    expect(r.counts).toEqual(only({ failed: 1 }));
+    expect(r.gaveUp).toBe(1);
   });
 
   it('counts a device order that differs from the server, and seqs against the send order, as reordered', () => {
     const { history, server, devices, row } = world();
     devices[1]!.messages = [row('m1', 2, 'one', 'received'), row('m2', 1, 'two', 'received')];
-    expect(check(history, server, devices, topology).counts.reordered).toBe(2);
+    expect(check(history, server, devices, topology).counts).toEqual(only({ reordered: 2 }));
     const swapped = world();
     swapped.server.rows = [
       { conversationId: C, seq: 2, senderId: 'a', clientId: 'm1', text: 'one' },
       { conversationId: C, seq: 1, senderId: 'a', clientId: 'm2', text: 'two' },
     ];
     swapped.devices.forEach((d) => d.messages.forEach((m) => (m.seq = m.id === 'm1' ? 2 : 1)));
-    expect(check(swapped.history, swapped.server, swapped.devices, topology).counts.reordered).toBe(1);
+    expect(check(swapped.history, swapped.server, swapped.devices, topology).counts).toEqual(only({ reordered: 1 }));
   });
 
   it('counts a state going back in a live page as a regression, once', () => {
@@ -134,7 +170,22 @@ describe('chaos checker', () => {
     history.messages('a.1', C, [local('m1', 1, 'delivered')]);
     history.messages('a.1', C, [local('m2', null, 'pending'), local('m2', null, 'pending')]);
     const r = check(history, server, devices, topology);
-    expect(r.counts).toMatchObject({ regressions: 1, duplicated: 1 });
+    expect(r.counts).toEqual(only({ regressions: 1, duplicated: 1 }));
+  });
+
+  it("counts a message's seq changing in a live page as a regression", () => {
+    const { history, server, devices } = world();
+    history.messages('b.1', C, [local('m1', 1, 'received')]);
+    history.messages('b.1', C, [local('m1', 3, 'received')]);
+    const r = check(history, server, devices, topology);
+    expect(r.counts).toEqual(only({ regressions: 1 }));
+    expect(r.anomalies[0]!.detail).toBe('seq 1 → 3');
+  });
+
+  it('counts a stored cursor lower after a reload than before it as a regression', () => {
+    const { history, server, devices } = world();
+    history.event('a.1', 'cursor_regression', 'stored cursor 3 < 7 before the reload');
+    expect(check(history, server, devices, topology).counts).toEqual(only({ regressions: 1 }));
   });
 
   it('counts a push below the stored cursor that the device never stored as dropped', () => {
@@ -143,13 +194,22 @@ describe('chaos checker', () => {
     server.events.push(receipt(3), receipt(4));
     devices[1]!.cursor = 4;
     history.pushStored('b.1', 4);
-    expect(check(history, server, devices, topology).counts.dropped).toBe(1); // 3; a.1's cursor is 2
+    expect(check(history, server, devices, topology).counts).toEqual(only({ dropped: 1 })); // 3; a.1's cursor is 2
   });
 
   it('counts an own message behind the receipts the server pushed as stale', () => {
     const { history, server, devices } = world();
     server.announced.set(C, new Map([['b', { delivered: 2, read: 1 }]]));
     const r = check(history, server, devices, topology);
-    expect(r.counts.stale).toBe(2); // m1 should be read, m2 delivered; both are sent
+    expect(r.counts).toEqual(only({ stale: 2 })); // m1 should be read, m2 delivered; both are sent
+  });
+
+  it("counts a device's read position behind its own party's read receipts (read on another device) as stale", () => {
+    const { history, server, devices } = world();
+    server.announced.set(C, new Map([['a', { delivered: 2, read: 2 }]]));
+    devices[0]!.readSeq.set(C, 1);
+    const r = check(history, server, devices, topology);
+    expect(r.counts).toEqual(only({ stale: 1 }));
+    expect(r.anomalies[0]).toMatchObject({ kind: 'stale', device: 'a.1', ref: { conversationId: C, seq: 2, by: 'self' } });
   });
 });
