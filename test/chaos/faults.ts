@@ -35,9 +35,14 @@ export class Nemesis {
   readonly serverDeaths: Record<string, number> = {};
   /** Episodes whose end has not run yet. */
   private readonly episodes = new Map<NodeJS.Timeout, () => Promise<void>>();
-  /** Set while a crash point is armed: what to call the death, and the downtime before the restart. */
-  private armed: { cause: string; downMs: number } | null = null;
+  /**
+   * Set while a crash point is armed: what to call the death, the downtime before the restart, and
+   * `over` (resolved once it fired or was disarmed).
+   */
+  private armed: { cause: string; downMs: number; over: Promise<void>; end: () => void } | null = null;
   private restarting: Promise<void> = Promise.resolve();
+  /** Faults that act through the server, one after another (see start). */
+  private serverTurns: Promise<void> = Promise.resolve();
   private healing = false;
 
   constructor(
@@ -54,12 +59,24 @@ export class Nemesis {
   }
 
   /**
-   * Start an episode; it ends by itself after `durationMs`. One that acts through the server waits
-   * for a restart in progress first, as a browser fault waits for a relaunch: skipping it would make
-   * the run's faults depend on how long restarts take.
+   * Start an episode; it ends by itself after `durationMs`. A fault that acts through the server
+   * takes its turn after the previous one: after its crash point fired (a crash point stays armed
+   * until it does) and after the restart that followed, as a browser fault waits for a relaunch.
+   * Skipping it, or disarming a crash point before traffic came back, would make the run's faults
+   * depend on how long restarts and reconnects take on a busy machine.
    */
-  async start(fault: Fault, durationMs: number): Promise<void> {
-    if (THROUGH_SERVER.has(fault.kind)) await this.restarting;
+  start(fault: Fault, durationMs: number): Promise<void> {
+    if (!THROUGH_SERVER.has(fault.kind)) return this.begin(fault, durationMs);
+    const turn = this.serverTurns.then(async () => {
+      while (this.armed) await this.armed.over;
+      await this.restarting;
+      await this.begin(fault, durationMs);
+    });
+    this.serverTurns = turn.catch(() => {});
+    return turn;
+  }
+
+  private async begin(fault: Fault, durationMs: number): Promise<void> {
     // The schedule ended while it waited: everything is being healed.
     if (this.healing) return;
     const line = `${this.at()} ${describeFault(fault)} for ${durationMs} ms`;
@@ -104,6 +121,7 @@ export class Nemesis {
   /** Stop: no more episodes, and no restart left running. */
   async close(): Promise<void> {
     this.healing = true;
+    this.unarm();
     for (const timer of this.episodes.keys()) clearTimeout(timer);
     this.episodes.clear();
     await this.restarting;
@@ -175,23 +193,22 @@ export class Nemesis {
         return (await this.server.hooks({ skipPushes: fault.count })) ? resetHooks : null;
       case 'never-answer':
         return (await this.server.hooks({ neverAnswer: fault.type })) ? resetHooks : null;
+      // A crash point outlives its episode: it fires at its `after`-th store or response, whenever
+      // that comes (healing disarms it).
       case 'crash-receive':
       case 'crash-commit': {
         const point: CrashPoint = fault.kind === 'crash-receive' ? 'receive' : 'commit';
         if (!this.server.armCrash(point, fault.after)) return null;
-        this.armed = { cause: fault.kind, downMs: fault.downMs };
-        return async () => this.disarm();
+        this.arm(fault.kind, fault.downMs);
+        return async () => {};
       }
       case 'crash-respond': {
         const armed = await Promise.all(
           ['messages.send', 'messages.sendBatch'].map((type) => this.server.hooks({ crashOnResponse: { type, count: fault.after } })),
         );
         if (!armed.every(Boolean)) return this.undo(resetHooks);
-        this.armed = { cause: fault.kind, downMs: fault.downMs };
-        return async () => {
-          this.disarm();
-          await resetHooks();
-        };
+        this.arm(fault.kind, fault.downMs);
+        return async () => {};
       }
       case 'kill':
         if (!this.server.up) return null;
@@ -207,21 +224,34 @@ export class Nemesis {
     return null;
   }
 
-  private disarm(): void {
+  private arm(cause: string, downMs: number): void {
+    let end!: () => void;
+    const over = new Promise<void>((resolve) => (end = resolve));
+    this.armed = { cause, downMs, over, end };
+  }
+
+  /** No crash point armed any more; whoever waits for it goes on. */
+  private unarm(): void {
+    this.armed?.end();
     this.armed = null;
+  }
+
+  private disarm(): void {
+    this.unarm();
     this.server.disarm();
   }
 
   private died(cause: string, downMs: number): void {
     this.serverDeaths[cause] = (this.serverDeaths[cause] ?? 0) + 1;
     this.print(`${this.at()} server died: ${cause}; back in ${downMs} ms`);
-    this.armed = null;
+    // The restart first: a fault waiting for this crash point waits for the restart next.
     this.restarting = this.restarting
       .then(async () => {
         if (!this.healing) await sleep(downMs);
         await this.server.start();
       })
       .catch((err: unknown) => this.print(`server restart failed: ${String(err)}`));
+    this.unarm();
   }
 }
 
