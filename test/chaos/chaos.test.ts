@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { faultShortfalls } from './appliedFaults';
+import { GAVE_UP_BOUND } from './bounds';
 import { NO_ANOMALIES } from './checker';
 import { runChaos } from './harness';
 import { summary } from './report';
@@ -25,6 +26,9 @@ describe('chaos (Node tier)', () => {
       // server, and nothing else did. A harness that applied nothing would pass every count below.
       expect(faultShortfalls(result), report).toEqual([]);
       expect(result.serverStarts, report).toBe(1 + Object.values(result.serverDeaths).reduce((a, b) => a + b, 0));
+      // No browser here, so no fault can explain a send left unmade (bounds.ts refusedBound): none may be.
+      expect(result.check.refused, report).toBe(0);
+      expect(result.check.gaveUp, report).toBeLessThanOrEqual(GAVE_UP_BOUND);
       // Every count zero, stale receipts and dropped pushes included: the send-receipt ordering bug
       // the checker found (checker.ts SEND_RECEIPT_ORDER) is fixed in server/handlers/messages.ts.
       expect(counts, report).toEqual(NO_ANOMALIES);

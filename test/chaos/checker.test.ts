@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalMessage, MessageState } from '../../worker/store/types';
 import { check, NO_ANOMALIES, type Counts, type DeviceRow, type DeviceSnapshot, type ServerSnapshot } from './checker';
-import { History } from './history';
+import { History, type SendRecord } from './history';
+import { EXPLAIN_MARGIN_MS, outcomeUnknown, type DisruptionKind } from './rejections';
 
 const C = 'c1';
 const users: Record<string, string> = { 'a.1': 'a', 'b.1': 'b' };
@@ -57,6 +58,14 @@ const local = (id: string, seq: number | null, state: MessageState): LocalMessag
   serverTs: null,
 });
 
+/** send() rejected now, with the engine's `code` (null: no answer came). */
+function reject(s: SendRecord, code: string | null): void {
+  s.settledAt = Date.now();
+  s.code = code;
+  s.error = code ? `ParleyError: ${code}` : 'page.evaluate: Target page, context or browser has been closed';
+  s.indeterminate = outcomeUnknown(code);
+}
+
 /** Every count zero but these: a planted anomaly must be counted exactly, and as nothing else. */
 const only = (counts: Partial<Counts>): Counts => ({ ...NO_ANOMALIES, ...counts });
 
@@ -70,9 +79,9 @@ describe('chaos checker', () => {
 
   it('a send whose outcome was unknown (the browser died) counts once it turns up, and is no anomaly when it never does', () => {
     const { history, server, devices, row } = world();
-    const unknown = history.beginSend('a.1', C, 'm3', 'three');
-    unknown.indeterminate = true;
-    history.beginSend('a.1', C, 'm4', 'four').indeterminate = true; // never stored anywhere
+    history.disrupted('a.1', 'browser-kill', Date.now(), Date.now());
+    reject(history.beginSend('a.1', C, 'm3', 'three'), null);
+    reject(history.beginSend('a.1', C, 'm4', 'four'), null); // never stored anywhere
     server.rows.push({ conversationId: C, seq: 3, senderId: 'a', clientId: 'm3', text: 'three' });
     server.lastSeq.set(C, 3);
     devices[0]!.messages.push(row('m3', 3, 'three', 'sent'));
@@ -135,10 +144,18 @@ describe('chaos checker', () => {
   it('counts a server message nobody sent, and a refused send the server stored anyway, as unexpected', () => {
     const { history, server, devices } = world();
     server.rows.push({ conversationId: C, seq: 3, senderId: 'b', clientId: 'x1', text: 'nobody sent this' });
-    const refused = history.beginSend('a.1', C, 'm4', 'four');
-    refused.error = 'refused: STORAGE_FULL';
+    history.disrupted('a.1', 'quota', Date.now(), Date.now());
+    reject(history.beginSend('a.1', C, 'm4', 'four'), 'STORAGE_FULL');
     server.rows.push({ conversationId: C, seq: 4, senderId: 'a', clientId: 'm4', text: 'four' });
     expect(check(history, server, devices, topology).counts).toEqual(only({ unexpected: 2 }));
+  });
+
+  it('counts a refused send stored on its device anyway as unexpected', () => {
+    const { history, server, devices, row } = world();
+    history.disrupted('a.1', 'quota', Date.now(), Date.now());
+    reject(history.beginSend('a.1', C, 'm3', 'three'), 'STORAGE_FULL');
+    devices[0]!.messages.push(row('m3', null, 'three', 'pending'));
+    expect(check(history, server, devices, topology).counts).toEqual(only({ unexpected: 1 }));
   });
 
   it('counts a message failed with a code no server answer gave as failed; one that ran out of retries only as gaveUp', () => {
@@ -195,6 +212,54 @@ describe('chaos checker', () => {
     devices[1]!.cursor = 4;
     history.pushStored('b.1', 4);
     expect(check(history, server, devices, topology).counts).toEqual(only({ dropped: 1 })); // 3; a.1's cursor is 2
+  });
+
+  describe('rejected sends', () => {
+    /** a.1's sends: m3 and m4 called at `calledAt`, each rejected with `code`; the disruptions as given. */
+    function rejections(code: string | null, disruptions: [string, DisruptionKind, number, number][], calledAt = 1_000) {
+      const { history, server, devices } = world();
+      for (const [device, kind, from, to] of disruptions) history.disrupted(device, kind, from, to);
+      for (const [id, text] of [['m3', 'three'], ['m4', 'four']] as const) {
+        const s = history.beginSend('a.1', C, id, text);
+        s.calledAt = calledAt;
+        reject(s, code);
+        s.settledAt = calledAt + 50;
+      }
+      return check(history, server, devices, topology);
+    }
+
+    it('passes STORAGE_FULL during a quota episode of that browser, and outcomes unknown during a kill or a closed worker', () => {
+      expect(rejections('STORAGE_FULL', [['a.1', 'quota', 900, 3_000]]).counts).toEqual(NO_ANOMALIES);
+      expect(rejections(null, [['a.1', 'browser-kill', 1_020, 8_000]]).counts).toEqual(NO_ANOMALIES);
+      expect(rejections('DISCONNECTED', [['a.1', 'worker-close', 1_010, 1_011]]).counts).toEqual(NO_ANOMALIES);
+      // Called a moment after the worker was closed, before the tab heard of it.
+      expect(rejections('DISCONNECTED', [['a.1', 'worker-close', 0, 1_000 - EXPLAIN_MARGIN_MS]]).counts).toEqual(NO_ANOMALIES);
+      const r = rejections(null, [['a.1', 'tab-reload', 1_000, 1_500]]);
+      expect(r.counts).toEqual(NO_ANOMALIES);
+      expect(r.refused).toBe(2);
+    });
+
+    it('counts a rejection with no fault of its device around it as rejected, once per send', () => {
+      const r = rejections('STORAGE_FULL', []);
+      expect(r.counts).toEqual(only({ rejected: 2 }));
+      expect(r.refused).toBe(2);
+      expect(r.anomalies[0]).toMatchObject({ kind: 'rejected', device: 'a.1', id: 'm3' });
+      expect(rejections('DISCONNECTED', []).counts).toEqual(only({ rejected: 2 }));
+    });
+
+    it("counts a rejection the fault cannot explain as rejected: another device's fault, another time, or the wrong kind", () => {
+      expect(rejections('STORAGE_FULL', [['b.1', 'quota', 0, 5_000]]).counts).toEqual(only({ rejected: 2 }));
+      expect(rejections('STORAGE_FULL', [['a.1', 'quota', 2_000, 5_000]]).counts).toEqual(only({ rejected: 2 }));
+      expect(rejections(null, [['a.1', 'worker-close', 0, 999 - EXPLAIN_MARGIN_MS]]).counts).toEqual(only({ rejected: 2 }));
+      expect(rejections('STORAGE_FULL', [['a.1', 'browser-kill', 0, 5_000]]).counts).toEqual(only({ rejected: 2 }));
+    });
+
+    it('counts a refusal no fault of this workload causes as rejected, even during one', () => {
+      const around: [string, DisruptionKind, number, number][] = [['a.1', 'quota', 0, 5_000], ['a.1', 'browser-kill', 0, 5_000]];
+      expect(rejections('INVALID_PARAMS', around).counts).toEqual(only({ rejected: 2 }));
+      expect(rejections('CLOSED', around).counts).toEqual(only({ rejected: 2 }));
+      expect(rejections('INTERNAL', around).counts).toEqual(only({ rejected: 2 }));
+    });
   });
 
   it('counts an own message behind the receipts the server pushed as stale', () => {

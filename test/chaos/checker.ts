@@ -31,12 +31,16 @@
  * - dropped: a push of a device's stream (an event of one of its conversations) at or below the
  *   cursor the device finally stored that none of its engines ever stored: a push lost on the way
  *   (the stream is at-least-once; everything up to the cursor must have been stored once).
+ * - rejected: a send() that rejected with no fault of its device to explain it (rejections.ts):
+ *   STORAGE_FULL outside a quota episode, an unknown outcome with no kill or closed worker around
+ *   it, or any other code (the workload's sends are all valid).
  * Pass: all of them zero.
  */
 import Database from 'better-sqlite3';
 import { isRetryable, type ErrorCode } from '../../schema';
 import type { MessageState } from '../../worker/store/types';
 import type { Anomaly, History, SendRecord } from './history';
+import { unexplainedRejections } from './rejections';
 
 export interface ServerRow {
   conversationId: string;
@@ -273,16 +277,17 @@ export interface Counts {
   failed: number;
   stale: number;
   dropped: number;
+  rejected: number;
 }
 
 /** A run's counts when nothing went wrong: what the bounded runs in `npm test` require. */
-export const NO_ANOMALIES: Counts = { lost: 0, duplicated: 0, reordered: 0, regressions: 0, stuck: 0, unexpected: 0, failed: 0, stale: 0, dropped: 0 };
+export const NO_ANOMALIES: Counts = { lost: 0, duplicated: 0, reordered: 0, regressions: 0, stuck: 0, unexpected: 0, failed: 0, stale: 0, dropped: 0, rejected: 0 };
 
 export interface CheckResult {
   counts: Counts;
   /** send() calls that resolved. */
   acknowledged: number;
-  /** send() calls that rejected. */
+  /** send() calls not made: rejected, and (outcome unknown) found nowhere. Each must be explained by a fault, else it is also `rejected`. */
   refused: number;
   /** Messages the engine marked failed and the harness resent at the end. */
   resent: number;
@@ -349,7 +354,7 @@ export function check(
       if (!sent) found.push({ kind: 'unexpected', device: d.device, id: m.id, detail: `holds a message nobody sent: ${m.text.slice(0, 80)}` });
       else if (sent.id !== m.id || sent.user !== m.senderId) {
         found.push({ kind: 'duplicate', device: d.device, id: m.id, detail: `holds "${m.text}" as ${m.senderId}/${m.id}, sent as ${sent.user}/${sent.id}` });
-      }
+      } else if (!sent.acknowledged && !sent.indeterminate) found.push({ kind: 'unexpected', device: d.device, id: m.id, detail: `refused send stored here: ${sent.error}` });
       if (m.seq !== null) {
         const s = serverBySeq.get(`${m.conversationId}#${m.seq}`);
         if (!s || s.clientId !== m.id || s.senderId !== m.senderId) {
@@ -492,6 +497,8 @@ export function check(
     else found.push({ kind: 'failed', id, detail: `${history.sends.get(id)?.text ?? id} failed with ${code}, which no server answer gave` });
   }
 
+  found.push(...unexplainedRejections(history.sends.values(), history.disruptions));
+
   const anomalies = [...history.anomalies, ...found];
   const n = (kind: Anomaly['kind']) => anomalies.filter((a) => a.kind === kind).length;
   const counts: Counts = {
@@ -504,6 +511,7 @@ export function check(
     failed: n('failed'),
     stale: n('stale'),
     dropped: n('dropped'),
+    rejected: n('rejected'),
   };
   return {
     counts,

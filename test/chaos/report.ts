@@ -1,10 +1,10 @@
 /** Chaos results as text: a console summary per seed, and test/chaos/REPORT.md for several seeds. */
 import fs from 'node:fs/promises';
 import { faultShortfalls } from './appliedFaults';
-import { SEND_RECEIPT_ORDER } from './checker';
+import { NO_ANOMALIES, SEND_RECEIPT_ORDER, type Counts } from './checker';
 import type { ChaosResult } from './harness';
 
-const COUNTS = ['lost', 'duplicated', 'reordered', 'regressions', 'stuck', 'unexpected', 'failed', 'stale', 'dropped'] as const;
+const COUNTS = Object.keys(NO_ANOMALIES) as (keyof Counts)[];
 
 /** PASS; FAIL with only known causes; or FAIL with new findings. */
 export function verdict(r: ChaosResult): string {
@@ -54,8 +54,8 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
     'is the same for the same seed and duration: compare its digest; the timing of answers is not).',
     'What the runs have found so far, and what was done about it: [FINDINGS.md](FINDINGS.md).',
     '',
-    '| seed | length | schedule | sent | acknowledged | on server | lost | duplicated | reordered | regressions | stuck | unexpected | failed | stale | dropped | resent | quiet | result |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| seed | length | schedule | sent | acknowledged | on server | lost | duplicated | reordered | regressions | stuck | unexpected | failed | stale | dropped | rejected | resent | quiet | result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(row),
     '',
     '## Faults tried (episodes)',

@@ -11,11 +11,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
+import { ParleyError, type ErrorCode } from '../../../schema';
 import type { LocalMessage } from '../../../worker/store/types';
 import type { TcpProxy } from '../../support/tcpProxy';
 import { ActionChain } from '../actionChain';
 import type { DeviceRow, DeviceSnapshot } from '../checker';
 import type { ChaosDevice, DeviceObserver, UserSpec } from '../device';
+import type { DisruptionKind } from '../rejections';
 import { contentText } from '../history';
 import type { BrowserFault } from '../schedule';
 import { ChromiumProcess } from './chromiumProcess';
@@ -25,8 +27,6 @@ import type { WebServer } from './webServer';
 const ROOMY_QUOTA = 1024 ** 3;
 /** During a quota fault: less than any profile here holds, so nothing more fits. */
 const FULL_QUOTA = 64 * 1024;
-/** Client refusals that leave nothing stored: such a send is refused, not of unknown outcome. */
-const REFUSED = ['STORAGE_FULL', 'INVALID_PARAMS', 'PAYLOAD_TOO_LARGE'];
 
 /** A view holds every message of a conversation: more than any run sends to one. */
 const VIEW_LIMIT = 5_000;
@@ -35,10 +35,8 @@ const CALL_MS = 15_000;
 const TAB_READY_MS = 30_000;
 const TERMINAL = ['kicked', 'auth_failed', 'gave_up'];
 
-/** A send whose outcome the test cannot know: the browser died or the tab went while it ran. */
-export class IndeterminateSend extends Error {
-  readonly indeterminate = true;
-}
+/** A send that got no answer: the browser died or the tab went while it ran (its outcome is unknown). */
+export class SendUnanswered extends Error {}
 
 type Row = Pick<LocalMessage, 'id' | 'senderId' | 'conversationId' | 'seq' | 'state' | 'content' | 'error'>;
 type ChaosWindow = Window & {
@@ -166,6 +164,7 @@ export class BrowserDevice implements ChaosDevice {
    */
   crashNow(downMs: number): boolean {
     if (this.relaunching) return false;
+    const from = Date.now();
     this.relaunching = (async () => {
       await this.close('crash');
       await sleep(downMs);
@@ -174,7 +173,10 @@ export class BrowserDevice implements ChaosDevice {
       this.observer.event(this.id, 'browser_relaunched', `tabs ready ${Date.now() - started} ms after the relaunch began`);
     })()
       .catch((err: unknown) => this.observer.event(this.id, 'relaunch_failed', String(err)))
-      .finally(() => (this.relaunching = null));
+      .finally(() => {
+        this.relaunching = null;
+        this.observer.disrupted(this.id, 'browser-kill', from, Date.now());
+      });
     return true;
   }
 
@@ -186,6 +188,8 @@ export class BrowserDevice implements ChaosDevice {
   async fault(f: BrowserFault): Promise<string | null> {
     while (this.relaunching) await this.relaunching;
     if (!this.context) return 'the browser is down';
+    const from = Date.now();
+    const disrupted = (kind: DisruptionKind) => this.observer.disrupted(this.id, kind, from, Date.now());
     switch (f.kind) {
       case 'worker-close': {
         const cdp = await this.create(() => this.chromium.cdp());
@@ -193,7 +197,9 @@ export class BrowserDevice implements ChaosDevice {
           const { targetInfos } = await cdp.send('Target.getTargets');
           const workers = targetInfos.filter((t) => t.type === 'shared_worker');
           for (const t of workers) await cdp.send('Target.closeTarget', { targetId: t.targetId });
-          return workers.length > 0 ? null : `no SharedWorker among ${targetInfos.map((t) => t.type).join(', ')}`;
+          if (workers.length === 0) return `no SharedWorker among ${targetInfos.map((t) => t.type).join(', ')}`;
+          disrupted('worker-close');
+          return null;
         } finally {
           await cdp.detach().catch(() => {});
         }
@@ -214,16 +220,20 @@ export class BrowserDevice implements ChaosDevice {
         // Chromium applies a quota override only to storage it has not opened in this session, so
         // a disk filling up is played as a restart on a quota below what the profile holds; the
         // quota is freed after the episode, as when the user makes room.
-        this.relaunching = (async () => {
-          await this.shutDown();
-          await this.openNow(this.conversations, FULL_QUOTA);
-        })().finally(() => (this.relaunching = null));
-        await this.relaunching;
-        const session = this.quotaSession;
-        await sleep(f.durationMs);
-        // Not if the browser was relaunched meanwhile: that launch set the roomy quota.
-        if (session && session === this.quotaSession) await this.setQuota(ROOMY_QUOTA).catch(() => {});
-        return null;
+        try {
+          this.relaunching = (async () => {
+            await this.shutDown();
+            await this.openNow(this.conversations, FULL_QUOTA);
+          })().finally(() => (this.relaunching = null));
+          await this.relaunching;
+          const session = this.quotaSession;
+          await sleep(f.durationMs);
+          // Not if the browser was relaunched meanwhile: that launch set the roomy quota.
+          if (session && session === this.quotaSession) await this.setQuota(ROOMY_QUOTA).catch(() => {});
+          return null;
+        } finally {
+          disrupted('quota');
+        }
       }
       case 'tab-reload': {
         const page = this.tabs[f.tab];
@@ -235,6 +245,7 @@ export class BrowserDevice implements ChaosDevice {
           if (!this.relaunching && this.context) this.tabs[f.tab] = await this.openTab(f.tab);
         } finally {
           this.busy.delete(f.tab);
+          disrupted('tab-reload');
         }
         return null;
       }
@@ -348,30 +359,27 @@ export class BrowserDevice implements ChaosDevice {
    */
   async send(conversationId: string, text: string, id: string): Promise<unknown> {
     if (this.sendsInFlight++ === 0 || !this.sendTab) this.sendTab = this.tab();
-    let outcome: { id: string } | { code: string };
+    let outcome: { id: string } | { code: string; message: string };
     try {
       const page = await this.sendTab;
       outcome = await page.evaluate(
         ({ cid, text, id }) =>
           (window as unknown as ChaosWindow).client.send(cid, { type: 'text', text }, { id }).then(
             (m) => ({ id: m.id }),
-            (err: { code?: string }) => ({ code: String(err?.code ?? err) }),
+            (err: { code?: string; message?: string }) => ({ code: String(err?.code ?? 'NO_CODE'), message: String(err?.message ?? err) }),
           ),
         { cid: conversationId, text, id },
       );
     } catch (err) {
-      // Refused by the client, killed with the browser, cut off by a closed worker: whether it was
-      // stored is unknown here, so the checker decides from where it turns up.
-      throw new IndeterminateSend(String(err));
+      // Killed with the browser or the tab: whether it was stored is unknown here, so the checker
+      // decides from where it turns up, and asks which fault explains it (rejections.ts).
+      throw new SendUnanswered(String(err));
     } finally {
       this.sendsInFlight--;
     }
     if ('id' in outcome) return outcome.id;
-    if (REFUSED.includes(outcome.code)) {
-      this.observer.event(this.id, 'send_refused', outcome.code);
-      throw new Error(`refused: ${outcome.code}`);
-    }
-    throw new IndeterminateSend(outcome.code);
+    this.observer.event(this.id, 'send_refused', outcome.code);
+    throw new ParleyError(outcome.code as ErrorCode, `refused in the tab: ${outcome.message}`);
   }
 
   async markRead(conversationId: string): Promise<void> {
