@@ -41,6 +41,7 @@ import { isRetryable, type ErrorCode } from '../../schema';
 import type { MessageState } from '../../worker/store/types';
 import type { Anomaly, History, SendRecord } from './history';
 import { unexplainedRejections } from './rejections';
+import { readStoredRows, type StoredRows } from './storedRows';
 
 export interface ServerRow {
   conversationId: string;
@@ -70,11 +71,12 @@ export interface DeviceSnapshot {
   /** Highest push cursor stored. */
   cursor: number;
   /**
-   * Whether every push this device stored was reported (the Node engine's `receive` events), so a
-   * push below its cursor and never reported was dropped. A browser's engine can store a push and
-   * die before its tabs hear of it: false there, and the dropped check is left to the rest.
+   * Push cursors this device's engines stored, from the log its database keeps in the same
+   * transactions (a browser: browser/chaosStore.ts), which survives an engine killed right after
+   * a commit. Absent: the history's `receive` events say (a Node device, whose engine runs in this
+   * process and reports every push it stored).
    */
-  pushesObserved?: boolean;
+  storedPushes?: readonly number[];
   /** A browser's tabs whose views disagree with its first tab's at the end (browserDevice.ts). */
   uiDiffs?: string[];
 }
@@ -181,36 +183,29 @@ export function readServer(dbFile: string): ServerSnapshot {
   }
 }
 
-/** A device's database file (open or closed: WAL lets a second reader in). */
-export function readDevice(device: string, user: string, dbFile: string): DeviceSnapshot {
+/** A device's database file (open or closed: WAL lets a second reader in), in one read transaction. */
+export async function readDevice(device: string, user: string, dbFile: string): Promise<DeviceSnapshot> {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    const messages = (
-      db.prepare('SELECT id, sender_id, conversation_id, seq, state, content FROM messages').all() as {
-        id: string;
-        sender_id: string;
-        conversation_id: string;
-        seq: number | null;
-        state: MessageState;
-        content: string;
-      }[]
-    ).map((r) => ({ id: r.id, senderId: r.sender_id, conversationId: r.conversation_id, seq: r.seq, state: r.state, text: textOf(r.content) }));
-    const outbox = (
-      db.prepare('SELECT message_id, status, last_error_code, last_error_message FROM outbox').all() as {
-        message_id: string;
-        status: string;
-        last_error_code: string | null;
-        last_error_message: string | null;
-      }[]
-    ).map((r) => ({ messageId: r.message_id, status: r.status, error: r.last_error_code && `${r.last_error_code}: ${r.last_error_message}` }));
-    const readSeq = new Map(
-      (db.prepare('SELECT id, read_seq FROM conversations').all() as { id: string; read_seq: number }[]).map((r) => [r.id, r.read_seq]),
-    );
-    const cursor = Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").pluck().get() as string | undefined) ?? 0);
-    return { device, user, messages, outbox, readSeq, cursor };
+    db.exec('BEGIN');
+    const rows = await readStoredRows({ all: async <T>(sql: string) => db.prepare(sql).all() as T[] });
+    db.exec('COMMIT');
+    return deviceSnapshot(device, user, rows);
   } finally {
     db.close();
   }
+}
+
+/** The checker's view of a device's stored rows (storedRows.ts): texts by which it knows messages. */
+export function deviceSnapshot(device: string, user: string, rows: StoredRows): DeviceSnapshot {
+  return {
+    device,
+    user,
+    messages: rows.messages.map(({ content, ...m }) => ({ ...m, text: textOf(content) })),
+    outbox: rows.outbox,
+    readSeq: new Map(rows.readSeq),
+    cursor: rows.cursor,
+  };
 }
 
 const STATES = ['', 'sent', 'delivered', 'read'] as const;
@@ -378,8 +373,7 @@ export function check(
   for (const d of devices) {
     const party = topology.partyOf(d.user);
     const mine = new Set([...server.members].filter(([, byMember]) => byMember.has(d.user) || byMember.has(party)).map(([c]) => c));
-    if (d.pushesObserved === false) continue;
-    const got = history.received.get(d.device) ?? new Set<number>();
+    const got = d.storedPushes ? new Set(d.storedPushes) : (history.received.get(d.device) ?? new Set<number>());
     const lostHere = new Map<number, string | undefined>();
     dropped.set(d.device, lostHere);
     server.events.forEach((e, i) => {

@@ -4,8 +4,9 @@
  * Chromiums with two tabs each on one SharedWorker: both browsers are SIGKILLed a few ms into a
  * burst of sends and relaunched on their profile, SharedWorkers are closed over CDP, a tab is
  * frozen while peers send, another reloaded, alice's disk fills up (quota), and the server dies
- * after a commit and before a response. Every count must be zero, and every tab's view must agree
- * with the database. Longer: `npm run chaos -- --seed N --minutes M`.
+ * after a commit and before a response. Every count must be zero, pushes dropped by a browser
+ * included (its worker logs what it stored: browser/chaosStore.ts), and every tab's view must show
+ * what its database holds. Longer: `npm run chaos -- --seed N --minutes M`.
  */
 import { expect, test } from '@playwright/test';
 import { faultShortfalls } from '../chaos/appliedFaults';

@@ -5,23 +5,26 @@
  * takes the browser's own faults: SIGKILL of the whole browser mid-burst and a relaunch on the
  * same profile, the SharedWorker closed over CDP, a tab frozen, a tab reloaded.
  *
- * What the checker reads is what the tabs can see: each conversation's live view (every message,
- * as the UI would list it) and `client.diagnostics()` (cursor, outbox, read positions). At the end
- * every tab's view must match the first's.
+ * What the checker reads is what the engine stored, as for a Node device: the tabs load the chaos
+ * worker (chaosWorker.ts), whose `client.diagnostics()` also returns the stored messages, outbox,
+ * read positions and cursor, and the pushes its engines stored (logged in the same transactions).
+ * At the end every tab's view must show what the database holds (viewDiffs.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { ParleyError, type ErrorCode } from '../../../schema';
+import type { StoreDiagnostics } from '../../../worker/store/diagnostics';
 import type { LocalMessage } from '../../../worker/store/types';
 import type { TcpProxy } from '../../support/tcpProxy';
 import { ActionChain } from '../actionChain';
-import type { DeviceRow, DeviceSnapshot } from '../checker';
+import { deviceSnapshot, type DeviceSnapshot } from '../checker';
 import type { ChaosDevice, DeviceObserver, UserSpec } from '../device';
 import type { DisruptionKind } from '../rejections';
-import { contentText } from '../history';
 import type { BrowserFault } from '../schedule';
+import { chaosPart } from './chaosStore';
 import { ChromiumProcess } from './chromiumProcess';
-import type { WebServer } from './webServer';
+import { viewDiffs } from './viewDiffs';
+import { CHAOS_WORKER_PATH, type WebServer } from './webServer';
 
 /** The origin's quota outside a quota fault, set at each launch before any tab opens storage. */
 const ROOMY_QUOTA = 1024 ** 3;
@@ -47,7 +50,7 @@ type ChaosWindow = Window & {
     markRead(cid: string): Promise<void>;
     resend(id: string): Promise<void>;
     reconnect(): Promise<void>;
-    diagnostics(): Promise<{ cursor: number; outbox: { messageId: string; status: string; error: string | null }[]; conversations: { id: string; readSeq: number }[] }>;
+    diagnostics(): Promise<StoreDiagnostics>;
     watchMessages(cid: string, listener: (m: Row[]) => void, opts: { limit: number }): () => void;
     on(type: string, listener: (e: never) => void): () => void;
   };
@@ -297,6 +300,7 @@ export class BrowserDevice implements ChaosDevice {
       as: this.user.id,
       ...(this.user.shop ? { shop: this.user.shop } : {}),
       ws: `ws://127.0.0.1:${this.proxy.port}/ws`,
+      worker: CHAOS_WORKER_PATH,
       // The chaos timing of the Node devices (device.ts CHAOS_ENGINE_TIMING).
       hb: '2000',
       hbt: '2000',
@@ -418,54 +422,33 @@ export class BrowserDevice implements ChaosDevice {
     if (this.relaunching) await this.relaunching;
   }
 
+  /** What the engine stored, read inside the worker in one transaction (chaosStore.ts). */
   async snapshot(): Promise<DeviceSnapshot> {
     const page = await this.tab();
-    const { diagnostics, views } = await page.evaluate(async () => {
-      const w = window as unknown as ChaosWindow;
-      return { diagnostics: await w.client.diagnostics(), views: w.chaosViews ?? {} };
-    });
-    const messages: DeviceRow[] = Object.values(views)
-      .flat()
-      .map((m) => ({ id: m.id, senderId: m.senderId, conversationId: m.conversationId, seq: m.seq, state: m.state, text: contentText(m.content) }));
-    return {
-      device: this.id,
-      user: this.user.id,
-      messages,
-      outbox: diagnostics.outbox.map((o) => ({ messageId: o.messageId, status: o.status, error: o.error })),
-      readSeq: new Map(diagnostics.conversations.map((c) => [c.id, c.readSeq])),
-      cursor: diagnostics.cursor,
-      pushesObserved: false,
-    };
+    const diagnostics = await page.evaluate(() => (window as unknown as ChaosWindow).client.diagnostics());
+    const { rows, pushes } = chaosPart(diagnostics);
+    return { ...deviceSnapshot(this.id, this.user.id, rows), storedPushes: pushes };
   }
 
   /**
-   * The last snapshot, then a clean quit. Every tab's view must list what the first tab's does,
-   * in the same order and states: a tab that missed an update (frozen, reattached) shows as lost.
+   * The last snapshot, then a clean quit. Every tab's view must show what the database holds, and
+   * list what the first tab's does in the same order and states: a tab that missed an update
+   * (frozen, reattached) shows as lost.
    */
   async finalSnapshot(): Promise<DeviceSnapshot> {
     await this.thaw();
-    const snap = await this.snapshot();
-    const summary = (rows: Row[]) => rows.map((m) => `${m.id}@${m.seq}:${m.state}`).join(',');
-    const uiDiffs: string[] = [];
     // Views settle a moment after the database: give them a bounded while to agree.
     const deadline = Date.now() + 5_000;
     for (;;) {
-      uiDiffs.length = 0;
-      const all = await Promise.all(this.tabs.map((p) => p?.evaluate(() => (window as unknown as ChaosWindow).chaosViews ?? {}) ?? null));
-      const first = all[0];
-      for (const [i, views] of all.entries()) {
-        if (!views || !first) continue;
-        for (const cid of this.conversations) {
-          if (summary(views[cid] ?? []) !== summary(first[cid] ?? [])) {
-            uiDiffs.push(`tab ${i} of ${this.id} shows ${views[cid]?.length ?? 0} messages in ${cid}, tab 0 ${first[cid]?.length ?? 0}, or in other states`);
-          }
-        }
+      const snap = await this.snapshot();
+      const tabs = await Promise.all(this.tabs.map((p) => p?.evaluate(() => (window as unknown as ChaosWindow).chaosViews ?? {}) ?? null));
+      const uiDiffs = viewDiffs(this.id, this.conversations, snap.messages, tabs);
+      if (uiDiffs.length === 0 || Date.now() > deadline) {
+        await this.shutDown();
+        return { ...snap, uiDiffs };
       }
-      if (uiDiffs.length === 0 || Date.now() > deadline) break;
       await sleep(200);
     }
-    await this.shutDown();
-    return { ...snap, uiDiffs };
   }
 
   /** Quit the browser (also on teardown after a failure). */
