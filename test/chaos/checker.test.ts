@@ -240,6 +240,7 @@ describe('chaos checker', () => {
       const r = rejections(null, [['a.1', 'tab-reload', 1_000, 1_500]]);
       expect(r.counts).toEqual(NO_ANOMALIES);
       expect(r.refused).toBe(2);
+      expect(rejections(null, [['a.1', 'quota-restart', 1_040, 1_200]]).counts).toEqual(NO_ANOMALIES);
     });
 
     it('counts a rejection with no fault of its device around it as rejected, once per send', () => {
@@ -255,6 +256,10 @@ describe('chaos checker', () => {
       expect(rejections('STORAGE_FULL', [['a.1', 'quota', 2_000, 5_000]]).counts).toEqual(only({ rejected: 2 }));
       expect(rejections(null, [['a.1', 'worker-close', 0, 999 - EXPLAIN_MARGIN_MS]]).counts).toEqual(only({ rejected: 2 }));
       expect(rejections('STORAGE_FULL', [['a.1', 'browser-kill', 0, 5_000]]).counts).toEqual(only({ rejected: 2 }));
+      // A full disk refuses sends; it does not cut calls (its restart does, and has its own window).
+      expect(rejections(null, [['a.1', 'quota', 0, 5_000]]).counts).toEqual(only({ rejected: 2 }));
+      // Called once the killed browser was gone: such a send waits for the relaunch, and must then succeed.
+      expect(rejections(null, [['a.1', 'browser-kill', 0, 999 - EXPLAIN_MARGIN_MS]]).counts).toEqual(only({ rejected: 2 }));
     });
 
     it('counts a refusal no fault of this workload causes as rejected, even during one', () => {

@@ -2,9 +2,11 @@
  * Every send() that rejected, matched to the fault that explains it. The workload only makes valid
  * sends, so the engine has two honest reasons to reject one: the storage is full (a quota episode
  * on that browser), or the engine or the call died under it (the browser killed, its SharedWorker
- * closed, the sending tab reloaded, the browser restarted for a quota episode), and then the outcome
- * is unknown. Any other rejection, or one of these with no such fault on that device at that time,
- * is an anomaly: a spurious refusal that stored nothing would otherwise pass as "refused".
+ * closed, the sending tab reloaded, the browser shut down to restart for a quota episode), and then
+ * the outcome is unknown. Any other rejection, or one of these with no such fault on that device
+ * at that time, is an anomaly: a spurious refusal that stored nothing would otherwise pass as
+ * "refused". A fault's window is only as long as its harm: a kill explains the calls it cut, not
+ * those made while the browser relaunched (they wait for it, and must then succeed).
  */
 import { ErrorCode } from '../../schema';
 import type { Anomaly, SendRecord } from './history';
@@ -17,13 +19,20 @@ export interface Disruption {
   to: number;
 }
 
-export type DisruptionKind = 'browser-kill' | 'worker-close' | 'tab-reload' | 'quota';
+/**
+ * - browser-kill: the browser SIGKILLed, until it was gone (not the relaunch);
+ * - worker-close: the SharedWorker closed over CDP;
+ * - tab-reload: a tab closed and opened again;
+ * - quota-restart: the browser shut down for a quota episode, until it was gone;
+ * - quota: the disk full, from the shutdown until the quota was freed.
+ */
+export type DisruptionKind = 'browser-kill' | 'worker-close' | 'tab-reload' | 'quota-restart' | 'quota';
 
 /**
  * How long after a disruption ends a send called then may still fail of it: a tab hears that its
  * worker died when the worker's Web Lock is released, a moment after the close, and a call made
  * in between goes to the dead worker; a burst's sends reuse the tab they started on. The latest
- * seen under the bounded run's load: 0.2 s.
+ * seen in seed 55's runs: 0.6 s.
  */
 export const EXPLAIN_MARGIN_MS = 2_000;
 
@@ -38,13 +47,12 @@ export function outcomeUnknown(code: string | null): boolean {
 /** The disruptions that can explain a rejection with this code; none for any other code. */
 function explainers(code: string | null): readonly DisruptionKind[] {
   if (code === ErrorCode.STORAGE_FULL) return ['quota'];
-  // A quota episode restarts the browser (browserDevice.ts), which kills calls in flight too.
-  if (outcomeUnknown(code)) return ['browser-kill', 'worker-close', 'tab-reload', 'quota'];
+  if (outcomeUnknown(code)) return ['browser-kill', 'worker-close', 'tab-reload', 'quota-restart'];
   return [];
 }
 
 /** The disruption of the send's device, of a kind that explains its code, that overlapped the call; null if none did. */
-export function explanation(s: SendRecord, disruptions: readonly Disruption[]): Disruption | null {
+function explanation(s: SendRecord, disruptions: readonly Disruption[]): Disruption | null {
   const kinds = explainers(s.code ?? null);
   const settledAt = s.settledAt ?? Number.POSITIVE_INFINITY;
   return disruptions.find((d) => d.device === s.device && kinds.includes(d.kind) && d.from <= settledAt && s.calledAt <= d.to + EXPLAIN_MARGIN_MS) ?? null;

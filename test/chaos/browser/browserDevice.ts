@@ -169,17 +169,18 @@ export class BrowserDevice implements ChaosDevice {
     if (this.relaunching) return false;
     const from = Date.now();
     this.relaunching = (async () => {
-      await this.close('crash');
+      try {
+        await this.close('crash');
+      } finally {
+        this.observer.disrupted(this.id, 'browser-kill', from, Date.now());
+      }
       await sleep(downMs);
       const started = Date.now();
       await this.openNow(this.conversations);
       this.observer.event(this.id, 'browser_relaunched', `tabs ready ${Date.now() - started} ms after the relaunch began`);
     })()
       .catch((err: unknown) => this.observer.event(this.id, 'relaunch_failed', String(err)))
-      .finally(() => {
-        this.relaunching = null;
-        this.observer.disrupted(this.id, 'browser-kill', from, Date.now());
-      });
+      .finally(() => (this.relaunching = null));
     return true;
   }
 
@@ -192,7 +193,7 @@ export class BrowserDevice implements ChaosDevice {
     while (this.relaunching) await this.relaunching;
     if (!this.context) return 'the browser is down';
     const from = Date.now();
-    const disrupted = (kind: DisruptionKind) => this.observer.disrupted(this.id, kind, from, Date.now());
+    const disrupted = (kind: DisruptionKind, since = from) => this.observer.disrupted(this.id, kind, since, Date.now());
     switch (f.kind) {
       case 'worker-close': {
         const cdp = await this.create(() => this.chromium.cdp());
@@ -225,7 +226,11 @@ export class BrowserDevice implements ChaosDevice {
         // quota is freed after the episode, as when the user makes room.
         try {
           this.relaunching = (async () => {
-            await this.shutDown();
+            try {
+              await this.shutDown();
+            } finally {
+              disrupted('quota-restart');
+            }
             await this.openNow(this.conversations, FULL_QUOTA);
           })().finally(() => (this.relaunching = null));
           await this.relaunching;
