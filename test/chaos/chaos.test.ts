@@ -6,6 +6,8 @@
  * `npm run chaos -- --seed N --minutes M [--node-only]`.
  */
 import { describe, expect, it } from 'vitest';
+import { faultShortfalls } from './appliedFaults';
+import { GAVE_UP_BOUND } from './bounds';
 import { NO_ANOMALIES } from './checker';
 import { runChaos } from './harness';
 import { summary } from './report';
@@ -20,6 +22,13 @@ describe('chaos (Node tier)', () => {
       const { counts } = result.check;
       const report = `${summary(result)}\n  (this schedule: npm run chaos -- --seed ${seed} --minutes ${DURATION_MS / 60_000})`;
       expect(result.check.acknowledged, report).toBeGreaterThan(50);
+      // The faults struck: every kind the schedule drew was applied, each crash point killed the
+      // server, and nothing else did. A harness that applied nothing would pass every count below.
+      expect(faultShortfalls(result), report).toEqual([]);
+      expect(result.serverStarts, report).toBe(1 + Object.values(result.serverDeaths).reduce((a, b) => a + b, 0));
+      // No browser here, so no fault can explain a send left unmade (bounds.ts refusedBound): none may be.
+      expect(result.check.refused, report).toBe(0);
+      expect(result.check.gaveUp, report).toBeLessThanOrEqual(GAVE_UP_BOUND);
       // Every count zero, stale receipts and dropped pushes included: the send-receipt ordering bug
       // the checker found (checker.ts SEND_RECEIPT_ORDER) is fixed in server/handlers/messages.ts.
       expect(counts, report).toEqual(NO_ANOMALIES);

@@ -31,12 +31,17 @@
  * - dropped: a push of a device's stream (an event of one of its conversations) at or below the
  *   cursor the device finally stored that none of its engines ever stored: a push lost on the way
  *   (the stream is at-least-once; everything up to the cursor must have been stored once).
+ * - rejected: a send() that rejected with no fault of its device to explain it (rejections.ts):
+ *   STORAGE_FULL outside a quota episode, an unknown outcome with no kill or closed worker around
+ *   it, or any other code (the workload's sends are all valid).
  * Pass: all of them zero.
  */
 import Database from 'better-sqlite3';
 import { isRetryable, type ErrorCode } from '../../schema';
 import type { MessageState } from '../../worker/store/types';
 import type { Anomaly, History, SendRecord } from './history';
+import { unexplainedRejections } from './rejections';
+import { readStoredRows, type StoredRows } from './storedRows';
 
 export interface ServerRow {
   conversationId: string;
@@ -66,11 +71,12 @@ export interface DeviceSnapshot {
   /** Highest push cursor stored. */
   cursor: number;
   /**
-   * Whether every push this device stored was reported (the Node engine's `receive` events), so a
-   * push below its cursor and never reported was dropped. A browser's engine can store a push and
-   * die before its tabs hear of it: false there, and the dropped check is left to the rest.
+   * Push cursors this device's engines stored, from the log its database keeps in the same
+   * transactions (a browser: browser/chaosStore.ts), which survives an engine killed right after
+   * a commit. Absent: the history's `receive` events say (a Node device, whose engine runs in this
+   * process and reports every push it stored).
    */
-  pushesObserved?: boolean;
+  storedPushes?: readonly number[];
   /** A browser's tabs whose views disagree with its first tab's at the end (browserDevice.ts). */
   uiDiffs?: string[];
 }
@@ -177,36 +183,29 @@ export function readServer(dbFile: string): ServerSnapshot {
   }
 }
 
-/** A device's database file (open or closed: WAL lets a second reader in). */
-export function readDevice(device: string, user: string, dbFile: string): DeviceSnapshot {
+/** A device's database file (open or closed: WAL lets a second reader in), in one read transaction. */
+export async function readDevice(device: string, user: string, dbFile: string): Promise<DeviceSnapshot> {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    const messages = (
-      db.prepare('SELECT id, sender_id, conversation_id, seq, state, content FROM messages').all() as {
-        id: string;
-        sender_id: string;
-        conversation_id: string;
-        seq: number | null;
-        state: MessageState;
-        content: string;
-      }[]
-    ).map((r) => ({ id: r.id, senderId: r.sender_id, conversationId: r.conversation_id, seq: r.seq, state: r.state, text: textOf(r.content) }));
-    const outbox = (
-      db.prepare('SELECT message_id, status, last_error_code, last_error_message FROM outbox').all() as {
-        message_id: string;
-        status: string;
-        last_error_code: string | null;
-        last_error_message: string | null;
-      }[]
-    ).map((r) => ({ messageId: r.message_id, status: r.status, error: r.last_error_code && `${r.last_error_code}: ${r.last_error_message}` }));
-    const readSeq = new Map(
-      (db.prepare('SELECT id, read_seq FROM conversations').all() as { id: string; read_seq: number }[]).map((r) => [r.id, r.read_seq]),
-    );
-    const cursor = Number((db.prepare("SELECT value FROM meta WHERE key = 'cursor'").pluck().get() as string | undefined) ?? 0);
-    return { device, user, messages, outbox, readSeq, cursor };
+    db.exec('BEGIN');
+    const rows = await readStoredRows({ all: async <T>(sql: string) => db.prepare(sql).all() as T[] });
+    db.exec('COMMIT');
+    return deviceSnapshot(device, user, rows);
   } finally {
     db.close();
   }
+}
+
+/** The checker's view of a device's stored rows (storedRows.ts): texts by which it knows messages. */
+export function deviceSnapshot(device: string, user: string, rows: StoredRows): DeviceSnapshot {
+  return {
+    device,
+    user,
+    messages: rows.messages.map(({ content, ...m }) => ({ ...m, text: textOf(content) })),
+    outbox: rows.outbox,
+    readSeq: new Map(rows.readSeq),
+    cursor: rows.cursor,
+  };
 }
 
 const STATES = ['', 'sent', 'delivered', 'read'] as const;
@@ -273,16 +272,17 @@ export interface Counts {
   failed: number;
   stale: number;
   dropped: number;
+  rejected: number;
 }
 
 /** A run's counts when nothing went wrong: what the bounded runs in `npm test` require. */
-export const NO_ANOMALIES: Counts = { lost: 0, duplicated: 0, reordered: 0, regressions: 0, stuck: 0, unexpected: 0, failed: 0, stale: 0, dropped: 0 };
+export const NO_ANOMALIES: Counts = { lost: 0, duplicated: 0, reordered: 0, regressions: 0, stuck: 0, unexpected: 0, failed: 0, stale: 0, dropped: 0, rejected: 0 };
 
 export interface CheckResult {
   counts: Counts;
   /** send() calls that resolved. */
   acknowledged: number;
-  /** send() calls that rejected. */
+  /** send() calls not made: rejected, and (outcome unknown) found nowhere. Each must be explained by a fault, else it is also `rejected`. */
   refused: number;
   /** Messages the engine marked failed and the harness resent at the end. */
   resent: number;
@@ -349,7 +349,7 @@ export function check(
       if (!sent) found.push({ kind: 'unexpected', device: d.device, id: m.id, detail: `holds a message nobody sent: ${m.text.slice(0, 80)}` });
       else if (sent.id !== m.id || sent.user !== m.senderId) {
         found.push({ kind: 'duplicate', device: d.device, id: m.id, detail: `holds "${m.text}" as ${m.senderId}/${m.id}, sent as ${sent.user}/${sent.id}` });
-      }
+      } else if (!sent.acknowledged && !sent.indeterminate) found.push({ kind: 'unexpected', device: d.device, id: m.id, detail: `refused send stored here: ${sent.error}` });
       if (m.seq !== null) {
         const s = serverBySeq.get(`${m.conversationId}#${m.seq}`);
         if (!s || s.clientId !== m.id || s.senderId !== m.senderId) {
@@ -373,8 +373,7 @@ export function check(
   for (const d of devices) {
     const party = topology.partyOf(d.user);
     const mine = new Set([...server.members].filter(([, byMember]) => byMember.has(d.user) || byMember.has(party)).map(([c]) => c));
-    if (d.pushesObserved === false) continue;
-    const got = history.received.get(d.device) ?? new Set<number>();
+    const got = d.storedPushes ? new Set(d.storedPushes) : (history.received.get(d.device) ?? new Set<number>());
     const lostHere = new Map<number, string | undefined>();
     dropped.set(d.device, lostHere);
     server.events.forEach((e, i) => {
@@ -492,6 +491,8 @@ export function check(
     else found.push({ kind: 'failed', id, detail: `${history.sends.get(id)?.text ?? id} failed with ${code}, which no server answer gave` });
   }
 
+  found.push(...unexplainedRejections(history.sends.values(), history.disruptions));
+
   const anomalies = [...history.anomalies, ...found];
   const n = (kind: Anomaly['kind']) => anomalies.filter((a) => a.kind === kind).length;
   const counts: Counts = {
@@ -504,6 +505,7 @@ export function check(
     failed: n('failed'),
     stale: n('stale'),
     dropped: n('dropped'),
+    rejected: n('rejected'),
   };
   return {
     counts,

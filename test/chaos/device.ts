@@ -17,6 +17,7 @@ import { makeToken, TEST_SECRET } from '../support/server';
 import type { TcpProxy } from '../support/tcpProxy';
 import { ActionChain } from './actionChain';
 import { readDevice, type DeviceSnapshot } from './checker';
+import type { DisruptionKind } from './rejections';
 
 export interface UserSpec {
   id: string;
@@ -43,6 +44,8 @@ export interface DeviceObserver {
   event(device: string, kind: string, detail: string): void;
   /** The engine stored the push at `cursor` (and will ack it). */
   pushStored(device: string, cursor: number): void;
+  /** A fault interrupted the device's engine or storage from `from` to `to` (ms since the epoch). */
+  disrupted(device: string, kind: DisruptionKind, from: number, to: number): void;
 }
 
 /**

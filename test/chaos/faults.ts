@@ -15,17 +15,34 @@ export interface Link {
   swap: SwapControl;
 }
 
+/** Faults that act through the server (its hooks, a crash point, a kill): they need it up. */
+const THROUGH_SERVER: ReadonlySet<FaultKind> = new Set([
+  'drop-responses',
+  'duplicate-pushes',
+  'skip-pushes',
+  'never-answer',
+  'crash-receive',
+  'crash-commit',
+  'crash-respond',
+  'kill',
+]);
+
 export class Nemesis {
-  /** Episodes started, by kind. */
+  /** Episodes applied, by kind: a fault the server could not take (down, or refused its hook) is not counted. */
   readonly counts: Partial<Record<FaultKind, number>> = {};
   readonly log: string[] = [];
   /** Server deaths by cause: the crash point that fired, `kill`, or `unexpected (...)`. */
   readonly serverDeaths: Record<string, number> = {};
   /** Episodes whose end has not run yet. */
   private readonly episodes = new Map<NodeJS.Timeout, () => Promise<void>>();
-  /** Set while a crash point is armed: what to call the death, and the downtime before the restart. */
-  private armed: { cause: string; downMs: number } | null = null;
+  /**
+   * Set while a crash point is armed: what to call the death, the downtime before the restart, and
+   * `over` (resolved once it fired or was disarmed).
+   */
+  private armed: { cause: string; downMs: number; over: Promise<void>; end: () => void } | null = null;
   private restarting: Promise<void> = Promise.resolve();
+  /** Faults that act through the server, one after another (see start). */
+  private serverTurns: Promise<void> = Promise.resolve();
   private healing = false;
 
   constructor(
@@ -41,13 +58,36 @@ export class Nemesis {
     return [...this.links.values()].reduce((n, l) => n + l.swap.made, 0);
   }
 
-  /** Start an episode; it ends by itself after `durationMs`. */
-  async start(fault: Fault, durationMs: number): Promise<void> {
-    this.counts[fault.kind] = (this.counts[fault.kind] ?? 0) + 1;
+  /**
+   * Start an episode; it ends by itself after `durationMs`. A fault that acts through the server
+   * takes its turn after the previous one: after its crash point fired (a crash point stays armed
+   * until it does) and after the restart that followed, as a browser fault waits for a relaunch.
+   * Skipping it, or disarming a crash point before traffic came back, would make the run's faults
+   * depend on how long restarts and reconnects take on a busy machine.
+   */
+  start(fault: Fault, durationMs: number): Promise<void> {
+    if (!THROUGH_SERVER.has(fault.kind)) return this.begin(fault, durationMs);
+    const turn = this.serverTurns.then(async () => {
+      while (this.armed) await this.armed.over;
+      await this.restarting;
+      await this.begin(fault, durationMs);
+    });
+    this.serverTurns = turn.catch(() => {});
+    return turn;
+  }
+
+  private async begin(fault: Fault, durationMs: number): Promise<void> {
+    // The schedule ended while it waited: everything is being healed.
+    if (this.healing) return;
     const line = `${this.at()} ${describeFault(fault)} for ${durationMs} ms`;
     this.log.push(line);
     this.print(line);
     const end = await this.apply(fault);
+    if (!end) {
+      this.print(`${this.at()} ${fault.kind}: not applied (the server was down or refused the hook)`);
+      return;
+    }
+    this.counts[fault.kind] = (this.counts[fault.kind] ?? 0) + 1;
     const timer = setTimeout(() => {
       this.episodes.delete(timer);
       void end().catch((err: unknown) => this.print(`healing ${fault.kind} failed: ${String(err)}`));
@@ -81,6 +121,7 @@ export class Nemesis {
   /** Stop: no more episodes, and no restart left running. */
   async close(): Promise<void> {
     this.healing = true;
+    this.unarm();
     for (const timer of this.episodes.keys()) clearTimeout(timer);
     this.episodes.clear();
     await this.restarting;
@@ -90,8 +131,8 @@ export class Nemesis {
     return targets.map((t) => this.links.get(t)!.proxy);
   }
 
-  /** Start `fault`; returns what ends it. */
-  private async apply(fault: Fault): Promise<() => Promise<void>> {
+  /** Start `fault`; returns what ends it, or null when it could not be applied. */
+  private async apply(fault: Fault): Promise<(() => Promise<void>) | null> {
     const resetHooks = async () => void (await this.server.hooks({ reset: true }));
     switch (fault.kind) {
       case 'cut':
@@ -141,59 +182,76 @@ export class Nemesis {
           for (const s of swaps) s.wanted = 0;
         };
       }
-      case 'drop-responses':
-        await this.server.hooks({ dropResponses: { type: 'messages.send', count: fault.count } });
-        await this.server.hooks({ dropResponses: { type: 'messages.sendBatch', count: fault.count } });
-        return resetHooks;
+      case 'drop-responses': {
+        const send = await this.server.hooks({ dropResponses: { type: 'messages.send', count: fault.count } });
+        const batch = await this.server.hooks({ dropResponses: { type: 'messages.sendBatch', count: fault.count } });
+        return send && batch ? resetHooks : this.undo(resetHooks);
+      }
       case 'duplicate-pushes':
-        await this.server.hooks({ duplicatePushes: fault.count });
-        return resetHooks;
+        return (await this.server.hooks({ duplicatePushes: fault.count })) ? resetHooks : null;
       case 'skip-pushes':
-        await this.server.hooks({ skipPushes: fault.count });
-        return resetHooks;
+        return (await this.server.hooks({ skipPushes: fault.count })) ? resetHooks : null;
       case 'never-answer':
-        await this.server.hooks({ neverAnswer: fault.type });
-        return resetHooks;
+        return (await this.server.hooks({ neverAnswer: fault.type })) ? resetHooks : null;
+      // A crash point outlives its episode: it fires at its `after`-th store or response, whenever
+      // that comes (healing disarms it).
       case 'crash-receive':
       case 'crash-commit': {
         const point: CrashPoint = fault.kind === 'crash-receive' ? 'receive' : 'commit';
-        if (this.server.armCrash(point, fault.after)) this.armed = { cause: fault.kind, downMs: fault.downMs };
-        return async () => this.disarm();
+        if (!this.server.armCrash(point, fault.after)) return null;
+        this.arm(fault.kind, fault.downMs);
+        return async () => {};
       }
       case 'crash-respond': {
         const armed = await Promise.all(
           ['messages.send', 'messages.sendBatch'].map((type) => this.server.hooks({ crashOnResponse: { type, count: fault.after } })),
         );
-        if (armed.every(Boolean)) this.armed = { cause: fault.kind, downMs: fault.downMs };
-        return async () => {
-          this.disarm();
-          await resetHooks();
-        };
+        if (!armed.every(Boolean)) return this.undo(resetHooks);
+        this.arm(fault.kind, fault.downMs);
+        return async () => {};
       }
       case 'kill':
-        if (this.server.up) {
-          await this.server.kill9();
-          this.died('kill', fault.downMs);
-        }
+        if (!this.server.up) return null;
+        await this.server.kill9();
+        this.died('kill', fault.downMs);
         return async () => {};
     }
   }
 
-  private disarm(): void {
+  /** A fault applied only in part (one of its two hooks) is taken back: not applied, and nothing of it left armed. */
+  private async undo(reset: () => Promise<void>): Promise<null> {
+    await reset().catch(() => {});
+    return null;
+  }
+
+  private arm(cause: string, downMs: number): void {
+    let end!: () => void;
+    const over = new Promise<void>((resolve) => (end = resolve));
+    this.armed = { cause, downMs, over, end };
+  }
+
+  /** No crash point armed any more; whoever waits for it goes on. */
+  private unarm(): void {
+    this.armed?.end();
     this.armed = null;
+  }
+
+  private disarm(): void {
+    this.unarm();
     this.server.disarm();
   }
 
   private died(cause: string, downMs: number): void {
     this.serverDeaths[cause] = (this.serverDeaths[cause] ?? 0) + 1;
     this.print(`${this.at()} server died: ${cause}; back in ${downMs} ms`);
-    this.armed = null;
+    // The restart first: a fault waiting for this crash point waits for the restart next.
     this.restarting = this.restarting
       .then(async () => {
         if (!this.healing) await sleep(downMs);
         await this.server.start();
       })
       .catch((err: unknown) => this.print(`server restart failed: ${String(err)}`));
+    this.unarm();
   }
 }
 

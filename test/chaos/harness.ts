@@ -19,7 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TcpProxy } from '../support/tcpProxy';
-import { BrowserDevice, IndeterminateSend } from './browser/browserDevice';
+import { drawnFaults } from './appliedFaults';
+import { ParleyError } from '../../schema';
+import { BrowserDevice, SendUnanswered } from './browser/browserDevice';
 import { startWebServer, type WebServer } from './browser/webServer';
 import { check, readServer, staleStates, type CheckResult, type DeviceSnapshot } from './checker';
 import { Device, type ChaosDevice } from './device';
@@ -27,6 +29,7 @@ import { History } from './history';
 import { Prng } from './prng';
 import { Nemesis, type Link } from './faults';
 import { BROWSER_DEVICES, CONVERSATIONS, conversationsOf, devicesFor, makeSchedule, SHOP, USERS, type Action, type FaultKind } from './schedule';
+import { outcomeUnknown } from './rejections';
 import { ChaosServer } from './serverProcess';
 import { SwapControl } from './wsPushSwap';
 
@@ -56,7 +59,9 @@ export interface ChaosResult {
   durationMs: number;
   /** sha256 of the schedule: the same seed and duration always give the same one. */
   scheduleDigest: string;
-  /** Fault episodes started, by kind (the browser devices' own faults included). */
+  /** Fault episodes the schedule drew, by kind (see appliedFaults.ts). */
+  drawn: Record<string, number>;
+  /** Fault episodes applied, by kind (the browser devices' own faults included). */
   faults: Record<string, number>;
   /** Browser devices took part. */
   browsers: boolean;
@@ -103,6 +108,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       seed: opts.seed,
       durationMs: opts.durationMs,
       scheduleDigest,
+      drawn: drawnFaults(schedule),
       faults: { ...run.nemesis.counts, ...run.browserFaults },
       browsers: opts.browsers ?? false,
       faultLog: run.nemesis.log,
@@ -300,10 +306,15 @@ class ChaosRun {
       const record = this.history.beginSend(device.id, conversationId, this.ids.get(device.id)!.uuid(), text);
       calls.push(
         device.send(conversationId, text, record.id).then(
-          () => void (record.acknowledged = true),
+          () => {
+            record.settledAt = Date.now();
+            record.acknowledged = true;
+          },
           (err: unknown) => {
+            record.settledAt = Date.now();
             record.error = String(err);
-            if (err instanceof IndeterminateSend) record.indeterminate = true;
+            record.code = rejectionCode(err);
+            record.indeterminate = outcomeUnknown(record.code);
           },
         ),
       );
@@ -403,6 +414,15 @@ class ChaosRun {
     await this.server.kill9();
     await this.web?.close();
   }
+}
+
+/**
+ * A rejected send()'s code: the engine's (a ParleyError, in Node or from a tab), null when no
+ * answer came, NO_CODE for anything else (the harness's own failure, e.g. a call on a closed device).
+ */
+function rejectionCode(err: unknown): string | null {
+  if (err instanceof SendUnanswered) return null;
+  return ParleyError.is(err) ? err.code : 'NO_CODE';
 }
 
 const partyOf = (user: string): string => USERS.find((u) => u.id === user)?.shop ?? user;

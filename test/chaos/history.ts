@@ -6,6 +6,7 @@
  */
 import type { LocalMessage, MessageState } from '../../worker/store/types';
 import type { DeviceObserver } from './device';
+import type { Disruption, DisruptionKind } from './rejections';
 
 export interface SendRecord {
   id: string;
@@ -19,12 +20,16 @@ export interface SendRecord {
   /** send() resolved: the message is stored locally as pending. */
   acknowledged: boolean;
   error?: string;
-  /** send() failed in a way that leaves its outcome unknown (the browser died during the call). */
+  /** Why send() rejected: the engine's error code, or null when no answer came (the call died with its tab or browser). */
+  code?: string | null;
+  /** When send() resolved or rejected. */
+  settledAt?: number;
+  /** send() failed in a way that leaves its outcome unknown (rejections.ts outcomeUnknown). */
   indeterminate?: boolean;
 }
 
 export interface Anomaly {
-  kind: 'regression' | 'duplicate' | 'reordered' | 'lost' | 'stuck' | 'unexpected' | 'failed' | 'stale' | 'dropped';
+  kind: 'regression' | 'duplicate' | 'reordered' | 'lost' | 'stuck' | 'unexpected' | 'failed' | 'stale' | 'dropped' | 'rejected';
   device?: string;
   id?: string;
   detail: string;
@@ -70,6 +75,8 @@ export class History implements DeviceObserver {
   t0 = Date.now();
   /** device → push cursors its engines stored (the engine's `receive` events), over every reload. */
   readonly received = new Map<string, Set<number>>();
+  /** Faults that interrupted a device's engine or storage: what may explain a send() rejecting. */
+  readonly disruptions: Disruption[] = [];
 
   constructor(private readonly userOf: (device: string) => string) {}
 
@@ -87,6 +94,10 @@ export class History implements DeviceObserver {
     let set = this.received.get(device);
     if (!set) this.received.set(device, (set = new Set()));
     set.add(cursor);
+  }
+
+  disrupted(device: string, kind: DisruptionKind, from: number, to: number): void {
+    this.disruptions.push({ device, kind, from, to });
   }
 
   event(device: string, kind: string, detail: string): void {

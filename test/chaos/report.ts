@@ -1,9 +1,10 @@
 /** Chaos results as text: a console summary per seed, and test/chaos/REPORT.md for several seeds. */
 import fs from 'node:fs/promises';
-import { SEND_RECEIPT_ORDER } from './checker';
+import { faultShortfalls } from './appliedFaults';
+import { NO_ANOMALIES, SEND_RECEIPT_ORDER, type Counts } from './checker';
 import type { ChaosResult } from './harness';
 
-const COUNTS = ['lost', 'duplicated', 'reordered', 'regressions', 'stuck', 'unexpected', 'failed', 'stale', 'dropped'] as const;
+const COUNTS = Object.keys(NO_ANOMALIES) as (keyof Counts)[];
 
 /** PASS; FAIL with only known causes; or FAIL with new findings. */
 export function verdict(r: ChaosResult): string {
@@ -22,6 +23,7 @@ export function summary(r: ChaosResult): string {
     `  sent ${r.sent} (acknowledged ${c.acknowledged}, refused ${c.refused}), on the server ${c.serverMessages}, failed by the engine ${c.resent} (gave up after its retries: ${c.gaveUp}), resent at the end`,
     `  ${COUNTS.map((k) => `${k} ${c.counts[k]}`).join(', ')}`,
     `  faults: ${faults || 'none'}`,
+    ...faultShortfalls(r).map((s) => `  fault not applied as drawn: ${s}`),
     `  own messages below the read/delivered state the server's members table implies, never pushed (not counted): ${c.silentReads}`,
     `  server: ${r.serverStarts} starts, deaths ${JSON.stringify(r.serverDeaths)}; device reloads ${r.reloads.reload}, crashes ${r.reloads.crash}; pushes swapped ${r.pushesSwapped}`,
     `  engine events ${JSON.stringify(r.events)}; quiet ${r.quiesced ? `after ${r.quiesceMs} ms` : `NOT reached in ${r.quiesceMs} ms`}`,
@@ -52,8 +54,8 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
     'is the same for the same seed and duration: compare its digest; the timing of answers is not).',
     'What the runs have found so far, and what was done about it: [FINDINGS.md](FINDINGS.md).',
     '',
-    '| seed | length | schedule | sent | acknowledged | on server | lost | duplicated | reordered | regressions | stuck | unexpected | failed | stale | dropped | resent | quiet | result |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| seed | length | schedule | sent | acknowledged | on server | lost | duplicated | reordered | regressions | stuck | unexpected | failed | stale | dropped | rejected | resent | quiet | result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(row),
     '',
     '## Faults tried (episodes)',
@@ -74,11 +76,14 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
     '  devices. Their faults: browser-kill (SIGKILL of the whole browser a few ms into a burst of sends, then a relaunch',
     '  on the same profile), worker-close (the SharedWorker closed over CDP), freeze (a tab frozen while peers send),',
     '  tab-reload, quota (the browser restarted with its storage full until the episode ends: sends are refused with',
-    '  STORAGE_FULL, pushes go unstored and unacked, and replays back off). A send in flight when its browser dies has an unknown outcome: it counts as made (and must then be',
-    '  everywhere, once, in order) if it turns up on the server or its device, else as refused. What a browser holds is',
-    '  read through its tabs (`client.diagnostics()` and each conversation\'s live view), and at the end every tab\'s',
-    '  view must match the first tab\'s (a mismatch counts as lost, marked "UI"). A browser\'s engine may store a push',
-    '  and die before its tabs hear of it, so the `dropped` count covers the Node devices only.',
+    '  STORAGE_FULL, pushes go unstored and unacked, and replays back off). A send in flight when its browser dies has',
+    '  an unknown outcome: it counts as made (and must then be everywhere, once, in order) if it turns up on the server',
+    '  or its device, else as refused. Every rejected send must be explained by a fault of its device at that time',
+    '  (STORAGE_FULL by a quota episode; an unknown outcome by a kill, a closed worker, a reloaded tab or a quota',
+    '  restart), else it counts as `rejected`; the bounded runs also cap `refused`. What a browser holds is read in its',
+    '  worker, as a Node device\'s file is read: the chaos worker\'s `client.diagnostics()` returns the stored rows and a',
+    '  log of the pushes stored, written by the transactions that stored them, so `dropped` covers browsers too. At the',
+    '  end every tab\'s view must show what the database holds, as the first tab does (else lost, marked "UI").',
     '',
     '## Per seed',
     '',

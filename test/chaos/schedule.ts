@@ -223,7 +223,7 @@ function browserActions(root: Prng, end: number, opts: ScheduleOptions): Action[
         ['quota', 2],
       ]);
       const midBurst = (kind === 'crash' || kind === 'worker-close') && at > 10;
-      if (midBurst) actions.push({ at: at - p.int(2, 10), kind: 'send', device: b.id, conversation: p.pick(convs), count: p.int(10, 30) });
+      if (midBurst) actions.push({ at: at - p.int(2, 10), kind: 'send', device: b.id, conversation: p.pick(convs), count: p.int(10, MAX_BURST) });
       if (kind === 'crash' || kind === 'reload') actions.push({ at, kind: 'restart', device: b.id, how: kind, downMs: p.int(0, 1_500) });
       else if (kind === 'worker-close') actions.push({ at, kind: 'browser', device: b.id, fault: { kind } });
       else if (kind === 'quota') actions.push({ at, kind: 'browser', device: b.id, fault: { kind, durationMs: p.int(1_000, 5_000) } });
@@ -233,6 +233,12 @@ function browserActions(root: Prng, end: number, opts: ScheduleOptions): Action[
   }
   return actions;
 }
+
+/**
+ * The largest burst of sends the schedule draws: the one a browser crash or a closed SharedWorker
+ * lands in (the others have at most 8).
+ */
+export const MAX_BURST = 30;
 
 /** Mean gap between two faults of one browser device, ms. */
 const BROWSER_FAULT_GAP_MS = 5_000;

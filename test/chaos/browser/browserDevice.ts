@@ -5,28 +5,31 @@
  * takes the browser's own faults: SIGKILL of the whole browser mid-burst and a relaunch on the
  * same profile, the SharedWorker closed over CDP, a tab frozen, a tab reloaded.
  *
- * What the checker reads is what the tabs can see: each conversation's live view (every message,
- * as the UI would list it) and `client.diagnostics()` (cursor, outbox, read positions). At the end
- * every tab's view must match the first's.
+ * What the checker reads is what the engine stored, as for a Node device: the tabs load the chaos
+ * worker (chaosWorker.ts), whose `client.diagnostics()` also returns the stored messages, outbox,
+ * read positions and cursor, and the pushes its engines stored (logged in the same transactions).
+ * At the end every tab's view must show what the database holds (viewDiffs.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
+import { ParleyError, type ErrorCode } from '../../../schema';
+import type { StoreDiagnostics } from '../../../worker/store/diagnostics';
 import type { LocalMessage } from '../../../worker/store/types';
 import type { TcpProxy } from '../../support/tcpProxy';
 import { ActionChain } from '../actionChain';
-import type { DeviceRow, DeviceSnapshot } from '../checker';
+import { deviceSnapshot, type DeviceSnapshot } from '../checker';
 import type { ChaosDevice, DeviceObserver, UserSpec } from '../device';
-import { contentText } from '../history';
+import type { DisruptionKind } from '../rejections';
 import type { BrowserFault } from '../schedule';
+import { chaosPart } from './chaosStore';
 import { ChromiumProcess } from './chromiumProcess';
-import type { WebServer } from './webServer';
+import { viewDiffs } from './viewDiffs';
+import { CHAOS_WORKER_PATH, type WebServer } from './webServer';
 
 /** The origin's quota outside a quota fault, set at each launch before any tab opens storage. */
 const ROOMY_QUOTA = 1024 ** 3;
 /** During a quota fault: less than any profile here holds, so nothing more fits. */
 const FULL_QUOTA = 64 * 1024;
-/** Client refusals that leave nothing stored: such a send is refused, not of unknown outcome. */
-const REFUSED = ['STORAGE_FULL', 'INVALID_PARAMS', 'PAYLOAD_TOO_LARGE'];
 
 /** A view holds every message of a conversation: more than any run sends to one. */
 const VIEW_LIMIT = 5_000;
@@ -35,10 +38,8 @@ const CALL_MS = 15_000;
 const TAB_READY_MS = 30_000;
 const TERMINAL = ['kicked', 'auth_failed', 'gave_up'];
 
-/** A send whose outcome the test cannot know: the browser died or the tab went while it ran. */
-export class IndeterminateSend extends Error {
-  readonly indeterminate = true;
-}
+/** A send that got no answer: the browser died or the tab went while it ran (its outcome is unknown). */
+export class SendUnanswered extends Error {}
 
 type Row = Pick<LocalMessage, 'id' | 'senderId' | 'conversationId' | 'seq' | 'state' | 'content' | 'error'>;
 type ChaosWindow = Window & {
@@ -49,7 +50,7 @@ type ChaosWindow = Window & {
     markRead(cid: string): Promise<void>;
     resend(id: string): Promise<void>;
     reconnect(): Promise<void>;
-    diagnostics(): Promise<{ cursor: number; outbox: { messageId: string; status: string; error: string | null }[]; conversations: { id: string; readSeq: number }[] }>;
+    diagnostics(): Promise<StoreDiagnostics>;
     watchMessages(cid: string, listener: (m: Row[]) => void, opts: { limit: number }): () => void;
     on(type: string, listener: (e: never) => void): () => void;
   };
@@ -166,8 +167,13 @@ export class BrowserDevice implements ChaosDevice {
    */
   crashNow(downMs: number): boolean {
     if (this.relaunching) return false;
+    const from = Date.now();
     this.relaunching = (async () => {
-      await this.close('crash');
+      try {
+        await this.close('crash');
+      } finally {
+        this.observer.disrupted(this.id, 'browser-kill', from, Date.now());
+      }
       await sleep(downMs);
       const started = Date.now();
       await this.openNow(this.conversations);
@@ -186,6 +192,8 @@ export class BrowserDevice implements ChaosDevice {
   async fault(f: BrowserFault): Promise<string | null> {
     while (this.relaunching) await this.relaunching;
     if (!this.context) return 'the browser is down';
+    const from = Date.now();
+    const disrupted = (kind: DisruptionKind, since = from) => this.observer.disrupted(this.id, kind, since, Date.now());
     switch (f.kind) {
       case 'worker-close': {
         const cdp = await this.create(() => this.chromium.cdp());
@@ -193,7 +201,9 @@ export class BrowserDevice implements ChaosDevice {
           const { targetInfos } = await cdp.send('Target.getTargets');
           const workers = targetInfos.filter((t) => t.type === 'shared_worker');
           for (const t of workers) await cdp.send('Target.closeTarget', { targetId: t.targetId });
-          return workers.length > 0 ? null : `no SharedWorker among ${targetInfos.map((t) => t.type).join(', ')}`;
+          if (workers.length === 0) return `no SharedWorker among ${targetInfos.map((t) => t.type).join(', ')}`;
+          disrupted('worker-close');
+          return null;
         } finally {
           await cdp.detach().catch(() => {});
         }
@@ -214,16 +224,24 @@ export class BrowserDevice implements ChaosDevice {
         // Chromium applies a quota override only to storage it has not opened in this session, so
         // a disk filling up is played as a restart on a quota below what the profile holds; the
         // quota is freed after the episode, as when the user makes room.
-        this.relaunching = (async () => {
-          await this.shutDown();
-          await this.openNow(this.conversations, FULL_QUOTA);
-        })().finally(() => (this.relaunching = null));
-        await this.relaunching;
-        const session = this.quotaSession;
-        await sleep(f.durationMs);
-        // Not if the browser was relaunched meanwhile: that launch set the roomy quota.
-        if (session && session === this.quotaSession) await this.setQuota(ROOMY_QUOTA).catch(() => {});
-        return null;
+        try {
+          this.relaunching = (async () => {
+            try {
+              await this.shutDown();
+            } finally {
+              disrupted('quota-restart');
+            }
+            await this.openNow(this.conversations, FULL_QUOTA);
+          })().finally(() => (this.relaunching = null));
+          await this.relaunching;
+          const session = this.quotaSession;
+          await sleep(f.durationMs);
+          // Not if the browser was relaunched meanwhile: that launch set the roomy quota.
+          if (session && session === this.quotaSession) await this.setQuota(ROOMY_QUOTA).catch(() => {});
+          return null;
+        } finally {
+          disrupted('quota');
+        }
       }
       case 'tab-reload': {
         const page = this.tabs[f.tab];
@@ -235,6 +253,7 @@ export class BrowserDevice implements ChaosDevice {
           if (!this.relaunching && this.context) this.tabs[f.tab] = await this.openTab(f.tab);
         } finally {
           this.busy.delete(f.tab);
+          disrupted('tab-reload');
         }
         return null;
       }
@@ -286,6 +305,7 @@ export class BrowserDevice implements ChaosDevice {
       as: this.user.id,
       ...(this.user.shop ? { shop: this.user.shop } : {}),
       ws: `ws://127.0.0.1:${this.proxy.port}/ws`,
+      worker: CHAOS_WORKER_PATH,
       // The chaos timing of the Node devices (device.ts CHAOS_ENGINE_TIMING).
       hb: '2000',
       hbt: '2000',
@@ -348,30 +368,27 @@ export class BrowserDevice implements ChaosDevice {
    */
   async send(conversationId: string, text: string, id: string): Promise<unknown> {
     if (this.sendsInFlight++ === 0 || !this.sendTab) this.sendTab = this.tab();
-    let outcome: { id: string } | { code: string };
+    let outcome: { id: string } | { code: string; message: string };
     try {
       const page = await this.sendTab;
       outcome = await page.evaluate(
         ({ cid, text, id }) =>
           (window as unknown as ChaosWindow).client.send(cid, { type: 'text', text }, { id }).then(
             (m) => ({ id: m.id }),
-            (err: { code?: string }) => ({ code: String(err?.code ?? err) }),
+            (err: { code?: string; message?: string }) => ({ code: String(err?.code ?? 'NO_CODE'), message: String(err?.message ?? err) }),
           ),
         { cid: conversationId, text, id },
       );
     } catch (err) {
-      // Refused by the client, killed with the browser, cut off by a closed worker: whether it was
-      // stored is unknown here, so the checker decides from where it turns up.
-      throw new IndeterminateSend(String(err));
+      // Killed with the browser or the tab: whether it was stored is unknown here, so the checker
+      // decides from where it turns up, and asks which fault explains it (rejections.ts).
+      throw new SendUnanswered(String(err));
     } finally {
       this.sendsInFlight--;
     }
     if ('id' in outcome) return outcome.id;
-    if (REFUSED.includes(outcome.code)) {
-      this.observer.event(this.id, 'send_refused', outcome.code);
-      throw new Error(`refused: ${outcome.code}`);
-    }
-    throw new IndeterminateSend(outcome.code);
+    this.observer.event(this.id, 'send_refused', outcome.code);
+    throw new ParleyError(outcome.code as ErrorCode, `refused in the tab: ${outcome.message}`);
   }
 
   async markRead(conversationId: string): Promise<void> {
@@ -410,54 +427,33 @@ export class BrowserDevice implements ChaosDevice {
     if (this.relaunching) await this.relaunching;
   }
 
+  /** What the engine stored, read inside the worker in one transaction (chaosStore.ts). */
   async snapshot(): Promise<DeviceSnapshot> {
     const page = await this.tab();
-    const { diagnostics, views } = await page.evaluate(async () => {
-      const w = window as unknown as ChaosWindow;
-      return { diagnostics: await w.client.diagnostics(), views: w.chaosViews ?? {} };
-    });
-    const messages: DeviceRow[] = Object.values(views)
-      .flat()
-      .map((m) => ({ id: m.id, senderId: m.senderId, conversationId: m.conversationId, seq: m.seq, state: m.state, text: contentText(m.content) }));
-    return {
-      device: this.id,
-      user: this.user.id,
-      messages,
-      outbox: diagnostics.outbox.map((o) => ({ messageId: o.messageId, status: o.status, error: o.error })),
-      readSeq: new Map(diagnostics.conversations.map((c) => [c.id, c.readSeq])),
-      cursor: diagnostics.cursor,
-      pushesObserved: false,
-    };
+    const diagnostics = await page.evaluate(() => (window as unknown as ChaosWindow).client.diagnostics());
+    const { rows, pushes } = chaosPart(diagnostics);
+    return { ...deviceSnapshot(this.id, this.user.id, rows), storedPushes: pushes };
   }
 
   /**
-   * The last snapshot, then a clean quit. Every tab's view must list what the first tab's does,
-   * in the same order and states: a tab that missed an update (frozen, reattached) shows as lost.
+   * The last snapshot, then a clean quit. Every tab's view must show what the database holds, and
+   * list what the first tab's does in the same order and states: a tab that missed an update
+   * (frozen, reattached) shows as lost.
    */
   async finalSnapshot(): Promise<DeviceSnapshot> {
     await this.thaw();
-    const snap = await this.snapshot();
-    const summary = (rows: Row[]) => rows.map((m) => `${m.id}@${m.seq}:${m.state}`).join(',');
-    const uiDiffs: string[] = [];
     // Views settle a moment after the database: give them a bounded while to agree.
     const deadline = Date.now() + 5_000;
     for (;;) {
-      uiDiffs.length = 0;
-      const all = await Promise.all(this.tabs.map((p) => p?.evaluate(() => (window as unknown as ChaosWindow).chaosViews ?? {}) ?? null));
-      const first = all[0];
-      for (const [i, views] of all.entries()) {
-        if (!views || !first) continue;
-        for (const cid of this.conversations) {
-          if (summary(views[cid] ?? []) !== summary(first[cid] ?? [])) {
-            uiDiffs.push(`tab ${i} of ${this.id} shows ${views[cid]?.length ?? 0} messages in ${cid}, tab 0 ${first[cid]?.length ?? 0}, or in other states`);
-          }
-        }
+      const snap = await this.snapshot();
+      const tabs = await Promise.all(this.tabs.map((p) => p?.evaluate(() => (window as unknown as ChaosWindow).chaosViews ?? {}) ?? null));
+      const uiDiffs = viewDiffs(this.id, this.conversations, snap.messages, tabs);
+      if (uiDiffs.length === 0 || Date.now() > deadline) {
+        await this.shutDown();
+        return { ...snap, uiDiffs };
       }
-      if (uiDiffs.length === 0 || Date.now() > deadline) break;
       await sleep(200);
     }
-    await this.shutDown();
-    return { ...snap, uiDiffs };
   }
 
   /** Quit the browser (also on teardown after a failure). */

@@ -1,13 +1,17 @@
 /**
- * The pages of the browser devices: the built client bundles (/parley/), the test harness page
- * (/harness/) and /dev/token for the chaos users, from the test process on their own port. The
- * page's socket goes to the device's fault proxy instead (the harness's `ws` parameter), so a
- * network fault cuts the messaging link, never the page, as with an app shell served offline.
+ * The pages of the browser devices: the built client bundles (/parley/), the chaos worker built
+ * here (/chaos/, see chaosWorker.ts), the test harness page (/harness/) and /dev/token for the
+ * chaos users, from the test process on their own port. The page's socket goes to the device's
+ * fault proxy instead (the harness's `ws` parameter), so a network fault cuts the messaging link,
+ * never the page, as with an app shell served offline.
  */
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWorker } from '../../../scripts/build';
 import { firstOf, staticFiles } from '../../../server/http/static';
 import { makeToken, TEST_SECRET } from '../../support/server';
 import type { UserSpec } from '../device';
@@ -19,8 +23,18 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
+/** Where the harness page loads its worker from (its `worker` parameter). */
+export const CHAOS_WORKER_PATH = '/chaos/parley-chaos-worker.js';
+
 export async function startWebServer(users: readonly UserSpec[]): Promise<WebServer> {
-  const files = firstOf(staticFiles('/parley/', path.join(ROOT, 'dist/parley')), staticFiles('/harness/', path.join(ROOT, 'test/e2e/harness')));
+  // Built for each run, from the sources: the production bundles in dist/ come from `npm run build`.
+  const chaosDir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-chaos-worker-'));
+  await buildWorker(path.join(ROOT, 'test/chaos/browser/chaosWorker.ts'), path.join(chaosDir, path.basename(CHAOS_WORKER_PATH)));
+  const files = firstOf(
+    staticFiles('/parley/', path.join(ROOT, 'dist/parley')),
+    staticFiles('/chaos/', chaosDir),
+    staticFiles('/harness/', path.join(ROOT, 'test/e2e/harness')),
+  );
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/dev/token') {
@@ -38,10 +52,12 @@ export async function startWebServer(users: readonly UserSpec[]): Promise<WebSer
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await fs.rm(chaosDir, { recursive: true, force: true });
+    },
   };
 }
