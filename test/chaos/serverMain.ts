@@ -11,7 +11,7 @@
  *   before its transaction begins: the request arrived and was validated, nothing of that message
  *   is stored. Earlier messages of the same batch are stored.
  * - `commit`: the n-th next message store kills the process right after its group commit, before
- *   its push is published and before the response: stored, nobody told.
+ *   the response: stored, the sender not told (its push may or may not have gone out).
  * The store is wrapped here rather than in the server: these points are inside a handler.
  */
 import { createParleyServer } from '../../server';
@@ -44,8 +44,8 @@ const tick = (point: CrashPoint) => {
   if (--armed.left <= 0) die(point);
 };
 // SqliteStore.send queues its transaction for the next group commit and resolves after it: the
-// receive point is before it is queued, the commit point right after its commit, before the
-// handler's continuation (publish, the response) runs.
+// receive point is before it is queued, the commit point right after its commit (whose events the
+// store has already handed to the fan-out), before the handler answers.
 const store = server.store;
 const send = store.send.bind(store);
 store.send = (input) => {
