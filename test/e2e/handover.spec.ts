@@ -1,8 +1,7 @@
 /**
- * Without SharedWorker the leader tab runs the engine. When it closes with sends still in its
- * outbox (one of them on the wire), the next leader sends them from the same local database, and
- * serves the sends that follow: every message is stored once on the server and shown once in each
- * tab.
+ * Without SharedWorker the leader tab runs the engine, and the next tab in the lock's queue takes
+ * over when it closes. Sends still in its outbox go from the next leader, each stored and shown
+ * once; calls a follower was waiting on settle at the takeover, made again only when that is safe.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { openTab, startE2EServer, waitForStatus, type E2EServer } from './fixtures';
@@ -88,5 +87,45 @@ test('sends queued in the closing leader\'s outbox and sends after it are each s
     await expect.poll(async () => (await shown(t, conversationId)).filter((m) => m.state !== 'pending').map((m) => m.id)).toEqual(all);
     expect((await shown(t, conversationId)).map((m) => m.content.text)).toEqual(texts);
   }
+  await context.close();
+});
+
+test('a call in flight when the leader tab closes is made again on the next leader when that is safe, and fails at once when not', async ({ browser }) => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    delete (window as { SharedWorker?: unknown }).SharedWorker;
+  });
+  // A supplier may create groups: a group create is the request that must never go out twice.
+  const leader = await openTab(context, srv.url, { as: 'supplier' });
+  const next = await openTab(context, srv.url, { as: 'supplier' });
+  const sender = await openTab(context, srv.url, { as: 'supplier' });
+  for (const t of [leader, next, sender]) await waitForStatus(t, 'online');
+  expect(await transportOf(sender)).toBe('follower');
+
+  // The leader's engine gets both calls; the server leaves them unanswered.
+  srv.server.hooks!.neverAnswer.add('conversations.list');
+  srv.server.hooks!.neverAnswer.add('conversations.create');
+  await sender.evaluate(() => {
+    const w = window as unknown as W & { inFlight: Record<string, Promise<{ ok: boolean; code?: string }>> };
+    const settled = (p: Promise<unknown>) => p.then(() => ({ ok: true }), (err: { code?: string }) => ({ ok: false, code: err.code }));
+    w.inFlight = {
+      read: settled(w.client.request('conversations.list', { limit: 5, offset: 0 })),
+      group: settled(w.client.request('conversations.create', { kind: 'group', title: 'In flight', memberIds: ['distributor'] })),
+    };
+  });
+  await leader.close();
+  // From now on the server answers both: a group create made again would make a group.
+  srv.server.hooks!.neverAnswer.clear();
+
+  // Each settles when the next leader takes over, not at its timeout: the read on the new engine,
+  // the group create with DISCONNECTED (its outcome is the caller's to find out, as with a
+  // SharedWorker that died).
+  const outcome = await sender.evaluate(async () => {
+    const { inFlight } = window as unknown as { inFlight: Record<string, Promise<{ ok: boolean; code?: string }>> };
+    return { read: await inFlight.read, group: await inFlight.group };
+  });
+  expect(outcome).toEqual({ read: { ok: true }, group: { ok: false, code: 'DISCONNECTED' } });
+  const supplier = { userId: 'supplier', role: 'supplier', shopId: null, displayName: 'Supplier' } as const;
+  expect((await srv.server.store.listConversations(supplier, 10, 0)).total).toBe(0);
   await context.close();
 });
