@@ -314,11 +314,13 @@ export class ParleyClient {
     if (this.reattaching) await this.reattaching;
     const link = this.link;
     if (!link) throw new ParleyError(ErrorCode.DISCONNECTED, 'no engine is reachable');
+    const engineChanges = link.engineChanges;
     try {
       return await link.invoke(method, args, timeoutMs);
     } catch (err) {
-      // The engine behind this link died during the call (the link is being replaced): once, on the new one.
-      const lost = this.reattaching !== null || this.link !== link;
+      // The engine behind this link died during the call (the link is being replaced, or a new
+      // leader tab took over): once, on the new one.
+      const lost = this.reattaching !== null || this.link !== link || link.engineChanges !== engineChanges;
       const safe = RETRY_WHEN_LOST.has(method) || (method === 'request' && onDisconnect(args[0] as RequestType, args[1] as never) === 'requeue');
       if (lost && safe && !retried && !this.closed && ParleyError.is(err, ErrorCode.DISCONNECTED)) {
         return this.invoke(method, args, timeoutMs, true);

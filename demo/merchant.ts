@@ -28,6 +28,8 @@ groupButton.hidden = user.role !== 'merchant';
 /** The selected conversation lives in the URL's hash, so a reload (also offline) reopens it. */
 function select(conversationId: string): void {
   chat.setAttribute('conversation-id', conversationId);
+  // Also when chosen from the hash or as the latest: the list marks it (aria-current) either way.
+  list.setAttribute('selected-id', conversationId);
   document.body.dataset.selected = conversationId;
   if (location.hash !== `#c=${conversationId}`) history.replaceState(null, '', `${location.pathname}${location.search}#c=${conversationId}`);
 }

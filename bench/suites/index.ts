@@ -4,6 +4,7 @@ import { ackLatency } from './ackLatency';
 import { shippedBytes } from './bytes';
 import { reconnectFlush } from './flush';
 import { fanout } from './fanout';
+import { halfOpen } from './halfOpen';
 import { catchUpIngest } from './ingest';
 import { localCommit } from './localCommit';
 import { paint } from './paint';
@@ -11,4 +12,4 @@ import { relay } from './relay';
 import { roundTrip } from './roundTrip';
 import { tabs } from './tabs';
 
-export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, roundTrip, fanout, paint, reconnectFlush, ackLatency, relay, tabs, shippedBytes];
+export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, roundTrip, fanout, paint, reconnectFlush, ackLatency, relay, tabs, halfOpen, shippedBytes];

@@ -13,6 +13,12 @@ export type EngineReturn<M extends EngineMethod> = Awaited<ReturnType<EngineApi[
 
 export interface Link {
   readonly kind: 'shared-worker' | 'leader' | 'follower';
+  /**
+   * How many times this link has started reaching a different engine (a new leader tab). A call
+   * that failed after this changed may have been lost with the old engine. A link that is replaced
+   * instead when its engine dies (a SharedWorker's) stays at 0.
+   */
+  readonly engineChanges: number;
   invoke<M extends EngineMethod>(method: M, args: Parameters<EngineApi[M]>, timeoutMs: number): Promise<EngineReturn<M>>;
   close(): void;
 }

@@ -41,6 +41,7 @@ class FallbackLink implements Link {
   private readonly waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private closed = false;
   private releaseLeadership: (() => void) | null = null;
+  private changes = 0;
 
   constructor(
     private readonly opts: FallbackLinkOptions,
@@ -60,6 +61,23 @@ class FallbackLink implements Link {
 
   get kind(): 'leader' | 'follower' {
     return this.role.kind;
+  }
+
+  get engineChanges(): number {
+    return this.changes;
+  }
+
+  /**
+   * Another engine serves us now. Calls still waiting were posted before we knew: to the leader
+   * that left, or to no one between two leaders, and no answer may ever come. Fail them now with
+   * DISCONNECTED, as a SharedWorker's death does, rather than at their timeout; the client makes
+   * the safe ones again, and a send's outcome is unknown (it may have been stored), as there.
+   */
+  private engineChanged(): void {
+    this.changes++;
+    for (const w of this.waiting.values()) w.reject(new ParleyError(ErrorCode.DISCONNECTED, 'the leader tab changed while this call was in flight'));
+    this.waiting.clear();
+    this.sink.onEngineChanged();
   }
 
   private async lead(): Promise<void> {
@@ -83,7 +101,7 @@ class FallbackLink implements Link {
       'leader worker attach',
     );
     this.role = { kind: 'leader', worker, api, events: channel.port1 };
-    this.sink.onEngineChanged();
+    this.engineChanged();
     this.sink.onEvent({ type: 'state', state: attached.state });
     this.sink.onEvent({ type: 'storage', durability: attached.durability });
     this.post({ t: 'leader', tabId: this.opts.attach.tabId });
@@ -106,7 +124,7 @@ class FallbackLink implements Link {
       case 'leader':
         // A new leader took over: refresh our view of the connection.
         if (msg.tabId !== me) {
-          this.sink.onEngineChanged();
+          this.engineChanged();
           void this.invoke('getState', [], this.opts.callTimeoutMs).then((state) => this.sink.onEvent({ type: 'state', state }), () => {});
         }
         return;

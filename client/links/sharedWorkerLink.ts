@@ -49,6 +49,7 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
 
   return {
     kind: 'shared-worker',
+    engineChanges: 0,
     invoke: (method, args, timeoutMs) =>
       new Promise((resolve, reject) => {
         inFlight.add(reject);

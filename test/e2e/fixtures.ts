@@ -47,3 +47,27 @@ export async function waitForStatus(page: Page, status: string, timeout = 10_000
 export function stateOf(page: Page): Promise<{ status: string; [k: string]: unknown }> {
   return page.evaluate(() => (window as unknown as { client: { state: { status: string } } }).client.state);
 }
+
+/** An event as the harness records it on window.events (the client's event plus when it came). */
+export type HarnessEvent = { at: number; type: string; [key: string]: unknown };
+
+/**
+ * How many events the tab has recorded so far: take one before an action, then read what followed
+ * it by position, so the order of events decides and no clock is compared.
+ */
+export function eventMark(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { events: HarnessEvent[] }).events.length);
+}
+
+/** The events the tab recorded after `mark`, in order. */
+export function eventsSince(page: Page, mark: number): Promise<HarnessEvent[]> {
+  return page.evaluate((m) => (window as unknown as { events: HarnessEvent[] }).events.slice(m), mark);
+}
+
+/** Wait until the tab records an event of `type` after `mark`. */
+export async function waitForEventSince(page: Page, mark: number, type: string): Promise<void> {
+  await page.waitForFunction(
+    ([m, t]) => (window as unknown as { events: HarnessEvent[] }).events.slice(m as number).some((e) => e.type === t),
+    [mark, type] as const,
+  );
+}

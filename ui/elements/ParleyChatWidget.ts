@@ -1,13 +1,13 @@
 /**
  * `<parley-chat-widget shop-id="...">`: a floating button (bottom-right) with the total unread
- * count, opening a panel with `<parley-chat>` for the customer's conversation with that shop. The
- * conversation is found in the local list first (works offline), else created on the server with
- * `conversations.create` {kind: 'direct', shopId} (idempotent for a direct conversation).
+ * count, opening a panel with `<parley-chat>` for the customer's conversation with that shop (found
+ * or opened by ShopConversationController, also when the panel was opened before the client came).
  */
 import { css, html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import type { ChatConfigInput } from '../config';
 import { ConversationsController } from '../controllers/ConversationsController';
-import { emit, errorInfo } from '../events';
+import { ShopConversationController } from '../controllers/ShopConversationController';
+import { emit } from '../events';
 import { themeStyles } from '../theme';
 import type { ParleyChat } from './ParleyChat';
 import { ParleyElement } from './ParleyElement';
@@ -98,8 +98,6 @@ export class ParleyChatWidget extends ParleyElement {
     open: { type: Boolean, reflect: true },
     heading: { type: String },
     config: { attribute: false },
-    conversationId: { state: true },
-    error: { state: true },
   };
 
   /** The shop the customer talks to. */
@@ -110,12 +108,13 @@ export class ParleyChatWidget extends ParleyElement {
   declare heading: string;
   /** Passed to the inner `<parley-chat>` (see ChatConfig). */
   declare config: ChatConfigInput | null;
-  /** The customer's conversation with the shop, once known (null before). Read-only. */
-  declare conversationId: string | null;
-  private declare error: string;
 
   private readonly list = new ConversationsController(this, () => this.client);
-  private resolving: Promise<string | null> | null = null;
+  private readonly conversation = new ShopConversationController(
+    this,
+    () => ({ client: this.client, shopId: this.shopId, conversations: this.list.conversations, wanted: this.open }),
+    (info) => emit(this, 'parley-error', { action: 'open', ...info }),
+  );
 
   constructor() {
     super();
@@ -123,8 +122,11 @@ export class ParleyChatWidget extends ParleyElement {
     this.open = false;
     this.heading = '';
     this.config = null;
-    this.conversationId = null;
-    this.error = '';
+  }
+
+  /** The customer's conversation with the shop, once known (null before). */
+  get conversationId(): string | null {
+    return this.conversation.id;
   }
 
   /** Unread messages over all the user's conversations (what the button shows). */
@@ -132,10 +134,13 @@ export class ParleyChatWidget extends ParleyElement {
     return this.list.totalUnread;
   }
 
-  /** Open the panel; resolves with the conversation id (null if it could not be opened). */
+  /**
+   * Open the panel; resolves with the conversation id, or null if it could not be had yet (no
+   * client, or the attempt failed): the panel then keeps trying as the client connects.
+   */
   async show(): Promise<string | null> {
     this.open = true;
-    return this.resolveConversation();
+    return this.conversation.resolve();
   }
 
   /** Close the panel. */
@@ -149,50 +154,14 @@ export class ParleyChatWidget extends ParleyElement {
     else void this.show();
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('shopId') || changed.has('client')) {
-      if (changed.get('shopId') !== undefined || changed.get('client') !== undefined) this.conversationId = null;
-      this.resolving = null;
-      this.error = '';
-    }
-    this.conversationId ??= this.findLocal();
-  }
-
   protected override updated(changed: PropertyValues<this>): void {
     if (!changed.has('open') || (changed.get('open') === undefined && !this.open)) return;
     emit(this, 'parley-open-change', { open: this.open, conversationId: this.conversationId });
     if (this.open) {
-      void this.resolveConversation();
+      // Reopening after a failure asks again; a first open is also picked up by the controller.
+      void this.conversation.resolve();
       void this.updateComplete.then(() => this.renderRoot.querySelector<ParleyChat>('parley-chat')?.focus());
     }
-  }
-
-  private findLocal(): string | null {
-    if (!this.shopId) return null;
-    return this.list.conversations.find((c) => c.kind === 'direct' && c.shopId === this.shopId)?.id ?? null;
-  }
-
-  private resolveConversation(): Promise<string | null> {
-    if (this.conversationId) return Promise.resolve(this.conversationId);
-    const client = this.client;
-    const shopId = this.shopId;
-    if (!client || !shopId) return Promise.resolve(null);
-    this.resolving ??= (async () => {
-      this.error = '';
-      try {
-        const { conversation } = await client.request('conversations.create', { kind: 'direct', shopId });
-        if (client === this.client && shopId === this.shopId) this.conversationId = conversation.id;
-        return conversation.id;
-      } catch (err) {
-        const info = errorInfo(err);
-        this.error = info.code;
-        emit(this, 'parley-error', { action: 'open', ...info });
-        return null;
-      } finally {
-        this.resolving = null;
-      }
-    })();
-    return this.resolving;
   }
 
   private onKeyDown = (e: KeyboardEvent): void => {
@@ -207,10 +176,10 @@ export class ParleyChatWidget extends ParleyElement {
       return html`<parley-chat exportparts=${CHAT_PARTS} .client=${this.client} conversation-id=${this.conversationId}
         .config=${this.config} locale=${this.locale || this.getAttribute('lang') || nothing}></parley-chat>`;
     }
-    if (this.error) {
+    if (this.conversation.error) {
       return html`<div class="note" role="alert">
-        <p>${t('widget.error', { code: this.error })}</p>
-        <button type="button" part="retry-button" aria-label=${t('widget.retry')} @click=${() => void this.resolveConversation()}>
+        <p>${t('widget.error', { code: this.conversation.error })}</p>
+        <button type="button" part="retry-button" aria-label=${t('widget.retry')} @click=${() => void this.conversation.resolve()}>
           ${t('widget.retry')}
         </button>
       </div>`;

@@ -27,6 +27,7 @@ export class ParleyConversationList extends ParleyElement {
         padding: 0;
       }
       .item {
+        position: relative; /* holds the screen-reader-only unread count */
         display: grid;
         grid-template-columns: 1fr auto;
         gap: 2px var(--_gap);
@@ -102,14 +103,18 @@ export class ParleyConversationList extends ParleyElement {
     const title = c.title || t('list.untitled');
     const preview = c.lastMessage ? previewText(c.lastMessage.content, t) : '';
     const unread = c.unread > 0 ? t('list.unread', { count: c.unread }) : '';
+    // The button's name is its visible text plus the unread count for screen readers: an aria-label
+    // that left out what is shown (the time) would not match what a voice-control user reads out.
     return html`<li>
       <button type="button" part="conversation" class="item" data-conversation-id=${c.id}
-        aria-current=${this.selectedId === c.id ? 'true' : 'false'} aria-label=${[title, unread, preview].filter(Boolean).join(', ')}
-        @click=${() => this.select(c.id)}>
+        aria-current=${this.selectedId === c.id ? 'true' : 'false'} @click=${() => this.select(c.id)}>
         <span part="conversation-title" class="title">${title}</span>
         <span part="conversation-time" class="time">${c.lastActivityAt ? formatTime(c.lastActivityAt, locale) : ''}</span>
         <span part="conversation-preview" class="preview">${preview}</span>
-        ${c.unread > 0 ? html`<span part="unread-badge" class="badge" aria-hidden="true">${c.unread > 99 ? '99+' : c.unread}</span>` : nothing}
+        ${unread
+          ? html`<span class="sr-only">${unread}</span>
+              <span part="unread-badge" class="badge" aria-hidden="true">${c.unread > 99 ? '99+' : c.unread}</span>`
+          : nothing}
       </button>
     </li>`;
   }

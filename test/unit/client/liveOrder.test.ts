@@ -11,6 +11,7 @@ function fakeEngine(onWatch: (sink: LinkSink, reply: (id: string) => void) => vo
   let sink!: LinkSink;
   const link: Link = {
     kind: 'shared-worker',
+    engineChanges: 0,
     invoke: (method) =>
       new Promise((resolve) => {
         if (method === 'watch') onWatch(sink, (id) => resolve({ ok: true, value: id } as never));

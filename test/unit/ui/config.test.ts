@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, normalizeConfig } from '../../../ui/config';
 import { statusLine } from '../../../ui/status';
 import { translator } from '../../../ui/i18n/locale';
+import type { ConnectionState } from '../../../worker/connection/state';
 
 describe('normalizeConfig', () => {
   it('fills defaults', () => {
@@ -39,8 +40,20 @@ describe('normalizeConfig', () => {
 
 describe('statusLine', () => {
   const t = translator('en');
+  const online: ConnectionState = {
+    status: 'online',
+    since: 0,
+    userId: 'alice',
+    role: 'customer',
+    shopId: null,
+    displayName: 'Alice',
+    deviceId: 'd_1',
+  };
   it('is quiet when online and persistent', () => {
-    expect(statusLine({ status: 'idle' }, 'persistent', t)).toEqual({ connection: null, storage: null, canRetry: false });
+    expect(statusLine(online, 'persistent', t)).toEqual({ connection: null, storage: null, canRetry: false });
+  });
+  it('is quiet while just starting, before storage is known', () => {
+    expect(statusLine({ status: 'idle' }, 'unknown', t)).toEqual({ connection: null, storage: null, canRetry: false });
   });
   it('tells offline and non-durable storage, and offers retry after giving up', () => {
     expect(statusLine({ status: 'offline' }, 'best_effort', t).connection).toMatch(/Offline/);
