@@ -1,12 +1,17 @@
-/** The connection state and storage durability, live (client.on('state'), client.on('storage')). */
+/**
+ * The connection state and storage durability, live (client.on('state'), client.on('storage')),
+ * and the counts of the last rollback the server asked for (client.on('resync')).
+ */
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
 import type { ConnectionState } from '../../worker/connection/state';
+import type { ResyncCounts } from '../status';
 import { clientKey, Subscription } from './Subscription';
 
 export class ConnectionController {
   state: ConnectionState = { status: 'idle' };
   storage: ParleyClient['storage'] = 'unknown';
+  resync: ResyncCounts | null = null;
 
   constructor(host: ReactiveControllerHost, client: () => ParleyClient | null) {
     new Subscription(
@@ -23,9 +28,14 @@ export class ConnectionController {
           this.storage = e.durability;
           host.requestUpdate();
         });
+        const offResync = c.on('resync', (e) => {
+          this.resync = { requeued: e.requeued, dropped: e.dropped };
+          host.requestUpdate();
+        });
         return () => {
           offState();
           offStorage();
+          offResync();
         };
       },
     );

@@ -327,11 +327,13 @@ export class ParleyChat extends ParleyElement {
   }
 
   private renderStatus(): unknown {
-    const s = statusLine(this.connection.state, this.connection.storage, this.t);
+    const s = statusLine(this.connection.state, this.connection.storage, this.t, this.connection.resync);
     return html`<div part="status" class="status">${s.connection ? html`<span data-status=${this.connection.state.status}>${s.connection}</span>` : nothing}${s.canRetry
         ? html`<button type="button" part="retry-button" class="link-button" aria-label=${this.t('status.retry')}
             @click=${() => void this.client?.reconnect()}>${this.t('status.retry')}</button>`
-        : nothing}${s.storage ? html`<span data-storage=${this.connection.storage}>${s.storage}</span>` : nothing}${this.problem
+        : nothing}${s.storage ? html`<span data-storage=${this.connection.storage}>${s.storage}</span>` : nothing}${s.history
+        ? html`<span data-resync role="status">${s.history}</span>`
+        : nothing}${this.problem
         ? html`<span role="alert">${this.problem}</span>`
         : nothing}${this.notice ? html`<span part="notice" class="notice">${this.notice}</span>` : nothing}</div>`;
   }

@@ -50,16 +50,22 @@ describe('statusLine', () => {
     deviceId: 'd_1',
   };
   it('is quiet when online and persistent', () => {
-    expect(statusLine(online, 'persistent', t)).toEqual({ connection: null, storage: null, canRetry: false });
+    expect(statusLine(online, 'persistent', t)).toEqual({ connection: null, storage: null, canRetry: false, history: null });
   });
   it('is quiet while just starting, before storage is known', () => {
-    expect(statusLine({ status: 'idle' }, 'unknown', t)).toEqual({ connection: null, storage: null, canRetry: false });
+    expect(statusLine({ status: 'idle' }, 'unknown', t)).toEqual({ connection: null, storage: null, canRetry: false, history: null });
   });
   it('tells offline and non-durable storage, and offers retry after giving up', () => {
     expect(statusLine({ status: 'offline' }, 'best_effort', t).connection).toMatch(/Offline/);
     expect(statusLine({ status: 'offline' }, 'best_effort', t).storage).toMatch(/cleared/);
     expect(statusLine({ status: 'offline' }, 'memory', t).storage).toMatch(/tab closes/);
     const gaveUp = statusLine({ status: 'gave_up', attempts: 9, lastError: { code: 'NETWORK' as never, message: '' } }, 'unknown', t);
-    expect(gaveUp).toEqual({ connection: 'Can’t connect', storage: null, canRetry: true });
+    expect(gaveUp).toEqual({ connection: 'Can’t connect', storage: null, canRetry: true, history: null });
+  });
+  it('says so, online too, when the server lost history this device had: what is resent and what is gone', () => {
+    expect(statusLine(online, 'persistent', t, { requeued: 2, dropped: 1 }).history).toBe(
+      'The server lost its latest messages: 2 of yours are being sent again, 1 from others are gone',
+    );
+    expect(statusLine(online, 'persistent', translator('zh-CN'), { requeued: 2, dropped: 1 }).history).toMatch(/2 条正在重新发送/);
   });
 });
