@@ -20,5 +20,14 @@ export async function repeat<T>(env: { runs: number; warmups: number }, measure:
   return out;
 }
 
+/**
+ * `items` rotated by `run`, so each takes its turn to go first across runs (warm-up runs are
+ * numbered below zero, and rotate as well).
+ */
+export function rotation<T>(items: readonly T[], run: number): T[] {
+  const n = items.length;
+  return items.map((_, i) => items[(((i + run) % n) + n) % n]!);
+}
+
 /** Milliseconds since an arbitrary origin, with sub-millisecond resolution. */
 export const now = (): number => performance.now();

@@ -19,7 +19,7 @@ import {
   type ServerFrame,
 } from '../../schema';
 import { connectEcho, startWsEcho } from '../baselines/wsEcho';
-import { now, percentile, repeat } from '../lib/stats';
+import { now, percentile, repeat, rotation } from '../lib/stats';
 import type { BenchEnv, BenchOutcome, Benchmark, BenchServer, Figure } from '../lib/types';
 
 const SHOP = 'parley-shop';
@@ -198,7 +198,7 @@ export const ackLatency: Benchmark = {
 
       // Each run measures all three, rotating which goes first so drift hurts none.
       const results = await repeat(env, async (run) => {
-        const order: Which[] = (['parley', 'normal', 'baseline'] as const).map((_, i, all) => all[(i + run) % all.length]!);
+        const order: Which[] = rotation(['parley', 'normal', 'baseline'] as const, run);
         const out = {} as Record<Which, number[]>;
         for (const which of order) out[which] = await timeSends(n, senders[which]);
         return out;

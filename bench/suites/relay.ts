@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { startWsRelay } from '../baselines/wsRelay';
-import { median, repeat } from '../lib/stats';
+import { median, repeat, rotation } from '../lib/stats';
 import type { BenchEnv, BenchOutcome, Benchmark, Figure } from '../lib/types';
 import { MEMBERS, startRelayClients, threadCpuMs, WINDOW, type RunReport, type Which } from './relayClients';
 import { rateFigure } from '../lib/figures';
@@ -53,7 +53,7 @@ export const relay: Benchmark = {
       const resentBefore = await server.metric('parley_pushes_resent_total');
       type Variant = Which | 'normal';
       const results = await repeat(env, async (run) => {
-        const order = (['parley', 'normal', 'baseline'] as const).map((_, i, all) => all[(i + run) % all.length]!);
+        const order = rotation(['parley', 'normal', 'baseline'] as const, run);
         const out = {} as Record<Variant, RunReport & { serverBusy: number; serverCpuMs: number }>;
         for (const which of order) {
           const elu = performance.eventLoopUtilization();
