@@ -28,7 +28,7 @@ export const AuthFrame = v.object({
   deviceId: EntityId,
   /** Highest push cursor this device has stored; replay starts after it. Omit to use the server's record. */
   cursor: v.optional(Cursor),
-  /** The server epoch `cursor` was stored under (auth_ok's `epoch` when the device stored it). */
+  /** The server epoch `cursor` was stored under (auth_ok's `epoch` when the device stored it); none if it never stored one. */
   epoch: v.optional(Epoch),
 });
 

@@ -82,10 +82,10 @@ export interface Store {
   readonly epoch: string;
   /**
    * The last cursor of `epoch` the server still holds: null for the current epoch (nothing lost);
-   * for an earlier one, where the next epoch began; for an unknown one (or none), where the current
+   * for an earlier one, where the next epoch began; for one it does not know, where the current
    * epoch began.
    */
-  epochEnd(epoch: string | undefined): Promise<number | null>;
+  epochEnd(epoch: string): Promise<number | null>;
   /** The user's conversations after `afterId` (by id), each with its highest message seq whose event is at or below `cursor`. */
   seqsAt(user: Identity, cursor: number, afterId: string | undefined, limit: number): Promise<{ conversations: { conversationId: string; seq: number }[]; hasMore: boolean }>;
   /** Called after each commit with the events it appended, in cursor order (none: not called). */

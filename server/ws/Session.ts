@@ -231,8 +231,9 @@ export class Session {
     await store.upsertUser(identity);
     const recorded = await store.getDeviceCursor(identity.userId, frame.deviceId);
     const head = await store.headCursor(identity);
-    // A version 1 client cannot roll back: it is served as before.
-    const lost = frame.v >= 2 && frame.cursor !== undefined && frame.cursor > 0 ? await store.epochEnd(frame.epoch) : null;
+    // A version 1 client cannot roll back, and one that names no epoch never stored one (a database
+    // from before epochs): both are served as before.
+    const lost = frame.v >= 2 && frame.cursor !== undefined && frame.cursor > 0 && frame.epoch !== undefined ? await store.epochEnd(frame.epoch) : null;
     if (this.state.kind !== 'awaiting_auth') return; // closed while we looked things up
     // The client knows what it stored; its cursor wins over our record (which may miss a lost ack).
     // Unless it is past what the server still holds of its epoch: then the stream restarts where

@@ -63,11 +63,13 @@ export class StoredPushLog {
     await this.driver.exec(CREATE);
     this.attached = true;
     const ingest = store.ingest.bind(store);
-    store.ingest = async (records) => {
-      const cursors = records.map((r) => r.cursor);
+    // Every argument passes through: a wrapper that dropped one (the epoch) once made every
+    // browser device look like a device from a lost history.
+    store.ingest = async (...args: Parameters<LocalStore['ingest']>) => {
+      const cursors = args[0].map((r) => r.cursor);
       for (const c of cursors) this.staged.add(c);
       try {
-        return await ingest(records);
+        return await ingest(...args);
       } finally {
         for (const c of cursors) this.staged.delete(c);
       }

@@ -142,6 +142,9 @@ describe('store epochs', () => {
       // A version 1 client cannot roll back, and is served as before.
       const legacy = await srv.login(customerId, { deviceId: 'legacy', cursor: start! + 1000, epoch: 'ffffffffffffffff', v: 1 });
       expect(legacy.auth.resync).toBeUndefined();
+      // Nor is a device that names no epoch: its database is from before epochs.
+      const unnamed = await srv.login(customerId, { deviceId: 'unnamed', cursor: start! + 1000 });
+      expect(unnamed.auth.resync).toBeUndefined();
     } finally {
       await srv.stop();
     }

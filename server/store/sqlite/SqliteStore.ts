@@ -177,9 +177,9 @@ export class SqliteStore implements Store {
     return id;
   }
 
-  async epochEnd(epoch: string | undefined): Promise<number | null> {
+  async epochEnd(epoch: string): Promise<number | null> {
     if (epoch === this.epoch) return null;
-    const next = (epoch === undefined ? undefined : this.sql('SELECT n FROM epochs WHERE id = ?').pluck().get(epoch)) as number | undefined;
+    const next = this.sql('SELECT n FROM epochs WHERE id = ?').pluck().get(epoch) as number | undefined;
     const end =
       next === undefined
         ? this.sql('SELECT start_cursor FROM epochs WHERE id = ?').pluck().get(this.epoch)
