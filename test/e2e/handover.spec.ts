@@ -63,14 +63,16 @@ test('sends queued in the closing leader\'s outbox and sends after it are each s
   for (const t of [next, sender]) await t.evaluate((cid) => (window as unknown as W).watch(cid), conversationId);
 
   // The server leaves the leader's sends unanswered: the first is on the wire, the next two queue
-  // behind it (one request at a time per conversation), all pending when the leader closes.
-  srv.server.hooks!.neverAnswer.add('messages.sendBatch');
+  // behind it (one request at a time per conversation), all pending when the leader closes. A
+  // message alone in the queue goes as messages.send, a run as messages.sendBatch: hold both.
+  const held = ['messages.send', 'messages.sendBatch'];
+  for (const type of held) srv.server.hooks!.neverAnswer.add(type);
   const before = await sendAll(sender, conversationId, ['before 1', 'before 2', 'before 3']);
   await expect.poll(async () => (await shown(sender, conversationId)).map((m) => [m.id, m.state])).toEqual(before.map((id) => [id, 'pending']));
   expect((await srv.server.store.history(conversationId, undefined, 10)).messages).toEqual([]);
 
   await leader.close();
-  srv.server.hooks!.neverAnswer.delete('messages.sendBatch');
+  for (const type of held) srv.server.hooks!.neverAnswer.delete(type);
   // The next tab in the lock's queue takes over; the sender stays a follower.
   await expect.poll(() => transportOf(next)).toBe('leader');
   await waitForStatus(next, 'online');
