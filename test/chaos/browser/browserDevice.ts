@@ -72,6 +72,7 @@ export class BrowserDevice implements ChaosDevice {
   private nextTab = 0;
   /** While pages or the browser are being closed; see create(). */
   private tearingDown = 0;
+  private readonly teardowns = new Set<Promise<void>>();
   private readonly creating = new Set<Promise<unknown>>();
   private quotaSession: CDPSession | null = null;
   /** The tab sends go to while any is in flight (see send). */
@@ -102,9 +103,15 @@ export class BrowserDevice implements ChaosDevice {
 
   // ---- lifecycle -------------------------------------------------------------------------------
 
-  /** Launch the browser if it is down and open the missing tabs; after a relaunch in progress, if any. */
+  /**
+   * Launch the browser if it is down and open the missing tabs; after a relaunch, and any closing
+   * of pages or the browser, in progress (heal may come while a kill or a reload is under way).
+   */
   async open(conversations: readonly string[]): Promise<void> {
-    if (this.relaunching) await this.relaunching;
+    while (this.relaunching || this.teardowns.size > 0) {
+      if (this.relaunching) await this.relaunching;
+      await Promise.allSettled([...this.teardowns]);
+    }
     return this.openNow(conversations);
   }
 
@@ -144,7 +151,13 @@ export class BrowserDevice implements ChaosDevice {
    * Close pages or the browser once no Playwright object is being made, and refuse new ones
    * meanwhile (see create()). `browser`: the browser goes, so does everything held on it.
    */
-  private async tearDown(close: () => Promise<unknown>, browser = true): Promise<void> {
+  private tearDown(close: () => Promise<unknown>, browser = true): Promise<void> {
+    const done = this.tearDownNow(close, browser);
+    this.teardowns.add(done);
+    return done.finally(() => this.teardowns.delete(done));
+  }
+
+  private async tearDownNow(close: () => Promise<unknown>, browser: boolean): Promise<void> {
     this.tearingDown++;
     try {
       await Promise.allSettled([...this.creating]);
