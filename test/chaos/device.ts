@@ -147,6 +147,8 @@ export class Device implements ChaosDevice {
       if (e.type === 'state' && ['kicked', 'auth_failed', 'gave_up'].includes(e.state.status)) {
         this.observer.event(id, e.state.status, JSON.stringify(e.state));
       } else if (e.type === 'receive_error') this.observer.event(id, 'receive_error', `${e.code}: ${e.message}`);
+      // With synchronous=FULL the server never loses what it pushed: a resync here is a finding.
+      else if (e.type === 'resync') this.observer.event(id, 'resync', `to cursor ${e.cursor}: ${e.requeued} requeued, ${e.dropped} dropped`);
       else if (e.type === 'receive') this.observer.pushStored(id, e.cursor);
     });
     this.running = { engine, messaging, store };

@@ -388,6 +388,11 @@ class ChaosRun {
       }
       if (staleStates(server, snap, partyOf(device.user.id)).length > 0) receipts = false;
     }
+    // Devices are read one after another (a browser's read takes a while): a device that sent while
+    // the others were read would be quiet against a server read that missed its messages, whose
+    // pushes have not reached the others. Quiet only if the server did not change meanwhile.
+    const after = readServer(dbFile);
+    if (after.rows.length !== server.rows.length || after.events.length !== server.events.length) rest = false;
     return { rest, receipts };
   }
 

@@ -340,6 +340,9 @@ export class BrowserDevice implements ChaosDevice {
         if (!w.chaosHeard) {
           w.chaosHeard = true;
           w.client.on('receive_error', (e: { code: string; message: string }) => w.chaosEvent('receive_error', `${e.code}: ${e.message}`));
+          w.client.on('resync', (e: { cursor: number; requeued: number; dropped: number }) =>
+            w.chaosEvent('resync', `to cursor ${e.cursor}: ${e.requeued} requeued, ${e.dropped} dropped`),
+          );
         }
         w.chaosViews ??= {};
         w.chaosWatched ??= new Set();
