@@ -107,6 +107,9 @@ export class ParleyChat extends ParleyElement {
     this.addEventListener('drop', (e) => this.settings.features.image && this.mediaInput.onDrop(e));
   }
 
+  /** The card image origins of this render: worked out once, not once per message. */
+  private cardImageOrigins: string[] = [];
+
   /** The config in effect (defaults filled in). */
   get settings(): ChatConfig {
     return normalizeConfig(this.config);
@@ -152,6 +155,7 @@ export class ParleyChat extends ParleyElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    this.cardImageOrigins = this.settings.cardImageOrigins;
     if (changed.has('conversationId')) {
       this.older = [];
       this.noOlder = false;
@@ -315,7 +319,7 @@ export class ParleyChat extends ParleyElement {
       formatPrice: (money) => formatPrice(money, locale),
       formatTime: (ts) => formatTime(ts, locale),
       safeUrl,
-      cardImageUrl: (url) => cardImageUrl(url, this.settings.cardImageOrigins, typeof location === 'undefined' ? null : location.origin),
+      cardImageUrl: (url) => cardImageUrl(url, this.cardImageOrigins, typeof location === 'undefined' ? null : location.origin),
       emit: (name, detail) => emit(this, name, detail),
       mediaUrl: (ref, slot) => this.media.cache.get(ref, slot),
       mediaError: (ref) => this.media.cache.error(ref),
