@@ -298,7 +298,8 @@ export class SqliteStore implements Store {
     return { conversations, total };
   }
 
-  private appendEvent(conversationId: string, event: PushEvent): number {
+  /** Append to the push stream; the event reaches the fan-out once its group commits. */
+  private appendEvent(conversationId: string, event: PushEvent): void {
     const now = this.now();
     const cursor =
       event.kind === 'message'
@@ -307,7 +308,6 @@ export class SqliteStore implements Store {
         : this.sql('INSERT INTO events (conversation_id, kind, payload, created_at) VALUES (?, ?, ?, ?)').run(conversationId, event.kind, JSON.stringify(event), now)
             .lastInsertRowid;
     this.appended.push({ conversationId, cursor: Number(cursor), event });
-    return Number(cursor);
   }
 
   private insertConversation(kind: 'direct' | 'group', title: string, shopId: string | null, customerId: string | null, createdBy: string): ConversationRow {
