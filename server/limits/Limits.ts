@@ -31,6 +31,7 @@ export class Limits {
   readonly uploads: KeyedLimiter;
   private readonly patience: KeyedLimiter;
   private readonly pending = new Map<string, number>();
+  private pendingTotal = 0;
 
   constructor(
     private readonly config: ServerConfig,
@@ -58,7 +59,7 @@ export class Limits {
     const n = this.pending.get(ip) ?? 0;
     if (n >= this.config.maxUnauthenticatedPerIp && !isLoopback(ip)) return false;
     this.pending.set(ip, n + 1);
-    this.pendingGauge.set(this.unauthenticated);
+    this.pendingGauge.set(++this.pendingTotal);
     return true;
   }
 
@@ -69,17 +70,11 @@ export class Limits {
 
   /** That socket authenticated or closed. */
   release(ip: string): void {
-    const n = (this.pending.get(ip) ?? 1) - 1;
-    if (n <= 0) this.pending.delete(ip);
-    else this.pending.set(ip, n);
-    this.pendingGauge.set(this.unauthenticated);
-  }
-
-  /** Sockets waiting to authenticate, all IPs. */
-  get unauthenticated(): number {
-    let n = 0;
-    for (const v of this.pending.values()) n += v;
-    return n;
+    const held = this.pending.get(ip);
+    if (held === undefined) return;
+    if (held <= 1) this.pending.delete(ip);
+    else this.pending.set(ip, held - 1);
+    this.pendingGauge.set(--this.pendingTotal);
   }
 
   /** Periodically: forget buckets that have refilled. */
