@@ -38,11 +38,16 @@ export async function rollback(tx: SqlExecutor, ctx: StoreContext, input: Rollba
   const ids = (await tx.all<{ id: string }>('SELECT id FROM conversations ORDER BY id')).map((r) => r.id);
   // Requeued messages take keys below every queued one, so each conversation resends them first.
   const lowest = Number((await first<{ k: number | null }>(tx, 'SELECT MIN(order_key) AS k FROM outbox'))?.k ?? 0);
-  const own = await tx.all<{ id: string; conversation_id: string; seq: number }>(
-    'SELECT id, conversation_id, seq FROM messages WHERE sender_id = ? AND seq IS NOT NULL ORDER BY conversation_id, seq',
-    [ctx.userId],
-  );
-  const lost = own.filter((m) => m.seq > (input.kept.get(m.conversation_id) ?? 0));
+  // Only what lies above each kept seq is read (by the (conversation, seq) index), not all history.
+  const lost: { id: string; conversation_id: string }[] = [];
+  for (const id of ids) {
+    lost.push(
+      ...(await tx.all<{ id: string; conversation_id: string }>(
+        'SELECT id, conversation_id FROM messages WHERE conversation_id = ? AND seq > ? AND sender_id = ? ORDER BY seq',
+        [id, input.kept.get(id) ?? 0, ctx.userId],
+      )),
+    );
+  }
   let key = Math.min(lowest, 0) - lost.length;
   for (const m of lost) {
     await tx.run(
