@@ -7,16 +7,25 @@
 import type { Content } from '../schema/content';
 import { ErrorCode, ParleyError } from '../schema/errors';
 import type { RequestParams, RequestResult, RequestType } from '../schema/requests';
-import type { ConnectionState } from '../worker/connection/state';
+import { applyPatch } from '../schema/livePatch';
 import { Emitter } from '../worker/engine/Emitter';
-import type { EngineEvent, EngineEventOf, EngineEventType } from '../worker/engine/events';
-import type { EngineApi, Settled } from '../worker/host/api';
+import type {
+  ConnectionState,
+  EngineApi,
+  EngineEvent,
+  EngineEventOf,
+  EngineEventType,
+  LiveQuery,
+  LiveResult,
+  LiveUpdate,
+  LocalConversation,
+  LocalMessage,
+  MediaDraft,
+  Settled,
+  StorageDurability,
+  StoreDiagnostics,
+} from '../worker/protocol';
 import { onDisconnect } from '../worker/requests/policy';
-import type { MediaDraft } from '../worker/media/types';
-import type { StoreDiagnostics } from '../worker/store/diagnostics';
-import type { StorageDurability } from '../worker/store/SqlDriver';
-import type { LocalConversation, LocalMessage } from '../worker/store/types';
-import type { LiveQuery, LiveResult } from '../worker/sync/LiveQueries';
 import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
 import { ImagePreparer } from './media/ImagePreparer';
 import { MediaResolver } from './media/MediaResolver';
@@ -69,6 +78,8 @@ interface Watch {
   query: LiveQuery;
   deliver: (result: LiveResult) => void;
   remoteId: string | null;
+  /** The result as last delivered: patches apply to it. */
+  held: LiveResult | null;
 }
 
 export class ParleyClient {
@@ -106,10 +117,15 @@ export class ParleyClient {
   private sink(): LinkSink {
     return {
       onEvent: (e) => this.onEvent(e),
-      onLive: (id, result) => {
+      onLive: (id, update) => {
         let known = false;
-        for (const w of this.watches) if (w.remoteId === id) (known = true), w.deliver(result);
-        if (!known) this.early(id, result);
+        for (const w of this.watches) {
+          if (w.remoteId !== id) continue;
+          known = true;
+          const next = updated(w.held, update);
+          if (next) w.deliver((w.held = next));
+        }
+        if (!known) this.early(id, update);
       },
       onLost: () => void this.reattach(),
       onEngineChanged: () => void this.resubscribe(),
@@ -238,7 +254,7 @@ export class ParleyClient {
   }
 
   private watch(query: LiveQuery, deliver: (result: LiveResult) => void): () => void {
-    const w: Watch = { query, deliver, remoteId: null };
+    const w: Watch = { query, deliver, remoteId: null, held: null };
     this.watches.add(w);
     void this.subscribe(w);
     return () => {
@@ -248,12 +264,15 @@ export class ParleyClient {
   }
 
   /**
-   * A live result for an id this tab does not know yet. The first result travels on the events
-   * port and the watch() reply on the call port, with no order between them: the result may come
-   * first. The latest per id is kept (a few, briefly) for subscribe() to deliver.
+   * A live update for an id this tab does not know yet. The first result travels on the events
+   * port and the watch() reply on the call port, with no order between them: the result (and
+   * patches to it) may come first. The result so far per id is kept (a few, briefly) for
+   * subscribe() to deliver.
    */
-  private early(id: string, result: LiveResult): void {
+  private early(id: string, update: LiveUpdate): void {
+    const result = updated(this.earlyLive.get(id) ?? null, update);
     this.earlyLive.delete(id);
+    if (!result) return;
     this.earlyLive.set(id, result);
     if (this.earlyLive.size > MAX_EARLY_LIVE) this.earlyLive.delete(this.earlyLive.keys().next().value as string);
   }
@@ -276,9 +295,10 @@ export class ParleyClient {
       return;
     }
     w.remoteId = id;
+    w.held = null;
     const first = this.earlyLive.get(id);
     this.earlyLive.delete(id);
-    if (first) w.deliver(first);
+    if (first) w.deliver((w.held = first));
   }
 
   private async resubscribe(): Promise<void> {
@@ -335,6 +355,8 @@ export class ParleyClient {
       if (e.cursor <= this.lastCursor) return;
       this.lastCursor = e.cursor;
     }
+    // The stream restarts after the server's cursor: numbers above it are new events.
+    if (e.type === 'resync') this.lastCursor = e.cursor;
     if (e.type === 'state') this.current = e.state;
     if (e.type === 'storage') this.durability = e.durability;
     this.emitter.emit(e);
@@ -359,6 +381,15 @@ export class ParleyClient {
     });
     return this.reattaching.then(() => this.resubscribe());
   }
+}
+
+/** The result after `update`; null for a patch with no result to apply it to (it will be resent whole). */
+function updated(held: LiveResult | null, update: LiveUpdate): LiveResult | null {
+  if (update.type === 'result') return update.result;
+  if (!held) return null;
+  return held.kind === 'messages'
+    ? { ...held, messages: applyPatch(held.messages, update.patch) }
+    : { ...held, conversations: applyPatch(held.conversations, update.patch) };
 }
 
 async function unwrap<T>(settled: Promise<Settled<T>>): Promise<T> {

@@ -2,7 +2,7 @@
  * `connect()`: start or join this origin's Parley engine and get a typed client.
  */
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../worker/options';
-import type { AttachRequest, TabCallbacks } from '../worker/host/api';
+import type { AttachRequest, TabCallbacks } from '../worker/protocol';
 import { openFallbackLink } from './links/fallbackLink';
 import { holdLock, openSharedWorkerLink } from './links/sharedWorkerLink';
 import { ParleyClient } from './ParleyClient';

@@ -1,11 +1,11 @@
 /** What a storefront tab imports. */
 export { connect, PARLEY_VERSION, type ConnectOptions } from './connect';
 export { ParleyClient, type ClientRequestOptions } from './ParleyClient';
-export type { ConnectionState, ConnectionStatus } from '../worker/connection/state';
-export type { EngineEvent, EngineEventType } from '../worker/engine/events';
-export type { LocalConversation, LocalMessage, MessageState } from '../worker/store/types';
-export type { StorageDurability } from '../worker/store/SqlDriver';
-export type { StoreDiagnostics } from '../worker/store/diagnostics';
+export type { ConnectionState, ConnectionStatus } from '../worker/protocol';
+export type { EngineEvent, EngineEventType } from '../worker/protocol';
+export type { LocalConversation, LocalMessage, MessageState } from '../worker/protocol';
+export type { StorageDurability } from '../worker/protocol';
+export type { StoreDiagnostics } from '../worker/protocol';
 export * from '../schema/errors';
 export type * from '../schema/entities';
 export type * from '../schema/content';

@@ -4,7 +4,7 @@
  */
 import { Workbox } from 'workbox-window';
 import type { ParleyClient } from '../client/index';
-import type { LocalConversation } from '../worker/store/types';
+import type { LocalConversation } from '../worker/protocol';
 import { DEMO_USERS } from '../server/seed';
 import { defineFallbackElements } from './fallback-ui';
 

@@ -5,7 +5,7 @@
  */
 import type { ParleyClient } from '../client/index';
 import { cardImageUrl } from '../ui/safeUrl';
-import type { LocalConversation, LocalMessage } from '../worker/store/types';
+import type { LocalConversation, LocalMessage } from '../worker/protocol';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
   const node = Object.assign(document.createElement(tag), props) as HTMLElementTagNameMap[K];

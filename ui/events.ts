@@ -2,7 +2,7 @@
  * Every event the kit dispatches: bubbling, composed (they cross shadow roots) `CustomEvent`s named
  * `parley-*`. The kit never navigates or acts on the host's behalf: it tells, the host decides.
  */
-import type { LocalMessage } from '../worker/store/types';
+import type { LocalMessage } from '../worker/protocol';
 
 export interface ParleyEventMap {
   /** A conversation was chosen in `<parley-conversation-list>` (click or Enter/Space). */

@@ -1,6 +1,6 @@
 /** What the chat's small status line says about the connection and storage. Pure (no DOM). */
 import type { ParleyClient } from '../client/ParleyClient';
-import type { ConnectionState } from '../worker/connection/state';
+import type { ConnectionState } from '../worker/protocol';
 import type { Translate } from './i18n/locale';
 
 export interface StatusLine {

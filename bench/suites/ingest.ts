@@ -1,6 +1,6 @@
 /**
  * Catch-up ingest: received messages stored through LocalStore.storeMessages in pages of 200, each
- * page awaited before the next, as the engine's fillFrom does (worker/sync/Messaging.ts), on what we
+ * page awaited before the next, as the engine's fillFrom does (worker/sync/SyncLayer.ts), on what we
  * ship (wa-sqlite JSPI, IDBBatchAtomicVFS, the real schema: unique indexes and the FTS trigram
  * trigger). Timed inside a SharedWorker in headless Chromium. Baseline: one transaction per message.
  */

@@ -3,9 +3,9 @@
  * Worker in the leader tab reached directly or over a BroadcastChannel. Every call is bounded in
  * time by the link itself.
  */
-import type { EngineEvent } from '../../worker/engine/events';
-import type { EngineApi } from '../../worker/host/api';
-import type { LiveResult } from '../../worker/sync/LiveQueries';
+import type { EngineEvent } from '../../worker/protocol';
+import type { EngineApi } from '../../worker/protocol';
+import type { LiveUpdate } from '../../worker/protocol';
 
 /** The engine methods a tab may call (attach and detach belong to the link itself). */
 export type EngineMethod = Exclude<keyof EngineApi, 'attach' | 'detach'>;
@@ -26,8 +26,8 @@ export interface Link {
 /** What a link reports to the client that owns it. */
 export interface LinkSink {
   onEvent(event: EngineEvent): void;
-  /** A live query's new result. */
-  onLive(id: string, result: LiveResult): void;
+  /** A live query's update: its whole result, or a patch to the last one. */
+  onLive(id: string, update: LiveUpdate): void;
   /** The engine behind this link died (worker killed, leader tab closed): open a new link. */
   onLost(): void;
   /** The link now reaches a different engine (a new leader): subscriptions must be made again. */

@@ -6,10 +6,10 @@
  */
 import * as Comlink from 'comlink';
 import { ErrorCode, ParleyError } from '../../schema/errors';
-import type { ConnectionState } from '../../worker/connection/state';
-import type { EngineEvent } from '../../worker/engine/events';
-import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/host/api';
-import type { LiveResult } from '../../worker/sync/LiveQueries';
+import type { ConnectionState } from '../../worker/protocol';
+import type { EngineEvent } from '../../worker/protocol';
+import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/protocol';
+import type { LiveUpdate } from '../../worker/protocol';
 import { randomId, withTimeout } from '../timeout';
 import type { EngineMethod, EngineReturn, Link, LinkSink } from './Link';
 
@@ -26,7 +26,7 @@ type BusMessage =
   | { t: 'call'; id: string; from: string; method: Method; args: unknown[] }
   | { t: 'reply'; id: string; to: string; value: unknown; failed?: { code: ErrorCode; message: string } }
   | { t: 'event'; event: EngineEvent }
-  | { t: 'live'; id: string; result: LiveResult }
+  | { t: 'live'; id: string; update: LiveUpdate }
   | { t: 'leader'; tabId: string }
   /** A new tab asks the leader (if any) for the current state. */
   | { t: 'hello'; tabId: string };
@@ -91,8 +91,8 @@ class FallbackLink implements Link {
         this.post({ t: 'event', event: e.data.event });
       } else if (e.data.kind === 'live') {
         // Live query ids are unique per worker; each tab keeps only its own.
-        this.sink.onLive(e.data.id, e.data.result);
-        this.post({ t: 'live', id: e.data.id, result: e.data.result });
+        this.sink.onLive(e.data.id, e.data.update);
+        this.post({ t: 'live', id: e.data.id, update: e.data.update });
       }
     };
     const attached = await withTimeout(
@@ -119,7 +119,7 @@ class FallbackLink implements Link {
         if (this.role.kind === 'follower') this.sink.onEvent(msg.event);
         return;
       case 'live':
-        if (this.role.kind === 'follower') this.sink.onLive(msg.id, msg.result);
+        if (this.role.kind === 'follower') this.sink.onLive(msg.id, msg.update);
         return;
       case 'leader':
         // A new leader took over: refresh our view of the connection.

@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { ErrorCode, ParleyError } from '../../schema/errors';
-import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/host/api';
+import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/protocol';
 import { withTimeout } from '../timeout';
 import type { Link, LinkSink } from './Link';
 
@@ -26,7 +26,7 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
   channel.port1.onmessage = (e: MessageEvent<EventMessage>) => {
     if (closed || !e.data) return;
     if (e.data.kind === 'event') sink.onEvent(e.data.event);
-    else if (e.data.kind === 'live') sink.onLive(e.data.id, e.data.result);
+    else if (e.data.kind === 'live') sink.onLive(e.data.id, e.data.update);
   };
   const attached = await withTimeout(
     api.attach(opts.attach, Comlink.proxy(opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])),

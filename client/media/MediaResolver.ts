@@ -4,7 +4,7 @@
  * signed by the engine, the tab's asks of one tick sent as one call.
  */
 import { ErrorCode, ParleyError } from '../../schema/errors';
-import type { LocalFile } from '../../worker/media/types';
+import type { LocalFile } from '../../worker/protocol';
 
 export interface MediaSource {
   localMedia(ref: string): Promise<LocalFile | null>;

@@ -1,5 +1,5 @@
 /**
- * One device of the chaos workload: the worker's Engine + Messaging + LocalStore in Node (as
+ * One device of the chaos workload: the worker's Engine + SyncLayer + LocalStore in Node (as
  * test/support/messagingClient.ts, plus a role in the token, the shop as a party, a device id and
  * compressed timeouts), on its own database file, through its own fault proxy. A restart closes
  * everything and opens the same file again: a reload, as far as the engine can tell.
@@ -10,7 +10,7 @@ import type { Platform } from '../../worker/platform';
 import { BetterSqliteDriver } from '../../worker/store/betterSqliteDriver';
 import { LocalStore } from '../../worker/store/LocalStore';
 import type { LocalMessage } from '../../worker/store/types';
-import { Messaging } from '../../worker/sync/Messaging';
+import { SyncLayer } from '../../worker/sync/SyncLayer';
 import type { Role, TextContent } from '../../schema';
 import { nodePlatform } from '../support/nodePlatform';
 import { makeToken, TEST_SECRET } from '../support/server';
@@ -79,7 +79,7 @@ export interface ChaosDevice {
 
 interface Running {
   engine: Engine;
-  messaging: Messaging;
+  messaging: SyncLayer;
   store: LocalStore;
 }
 
@@ -103,7 +103,7 @@ export class Device implements ChaosDevice {
     return this.running !== null;
   }
 
-  get messaging(): Messaging {
+  get messaging(): SyncLayer {
     if (!this.running) throw new Error(`${this.id} is closed`);
     return this.running.messaging;
   }
@@ -134,22 +134,32 @@ export class Device implements ChaosDevice {
     const url = `ws://127.0.0.1:${this.proxy.port}/ws`;
     const getToken = async () =>
       makeToken(TEST_SECRET, user.id, { role: user.role, ...(user.shop ? { shop: user.shop } : {}) });
-    const messaging = new Messaging(store, platform, { baseUrl: mediaBaseUrl({ url }), getToken });
-    const engine = new Engine({
+    const media = { baseUrl: mediaBaseUrl({ url }), getToken };
+    const engine = new Engine<SyncLayer>({
       platform,
       options: { ...CHAOS_ENGINE_TIMING, url, deviceId: id },
       tokens: { getToken },
-      inbox: messaging,
+      inbox: (port) => new SyncLayer({ store, platform, engine: port, media }),
       ...(await store.resumePoint()),
     });
-    messaging.attach(engine);
+    const messaging = engine.inbox!;
+    /** Cursors reported on arrival, not yet committed. */
+    const arrived: number[] = [];
     engine.events.on((e) => {
       if (e.type === 'state' && ['kicked', 'auth_failed', 'gave_up'].includes(e.state.status)) {
         this.observer.event(id, e.state.status, JSON.stringify(e.state));
       } else if (e.type === 'receive_error') this.observer.event(id, 'receive_error', `${e.code}: ${e.message}`);
       // With synchronous=FULL the server never loses what it pushed: a resync here is a finding.
       else if (e.type === 'resync') this.observer.event(id, 'resync', `to cursor ${e.cursor}: ${e.requeued} requeued, ${e.dropped} dropped`);
-      else if (e.type === 'receive') this.observer.pushStored(id, e.cursor);
+      // 'receive' usually comes before the commit; 'stored' says everything up to its cursor is committed.
+      else if (e.type === 'receive') {
+        if (e.stored) this.observer.pushStored(id, e.cursor);
+        else arrived.push(e.cursor);
+      } else if (e.type === 'stored') {
+        while (arrived.length > 0 && arrived[0]! <= e.cursor) this.observer.pushStored(id, arrived.shift()!);
+      }
+      // A rollback restarts the stream after its cursor: what arrived above it was never stored.
+      if (e.type === 'resync') arrived.splice(0, arrived.length, ...arrived.filter((c) => c <= e.cursor));
     });
     this.running = { engine, messaging, store };
     this.opens++;
@@ -159,7 +169,7 @@ export class Device implements ChaosDevice {
 
   /** Observe a conversation's latest page (the live query a tab would hold). */
   watch(conversationId: string): void {
-    this.running?.messaging.live.add('chaos', { kind: 'messages', conversationId, limit: 100 }, (r) => {
+    this.running?.messaging.live.addWhole('chaos', { kind: 'messages', conversationId, limit: 100 }, (r) => {
       if (r.kind === 'messages') this.observer.messages(this.id, conversationId, r.messages);
     });
   }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../worker/engine/Engine';
-import type { EngineEvent } from '../../worker/engine/events';
+import type { EngineEvent } from '../../worker/protocol';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../../worker/options';
 import { nodePlatform } from '../support/nodePlatform';
 import { makeToken, startServer, TEST_SECRET, type TestServer } from '../support/server';

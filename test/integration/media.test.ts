@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImageContent } from '../../schema';
-import type { EngineEvent } from '../../worker/engine/events';
+import type { EngineEvent } from '../../worker/protocol';
 import type { MediaDraft } from '../../worker/media/types';
 import { metricValue } from '../support/fixtures';
 import { online, startMessagingClient, viewWhen, type NodeClient } from '../support/messagingClient';
@@ -54,7 +54,7 @@ describe('media messages against the real server', () => {
     const alice = await client(server.wsUrl, 'alice');
     const conversationId = await directConversation(alice);
     const progress: Extract<EngineEvent, { type: 'upload' }>[] = [];
-    alice.engine.events.on((e) => void (e.type === 'upload' && progress.push(e)));
+    alice.messaging.events.on((e) => void (e.type === 'upload' && progress.push(e)));
     const full = jpeg(200_000);
     const thumb = jpeg(8_000);
     const pending = await alice.messaging.sendMedia(conversationId, imageDraft(full, thumb));

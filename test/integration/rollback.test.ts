@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../worker/engine/events';
+import type { EngineEvent } from '../../worker/protocol';
 import { online, startMessagingClient, viewWhen, type NodeClient } from '../support/messagingClient';
 import { makeTempDir, startServer, type TestServer } from '../support/server';
 

@@ -1,5 +1,5 @@
 /**
- * The worker's Engine + Messaging + LocalStore (on better-sqlite3, the same SQL the browser runs)
+ * The worker's Engine + SyncLayer + LocalStore (on better-sqlite3, the same SQL the browser runs)
  * as one Node client of the real server, for integration tests.
  */
 import type { Engine as EngineType } from '../../worker/engine/Engine';
@@ -9,13 +9,13 @@ import type { Platform } from '../../worker/platform';
 import { BetterSqliteDriver } from '../../worker/store/betterSqliteDriver';
 import { LocalStore } from '../../worker/store/LocalStore';
 import type { LocalMessage } from '../../worker/store/types';
-import { Messaging } from '../../worker/sync/Messaging';
+import { SyncLayer } from '../../worker/sync/SyncLayer';
 import { nodePlatform } from './nodePlatform';
 import { makeToken, TEST_SECRET } from './server';
 
 export interface NodeClient {
-  engine: Engine;
-  messaging: Messaging;
+  engine: Engine<SyncLayer>;
+  messaging: SyncLayer;
   store: LocalStore;
   /** Close engine, messaging and store (a reload, as far as the client is concerned). */
   stop(): Promise<void>;
@@ -29,8 +29,8 @@ export async function startMessagingClient(
 ): Promise<NodeClient> {
   const store = await LocalStore.open(new BetterSqliteDriver(file), { userId: user, now: Date.now });
   const getToken = async () => makeToken(TEST_SECRET, user);
-  const messaging = new Messaging(store, platform, { baseUrl: mediaBaseUrl({ url }), getToken });
-  const engine = new Engine({
+  const media = { baseUrl: mediaBaseUrl({ url }), getToken };
+  const engine = new Engine<SyncLayer>({
     platform,
     options: {
       ...DEFAULT_ENGINE_OPTIONS,
@@ -39,10 +39,10 @@ export async function startMessagingClient(
       deviceId: `dev-${user}`,
     },
     tokens: { getToken },
-    inbox: messaging,
+    inbox: (port) => new SyncLayer({ store, platform, engine: port, media }),
     ...(await store.resumePoint()),
   });
-  messaging.attach(engine);
+  const messaging = engine.inbox!;
   engine.start();
   return {
     engine,
@@ -57,10 +57,10 @@ export async function startMessagingClient(
 }
 
 /** Resolve when the conversation's latest page satisfies `pred` (a live query: no polling). */
-export function viewWhen(messaging: Messaging, conversationId: string, pred: (m: LocalMessage[]) => boolean, ms = 8000): Promise<LocalMessage[]> {
+export function viewWhen(messaging: SyncLayer, conversationId: string, pred: (m: LocalMessage[]) => boolean, ms = 8000): Promise<LocalMessage[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('view never matched')), ms);
-    messaging.live.add('test', { kind: 'messages', conversationId, limit: 500 }, (r) => {
+    messaging.live.addWhole('test', { kind: 'messages', conversationId, limit: 500 }, (r) => {
       if (r.kind === 'messages' && pred(r.messages)) {
         clearTimeout(timer);
         resolve(r.messages);

@@ -1,18 +1,20 @@
 /** The Engine with a fake socket and clock: pushes become events once, acks are coalesced, requests follow the state. */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, ParleyError, type PushEvent } from '../../schema';
-import { Engine } from '../../worker/engine/Engine';
-import type { EngineEvent } from '../../worker/engine/events';
+import { Engine, type EngineDeps, type Inbox } from '../../worker/engine/Engine';
+import type { EngineEvent } from '../../worker/protocol';
 import { DEFAULT_ENGINE_OPTIONS } from '../../worker/options';
 import { authOk, flush, frame, sentFrames } from './connection/harness';
 import { fakePlatform } from '../support/fakePlatform';
 
-function setup(deps: Partial<ConstructorParameters<typeof Engine>[0]> = {}) {
+/** `inbox` is the inbox itself here (the engine builds it on its port; these tests need no port). */
+function setup({ inbox, ...deps }: Omit<Partial<EngineDeps<Inbox>>, 'inbox'> & { inbox?: Inbox } = {}) {
   const fake = fakePlatform();
   const engine = new Engine({
     platform: fake.platform,
     options: { ...DEFAULT_ENGINE_OPTIONS, url: 'ws://parley.test/ws', deviceId: 'web-dev1' },
     tokens: { getToken: async () => 'token' },
+    ...(inbox ? { inbox: () => inbox } : {}),
     ...deps,
   });
   const events: EngineEvent[] = [];
@@ -75,12 +77,14 @@ describe('Engine', () => {
     expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 12 });
   });
 
-  it('acks a push only after the inbox committed it', async () => {
+  it('reports a push on arrival, while its commit runs, and acks it only after the inbox committed it', async () => {
     let commit: () => void = () => {};
     const stored: number[] = [];
+    const arrived: number[] = [];
     const h = setup({
       inbox: {
         rollback: noRollback,
+        arrived: (records) => void arrived.push(...records.map((r) => r.cursor)),
         store: (records) =>
           new Promise<void>((resolve) => {
             commit = () => {
@@ -95,12 +99,45 @@ describe('Engine', () => {
     await flush();
     h.fake.clock.advance(1000);
     expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([]);
-    expect(h.events.some((e) => e.type === 'receive')).toBe(false);
+    // Shown before the commit: the inbox heard of it, and tabs got 'receive' marked not stored.
+    expect(arrived).toEqual([3]);
+    expect(stored).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'receive' || e.type === 'stored')).toEqual([
+      { type: 'receive', cursor: 3, event: receipt(1), stored: false },
+    ]);
     commit();
     await flush();
     h.fake.clock.advance(50);
     expect(stored).toEqual([3]);
     expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 3 }]);
+    // Reported once; the commit is announced.
+    expect(h.events.filter((e) => e.type === 'receive' || e.type === 'stored').map((e) => e.type)).toEqual(['receive', 'stored']);
+    expect(h.events.at(-1)).toEqual({ type: 'stored', cursor: 3 });
+  });
+
+  it('reports a push whose store failed once, and announces it stored when the replay stores it', async () => {
+    let fail = true;
+    const h = setup({
+      initialCursor: 2,
+      inbox: {
+        rollback: noRollback,
+        store: () => (fail ? Promise.reject(new ParleyError(ErrorCode.STORAGE_FULL, 'quota')) : Promise.resolve()),
+      },
+    });
+    let socket = await online(h);
+    socket.serverSend(frame({ t: 'push', cursor: 3, event: receipt(1) }));
+    await flush();
+    expect(h.events.filter((e) => e.type === 'receive').map((e) => (e.type === 'receive' ? e.stored : null))).toEqual([false]);
+    fail = false;
+    // The engine reconnected to replay from cursor 2: the server sends 3 again.
+    socket = h.fake.socket;
+    socket.serverOpen();
+    await flush();
+    socket.serverSend(authOk());
+    socket.serverSend(frame({ t: 'push', cursor: 3, event: receipt(1) }));
+    await flush();
+    expect(h.events.filter((e) => e.type === 'receive')).toHaveLength(1);
+    expect(h.events.filter((e) => e.type === 'stored')).toEqual([{ type: 'stored', cursor: 3 }]);
   });
 
   it('when storing fails, acks nothing and reconnects to replay from the stored cursor', async () => {

@@ -4,7 +4,7 @@
  */
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
-import type { ConnectionState } from '../../worker/connection/state';
+import type { ConnectionState } from '../../worker/protocol';
 import type { ResyncCounts } from '../status';
 import { clientKey, Subscription } from './Subscription';
 

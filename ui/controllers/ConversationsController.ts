@@ -1,7 +1,7 @@
 /** The conversation list, live (client.watchConversations): by last activity, with unread counts. */
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
-import type { LocalConversation } from '../../worker/store/types';
+import type { LocalConversation } from '../../worker/protocol';
 import { Subscription } from './Subscription';
 
 export class ConversationsController {

@@ -1,7 +1,7 @@
 /** A conversation's latest page, live (client.watchMessages), for the host to render. */
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
-import type { LocalMessage } from '../../worker/store/types';
+import type { LocalMessage } from '../../worker/protocol';
 import { Subscription } from './Subscription';
 
 export interface MessagesSource {

@@ -11,7 +11,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../client/ParleyClient';
-import type { LocalConversation } from '../../worker/store/types';
+import type { LocalConversation } from '../../worker/protocol';
 import { errorInfo } from '../events';
 import { Subscription } from './Subscription';
 

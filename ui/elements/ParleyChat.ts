@@ -6,7 +6,7 @@
  */
 import { html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { LocalMessage } from '../../worker/store/types';
+import type { LocalMessage } from '../../worker/protocol';
 import { normalizeConfig, type ChatConfig, type ChatConfigInput, type MoreItem } from '../config';
 import { ConnectionController } from '../controllers/ConnectionController';
 import { MediaUrlController } from '../controllers/MediaUrlController';

@@ -5,7 +5,7 @@
  */
 import { css, html, nothing, type PropertyDeclarations } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { LocalConversation } from '../../worker/store/types';
+import type { LocalConversation } from '../../worker/protocol';
 import { ConversationsController } from '../controllers/ConversationsController';
 import { emit } from '../events';
 import { formatTime, previewText } from '../i18n/format';

@@ -1,7 +1,7 @@
 /** What a message renderer receives and returns. */
 import type { TemplateResult } from 'lit';
 import type { Money } from '../../schema/content';
-import type { LocalMessage } from '../../worker/store/types';
+import type { LocalMessage } from '../../worker/protocol';
 import type { ParleyEventMap, ParleyEventName } from '../events';
 import type { Translate } from '../i18n/locale';
 

@@ -1,6 +1,6 @@
 /** The upload bar under an own pending media message: indeterminate until the first progress event. */
 import { html, nothing } from 'lit';
-import type { LocalMessage } from '../../worker/store/types';
+import type { LocalMessage } from '../../worker/protocol';
 import type { TemplateContext } from './types';
 
 export function uploadBar(m: LocalMessage, ctx: TemplateContext): unknown {

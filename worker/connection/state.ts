@@ -14,34 +14,9 @@
  * Terminal states (kicked, auth_failed, gave_up, closed) never reconnect by themselves: the app
  * acts (a fresh token, an explicit reconnect()).
  */
-import type { AuthFailedFrame, ErrorCode, KickReason, Role } from '../../schema';
+import type { ConnectionState, ConnectionStatus } from '../protocol';
 
-export interface ConnectionError {
-  code: ErrorCode;
-  message: string;
-}
-
-export type ConnectionState =
-  | { status: 'idle' }
-  | { status: 'connecting'; attempt: number }
-  | { status: 'authenticating'; attempt: number }
-  | {
-      status: 'online';
-      since: number;
-      userId: string;
-      role: Role;
-      shopId: string | null;
-      displayName: string;
-      deviceId: string;
-    }
-  | { status: 'backoff'; attempt: number; nextTryAt: number; lastError: ConnectionError }
-  | { status: 'offline' }
-  | { status: 'kicked'; reason: KickReason; message: string }
-  | { status: 'auth_failed'; code: AuthFailedFrame['code']; message: string }
-  | { status: 'gave_up'; attempts: number; lastError: ConnectionError }
-  | { status: 'closed' };
-
-export type ConnectionStatus = ConnectionState['status'];
+export type { ConnectionError, ConnectionState, ConnectionStatus } from '../protocol';
 
 export const TERMINAL_STATUSES: readonly ConnectionStatus[] = ['kicked', 'auth_failed', 'gave_up', 'closed'];
 

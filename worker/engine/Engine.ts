@@ -14,12 +14,12 @@ import {
   type ServerFrame,
 } from '../../schema';
 import { Connection } from '../connection/Connection';
-import type { ConnectionState } from '../connection/state';
+import type { ConnectionState, EngineEvent } from '../protocol';
 import type { EngineOptions } from '../options';
 import type { Platform, TimerId } from '../platform';
 import { RequestTracker } from '../requests/RequestTracker';
+import type { PushRecord } from '../store/types';
 import { Emitter } from './Emitter';
-import type { EngineEvent } from './events';
 
 /** Where tokens come from: in a SharedWorker, a live tab's `getToken()`. */
 export interface TokenSource {
@@ -36,10 +36,15 @@ export interface RollbackCounts {
 /** Where pushes are stored before they are acked (the local database). */
 export interface Inbox {
   /**
+   * These pushes just arrived and will be stored next: show them now if that is useful. Nothing is
+   * committed yet; {@link store} follows with them (or, after a failure, a replay does).
+   */
+  arrived?(records: PushRecord[]): void;
+  /**
    * Store these pushes durably, in order; resolve once committed. Acks wait for it. `epoch`, when
    * given, is the server epoch they came under, to be stored with their cursor.
    */
-  store(records: { cursor: number; event: PushEvent }[], epoch?: string): Promise<void>;
+  store(records: PushRecord[], epoch?: string): Promise<void>;
   /**
    * The server lost history after `cursor` that this device stored: go back to what the server
    * holds, store `cursor` under `epoch`, and resolve once committed. No push is stored meanwhile.
@@ -47,12 +52,23 @@ export interface Inbox {
   rollback(to: { cursor: number; epoch: string }): Promise<RollbackCounts>;
 }
 
-export interface EngineDeps {
+/**
+ * What the layer above the engine (the inbox, the outbox) may use of it: requests, the connection
+ * state, and its events. Given to the inbox as the engine constructs it, so neither needs the other
+ * to be finished first.
+ */
+export interface EnginePort {
+  request<T extends RequestType>(type: T, params: RequestParams<T>, opts?: RequestOptions): Promise<RequestResult<T>>;
+  state(): ConnectionState;
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+}
+
+export interface EngineDeps<I extends Inbox> {
   platform: Platform;
   options: EngineOptions;
   tokens: TokenSource;
-  /** Without one, pushes are acked once emitted (nothing is stored). */
-  inbox?: Inbox;
+  /** Builds the inbox on the engine's port. Without one, pushes are acked once emitted (nothing is stored). */
+  inbox?: (port: EnginePort) => I;
   /** Highest push cursor already stored locally: the server replays after it. */
   initialCursor?: number;
   /** The server epoch that cursor was stored under. */
@@ -74,13 +90,17 @@ const ACK_EVERY = 64;
 const REPLAY_DELAY_MS = 250;
 const REPLAY_DELAY_MAX_MS = 30_000;
 
-export class Engine {
+export class Engine<I extends Inbox = Inbox> {
   readonly events = new Emitter<EngineEvent>();
+  /** Where pushes are stored (built by `deps.inbox` on this engine's port), or null. */
+  readonly inbox: I | null;
   private readonly connection: Connection;
   private readonly requests: RequestTracker;
   private state: ConnectionState;
   /** Highest push cursor stored (or emitted, without an inbox); pushes at or below it are duplicates. */
   private cursor: number;
+  /** Highest cursor reported as 'receive': each push is reported once, on arrival or once stored. */
+  private emittedCursor: number;
   /** The server epoch `cursor` belongs to, and the one of the socket now online. */
   private epoch: string | undefined;
   private serverEpoch: string | undefined;
@@ -99,9 +119,10 @@ export class Engine {
   private replays = 0;
   private replayTimer: TimerId | null = null;
 
-  constructor(private readonly deps: EngineDeps) {
+  constructor(private readonly deps: EngineDeps<I>) {
     const { platform, options } = deps;
     this.cursor = deps.initialCursor ?? 0;
+    this.emittedCursor = this.cursor;
     this.epoch = deps.initialEpoch;
     this.queuedCursor = this.cursor;
     this.connection = new Connection({
@@ -123,6 +144,13 @@ export class Engine {
     });
     this.state = this.connection.state;
     this.connection.subscribe((next) => this.onState(next));
+    this.inbox = deps.inbox
+      ? deps.inbox({
+          request: (type, params, opts) => this.request(type, params, opts),
+          state: () => this.state,
+          onEvent: (listener) => this.events.on(listener),
+        })
+      : null;
   }
 
   getState(): ConnectionState {
@@ -212,6 +240,7 @@ export class Engine {
         if (this.missedBefore(frame)) return;
         this.queuedCursor = frame.cursor;
         this.queue.push(frame);
+        this.showOnArrival(frame);
         void this.drain();
         return;
       case 'error':
@@ -239,7 +268,20 @@ export class Engine {
     return true;
   }
 
-  /** Store queued pushes (a burst shares one commit), then emit and ack them: never ack before storing. */
+  /**
+   * A push is reported the moment it arrives, before it is stored: tabs show it while the commit
+   * runs (10-50 ms in IndexedDB). Only the ack waits for the commit, so the server still resends
+   * whatever was not stored. During a rollback pushes wait: the history they land on is changing.
+   */
+  private showOnArrival(frame: PushFrame): void {
+    if (this.rollingBack || frame.cursor <= this.emittedCursor) return;
+    this.emittedCursor = frame.cursor;
+    const record = { cursor: frame.cursor, event: frame.event };
+    this.inbox?.arrived?.([record]);
+    this.events.emit({ type: 'receive', ...record, stored: false });
+  }
+
+  /** Store queued pushes (a burst shares one commit), then ack them: never ack before storing. */
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
@@ -250,7 +292,7 @@ export class Engine {
         this.queue = [];
         const epoch = this.serverEpoch !== this.epoch ? this.serverEpoch : undefined;
         try {
-          await this.deps.inbox?.store(
+          await this.inbox?.store(
             batch.map((f) => ({ cursor: f.cursor, event: f.event })),
             epoch,
           );
@@ -265,9 +307,13 @@ export class Engine {
         if (epoch !== undefined) this.epoch = epoch;
         for (const f of batch) {
           this.cursor = Math.max(this.cursor, f.cursor);
-          this.events.emit({ type: 'receive', cursor: f.cursor, event: f.event });
+          if (f.cursor > this.emittedCursor) {
+            this.emittedCursor = f.cursor;
+            this.events.emit({ type: 'receive', cursor: f.cursor, event: f.event, stored: true });
+          }
           this.scheduleAck();
         }
+        this.events.emit({ type: 'stored', cursor: this.cursor });
       }
     } finally {
       this.draining = false;
@@ -284,8 +330,10 @@ export class Engine {
     this.resync = null;
     this.queue = [];
     this.queuedCursor = to.cursor;
+    // Cursors above it are new events now, whatever was reported under those numbers before.
+    this.emittedCursor = to.cursor;
     this.cancelAck();
-    const inbox = this.deps.inbox;
+    const inbox = this.inbox;
     const done = inbox ? inbox.rollback(to) : Promise.resolve({ requeued: 0, dropped: 0 });
     const rolling: Promise<boolean> = done.then(
       (counts) => {

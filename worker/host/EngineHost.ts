@@ -7,11 +7,10 @@ import { ErrorCode, ParleyError } from '../../schema';
 import { Engine } from '../engine/Engine';
 import type { LocalStore } from '../store/LocalStore';
 import type { StorageDurability } from '../store/SqlDriver';
-import { Messaging } from '../sync/Messaging';
-import type { EngineEvent } from '../engine/events';
+import { SyncLayer } from '../sync/SyncLayer';
 import { mediaBaseUrl } from '../options';
 import type { Platform } from '../platform';
-import type { AttachRequest, EventMessage, TabCallbacks } from './api';
+import type { AttachRequest, EngineEvent, EventMessage, TabCallbacks } from '../protocol';
 import { withTimeout } from './withTimeout';
 
 /** How long a tab may take to produce a token before the next tab is asked. */
@@ -29,8 +28,9 @@ export type StoreOpener = (user: string, parties: string[]) => Promise<{ store: 
 
 /** The running engine and what sits on it, shared by every tab of this worker. */
 export interface Running {
-  engine: Engine;
-  messaging: Messaging | null;
+  engine: Engine<SyncLayer>;
+  /** The sync layer on the local store; null when there is no store. */
+  sync: SyncLayer | null;
   durability: StorageDurability;
 }
 
@@ -77,17 +77,22 @@ export class EngineHost {
   private async start(req: AttachRequest): Promise<Running> {
     const opened = this.openStore ? await this.openStore(req.user, req.parties) : null;
     const media = { baseUrl: mediaBaseUrl(req.options), getToken: (fresh: boolean) => this.askTabsForToken(fresh) };
-    const messaging = opened ? new Messaging(opened.store, this.platform, media) : null;
-    const engine = new Engine({
+    const engine = new Engine<SyncLayer>({
       platform: this.platform,
       options: req.options,
       tokens: { getToken: (fresh) => this.askTabsForToken(fresh) },
-      ...(messaging && opened ? { inbox: messaging, ...(await opened.store.resumePoint()) } : {}),
+      ...(opened
+        ? {
+            inbox: (port) => new SyncLayer({ store: opened.store, platform: this.platform, engine: port, media }),
+            ...(await opened.store.resumePoint()),
+          }
+        : {}),
     });
-    messaging?.attach(engine);
+    // Tabs hear one stream: the engine's events and the sync layer's.
     engine.events.on((e) => this.broadcast(e));
+    engine.inbox?.events.on((e) => this.broadcast(e));
     engine.start();
-    return { engine, messaging, durability: opened?.durability ?? 'memory' };
+    return { engine, sync: engine.inbox, durability: opened?.durability ?? 'memory' };
   }
 
   /** Send one tab something on its events port. */
@@ -100,7 +105,7 @@ export class EngineHost {
     if (!tab) return;
     this.tabs.delete(tabId);
     tab.events.close();
-    void this.running?.then((r) => r.messaging?.live.removeOwner(tabId));
+    void this.running?.then((r) => r.sync?.live.removeOwner(tabId));
   }
 
   get tabCount(): number {

@@ -12,8 +12,8 @@ import type { LocalFile, MediaDraft } from '../media/types';
 import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery } from '../sync/LiveQueries';
-import type { Messaging } from '../sync/Messaging';
-import type { AttachRequest, AttachResult, EngineApi, Settled, TabCallbacks } from './api';
+import type { SyncLayer } from '../sync/SyncLayer';
+import type { AttachRequest, AttachResult, EngineApi, Settled, TabCallbacks } from '../protocol';
 import type { EngineHost, Running } from './EngineHost';
 
 async function settle<T>(fn: () => Promise<T>): Promise<Settled<T>> {
@@ -42,8 +42,8 @@ export class TabSession implements EngineApi {
     return this.running;
   }
 
-  private get messaging(): Messaging {
-    const m = this.attached.messaging;
+  private get messaging(): SyncLayer {
+    const m = this.attached.sync;
     if (!m) throw new ParleyError(ErrorCode.CLOSED, 'this engine has no local store');
     return m;
   }
@@ -108,13 +108,13 @@ export class TabSession implements EngineApi {
     return settle(async () => {
       const tabId = this.tabId!;
       let id = '';
-      id = this.messaging.live.add(tabId, query, (result) => this.host.post(tabId, { kind: 'live', id, result }));
+      id = this.messaging.live.add(tabId, query, (update) => this.host.post(tabId, { kind: 'live', id, update }));
       return id;
     });
   }
 
   unwatch(id: string): void {
-    this.attached.messaging?.live.remove(id);
+    this.attached.sync?.live.remove(id);
   }
 
   detach(): void {

@@ -8,15 +8,7 @@
 export const UploadKind = { IMAGE: 'image', THUMB: 'thumb', VOICE: 'voice' } as const;
 export type UploadKind = (typeof UploadKind)[keyof typeof UploadKind];
 
-export interface MediaFile {
-  bytes: ArrayBuffer | Uint8Array;
-  /** The encoder's type (e.g. 'image/jpeg', 'audio/webm;codecs=opus'); the server checks the bytes anyway. */
-  mime: string;
-}
-
-export type MediaDraft =
-  | { kind: 'image'; width: number; height: number; image: MediaFile; thumb: MediaFile }
-  | { kind: 'voice'; durationMs: number; audio: MediaFile };
+export type { MediaDraft, MediaFile } from '../protocol';
 
 /** One file of a message, stored until uploaded. */
 export interface PendingUpload {
@@ -29,11 +21,7 @@ export interface PendingUpload {
   url: string | null;
 }
 
-/** Bytes of a file not uploaded yet, for showing it (a tab makes a blob: URL of them). */
-export interface LocalFile {
-  bytes: Uint8Array;
-  mime: string;
-}
+export type { LocalFile } from '../protocol';
 
 /**
  * Per-kind size caps enforced before anything is stored: at or below the reference server's

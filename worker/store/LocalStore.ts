@@ -58,6 +58,11 @@ export class LocalStore {
     return new LocalStore(driver, ctx, new GroupCommit(driver, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }));
   }
 
+  /** The user this database belongs to: the sender of own messages. */
+  get userId(): string {
+    return this.ctx.userId;
+  }
+
   get durability(): StorageDurability {
     return this.driver.durability;
   }

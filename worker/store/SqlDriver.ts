@@ -6,6 +6,8 @@
  * made while another is running waits its turn. Inside `transaction`, use the `tx` handle only;
  * calling the driver itself from inside would wait for the transaction to end, forever.
  */
+import type { StorageDurability } from '../protocol';
+
 export type SqlValue = string | number | null | Uint8Array;
 
 export interface SqlRunResult {
@@ -34,10 +36,4 @@ export interface SqlDriver extends SqlExecutor {
   close(): Promise<void>;
 }
 
-/**
- * How safe the local data is, reported to the app so a shop can tell the shopper.
- * - persistent: IndexedDB with navigator.storage.persist() granted.
- * - best_effort: IndexedDB, but the browser may evict it under pressure (persist() refused).
- * - memory: no IndexedDB (private mode, blocked storage): everything is lost when the worker ends.
- */
-export type StorageDurability = 'persistent' | 'best_effort' | 'memory';
+export type { StorageDurability } from '../protocol';

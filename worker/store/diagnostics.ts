@@ -4,25 +4,10 @@
  * each conversation stands. Small by construction: the outbox and the conversation list, no bodies.
  */
 import { storedCursor } from './inbox';
+import type { StoreDiagnostics } from '../protocol';
 import type { SqlExecutor } from './SqlDriver';
 
-export interface StoreDiagnostics {
-  /** Highest push cursor stored: the server replays after it. */
-  cursor: number;
-  /** Messages not yet accepted by the server: queued (will be sent) or failed (needs Resend). */
-  outbox: { messageId: string; conversationId: string; status: 'queued' | 'failed'; attempts: number; error: string | null }[];
-  /** Outbox rows in all; `outbox` lists the first MAX_OUTBOX_ROWS. */
-  outboxTotal: number;
-  conversations: {
-    id: string;
-    /** Highest seq the server said exists. */
-    lastSeq: number;
-    /** Every seq up to this is stored here. */
-    contiguousSeq: number;
-    /** This user's (or their shop's) read position. */
-    readSeq: number;
-  }[];
-}
+export type { StoreDiagnostics } from '../protocol';
 
 /** Outbox rows listed at most; more means something is badly stuck, and the count says how badly. */
 const MAX_OUTBOX_ROWS = 1000;

@@ -12,7 +12,7 @@ import { Engine } from '../../../worker/engine/Engine';
 import { DEFAULT_ENGINE_OPTIONS } from '../../../worker/options';
 import { BetterSqliteDriver } from '../../../worker/store/betterSqliteDriver';
 import { LocalStore } from '../../../worker/store/LocalStore';
-import { Messaging } from '../../../worker/sync/Messaging';
+import { SyncLayer } from '../../../worker/sync/SyncLayer';
 import { fakePlatform } from '../../support/fakePlatform';
 import { authOk, flush } from '../connection/harness';
 
@@ -57,14 +57,13 @@ const hostileFrame = fc.oneof(
 async function setup() {
   const fake = fakePlatform();
   const store = await LocalStore.open(new BetterSqliteDriver(':memory:'), { userId: 'alice', now: fake.platform.clock.now });
-  const messaging = new Messaging(store, fake.platform);
-  const engine = new Engine({
+  const engine = new Engine<SyncLayer>({
     platform: fake.platform,
     options: { ...DEFAULT_ENGINE_OPTIONS, url: 'ws://parley.test/ws', deviceId: 'web-dev1' },
     tokens: { getToken: async () => 'token' },
-    inbox: messaging,
+    inbox: (port) => new SyncLayer({ store, platform: fake.platform, engine: port }),
   });
-  messaging.attach(engine);
+  const messaging = engine.inbox!;
   engine.start();
   fake.socket.serverOpen();
   await flush();

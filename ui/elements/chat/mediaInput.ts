@@ -5,7 +5,7 @@
  */
 import type { ReactiveControllerHost } from 'lit';
 import type { ParleyClient } from '../../../client/ParleyClient';
-import type { LocalMessage } from '../../../worker/store/types';
+import type { LocalMessage } from '../../../worker/protocol';
 import { VoiceRecorderController } from '../../controllers/VoiceRecorderController';
 import type { ParleyErrorAction } from '../../events';
 import type { MessageKey } from '../../i18n/locale';

@@ -1,6 +1,6 @@
 /** One message: its bubble (drawn by the template registry), time, and for own messages the state and actions. */
 import { html, nothing, type TemplateResult } from 'lit';
-import type { LocalMessage } from '../../../worker/store/types';
+import type { LocalMessage } from '../../../worker/protocol';
 import type { MessageKey } from '../../i18n/locale';
 import { fallbackTemplate, resolveTemplate } from '../../templates/registry';
 import type { TemplateContext } from '../../templates/types';

@@ -1,7 +1,7 @@
 /**
- * Messaging on top of the engine and the local store: local-first sends through the outbox,
- * pushes stored before they are acked, gaps filled, receipts both ways, history paged from local
- * first, and live queries for the tabs.
+ * The sync layer: keeps the local database and the server in step, on top of the engine's port.
+ * Local-first sends through the outbox, pushes shown on arrival and stored before they are acked,
+ * gaps filled, receipts both ways, history paged from local first, and the live queries tabs share.
  */
 import {
   check,
@@ -11,11 +11,13 @@ import {
   ParleyError,
   RequestSchemas,
   type Content,
+  type Message,
   type RequestParams,
   type RequestResult,
   type RequestType,
 } from '../../schema';
-import type { Engine, Inbox, RollbackCounts } from '../engine/Engine';
+import { Emitter } from '../engine/Emitter';
+import type { EnginePort, Inbox, RollbackCounts } from '../engine/Engine';
 import { prepareDraft } from '../media/draft';
 import { defaultMediaHttp } from '../media/MediaHttp';
 import { MediaUploader } from '../media/MediaUploader';
@@ -25,6 +27,7 @@ import type { LocalFile, MediaDraft } from '../media/types';
 import type { Platform } from '../platform';
 import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalStore } from '../store/LocalStore';
+import type { EngineEvent } from '../protocol';
 import type { IngestResult, LocalMessage, PushRecord } from '../store/types';
 import { LiveQueries, type LiveQuery, type LiveResult } from './LiveQueries';
 import { OutboxRunner } from './OutboxRunner';
@@ -44,9 +47,21 @@ export interface MediaSetup {
   getToken(fresh: boolean): Promise<string>;
 }
 
-export class Messaging implements Inbox {
+export interface SyncDeps {
+  store: LocalStore;
+  platform: Platform;
+  /** The engine this layer stores pushes for and sends through. */
+  engine: EnginePort;
+  media?: MediaSetup | null;
+}
+
+export class SyncLayer implements Inbox {
   readonly live: LiveQueries;
-  private engine: Engine | null = null;
+  /** Events of this layer (upload progress); the host merges them with the engine's. */
+  readonly events = new Emitter<EngineEvent>();
+  private readonly db: LocalStore;
+  private readonly platform: Platform;
+  private readonly engine: EnginePort;
   private readonly outbox: OutboxRunner;
   private readonly receipts: ReceiptSender;
   private readonly filling = new Set<string>();
@@ -56,17 +71,16 @@ export class Messaging implements Inbox {
   private readonly uploader: MediaUploader | null;
   private readonly signed: SignedUrls | null;
 
-  constructor(
-    private readonly db: LocalStore,
-    private readonly platform: Platform,
-    media: MediaSetup | null = null,
-  ) {
+  constructor({ store: db, platform, engine, media = null }: SyncDeps) {
+    this.db = db;
+    this.platform = platform;
+    this.engine = engine;
     this.live = new LiveQueries((q) => this.runQuery(q), platform);
-    const online = () => this.engine?.getState().status === 'online';
+    const online = () => engine.state().status === 'online';
     const http = platform.http ?? defaultMediaHttp();
     const mediaDeps = media ? { http, baseUrl: media.baseUrl, getToken: media.getToken, clock: platform.clock } : null;
     this.uploader = mediaDeps
-      ? new MediaUploader({ ...mediaDeps, store: db, progress: (p) => this.engine?.events.emit({ type: 'upload', ...p }) })
+      ? new MediaUploader({ ...mediaDeps, store: db, progress: (p) => this.events.emit({ type: 'upload', ...p }) })
       : null;
     this.signed = mediaDeps ? new SignedUrls(mediaDeps) : null;
     this.outbox = new OutboxRunner({
@@ -85,12 +99,7 @@ export class Messaging implements Inbox {
       sendDelivered: (conversationId, upToSeq) => this.request('receipts.delivered', { conversationId, upToSeq }),
       sendRead: (conversationId, upToSeq) => this.request('conversations.markRead', { conversationId, upToSeq }),
     });
-  }
-
-  /** Wire to the engine once it exists (the engine needs us as its inbox first). */
-  attach(engine: Engine): void {
-    this.engine = engine;
-    engine.events.on((e) => {
+    engine.onEvent((e) => {
       if (e.type === 'connect_success') {
         this.outbox.reconnected();
         this.receipts.flushSoon();
@@ -100,14 +109,27 @@ export class Messaging implements Inbox {
   }
 
   private request<T extends RequestType>(type: T, params: RequestParams<T>): Promise<RequestResult<T>> {
-    if (!this.engine) return Promise.reject(new ParleyError(ErrorCode.DISCONNECTED, 'engine not started'));
     return this.engine.request(type, params);
   }
 
-  // ---- Inbox: store, then the engine acks ----------------------------------------------------
+  // ---- Inbox: shown on arrival, stored, then the engine acks ----------------------------------
+
+  /** Others' new messages go into the views at once; the commit that stores them follows. */
+  arrived(records: PushRecord[]): void {
+    const shown: LocalMessage[] = [];
+    for (const { event } of records) {
+      // Own messages (from another device) take their state from receipts: they wait for the commit.
+      if (event.kind === 'message' && event.message.senderId !== this.db.userId) shown.push(received(event.message));
+    }
+    this.live.preview(shown);
+  }
 
   async store(records: PushRecord[], epoch?: string): Promise<void> {
-    this.afterIngest(await this.db.ingest(records, epoch));
+    try {
+      this.afterIngest(await this.db.ingest(records, epoch));
+    } finally {
+      this.live.settled(conversationsOf(records));
+    }
   }
 
   /**
@@ -290,8 +312,8 @@ export class Messaging implements Inbox {
     return this.db.search(query, limit);
   }
 
-  diagnostics(): Promise<StoreDiagnostics> {
-    return this.db.diagnostics();
+  async diagnostics(): Promise<StoreDiagnostics> {
+    return { ...(await this.db.diagnostics()), live: this.live.stats() };
   }
 
   private runQuery(q: LiveQuery): Promise<LiveResult> {
@@ -305,4 +327,29 @@ export class Messaging implements Inbox {
     this.outbox.close();
     this.receipts.close();
   }
+}
+
+/** A message of someone else's as the store will hold it once committed (see inbox.ts). */
+function received(m: Message): LocalMessage {
+  return {
+    id: m.id,
+    senderId: m.senderId,
+    conversationId: m.conversationId,
+    seq: m.seq,
+    content: m.content,
+    state: 'received',
+    error: null,
+    createdAt: m.serverTs,
+    serverTs: m.serverTs,
+  };
+}
+
+function conversationsOf(records: readonly PushRecord[]): string[] {
+  const ids = new Set<string>();
+  for (const { event } of records) {
+    if (event.kind === 'message') ids.add(event.message.conversationId);
+    else if (event.kind === 'receipt') ids.add(event.conversationId);
+    else ids.add(event.conversation.id);
+  }
+  return [...ids];
 }

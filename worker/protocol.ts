@@ -1,0 +1,267 @@
+/**
+ * Everything that crosses the tab ↔ engine port, as types only: the messages and conversations a
+ * tab shows, the connection's state, the engine's events, live query results and their patches,
+ * and the engine's API. `client/` and `ui/` import these from here, never from the engine's
+ * internals; the engine's modules import them from here too, so both sides agree by construction.
+ *
+ * Only plain data crosses the port: class instances and AbortSignals do not survive structured
+ * cloning, so timeouts are numbers and errors travel as their stable `code`.
+ */
+import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, PushEvent, RequestParams, RequestResult, RequestType, Role } from '../schema';
+import type { EngineOptions } from './options';
+
+// ---- What a tab shows ---------------------------------------------------------------------------
+
+/** A message's delivery state. Own messages: pending → sent → delivered → read, or failed. Others': received. */
+export type MessageState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
+
+export interface LocalMessage {
+  /** The sender's client-generated UUID. */
+  id: string;
+  senderId: string;
+  conversationId: string;
+  /** Server order; null until the server stored it. */
+  seq: number | null;
+  content: Content;
+  state: MessageState;
+  /** Why it failed (state 'failed'), or the last transient error while pending. */
+  error: { code: ErrorCode | string; message: string } | null;
+  /** Local time the message was created (orders unsent messages). */
+  createdAt: number;
+  /** Server time of the store; null until sent. */
+  serverTs: number | null;
+  /**
+   * Present (true) only on a message shown the moment its push arrived, before this device's
+   * database committed it; the next update of the view replaces the row without it. The server
+   * holds the message either way, so a UI never needs to show this; it may (e.g. in diagnostics).
+   */
+  unstored?: true;
+}
+
+export interface LocalConversation {
+  id: string;
+  kind: ConversationKind;
+  title: string;
+  shopId: string | null;
+  createdAt: number;
+  lastSeq: number;
+  lastActivityAt: number;
+  readSeq: number;
+  /** Messages from others after readSeq. */
+  unread: number;
+  /** The newest message, sent or not. */
+  lastMessage: LocalMessage | null;
+}
+
+/**
+ * How safe the local data is, reported to the app so a shop can tell the shopper.
+ * - persistent: IndexedDB with navigator.storage.persist() granted.
+ * - best_effort: IndexedDB, but the browser may evict it under pressure (persist() refused).
+ * - memory: no IndexedDB (private mode, blocked storage): everything is lost when the worker ends.
+ */
+export type StorageDurability = 'persistent' | 'best_effort' | 'memory';
+
+/**
+ * What the local database holds, for a support page ("why is my message stuck?"): the stored push
+ * cursor, every outbox row with its last error, where each conversation stands, and the live
+ * queries the engine keeps for its tabs.
+ */
+export interface StoreDiagnostics {
+  /** Highest push cursor stored: the server replays after it. */
+  cursor: number;
+  /** Messages not yet accepted by the server: queued (will be sent) or failed (needs Resend). */
+  outbox: { messageId: string; conversationId: string; status: 'queued' | 'failed'; attempts: number; error: string | null }[];
+  /** Outbox rows in all; `outbox` lists the first ones only. */
+  outboxTotal: number;
+  conversations: {
+    id: string;
+    /** Highest seq the server said exists. */
+    lastSeq: number;
+    /** Every seq up to this is stored here. */
+    contiguousSeq: number;
+    /** This user's (or their shop's) read position. */
+    readSeq: number;
+  }[];
+  /** Live queries: `queries` distinct ones shared by `listeners` subscriptions of all tabs; `runs` SQL runs so far. */
+  live?: LiveStats;
+}
+
+export interface LiveStats {
+  queries: number;
+  listeners: number;
+  runs: number;
+}
+
+// ---- Media a tab hands over ---------------------------------------------------------------------
+
+export interface MediaFile {
+  bytes: ArrayBuffer | Uint8Array;
+  /** The encoder's type (e.g. 'image/jpeg', 'audio/webm;codecs=opus'); the server checks the bytes anyway. */
+  mime: string;
+}
+
+export type MediaDraft =
+  | { kind: 'image'; width: number; height: number; image: MediaFile; thumb: MediaFile }
+  | { kind: 'voice'; durationMs: number; audio: MediaFile };
+
+/** Bytes of a file not uploaded yet, for showing it (a tab makes a blob: URL of them). */
+export interface LocalFile {
+  bytes: Uint8Array;
+  mime: string;
+}
+
+// ---- The connection -----------------------------------------------------------------------------
+
+export interface ConnectionError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** The connection's lifecycle as one discriminated union (see worker/connection/state.ts for its transitions). */
+export type ConnectionState =
+  | { status: 'idle' }
+  | { status: 'connecting'; attempt: number }
+  | { status: 'authenticating'; attempt: number }
+  | {
+      status: 'online';
+      since: number;
+      userId: string;
+      role: Role;
+      shopId: string | null;
+      displayName: string;
+      deviceId: string;
+    }
+  | { status: 'backoff'; attempt: number; nextTryAt: number; lastError: ConnectionError }
+  | { status: 'offline' }
+  | { status: 'kicked'; reason: KickReason; message: string }
+  | { status: 'auth_failed'; code: AuthFailedFrame['code']; message: string }
+  | { status: 'gave_up'; attempts: number; lastError: ConnectionError }
+  | { status: 'closed' };
+
+export type ConnectionStatus = ConnectionState['status'];
+
+// ---- Events (every tab receives every one) ------------------------------------------------------
+
+export type EngineEvent =
+  /** The connection's state changed (see ConnectionState). */
+  | { type: 'state'; state: ConnectionState }
+  /** The socket is open and authenticated. */
+  | { type: 'connect_success'; userId: string; deviceId: string }
+  /** The link was lost or could not be made, and why. */
+  | { type: 'connect_failure'; cause: 'network' | 'offline' | 'kicked' | 'gave_up'; code: ErrorCode | KickReason; message: string }
+  /** The server refused the credentials. */
+  | { type: 'auth_failure'; code: AuthFailedFrame['code']; message: string }
+  /**
+   * A pushed event arrived; `cursor` orders the user's stream and each cursor is reported once.
+   * `stored` is false when it is reported on arrival, before the local database committed it (the
+   * usual case): the server is acked only once it is stored, and a `stored` event follows.
+   */
+  | { type: 'receive'; cursor: number; event: PushEvent; stored: boolean }
+  /** Every push up to `cursor` is committed to the local database (and will be acked). */
+  | { type: 'stored'; cursor: number }
+  /** How safe the local database is (sent once on attach): persistent, best_effort or memory. */
+  | { type: 'storage'; durability: StorageDurability }
+  /**
+   * An own media message's files are uploading: `loaded` of `total` bytes across all its files.
+   * Sent when an upload starts, as it progresses (throttled), and once with `done` when all are up.
+   */
+  | { type: 'upload'; messageId: string; conversationId: string; loaded: number; total: number; done: boolean }
+  /**
+   * The server lost history this device had stored (a power loss or a restore on its side) and the
+   * device rolled back to what it holds: `requeued` own messages it lost are being sent again,
+   * `dropped` messages of others it lost are gone. The stream resumes after `cursor`.
+   */
+  | { type: 'resync'; reason: 'server_rollback'; cursor: number; requeued: number; dropped: number }
+  /** The server reported a problem not tied to a request, or sent something invalid. */
+  | { type: 'receive_error'; code: ErrorCode; message: string };
+
+export type EngineEventType = EngineEvent['type'];
+export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
+
+// ---- Live queries -------------------------------------------------------------------------------
+
+/** What a tab watches. Tabs watching the same query share one run and one result in the engine. */
+export type LiveQuery =
+  | { kind: 'conversations'; limit: number }
+  | { kind: 'messages'; conversationId: string; limit: number };
+
+export type LiveResult =
+  | { kind: 'conversations'; conversations: LocalConversation[] }
+  | { kind: 'messages'; conversationId: string; messages: LocalMessage[] };
+
+/**
+ * A change to the last result a subscriber holds, by row key (a message: its sender and id, see
+ * rowKey in worker/sync/livePatch.ts; a conversation: its id). Applied in this order: `remove`d
+ * rows leave, `upsert`ed rows replace the row of the same key where it stands or are appended,
+ * and `order`, when present, is the complete new order of keys.
+ */
+export interface LivePatch {
+  upsert: (LocalMessage | LocalConversation)[];
+  remove: string[];
+  order?: string[];
+}
+
+/** What a subscriber receives: a whole result first (and after a reattach), then patches to it. */
+export type LiveUpdate = { type: 'result'; result: LiveResult } | { type: 'patch'; patch: LivePatch };
+
+// ---- The engine's API as one tab sees it --------------------------------------------------------
+
+/** Exposed by each tab to the engine. */
+export interface TabCallbacks {
+  /** The host page's token provider. `fresh`: the previous token was refused as expired. */
+  getToken(fresh: boolean): Promise<string>;
+}
+
+export interface AttachRequest {
+  tabId: string;
+  /** Whose engine and database this is (one per user per browser). */
+  user: string;
+  /** Other member ids that are this user, e.g. a merchant's shop (its reads are this user's reads). */
+  parties: string[];
+  /** Name of the Web Lock the tab holds for its whole life; its release tells the engine the tab died. */
+  tabLock: string;
+  options: EngineOptions;
+}
+
+export interface AttachResult {
+  /** How safe the local database is; a shop may want to tell the shopper. */
+  durability: StorageDurability;
+  /** Name of the Web Lock the engine's worker holds for its whole life; its release tells tabs it died. */
+  workerLock: string;
+  state: ConnectionState;
+}
+
+/** A result that crosses a port intact: errors as their code and message. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export interface EngineApi {
+  attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<AttachResult>;
+  getState(): ConnectionState;
+  request<T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs?: number): Promise<Settled<RequestResult<T>>>;
+  reconnect(): void;
+  detach(): void;
+  // ---- local-first messaging (needs the local store) ----
+  /** Stores the message as pending and returns it; the outbox sends it. */
+  send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>>;
+  /** A media message: its files are stored with it, uploaded when online, then it is sent. */
+  sendMedia(conversationId: string, draft: MediaDraft, id?: string): Promise<Settled<LocalMessage>>;
+  /** The stored bytes behind a `local:` ref of a pending message; null once sent or deleted. */
+  localMedia(ref: string): Promise<Settled<LocalFile | null>>;
+  /** Loadable URLs (absolute) for `/media/<key>` paths: signed, or bare while offline. */
+  signMedia(paths: string[]): Promise<Settled<Record<string, string>>>;
+  resend(id: string): Promise<Settled<null>>;
+  deletePending(id: string): Promise<Settled<null>>;
+  markRead(conversationId: string): Promise<Settled<null>>;
+  /** Fetch messages newer than what is stored (a tab opened the conversation). */
+  refresh(conversationId: string): Promise<Settled<null>>;
+  loadOlder(conversationId: string, beforeSeq: number, limit: number): Promise<Settled<LocalMessage[]>>;
+  search(query: string, limit: number): Promise<Settled<LocalMessage[]>>;
+  /** What the local database holds: cursor, outbox with errors, each conversation's positions. */
+  diagnostics(): Promise<Settled<StoreDiagnostics>>;
+  /** Subscribe: updates arrive on the events port as `live` messages with this id. */
+  watch(query: LiveQuery): Promise<Settled<string>>;
+  unwatch(id: string): void;
+}
+
+/** Frames on the events port, worker → tab, in order. */
+export type EventMessage = { kind: 'event'; event: EngineEvent } | { kind: 'live'; id: string; update: LiveUpdate };
