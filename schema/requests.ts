@@ -1,5 +1,5 @@
 /**
- * Request/response pairs, correlated by requestId (seed section 6). Each request type has a params
+ * Request/response pairs, correlated by requestId. Each request type has a params
  * schema (validated by the server) and a result schema (validated by the client).
  */
 import * as v from 'valibot';

@@ -1,6 +1,6 @@
 /**
- * Engine settings and their defaults. The heartbeat defaults sit among the SDKs we measured
- * (../shared/notes/anchors-im-sdks.md): OpenIM pings every 24 s with a 30 s pong deadline,
+ * Engine settings and their defaults. The heartbeat defaults sit among those other IM SDKs
+ * publish: OpenIM pings every 24 s with a 30 s pong deadline,
  * MobileIMSDK 15 s / 20 s, stream-chat 25-30 s. We ping every 20 s and declare the link dead 10 s
  * after an unanswered ping, so a half-open socket is found within 30 s while an idle socket costs
  * three tiny frames a minute — well inside the server's 75 s idle timeout, and under the ~30-60 s
@@ -24,7 +24,7 @@ export interface EngineOptions {
     maxDelayMs: number;
     /** Fraction of the delay randomised (0.3 = ±30 %). */
     jitter: number;
-    /** Failed attempts in a row before `gave_up` (the seed's default is 6). */
+    /** Failed attempts in a row before `gave_up` (6: a common default among IM SDKs). */
     maxAttempts: number;
     /** The attempt count resets only after staying online this long, so a flapping link keeps backing off. */
     stableAfterMs: number;

@@ -41,15 +41,24 @@ export function versus(parley: Figure, baseline: Figure | undefined): string {
 }
 
 /** "met" or "missed by 35 %" (how far the median is from the target). */
-export function verdict(f: Figure): string {
+export function verdict(f: Figure, baseline?: Figure): string {
   if (!f.target) return '';
   const v = median(f.runs);
-  if (!Number.isFinite(v)) return 'n/a';
-  const { op, value } = f.target;
+  const value = targetValue(f, baseline);
+  if (!Number.isFinite(v) || value === null) return 'n/a';
+  const { op } = f.target;
   const met = op === '<=' ? v <= value : v >= value;
   if (met) return 'met';
   const off = op === '<=' ? v / value - 1 : 1 - v / value;
   return `missed by ${(off * 100).toFixed(0)} %`;
+}
+
+/** The target in the figure's unit: a multiple of the same run's baseline when it says so. */
+function targetValue(f: Figure, baseline: Figure | undefined): number | null {
+  if (!f.target) return null;
+  if (!f.target.ofBaseline) return f.target.value;
+  const b = baseline ? median(baseline.runs) : NaN;
+  return Number.isFinite(b) ? f.target.value * b : null;
 }
 
 function rows(b: BenchRecord): string[][] {
@@ -60,7 +69,7 @@ function rows(b: BenchRecord): string[][] {
     .map((f) => {
       const base = f.vs ? byKey.get(f.vs) : undefined;
       const spread = f.runs.length > 1 ? `${fmt(Math.min(...f.runs), '')}–${fmt(Math.max(...f.runs), f.unit)}` : '';
-      const target = f.target ? `${f.target.op} ${fmt(f.target.value, f.unit)}` : '';
+      const target = !f.target ? '' : f.target.ofBaseline ? `${f.target.op} ${f.target.value}× baseline` : `${f.target.op} ${fmt(f.target.value, f.unit)}`;
       return [
         f.role === 'baseline' ? `${f.label} (baseline)` : f.label,
         fmt(median(f.runs), f.unit),
@@ -68,7 +77,7 @@ function rows(b: BenchRecord): string[][] {
         base ? `${fmt(median(base.runs), base.unit)} (${base.label})` : '',
         f.role === 'parley' ? versus(f, base) : '',
         target,
-        verdict(f),
+        verdict(f, base),
       ];
     });
 }

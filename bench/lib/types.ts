@@ -19,8 +19,11 @@ export interface Figure {
   role: 'parley' | 'baseline';
   /** One value per measured run. A figure that is the same each run (bytes) has one. */
   runs: number[];
-  /** Where we aim (Parley figures only). */
-  target?: { op: '<=' | '>='; value: number };
+  /**
+   * Where we aim (Parley figures only). With `ofBaseline`, `value` is a multiple of the `vs`
+   * baseline's median in the same run (e.g. <= 0.5: at most half the per-tab SDK's time).
+   */
+  target?: { op: '<=' | '>='; value: number; ofBaseline?: true };
   /** Key of the baseline figure of the same benchmark this one is compared with. */
   vs?: string;
 }

@@ -1,5 +1,5 @@
 /**
- * Correlates requests with their responses by request id (seed section 6), and closes the gap the
+ * Correlates requests with their responses by request id, and closes the gap the
  * seed admits in section 10: there, a request without an answer waited forever. Here every request
  * has a timer from the moment it is made, the number pending is capped, and a dropped connection
  * settles or requeues every request on the wire at once (see policy.ts).

@@ -153,11 +153,16 @@ export class LiveQueries {
    */
   settled(conversationIds: readonly string[]): void {
     const set = new Set(conversationIds);
+    let any = false;
     for (const s of this.shared.values()) {
       if (s.query.kind !== 'messages' || !set.has(s.query.conversationId)) continue;
-      for (const p of s.previews.values()) p.settledAt ??= this.runs;
+      for (const p of s.previews.values()) {
+        if (p.settledAt !== null) continue;
+        p.settledAt = this.runs;
+        s.dirty = any = true;
+      }
     }
-    this.changed(conversationIds);
+    if (any) this.schedule();
   }
 
   get size(): number {
