@@ -277,8 +277,9 @@ export class Engine<I extends Inbox = Inbox> {
     if (this.rollingBack || frame.cursor <= this.emittedCursor) return;
     this.emittedCursor = frame.cursor;
     const record = { cursor: frame.cursor, event: frame.event };
-    this.inbox?.arrived?.([record]);
+    // The event first: a listener is cheap for a tab; a view update may mean rendering a page.
     this.events.emit({ type: 'receive', ...record, stored: false });
+    this.inbox?.arrived?.([record]);
   }
 
   /** Store queued pushes (a burst shares one commit), then ack them: never ack before storing. */
