@@ -305,6 +305,13 @@ describe('Engine', () => {
     // The rollback stored the new epoch with its cursor; the pushes need not again.
     expect(stored).toEqual([{ cursors: [8, 9], epoch: undefined }]);
     expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 9 }]);
+    // New events, although this device had reported cursors up to 10 before: reported once stored
+    // (they waited for the rollback, so they were not shown on arrival).
+    const received = h.events.filter((e) => e.type === 'receive');
+    expect(received.map((e) => (e.type === 'receive' ? [e.cursor, e.stored] : null))).toEqual([
+      [8, true],
+      [9, true],
+    ]);
   });
 
   it('when the rollback fails, changes nothing and reconnects, so the server asks again', async () => {
