@@ -147,7 +147,7 @@ async function ingest(o: IngestOptions): Promise<IngestResult> {
       // Every stored text is in the full-text index (the trigger ran for each row).
       indexed: await count(
         `SELECT count(*) AS n FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
-         WHERE messages_fts MATCH '"请问这件商品"' AND m.conversation_id = ?`,
+         WHERE f.search_text LIKE '%请问这件商品%' AND m.conversation_id = ?`,
         [CONVERSATION],
       ),
       contiguous: await store.contiguousSeq(CONVERSATION),

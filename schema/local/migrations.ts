@@ -106,6 +106,9 @@ export const LOCAL_MIGRATIONS: readonly string[] = [
   -- once more on every catch-up). It is now a VIRTUAL generated column: computed when read, by the
   -- FTS triggers, the external-content FTS table and the short-query scan alike. The table is
   -- rebuilt (a column cannot become generated in place), rowids kept, and the index rebuilt from it.
+  -- The index keeps no positions (detail = none): which messages hold each trigram is enough to find
+  -- candidates, and search checks the text itself (worker/store/queries.ts). The positions were 80 %
+  -- of the index and, with its merges, most of the pages a catch-up wrote.
   DROP TRIGGER messages_fts_insert;
   DROP TRIGGER messages_fts_delete;
   DROP TABLE messages_fts;
@@ -138,7 +141,7 @@ export const LOCAL_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX messages_order ON messages (conversation_id, seq) WHERE seq IS NOT NULL;
   CREATE INDEX messages_unsent ON messages (conversation_id, created_at) WHERE seq IS NULL;
 
-  CREATE VIRTUAL TABLE messages_fts USING fts5 (search_text, content = 'messages', content_rowid = 'rowid', tokenize = 'trigram');
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (search_text, content = 'messages', content_rowid = 'rowid', tokenize = 'trigram', detail = none);
   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
   CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.search_text IS NOT NULL BEGIN
     INSERT INTO messages_fts (rowid, search_text) VALUES (new.rowid, new.search_text);
