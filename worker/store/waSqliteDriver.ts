@@ -60,9 +60,9 @@ export interface WaSqliteDriver extends SqlDriver {
   readonly vfs: WaSqliteVfs;
   readonly build: WaSqliteBuild;
   /**
-   * Resolves true once reads have a connection of their own, which they use while the writer is
-   * busy (opened in the background after open), or false when they will not (other VFSes, or it
-   * failed to open: reads then share the writer's queue).
+   * Opens, if not yet, the connection reads use while the writer is busy (otherwise opened by the
+   * first such read), and resolves true once it is open; false when there is none (other VFSes, or
+   * it failed to open: reads then share the writer's queue).
    */
   readonly readerReady: Promise<boolean>;
 }
@@ -268,15 +268,16 @@ function workerLocation(): string {
 /**
  * Two lanes over one database (IDBBatchAtomicVFS only): the writer's connection runs every write and
  * the reads that find it idle (its page cache is the warm one); while it is busy (a transaction in
- * flight, or queued), reads go to a read-only connection of their own, opened in the background
- * after the writer. They see what was committed when they start, and wait only while a commit
- * holds the EXCLUSIVE lock, never for a whole transaction. A statement that could write (SQLite
- * says so when it is prepared) always goes to the writer.
+ * flight, or queued), reads go to a read-only connection of their own. They see what was committed
+ * when they start, and wait only while a commit holds the EXCLUSIVE lock, never for a whole
+ * transaction. A statement that could write (SQLite says so when it is prepared) always goes to the
+ * writer. The read-only connection (a second module instance) is opened the first time a read finds
+ * the writer busy, not at open: a cold start does not pay for it.
  */
 class Driver implements WaSqliteDriver {
   readonly #writer: ConnectionLane;
   #reader: ConnectionLane | null = null;
-  readonly readerReady: Promise<boolean>;
+  #readerOpening: Promise<boolean> | null = null;
   #closed = false;
 
   constructor(
@@ -286,25 +287,13 @@ class Driver implements WaSqliteDriver {
     readonly durability: StorageDurability,
     private readonly name: string,
     reopen: (() => Promise<WaSqliteConnection>) | null,
-    openReader: (() => Promise<WaSqliteConnection>) | null,
+    private readonly openReader: (() => Promise<WaSqliteConnection>) | null,
   ) {
     this.#writer = new ConnectionLane(conn, reopen);
-    this.readerReady = openReader
-      ? openReader().then(
-          async (reader) => {
-            if (this.#closed) {
-              await reader.close();
-              return false;
-            }
-            this.#reader = new ConnectionLane(reader, openReader);
-            return true;
-          },
-          (e: unknown) => {
-            console.warn(`parley: no read-only connection (${String(e)}); reads share the writer's`);
-            return false;
-          },
-        )
-      : Promise.resolve(false);
+  }
+
+  get readerReady(): Promise<boolean> {
+    return this.#startReader();
   }
 
   exec(sql: string): Promise<void> {
@@ -312,8 +301,9 @@ class Driver implements WaSqliteDriver {
   }
 
   all<T = Record<string, SqlValue>>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    const reader = this.#reader;
-    if (!reader || !this.#writer.busy) return this.#writer.run((c) => c.all<T>(sql, params));
+    const reader = this.#writer.busy ? this.#reader : null;
+    if (this.#writer.busy && !reader) void this.#startReader();
+    if (!reader) return this.#writer.run((c) => c.all<T>(sql, params));
     return reader.run((c) => c.allReadOnly<T>(sql, params)).catch((e: unknown) => {
       if (e instanceof NotReadOnlyError) return this.#writer.run((c) => c.all<T>(sql, params));
       throw e;
@@ -333,8 +323,27 @@ class Driver implements WaSqliteDriver {
       this.#closed = true;
       openNames.delete(this.name);
     }
-    await this.readerReady;
+    await this.#readerOpening;
     await Promise.all([this.#writer.close(), this.#reader?.close()]);
+  }
+
+  #startReader(): Promise<boolean> {
+    if (!this.openReader || this.#closed) return this.#readerOpening ?? Promise.resolve(false);
+    const open = this.openReader;
+    return (this.#readerOpening ??= open().then(
+      async (reader) => {
+        if (this.#closed) {
+          await reader.close();
+          return false;
+        }
+        this.#reader = new ConnectionLane(reader, open);
+        return true;
+      },
+      (e: unknown) => {
+        console.warn(`parley: no read-only connection (${String(e)}); reads share the writer's`);
+        return false;
+      },
+    ));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
