@@ -13,7 +13,6 @@ import type { WaSqliteConnection } from './waSqliteConnection';
 export class ConnectionLane {
   readonly #queue = new SerialQueue();
   #conn: WaSqliteConnection | null;
-  #queued = 0;
   #closed = false;
 
   constructor(
@@ -23,25 +22,17 @@ export class ConnectionLane {
     this.#conn = conn;
   }
 
-  /** True while a call runs or waits here. */
-  get busy(): boolean {
-    return this.#queued > 0;
-  }
-
   run<T>(job: (conn: WaSqliteConnection) => Promise<T>): Promise<T> {
-    this.#queued++;
-    return this.#queue
-      .run(async () => {
-        if (this.#closed) throw sqliteError('database is closed', SQLite.SQLITE_MISUSE);
-        // A failed reopen left no connection: try again now, and fail this call if it fails again.
-        const conn = (this.#conn ??= await this.reopen!());
-        try {
-          return await job(conn);
-        } finally {
-          if (conn.broken && this.reopen) await this.#reopen(conn);
-        }
-      })
-      .finally(() => this.#queued--);
+    return this.#queue.run(async () => {
+      if (this.#closed) throw sqliteError('database is closed', SQLite.SQLITE_MISUSE);
+      // A failed reopen left no connection: try again now, and fail this call if it fails again.
+      const conn = (this.#conn ??= await this.reopen!());
+      try {
+        return await job(conn);
+      } finally {
+        if (conn.broken && this.reopen) await this.#reopen(conn);
+      }
+    });
   }
 
   /** After the calls already queued. */

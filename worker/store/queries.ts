@@ -72,16 +72,16 @@ async function listConversations(
  */
 export async function latest(db: SqlExecutor, conversationId: string, limit: number): Promise<LocalMessage[]> {
   const cols = messageColumns();
-  const [unsent, sent] = await Promise.all([
-    db.all<MessageRow>(
-      `SELECT ${cols} FROM messages WHERE conversation_id = ? AND seq IS NULL ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-      [conversationId, limit],
-    ),
-    db.all<MessageRow>(`SELECT ${cols} FROM messages WHERE conversation_id = ? AND seq IS NOT NULL ORDER BY seq DESC LIMIT ?`, [
-      conversationId,
-      limit,
-    ]),
-  ]);
+  // One statement, so both halves come from one snapshot: reads may run beside a write, and two
+  // statements could see a message both unsent and sent.
+  const rows = await db.all<MessageRow & { unsent: number }>(
+    `SELECT * FROM (SELECT ${cols}, 1 AS unsent FROM messages WHERE conversation_id = ? AND seq IS NULL ORDER BY created_at DESC, rowid DESC LIMIT ?)
+     UNION ALL
+     SELECT * FROM (SELECT ${cols}, 0 AS unsent FROM messages WHERE conversation_id = ? AND seq IS NOT NULL ORDER BY seq DESC LIMIT ?)`,
+    [conversationId, limit, conversationId, limit],
+  );
+  const unsent = rows.filter((r) => r.unsent === 1).sort((x, y) => y.created_at - x.created_at || y.rowid - x.rowid);
+  const sent = rows.filter((r) => r.unsent === 0).sort((x, y) => y.seq! - x.seq!);
   return [...unsent, ...sent].slice(0, limit).reverse().map(toLocalMessage);
 }
 

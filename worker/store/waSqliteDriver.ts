@@ -267,8 +267,8 @@ function workerLocation(): string {
 
 /**
  * Two lanes over one database (IDBBatchAtomicVFS only): the writer's connection runs every write and
- * the reads that find it idle (its page cache is the warm one); while it is busy (a transaction in
- * flight, or queued), reads go to a read-only connection of their own. They see what was committed
+ * the reads that find no write there (its page cache is the warm one); while a write runs or waits
+ * (a transaction in flight, or queued), reads go to a read-only connection of their own. They see what was committed
  * when they start, and wait only while a commit holds the EXCLUSIVE lock, never for a whole
  * transaction. A statement that could write (SQLite says so when it is prepared) always goes to the
  * writer. The read-only connection (a second module instance) is opened the first time a read finds
@@ -278,6 +278,8 @@ class Driver implements WaSqliteDriver {
   readonly #writer: ConnectionLane;
   #reader: ConnectionLane | null = null;
   #readerOpening: Promise<boolean> | null = null;
+  /** Writes running or queued on the writer: reads go to the reader only then. */
+  #writes = 0;
   #closed = false;
 
   constructor(
@@ -297,12 +299,13 @@ class Driver implements WaSqliteDriver {
   }
 
   exec(sql: string): Promise<void> {
-    return this.#writer.run((c) => c.exec(sql));
+    return this.#write((c) => c.exec(sql));
   }
 
   all<T = Record<string, SqlValue>>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    const reader = this.#writer.busy ? this.#reader : null;
-    if (this.#writer.busy && !reader) void this.#startReader();
+    const writing = this.#writes > 0;
+    const reader = writing ? this.#reader : null;
+    if (writing && !reader) void this.#startReader();
     if (!reader) return this.#writer.run((c) => c.all<T>(sql, params));
     return reader.run((c) => c.allReadOnly<T>(sql, params)).catch((e: unknown) => {
       if (e instanceof NotReadOnlyError) return this.#writer.run((c) => c.all<T>(sql, params));
@@ -311,11 +314,16 @@ class Driver implements WaSqliteDriver {
   }
 
   run(sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult> {
-    return this.#writer.run((c) => c.run(sql, params));
+    return this.#write((c) => c.run(sql, params));
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#writer.run((c) => c.transaction(fn));
+    return this.#write((c) => c.transaction(fn));
+  }
+
+  #write<T>(job: (conn: WaSqliteConnection) => Promise<T>): Promise<T> {
+    this.#writes++;
+    return this.#writer.run(job).finally(() => this.#writes--);
   }
 
   async close(): Promise<void> {
