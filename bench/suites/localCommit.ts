@@ -1,8 +1,10 @@
 /**
  * Durable local commit of sent messages: LocalStore.enqueue (the message row and its outbox row in
  * one transaction, what send() does before any network I/O) on what we ship, wa-sqlite JSPI with
- * IDBBatchAtomicVFS behind GroupCommit, timed inside a SharedWorker in headless Chromium. A burst
- * of sends is submitted at once; group commit lets it share transactions.
+ * SafeIDBBatchAtomicVFS (each SQLite transaction's pages committed in one strict IndexedDB
+ * transaction) behind GroupCommit, timed inside a SharedWorker in headless Chromium. A burst of
+ * sends is submitted at once; group commit lets it share transactions. The issue's bar is the
+ * ratio to `idb` (one readwrite transaction per send) in the same run: at least 1.0×.
  *
  * Baselines in the same run: the same sends awaited one by one (one durable transaction each), the
  * other VFS and build, and the obvious storefront way: IndexedDB through `idb`, one readwrite

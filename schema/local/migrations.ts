@@ -101,6 +101,61 @@ export const LOCAL_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX media_uploads_message ON media_uploads (message_id);
   `,
+  /* 3: the search text derived from content instead of stored a second time */ `
+  -- search_text held a copy of the text already in content (~40 % of a text message's row, written
+  -- once more on every catch-up). It is now a VIRTUAL generated column: computed when read, by the
+  -- FTS triggers, the external-content FTS table and the short-query scan alike. The table is
+  -- rebuilt (a column cannot become generated in place), rowids kept, and the index rebuilt from it.
+  -- The index keeps no positions (detail = none): which messages hold each trigram is enough to find
+  -- candidates, and search checks the text itself (worker/store/queries.ts). The positions were 80 %
+  -- of the index and, with its merges, most of the pages a catch-up wrote.
+  DROP TRIGGER messages_fts_insert;
+  DROP TRIGGER messages_fts_delete;
+  DROP TABLE messages_fts;
+  CREATE TABLE messages_v3 (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER,
+    content TEXT NOT NULL,
+    -- What search sees: a text's text, a card's title; nothing for media or unknown types.
+    search_text TEXT GENERATED ALWAYS AS (
+      CASE json_extract(content, '$.type')
+        WHEN 'text' THEN json_extract(content, '$.text')
+        WHEN 'product' THEN json_extract(content, '$.title')
+        WHEN 'order' THEN json_extract(content, '$.title')
+      END
+    ) VIRTUAL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'delivered', 'read', 'failed', 'received')),
+    error_code TEXT,
+    error_message TEXT,
+    created_at INTEGER NOT NULL,
+    server_ts INTEGER
+  );
+  INSERT INTO messages_v3 (rowid, id, sender_id, conversation_id, seq, content, state, error_code, error_message, created_at, server_ts)
+    SELECT rowid, id, sender_id, conversation_id, seq, content, state, error_code, error_message, created_at, server_ts FROM messages;
+  DROP TABLE messages;
+  ALTER TABLE messages_v3 RENAME TO messages;
+  CREATE UNIQUE INDEX messages_identity ON messages (sender_id, id);
+  CREATE UNIQUE INDEX messages_order ON messages (conversation_id, seq) WHERE seq IS NOT NULL;
+  CREATE INDEX messages_unsent ON messages (conversation_id, created_at) WHERE seq IS NULL;
+
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (search_text, content = 'messages', content_rowid = 'rowid', tokenize = 'trigram', detail = none);
+  INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.search_text IS NOT NULL BEGIN
+    INSERT INTO messages_fts (rowid, search_text) VALUES (new.rowid, new.search_text);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.search_text IS NOT NULL BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+  END;
+  -- The text now follows content: a content change that changes it (never a text message's today)
+  -- must move the index with it, or a later delete would remove terms the index does not hold.
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages WHEN old.search_text IS NOT new.search_text BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, search_text) SELECT 'delete', old.rowid, old.search_text WHERE old.search_text IS NOT NULL;
+    INSERT INTO messages_fts (rowid, search_text) SELECT new.rowid, new.search_text WHERE new.search_text IS NOT NULL;
+  END;
+  `,
 ];
 
 /** Keys of the meta table. */

@@ -192,7 +192,7 @@ export class Device implements ChaosDevice {
       return;
     }
     this.lastCursor = await r.store.getCursor().catch(() => this.lastCursor);
-    // Messaging is closed before the store: an outbox attempt that hears CLOSED from the closing
+    // The sync layer is closed before the store: an outbox attempt that hears CLOSED from the closing
     // engine leaves its rows queued (OutboxRunner.recordFailure), for the next open to send.
     r.engine.close();
     r.messaging.close();

@@ -1,6 +1,6 @@
 /**
  * The chaos run: a real server in a child process (serverProcess.ts), nine Node devices (Engine +
- * Messaging + LocalStore on better-sqlite3: device.ts) and, with `browsers`, two Chromiums with two
+ * SyncLayer + LocalStore on better-sqlite3: device.ts) and, with `browsers`, two Chromiums with two
  * tabs each on one SharedWorker (browser/browserDevice.ts), every device through its own fault
  * proxy; a seeded schedule of sends, reads, reloads, network, server and browser faults
  * (schedule.ts) played against them, the faults applied and healed by the nemesis (faults.ts),

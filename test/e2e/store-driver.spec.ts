@@ -108,6 +108,34 @@ for (const backend of BACKENDS) {
   });
 }
 
+for (const build of ['jspi', 'asyncify'] as const) {
+  test.describe(`idb-batch-atomic (${build}): reads`, () => {
+    type Counts = Record<string, number>;
+
+    test('a read-only statement takes no read-write IndexedDB transaction', async ({ context }) => {
+      const { page, db } = await openMigrated(context, { vfs: 'idb-batch-atomic', build });
+      await call(page, 'run', db, "INSERT INTO meta (key, value) VALUES ('k', 'v')");
+      const { rows, idb } = await call<{ rows: unknown[]; idb: Counts }>(page, 'readIdbCounts', db);
+      expect(rows).toEqual([{ n: 1 }]);
+      expect(idb['IndexedDB readwrite transactions']).toBe(0);
+      expect(idb['IndexedDB page puts']).toBe(0);
+      await page.close();
+    });
+
+    test('a read issued while a write transaction is in flight completes before its commit and sees only committed data', async ({ context }) => {
+      const { page, db } = await openMigrated(context, { vfs: 'idb-batch-atomic', build });
+      const r = await call<{ ready: boolean; order: string[]; seen: string[]; idb: Counts; after: number }>(page, 'readDuringWrite', db, 300, 10_000);
+      expect(r.ready).toBe(true);
+      expect(r.order).toEqual(['read', 'commit']);
+      expect(r.seen).toEqual(['committed']);
+      expect(r.idb['IndexedDB readwrite transactions']).toBe(0);
+      // The transaction was not disturbed by the read.
+      expect(r.after).toBe(301);
+      await page.close();
+    });
+  });
+}
+
 test('data outlives the SharedWorker: a new instance reads what the previous one wrote', async ({ context }) => {
   const db = `reopen-${Date.now()}`;
   const first = await openDriverPage(context, server().url, db);

@@ -1,5 +1,5 @@
 /**
- * Media messages end to end in Node: the worker's Messaging stores an image's files with the
+ * Media messages end to end in Node: the worker's sync layer stores an image's files with the
  * message, uploads them to the real server when it can, and sends the message exactly once,
  * pointing only at files the server holds.
  */

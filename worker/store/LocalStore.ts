@@ -4,8 +4,9 @@
  * database, owned by the worker's engine.
  *
  * Every write goes through a {@link GroupCommit}: it is atomic, it is durable when its promise
- * resolves, and a burst of writes shares one transaction. Reads go straight to the driver, which
- * runs them between transactions, so they see only committed data.
+ * resolves, and a burst of writes shares one transaction. Reads go straight to the driver and see
+ * only committed data; a read may run beside a write transaction (wa-sqlite's read-only connection),
+ * so what must come from one snapshot is read in one statement.
  */
 import { readDiagnostics, type StoreDiagnostics } from './diagnostics';
 import type { Content, ConversationView, Message } from '../../schema';
@@ -200,7 +201,9 @@ export class LocalStore {
 
   /** Where an engine over this store resumes the push stream: the stored cursor and its epoch. */
   async resumePoint(): Promise<{ initialCursor: number; initialEpoch?: string }> {
-    const [cursor, epoch] = await Promise.all([this.getCursor(), this.getEpoch()]);
+    // One after the other on purpose: both are read at open, before any write could come between.
+    const cursor = await this.getCursor();
+    const epoch = await this.getEpoch();
     return epoch === null ? { initialCursor: cursor } : { initialCursor: cursor, initialEpoch: epoch };
   }
 

@@ -9,7 +9,6 @@ import {
   first,
   getMeta,
   placeholders,
-  searchText,
   setMeta,
   STATE_RANK_SQL,
   storedState,
@@ -218,8 +217,8 @@ async function storedSeqs(tx: SqlExecutor, senderId: string, ids: readonly strin
   return found;
 }
 
-const INSERT_COLUMNS = '(id, sender_id, conversation_id, seq, content, search_text, state, created_at, server_ts)';
-const INSERT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_COLUMNS = '(id, sender_id, conversation_id, seq, content, state, created_at, server_ts)';
+const INSERT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?)';
 
 /**
  * INSERT OR IGNORE of each message, in order: one dropped as a duplicate (by identity or by seq)
@@ -230,7 +229,7 @@ async function insertMessages(tx: SqlExecutor, run: readonly NewMessage[], chang
   for (const piece of shaped(run)) {
     const params: (string | number | null)[] = [];
     for (const { m, state } of piece) {
-      params.push(m.id, m.senderId, m.conversationId, m.seq, JSON.stringify(m.content), searchText(m.content), state, m.serverTs, m.serverTs);
+      params.push(m.id, m.senderId, m.conversationId, m.seq, JSON.stringify(m.content), state, m.serverTs, m.serverTs);
     }
     const inserted = await tx.all<{ sender_id: string; id: string; seq: number }>(
       `INSERT OR IGNORE INTO messages ${INSERT_COLUMNS} VALUES ${Array.from(piece, () => INSERT_ROW).join(', ')}

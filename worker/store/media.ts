@@ -85,7 +85,7 @@ export async function finishUploads(tx: SqlExecutor, ctx: StoreContext, messageI
   } catch (err) {
     throw new ParleyError(ErrorCode.CONFLICT, (err as Error).message);
   }
-  // search_text stays: media content has none, and the FTS index follows inserts and deletes only.
+  // Media content has no search text, before or after: the FTS index is not touched.
   await tx.run('UPDATE messages SET content = ? WHERE sender_id = ? AND id = ?', [JSON.stringify(content), ctx.userId, messageId]);
   return content;
 }

@@ -7,7 +7,7 @@ import { ErrorCode, ParleyError, type Content, type Message } from '../../schema
 import type { NewUpload } from '../media/draft';
 import { Changes, putMessage } from './inbox';
 import { dropUploads, insertUploads } from './media';
-import { first, messageColumns, nextOrderKey, searchText, toLocalMessage, type MessageRow, type StoreContext } from './rows';
+import { first, messageColumns, nextOrderKey, toLocalMessage, type MessageRow, type StoreContext } from './rows';
 import type { SqlExecutor } from './SqlDriver';
 import type { IngestResult, LocalMessage, OutboxItem } from './types';
 
@@ -32,9 +32,9 @@ export async function enqueue(tx: SqlExecutor, ctx: StoreContext, input: Enqueue
     throw new ParleyError(ErrorCode.CONFLICT, `message ${input.id} already exists`);
   }
   await tx.run(
-    `INSERT INTO messages (id, sender_id, conversation_id, seq, content, search_text, state, created_at)
-     VALUES (?, ?, ?, NULL, ?, ?, 'pending', ?)`,
-    [input.id, ctx.userId, input.conversationId, JSON.stringify(input.content), searchText(input.content), input.createdAt],
+    `INSERT INTO messages (id, sender_id, conversation_id, seq, content, state, created_at)
+     VALUES (?, ?, ?, NULL, ?, 'pending', ?)`,
+    [input.id, ctx.userId, input.conversationId, JSON.stringify(input.content), input.createdAt],
   );
   await tx.run(
     `INSERT INTO outbox (message_id, conversation_id, order_key, attempts, next_attempt_at, status)

@@ -72,16 +72,16 @@ async function listConversations(
  */
 export async function latest(db: SqlExecutor, conversationId: string, limit: number): Promise<LocalMessage[]> {
   const cols = messageColumns();
-  const [unsent, sent] = await Promise.all([
-    db.all<MessageRow>(
-      `SELECT ${cols} FROM messages WHERE conversation_id = ? AND seq IS NULL ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-      [conversationId, limit],
-    ),
-    db.all<MessageRow>(`SELECT ${cols} FROM messages WHERE conversation_id = ? AND seq IS NOT NULL ORDER BY seq DESC LIMIT ?`, [
-      conversationId,
-      limit,
-    ]),
-  ]);
+  // One statement, so both halves come from one snapshot: reads may run beside a write, and two
+  // statements could see a message both unsent and sent.
+  const rows = await db.all<MessageRow & { unsent: number }>(
+    `SELECT * FROM (SELECT ${cols}, 1 AS unsent FROM messages WHERE conversation_id = ? AND seq IS NULL ORDER BY created_at DESC, rowid DESC LIMIT ?)
+     UNION ALL
+     SELECT * FROM (SELECT ${cols}, 0 AS unsent FROM messages WHERE conversation_id = ? AND seq IS NOT NULL ORDER BY seq DESC LIMIT ?)`,
+    [conversationId, limit, conversationId, limit],
+  );
+  const unsent = rows.filter((r) => r.unsent === 1).sort((x, y) => y.created_at - x.created_at || y.rowid - x.rowid);
+  const sent = rows.filter((r) => r.unsent === 0).sort((x, y) => y.seq! - x.seq!);
   return [...unsent, ...sent].slice(0, limit).reverse().map(toLocalMessage);
 }
 
@@ -102,24 +102,50 @@ export async function message(db: SqlExecutor, senderId: string, id: string): Pr
 /**
  * Messages whose text (or card title) contains `query`, case-insensitively, newest first. Three
  * characters or more use the trigram index (any script, Chinese included); shorter ones scan.
+ *
+ * The index records which messages hold each trigram, not where (detail=none: a fifth of the
+ * positional index's size, and most of what a catch-up wrote). So it finds the messages holding
+ * every trigram of the query, case-folded by its tokenizer, and of those the ones whose text holds
+ * the query itself are kept: the trigrams may occur apart.
  */
 export async function search(db: SqlExecutor, query: string, limit: number): Promise<LocalMessage[]> {
   const q = query.trim();
   if (q === '') return [];
   const cols = messageColumns('m');
   const order = 'ORDER BY COALESCE(m.server_ts, m.created_at) DESC, m.rowid DESC LIMIT ?';
-  const rows =
-    [...q].length >= TRIGRAM
-      ? await db.all<MessageRow>(
-          `SELECT ${cols} FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ? ${order}`,
-          // One quoted phrase: the query's own quotes, operators and columns are text, not syntax.
-          [`"${q.replaceAll('"', '""')}"`, limit],
-        )
-      : await db.all<MessageRow>(`SELECT ${cols} FROM messages m WHERE m.search_text LIKE ? ESCAPE '\\' ${order}`, [
-          `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
-          limit,
-        ]);
-  return rows.map(toLocalMessage);
+  const chars = [...q];
+  if (chars.length < TRIGRAM) {
+    const rows = await db.all<MessageRow>(`SELECT ${cols} FROM messages m WHERE m.search_text LIKE ? ESCAPE '\\' ${order}`, [
+      `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      limit,
+    ]);
+    return rows.map(toLocalMessage);
+  }
+  // Each trigram a quoted string: the query's own quotes, operators and columns are text, not syntax.
+  const trigrams = new Set(chars.slice(0, -2).map((_, i) => chars.slice(i, i + TRIGRAM).join('')));
+  const match = [...trigrams].map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
+  const needle = fold(q);
+  const found: LocalMessage[] = [];
+  const chunk = Math.max(limit, SEARCH_CHUNK);
+  for (let offset = 0; found.length < limit; offset += chunk) {
+    const rows = await db.all<MessageRow & { search_text: string | null }>(
+      `SELECT ${cols}, m.search_text FROM messages_fts f JOIN messages m ON m.rowid = f.rowid WHERE messages_fts MATCH ? ${order} OFFSET ?`,
+      [match, chunk, offset],
+    );
+    for (const row of rows) {
+      if (found.length < limit && row.search_text !== null && fold(row.search_text).includes(needle)) found.push(toLocalMessage(row));
+    }
+    if (rows.length < chunk) break;
+  }
+  return found;
+}
+
+/** Candidates read at a time; few are dropped, since the trigrams of a query rarely all occur apart. */
+const SEARCH_CHUNK = 50;
+
+/** Case folding close to the trigram tokenizer's (Unicode, diacritics kept). */
+function fold(text: string): string {
+  return text.toLowerCase();
 }
 
 /** Every seq in 1..contiguousSeq is stored here; 0 for an unknown conversation. */

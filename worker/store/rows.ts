@@ -1,5 +1,5 @@
 /** How the store's rows map to what it returns, and the small SQL helpers every part shares. */
-import { isKnownContent, type Content, type ConversationKind } from '../../schema';
+import type { Content, ConversationKind } from '../../schema';
 import { MetaKey } from '../../schema/local/migrations';
 import type { SqlExecutor } from './SqlDriver';
 import type { LocalMessage, MessageState } from './types';
@@ -61,21 +61,6 @@ export function toLocalMessage(row: MessageRow): LocalMessage {
     createdAt: row.created_at,
     serverTs: row.server_ts,
   };
-}
-
-/** What search sees of a message: a text's text, a card's title; nothing for media or unknown types. */
-export function searchText(content: Content): string | null {
-  if (!isKnownContent(content)) return null;
-  switch (content.type) {
-    case 'text':
-      return content.text;
-    case 'product':
-      return content.title;
-    case 'order':
-      return content.title ?? null;
-    default:
-      return null;
-  }
 }
 
 /**

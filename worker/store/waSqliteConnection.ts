@@ -10,6 +10,11 @@ import { sqliteError } from './sqliteErrors';
 /** Prepared statements kept per connection; the store uses a few dozen distinct SQL strings. */
 const STATEMENT_CACHE_SIZE = 64;
 
+/** Thrown by {@link WaSqliteConnection.allReadOnly} for a statement that could write: run it elsewhere. */
+export class NotReadOnlyError extends RangeError {
+  override readonly name = 'NotReadOnlyError';
+}
+
 /** Primary result codes after which the connection is reopened (see `broken`). */
 const IO_FAILURES = new Set<number>([SQLite.SQLITE_IOERR, SQLite.SQLITE_FULL, SQLite.SQLITE_CORRUPT, SQLite.SQLITE_NOTADB]);
 
@@ -32,8 +37,17 @@ interface Executed {
   lastInsertRowid: number;
 }
 
+export interface ConnectionOptions {
+  /**
+   * SQL run before each statement or transaction that may write: `PRAGMA write_hint` makes the
+   * VFS queue this writer behind other writers before it takes its shared lock (no deadlock).
+   */
+  beforeWrite?: string;
+}
+
 export class WaSqliteConnection {
   readonly #sqlite3: SQLiteAPI;
+  readonly #beforeWrite: string | null;
   readonly #db: number;
   readonly #module: SqliteModule;
   readonly #quota: QuotaMonitor;
@@ -48,8 +62,10 @@ export class WaSqliteConnection {
     db: number,
     quota: QuotaMonitor,
     onClose: () => Promise<void> | void,
+    options: ConnectionOptions = {},
   ) {
     this.#sqlite3 = sqlite3;
+    this.#beforeWrite = options.beforeWrite ?? null;
     this.#module = module;
     this.#db = db;
     this.#quota = quota;
@@ -60,6 +76,7 @@ export class WaSqliteConnection {
 
   exec(sql: string): Promise<void> {
     return this.#guard(async () => {
+      await this.#hintWrite();
       await this.#sqlite3.exec(this.#db, sql);
     });
   }
@@ -68,8 +85,14 @@ export class WaSqliteConnection {
     return this.#guard(async () => (await this.#execute(sql, params, true)).rows as T[]);
   }
 
+  /** {@link all} for a statement SQLite says cannot write; NotReadOnlyError (nothing ran) otherwise. */
+  allReadOnly<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.#guard(async () => (await this.#execute(sql, params, true, true)).rows as T[]);
+  }
+
   run(sql: string, params: readonly SqlValue[] = []): Promise<SqlRunResult> {
     return this.#guard(async () => {
+      await this.#hintWrite();
       const { changes, lastInsertRowid } = await this.#execute(sql, params, false);
       return { changes, lastInsertRowid };
     });
@@ -157,9 +180,17 @@ export class WaSqliteConnection {
     }
   }
 
-  async #execute(sql: string, params: readonly SqlValue[], wantRows: boolean): Promise<Executed> {
+  /** Only outside a transaction: inside one the connection holds its locks already. */
+  async #hintWrite(): Promise<void> {
+    if (this.#beforeWrite !== null && this.#sqlite3.get_autocommit(this.#db)) await this.#sqlite3.exec(this.#db, this.#beforeWrite);
+  }
+
+  async #execute(sql: string, params: readonly SqlValue[], wantRows: boolean, readOnly = false): Promise<Executed> {
     const sqlite3 = this.#sqlite3;
     const stmt = await this.#prepare(sql);
+    if (readOnly && !this.#module.ccall('sqlite3_stmt_readonly', 'number', ['number'], [stmt])) {
+      throw new NotReadOnlyError(`not a read-only statement: ${sql}`);
+    }
     try {
       const expected = sqlite3.bind_parameter_count(stmt);
       if (params.length !== expected) throw new RangeError(`expected ${expected} SQL parameters, got ${params.length}: ${sql}`);

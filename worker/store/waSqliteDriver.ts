@@ -36,11 +36,10 @@ import AsyncifyFactory from '@journeyapps/wa-sqlite/dist/wa-sqlite-async.mjs';
 import JspiFactory from '@journeyapps/wa-sqlite/dist/wa-sqlite-jspi.mjs';
 import { IDBMirrorVFS } from '@journeyapps/wa-sqlite/src/examples/IDBMirrorVFS.js';
 import { SafeIDBBatchAtomicVFS } from './SafeIDBBatchAtomicVFS';
-import { SerialQueue } from './SerialQueue';
+import { ConnectionLane } from './ConnectionLane';
 import type { SqlDriver, SqlExecutor, SqlRunResult, SqlValue, StorageDurability } from './SqlDriver';
 import { WA_SQLITE_WASM, type WaSqliteBuild } from './waSqliteAssets';
-import { sqliteError } from './sqliteErrors';
-import { type QuotaMonitor, type SqliteModule, WaSqliteConnection } from './waSqliteConnection';
+import { type ConnectionOptions, NotReadOnlyError, type QuotaMonitor, type SqliteModule, WaSqliteConnection } from './waSqliteConnection';
 
 export type { WaSqliteBuild } from './waSqliteAssets';
 export type WaSqliteVfs = 'idb-batch-atomic' | 'idb-mirror' | 'memory';
@@ -60,6 +59,12 @@ export interface WaSqliteOptions {
 export interface WaSqliteDriver extends SqlDriver {
   readonly vfs: WaSqliteVfs;
   readonly build: WaSqliteBuild;
+  /**
+   * Opens, if not yet, the connection reads use while the writer is busy (otherwise opened by the
+   * first such read), and resolves true once it is open; false when there is none (other VFSes, or
+   * it failed to open: reads then share the writer's queue).
+   */
+  readonly readerReady: Promise<boolean>;
 }
 
 /** See the measurements at the top of this file. */
@@ -102,7 +107,7 @@ const VFS_CLASSES: Record<Exclude<WaSqliteVfs, 'memory'>, VfsClass> = {
   'idb-mirror': IDBMirrorVFS,
 };
 
-/** Names open in this worker: two connections to one database would each need the locks. */
+/** Names open in this worker: one driver per database (it opens the connections it needs). */
 const openNames = new Set<string>();
 
 /**
@@ -128,9 +133,13 @@ export async function openWaSqlite(options: WaSqliteOptions): Promise<WaSqliteDr
         }),
         storagePersistence(),
       ]);
-      if (conn) return new Driver(conn, wanted, build, durability, name, async () => openIndexedDb(await load(), wanted, name));
+      if (conn) {
+        const reopen = async () => openIndexedDb(await load(), wanted, name);
+        const openReader = wanted === 'idb-batch-atomic' ? async () => openIndexedDb(await load(), wanted, name, 'reader') : null;
+        return new Driver(conn, wanted, build, durability, name, reopen, openReader);
+      }
     }
-    return new Driver(await openMemory(first), 'memory', build, 'memory', name, null);
+    return new Driver(await openMemory(first), 'memory', build, 'memory', name, null, null);
   } catch (e) {
     openNames.delete(name);
     throw e;
@@ -148,7 +157,16 @@ async function loadSqlite(build: WaSqliteBuild, wasmUrl: string): Promise<Sqlite
   return { module, sqlite3: SQLite.Factory(module) };
 }
 
-async function openIndexedDb({ module, sqlite3 }: Sqlite, vfsKind: Exclude<WaSqliteVfs, 'memory'>, name: string): Promise<WaSqliteConnection> {
+/** 'reader': read-only, with a smaller page cache (a commit by the writer empties it anyway). */
+type Role = 'writer' | 'reader';
+const READER_PRAGMAS = 'PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4096;';
+
+async function openIndexedDb(
+  { module, sqlite3 }: Sqlite,
+  vfsKind: Exclude<WaSqliteVfs, 'memory'>,
+  name: string,
+  role: Role = 'writer',
+): Promise<WaSqliteConnection> {
   if (typeof indexedDB === 'undefined') throw new Error('no IndexedDB in this context');
   const quota = { quotaAborts: 0 };
   const vfs = await watchQuota(quota, () => VFS_CLASSES[vfsKind].create(name, module));
@@ -158,7 +176,11 @@ async function openIndexedDb({ module, sqlite3 }: Sqlite, vfsKind: Exclude<WaSql
   try {
     sqlite3.vfs_register(vfs as unknown as SQLiteVFS, false);
     // The file name also names the VFS's Web Locks and BroadcastChannel: keep it per database.
-    return await openDatabase({ module, sqlite3 }, `${encodeURIComponent(name)}.sqlite3`, vfs.name, PRAGMAS[vfsKind], quota, closeVfs);
+    const file = `${encodeURIComponent(name)}.sqlite3`;
+    if (role === 'reader') return await openDatabase({ module, sqlite3 }, file, vfs.name, READER_PRAGMAS, quota, closeVfs, SQLite.SQLITE_OPEN_READONLY);
+    // SafeIDBBatchAtomicVFS lets readers share the database: writers queue on its write hint.
+    const options = vfsKind === 'idb-batch-atomic' ? { beforeWrite: 'PRAGMA write_hint' } : {};
+    return await openDatabase({ module, sqlite3 }, file, vfs.name, PRAGMAS[vfsKind], quota, closeVfs, undefined, options);
   } catch (e) {
     await closeVfs().catch(() => {});
     throw e;
@@ -176,9 +198,11 @@ async function openDatabase(
   pragmas: string,
   quota: QuotaMonitor,
   onClose: () => Promise<void> | void,
+  flags: number = SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE,
+  options: ConnectionOptions = {},
 ): Promise<WaSqliteConnection> {
-  const db = await sqlite3.open_v2(file, SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE, vfsName);
-  const conn = new WaSqliteConnection(sqlite3, module, db, quota, onClose);
+  const db = await sqlite3.open_v2(file, flags, vfsName);
+  const conn = new WaSqliteConnection(sqlite3, module, db, quota, onClose, options);
   try {
     await conn.exec(pragmas);
     // Reads page 1: a storage that opens but cannot be read fails here, not on first use.
@@ -242,13 +266,20 @@ function workerLocation(): string {
 }
 
 /**
- * The queue in front of the connection: every call, a whole transaction included, runs alone. A
- * call that leaves the connection broken (see WaSqliteConnection.broken) reopens it from IndexedDB
- * before the next call runs; the failed call still rejects with its own error.
+ * Two lanes over one database (IDBBatchAtomicVFS only): the writer's connection runs every write and
+ * the reads that find no write there (its page cache is the warm one); while a write runs or waits
+ * (a transaction in flight, or queued), reads go to a read-only connection of their own. They see what was committed
+ * when they start, and wait only while a commit holds the EXCLUSIVE lock, never for a whole
+ * transaction. A statement that could write (SQLite says so when it is prepared) always goes to the
+ * writer. The read-only connection (a second module instance) is opened the first time a read finds
+ * the writer busy, not at open: a cold start does not pay for it.
  */
 class Driver implements WaSqliteDriver {
-  readonly #queue = new SerialQueue();
-  #conn: WaSqliteConnection | null;
+  readonly #writer: ConnectionLane;
+  #reader: ConnectionLane | null = null;
+  #readerOpening: Promise<boolean> | null = null;
+  /** Writes running or queued on the writer: reads go to the reader only then. */
+  #writes = 0;
   #closed = false;
 
   constructor(
@@ -257,58 +288,73 @@ class Driver implements WaSqliteDriver {
     readonly build: WaSqliteBuild,
     readonly durability: StorageDurability,
     private readonly name: string,
-    private readonly reopen: (() => Promise<WaSqliteConnection>) | null,
+    reopen: (() => Promise<WaSqliteConnection>) | null,
+    private readonly openReader: (() => Promise<WaSqliteConnection>) | null,
   ) {
-    this.#conn = conn;
+    this.#writer = new ConnectionLane(conn, reopen);
+  }
+
+  get readerReady(): Promise<boolean> {
+    return this.#startReader();
   }
 
   exec(sql: string): Promise<void> {
-    return this.#run((c) => c.exec(sql));
+    return this.#write((c) => c.exec(sql));
   }
 
   all<T = Record<string, SqlValue>>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.#run((c) => c.all<T>(sql, params));
+    const writing = this.#writes > 0;
+    const reader = writing ? this.#reader : null;
+    if (writing && !reader) void this.#startReader();
+    if (!reader) return this.#writer.run((c) => c.all<T>(sql, params));
+    return reader.run((c) => c.allReadOnly<T>(sql, params)).catch((e: unknown) => {
+      if (e instanceof NotReadOnlyError) return this.#writer.run((c) => c.all<T>(sql, params));
+      throw e;
+    });
   }
 
   run(sql: string, params?: readonly SqlValue[]): Promise<SqlRunResult> {
-    return this.#run((c) => c.run(sql, params));
+    return this.#write((c) => c.run(sql, params));
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.#run((c) => c.transaction(fn));
+    return this.#write((c) => c.transaction(fn));
   }
 
-  close(): Promise<void> {
-    return this.#queue.run(async () => {
-      if (this.#closed) return;
+  #write<T>(job: (conn: WaSqliteConnection) => Promise<T>): Promise<T> {
+    this.#writes++;
+    return this.#writer.run(job).finally(() => this.#writes--);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#closed) {
       this.#closed = true;
       openNames.delete(this.name);
-      await this.#conn?.close();
-      this.#conn = null;
-    });
+    }
+    await this.#readerOpening;
+    await Promise.all([this.#writer.close(), this.#reader?.close()]);
+  }
+
+  #startReader(): Promise<boolean> {
+    if (!this.openReader || this.#closed) return this.#readerOpening ?? Promise.resolve(false);
+    const open = this.openReader;
+    return (this.#readerOpening ??= open().then(
+      async (reader) => {
+        if (this.#closed) {
+          await reader.close();
+          return false;
+        }
+        this.#reader = new ConnectionLane(reader, open);
+        return true;
+      },
+      (e: unknown) => {
+        console.warn(`parley: no read-only connection (${String(e)}); reads share the writer's`);
+        return false;
+      },
+    ));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  #run<T>(job: (conn: WaSqliteConnection) => Promise<T>): Promise<T> {
-    return this.#queue.run(async () => {
-      if (this.#closed) throw sqliteError('database is closed', SQLite.SQLITE_MISUSE);
-      // A failed reopen left no connection: try again now, and fail this call if it fails again.
-      const conn = (this.#conn ??= await this.reopen!());
-      try {
-        return await job(conn);
-      } finally {
-        if (conn.broken && this.reopen) {
-          await conn.close().catch(() => {});
-          this.#conn = null;
-          this.#conn = await this.reopen().catch((e: unknown) => {
-            console.warn(`parley: reopening the database failed (${String(e)}); retrying on the next call`);
-            return null;
-          });
-        }
-      }
-    });
   }
 }

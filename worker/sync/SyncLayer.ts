@@ -170,21 +170,29 @@ export class SyncLayer implements Inbox {
     if (result.changedMessages.length > 0) this.outbox.kick();
   }
 
-  /** Fetch messages after `afterSeq` until caught up (bounded), storing each page. */
+  /**
+   * Fetch messages after `afterSeq` until caught up (bounded), storing each page. The next page is
+   * fetched while the previous one is stored: one page ahead at most, and pages are stored in order
+   * (a page is handed to the store only once the one before it is stored).
+   */
   private async fillFrom(conversationId: string, afterSeq: number): Promise<void> {
     if (this.filling.has(conversationId)) return;
     this.filling.add(conversationId);
+    let storing: Promise<void> = Promise.resolve();
     try {
       let after = afterSeq;
       for (let page = 0; page < MAX_PAGES; page++) {
         const { messages, hasMore } = await this.request('messages.range', { conversationId, afterSeq: after, limit: PAGE });
-        if (messages.length > 0) this.afterIngest(await this.db.storeMessages(conversationId, messages));
+        await storing;
+        if (messages.length > 0) storing = this.db.storeMessages(conversationId, messages).then((r) => this.afterIngest(r));
         if (!hasMore || messages.length === 0) break;
         after = messages.at(-1)!.seq;
       }
+      await storing;
     } catch {
-      // Offline or timed out: the next push or connect tries again.
+      // Offline, timed out, or a page not stored: the next push or connect tries again.
     } finally {
+      await storing.catch(() => {});
       this.filling.delete(conversationId);
     }
   }

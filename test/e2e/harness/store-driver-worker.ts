@@ -7,6 +7,7 @@ import { LOCAL_MIGRATIONS } from '../../../schema/local/migrations';
 import type { SqlValue } from '../../../worker/store/SqlDriver';
 import { openWaSqlite, type WaSqliteBuild, type WaSqliteDriver, type WaSqliteOptions } from '../../../worker/store/waSqliteDriver';
 import { benchCpu, benchDriver, type BenchOptions } from './store-bench';
+import { countIdb } from '../../../bench/browser/storeProfile';
 
 declare const self: { onconnect: ((e: MessageEvent) => void) | null };
 
@@ -76,6 +77,52 @@ const ops = {
       }
     }
     return { committed, error: null };
+  },
+  /** The IndexedDB transactions one read-only statement takes on an idle database. */
+  readIdbCounts: async (name: string) => {
+    const d = db(name);
+    await d.all('SELECT count(*) AS n FROM meta'); // the statement prepared, the cache warm
+    const idb = countIdb();
+    const rows = await d.all('SELECT count(*) AS n FROM meta');
+    return { rows, idb: idb.stop() };
+  },
+  /**
+   * Holds a write transaction of `rows` rows open (its statements done, its COMMIT not yet run)
+   * while a read runs, then lets it commit: the order in which the read and the commit finished,
+   * what the read saw, and the IndexedDB transactions it took. A read that waits for the
+   * transaction would wait forever, so the hold ends after `guardMs` whatever happens.
+   */
+  readDuringWrite: async (name: string, rows: number, guardMs: number) => {
+    const d = db(name);
+    const ready = await d.readerReady;
+    await d.run("INSERT INTO meta (key, value) VALUES ('committed', 'before')");
+    const order: string[] = [];
+    let inFlight!: () => void;
+    const statementsDone = new Promise<void>((resolve) => (inFlight = resolve));
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const write = d
+      .transaction(async (tx) => {
+        for (let i = 0; i < rows; i++) await tx.run('INSERT INTO meta (key, value) VALUES (?, ?)', [`w${i}`, 'x'.repeat(1000)]);
+        inFlight();
+        await hold;
+      })
+      .then(() => order.push('commit'));
+    await statementsDone;
+    const idb = countIdb();
+    const read = d.all<{ key: string }>('SELECT key FROM meta ORDER BY key').then((r) => {
+      order.push('read');
+      return r;
+    });
+    const guard = setTimeout(release, guardMs);
+    const seen = await read.finally(() => {
+      clearTimeout(guard);
+      release();
+    });
+    const counts = idb.stop();
+    await write;
+    const after = await d.all<{ n: number }>('SELECT count(*) AS n FROM meta');
+    return { ready, order, seen: seen.map((r) => r.key), idb: counts, after: after[0]!.n };
   },
   /** Makes this worker look like a private window: IndexedDB missing, or throwing on open. */
   breakIndexedDb: (how: 'missing' | 'throws') => {

@@ -3,6 +3,7 @@ import { ErrorCode, ParleyError } from '../../../schema';
 import { LOCAL_MIGRATIONS } from '../../../schema/local/migrations';
 import { BetterSqliteDriver } from '../../../worker/store/betterSqliteDriver';
 import { LocalStore } from '../../../worker/store/LocalStore';
+import { migrate } from '../../../worker/store/migrate';
 import { BOB, C1, enqueueText, ME, openStore, tempFile } from './harness';
 
 const userVersion = async (driver: BetterSqliteDriver) =>
@@ -23,6 +24,30 @@ describe('LocalStore.open', () => {
     const second = await openStore({ file });
     expect(second.store.durability).toBe('persistent');
     expect(await second.store.message(ME, m.id)).toEqual(m);
+  });
+
+  it('migrates a version-2 database: the search text is derived from content, not stored, and old messages are still found', async () => {
+    const file = tempFile();
+    const old = new BetterSqliteDriver(file);
+    await migrate(old, LOCAL_MIGRATIONS.slice(0, 2));
+    await old.run(
+      `INSERT INTO messages (id, sender_id, conversation_id, seq, content, search_text, state, created_at, server_ts)
+       VALUES ('m1', 'bob', ?, 1, ?, '你好，请问有现货吗', 'received', 1, 1), ('m2', 'bob', ?, 2, ?, 'Green Tea 绿茶', 'received', 2, 2)`,
+      [C1, JSON.stringify({ type: 'text', text: '你好，请问有现货吗' }), C1, JSON.stringify({ type: 'product', productId: 'p1', title: 'Green Tea 绿茶', price: { amount: '1', currency: 'CNY' } })],
+    );
+    await old.close();
+
+    const o = await openStore({ file });
+    // hidden = 2: a VIRTUAL generated column, computed when read.
+    expect(await o.driver.all("SELECT hidden FROM pragma_table_xinfo('messages') WHERE name = 'search_text'")).toEqual([{ hidden: 2 }]);
+    expect((await o.store.search('有现货', 10)).map((m) => m.id)).toEqual(['m1']);
+    expect((await o.store.search('绿茶', 10)).map((m) => m.id)).toEqual(['m2']);
+    expect((await o.store.search('green tea', 10)).map((m) => m.id)).toEqual(['m2']);
+    // New rows are indexed by the triggers, from content alone.
+    await enqueueText(o, '这个杯子有现货吗');
+    expect((await o.store.search('有现货', 10)).map((m) => m.content)).toEqual([{ type: 'text', text: '这个杯子有现货吗' }, { type: 'text', text: '你好，请问有现货吗' }]);
+    // The index agrees with the content it is built from.
+    await expect(o.driver.exec("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")).resolves.toBeUndefined();
   });
 
   it("refuses another user's database", async () => {

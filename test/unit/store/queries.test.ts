@@ -149,6 +149,15 @@ describe('LocalStore read path', () => {
       expect(await found(o, '_')).toEqual([7]);
     });
 
+    it('finds only the query itself, not its trigrams found apart', async () => {
+      const o = await openStore();
+      await o.store.storeMessages(C1, [msg(1, { text: '商品这 品这件' }), msg(2, { text: '这件商品这件好' })]);
+      expect(seqs(await o.store.search('商品这件', 10))).toEqual([2]);
+      // The index holds no positions: a fifth of the size, the text is checked instead.
+      const [fts] = await o.driver.all<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'messages_fts'");
+      expect(fts!.sql).toContain('detail = none');
+    });
+
     it('treats quotes and FTS operators in the query as text', async () => {
       const { o } = await seeded();
       expect(await found(o, '"quoted" AND')).toEqual([7]);
