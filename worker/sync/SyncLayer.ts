@@ -33,8 +33,11 @@ import { LiveQueries, type LiveQuery, type LiveResult } from './LiveQueries';
 import { OutboxRunner } from './OutboxRunner';
 import { ReceiptSender } from './ReceiptSender';
 
-/** Pages fetched to fill one gap or bring one conversation up to date, at most, per trigger. */
-const MAX_PAGES = 10;
+/**
+ * Pages fetched to fill one gap or bring one conversation up to date, at most, per trigger: 10,000
+ * messages, a long absence's catch-up in one go; the next push or connect goes on from there.
+ */
+const MAX_PAGES = 50;
 const PAGE = 200;
 /** Messages fetched when a conversation is opened here for the first time. */
 const FIRST_PAGE = 50;
