@@ -95,6 +95,14 @@ export class LocalStore {
     return this.writes.submit((tx) => outbox.markSent(tx, this.ctx, id, message));
   }
 
+  /**
+   * {@link markSent} for the stored messages of one batch of a conversation, in order, in one
+   * write of a few statements. INVALID_PARAMS (nothing written) if one is not an own message of it.
+   */
+  markSentBatch(conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
+    return this.writes.submit((tx) => outbox.markSentBatch(tx, this.ctx, conversationId, messages));
+  }
+
   /** A retryable send failure: attempts + 1, next try at `nextAttemptAt` (ms). False if it is no longer queued. */
   markRetry(id: string, error: outbox.SendError, nextAttemptAt: number): Promise<boolean> {
     return this.writes.submit((tx) => outbox.markRetry(tx, this.ctx, id, error, nextAttemptAt));

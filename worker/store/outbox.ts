@@ -5,7 +5,7 @@
  */
 import { ErrorCode, ParleyError, type Content, type Message } from '../../schema';
 import type { NewUpload } from '../media/draft';
-import { Changes, putMessage } from './inbox';
+import { Changes, putMessages } from './inbox';
 import { dropUploads, insertUploads } from './media';
 import { first, messageColumns, nextOrderKey, searchText, toLocalMessage, type MessageRow, type StoreContext } from './rows';
 import type { SqlExecutor } from './SqlDriver';
@@ -108,13 +108,28 @@ export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversation
  * of it was stored first, only the outbox row goes; a state a receipt already raised is kept.
  */
 export async function markSent(tx: SqlExecutor, ctx: StoreContext, id: string, message: Message): Promise<IngestResult> {
-  if (message.id !== id || message.senderId !== ctx.userId) {
+  if (message.id !== id) {
     throw new ParleyError(ErrorCode.INVALID_PARAMS, `the server's message ${message.senderId}/${message.id} is not own message ${id}`);
   }
+  return markSentBatch(tx, ctx, message.conversationId, [message]);
+}
+
+/**
+ * {@link markSent} for a batch's stored messages of one conversation, in their order, with the
+ * same outcome as one by one, in a few statements: the unsent ones settled as a set (settle.ts),
+ * the seq bookkeeping once. A message deleted here while its send was in flight is stored again:
+ * the server has it now.
+ */
+export async function markSentBatch(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
+  const stranger = messages.find((m) => m.senderId !== ctx.userId || m.conversationId !== conversationId);
+  if (stranger) {
+    throw new ParleyError(
+      ErrorCode.INVALID_PARAMS,
+      `the server's message ${stranger.senderId}/${stranger.id} in ${stranger.conversationId} is not an own message of ${conversationId}`,
+    );
+  }
   const changes = new Changes();
-  // Settling removes the outbox row. Deleted here while its send was in flight? The server has
-  // it now, so it is stored again.
-  await putMessage(tx, ctx, message, changes);
+  await putMessages(tx, ctx, conversationId, messages, changes);
   return changes.finish(tx);
 }
 
