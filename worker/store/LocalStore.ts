@@ -81,9 +81,12 @@ export class LocalStore {
     return outbox.nextBatch(this.driver, this.ctx, now, limit);
   }
 
-  /** The conversation's queued messages in send order from its head, at most `limit` (for one batch). */
-  queuedRun(conversationId: string, limit: number): Promise<OutboxItem[]> {
-    return outbox.queuedRun(this.driver, this.ctx, conversationId, limit);
+  /**
+   * The conversation's queued messages in send order, at most `limit` (for one batch): from its
+   * head, or after `afterOrderKey` (the next batch while the previous one is still being settled).
+   */
+  queuedRun(conversationId: string, limit: number, afterOrderKey?: number): Promise<OutboxItem[]> {
+    return outbox.queuedRun(this.driver, this.ctx, conversationId, limit, afterOrderKey);
   }
 
   /**

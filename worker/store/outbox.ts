@@ -59,10 +59,11 @@ interface OutboxRow {
   message_id: string;
   conversation_id: string;
   attempts: number;
+  order_key: number;
   content: string;
 }
 
-const OUTBOX_ITEM_SELECT = `SELECT o.message_id, o.conversation_id, o.attempts, m.content
+const OUTBOX_ITEM_SELECT = `SELECT o.message_id, o.conversation_id, o.attempts, o.order_key, m.content
      FROM outbox o JOIN messages m ON m.sender_id = ? AND m.id = o.message_id`;
 
 const toOutboxItem = (r: OutboxRow): OutboxItem => ({
@@ -70,6 +71,7 @@ const toOutboxItem = (r: OutboxRow): OutboxItem => ({
   conversationId: r.conversation_id,
   content: JSON.parse(r.content) as Content,
   attempts: r.attempts,
+  orderKey: r.order_key,
 });
 
 /**
@@ -89,16 +91,16 @@ export async function nextBatch(db: SqlExecutor, ctx: StoreContext, now: number,
 }
 
 /**
- * A conversation's queued messages in send order, from its head, at most `limit`: what may go out
- * together in one messages.sendBatch.
+ * A conversation's queued messages in send order, after `afterOrderKey` (default: from its head),
+ * at most `limit`: what may go out together in one messages.sendBatch.
  */
-export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversationId: string, limit: number): Promise<OutboxItem[]> {
+export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversationId: string, limit: number, afterOrderKey = 0): Promise<OutboxItem[]> {
   const rows = await db.all<OutboxRow>(
     `${OUTBOX_ITEM_SELECT}
-     WHERE o.conversation_id = ? AND o.status = 'queued'
+     WHERE o.conversation_id = ? AND o.status = 'queued' AND o.order_key > ?
      ORDER BY o.order_key
      LIMIT ?`,
-    [ctx.userId, conversationId, limit],
+    [ctx.userId, conversationId, afterOrderKey, limit],
   );
   return rows.map(toOutboxItem);
 }

@@ -27,7 +27,7 @@ describe('LocalStore send path', () => {
     expect(m).toMatchObject({ senderId: ME, conversationId: C1, seq: null, state: 'pending', content: text('hello'), error: null });
     expect(await o.store.message(ME, m.id)).toEqual(m);
     expect(await o.store.pendingCount()).toBe(1);
-    expect(await o.store.nextBatch(0, 10)).toEqual([{ messageId: m.id, conversationId: C1, content: text('hello'), attempts: 0 }]);
+    expect(await o.store.nextBatch(0, 10)).toEqual([{ messageId: m.id, conversationId: C1, content: text('hello'), attempts: 0, orderKey: 1 }]);
   });
 
   it('stores message and outbox row together or not at all', async () => {
