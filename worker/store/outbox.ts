@@ -91,10 +91,10 @@ export async function nextBatch(db: SqlExecutor, ctx: StoreContext, now: number,
 }
 
 /**
- * A conversation's queued messages in send order, after `afterOrderKey` (default: from its head),
+ * A conversation's queued messages in send order, after `afterOrderKey` (default: from its head; a rollback requeues at keys below 1),
  * at most `limit`: what may go out together in one messages.sendBatch.
  */
-export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversationId: string, limit: number, afterOrderKey = 0): Promise<OutboxItem[]> {
+export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversationId: string, limit: number, afterOrderKey = Number.MIN_SAFE_INTEGER): Promise<OutboxItem[]> {
   const rows = await db.all<OutboxRow>(
     `${OUTBOX_ITEM_SELECT}
      WHERE o.conversation_id = ? AND o.status = 'queued' AND o.order_key > ?
