@@ -28,14 +28,15 @@ export interface SendError {
 }
 
 export async function enqueue(tx: SqlExecutor, ctx: StoreContext, input: EnqueueInput): Promise<LocalMessage> {
-  if (await first(tx, 'SELECT 1 AS present FROM messages WHERE sender_id = ? AND id = ?', [ctx.userId, input.id])) {
-    throw new ParleyError(ErrorCode.CONFLICT, `message ${input.id} already exists`);
-  }
-  await tx.run(
-    `INSERT INTO messages (id, sender_id, conversation_id, seq, content, search_text, state, created_at)
-     VALUES (?, ?, ?, NULL, ?, ?, 'pending', ?)`,
+  // The unique (sender, id) index is the existence check: a used id inserts nothing, and the
+  // write (in its own savepoint) is refused before anything else is written.
+  const inserted = await tx.all(
+    `INSERT OR IGNORE INTO messages (id, sender_id, conversation_id, seq, content, search_text, state, created_at)
+     VALUES (?, ?, ?, NULL, ?, ?, 'pending', ?)
+     RETURNING rowid`,
     [input.id, ctx.userId, input.conversationId, JSON.stringify(input.content), searchText(input.content), input.createdAt],
   );
+  if (inserted.length === 0) throw new ParleyError(ErrorCode.CONFLICT, `message ${input.id} already exists`);
   await tx.run(
     `INSERT INTO outbox (message_id, conversation_id, order_key, attempts, next_attempt_at, status)
      VALUES (?, ?, ?, 0, 0, 'queued')`,

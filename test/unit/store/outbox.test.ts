@@ -51,6 +51,14 @@ describe('LocalStore send path', () => {
     expect(await o.store.nextBatch(0, 10)).toEqual([]);
   });
 
+  it('writes a send in three statements: message (its unique index checks the id), order key, outbox row', async () => {
+    const o = await openStore();
+    await enqueueText(o, 'first'); // the order counter exists from here on
+    o.statements.length = 0;
+    await enqueueText(o, 'second');
+    expect(o.statements.filter((sql) => /^\s*(SELECT|INSERT|UPDATE|DELETE)/i.test(sql))).toHaveLength(3);
+  });
+
   it('refuses an id already used', async () => {
     const o = await openStore();
     const m = await enqueueText(o, 'once');
