@@ -63,6 +63,8 @@ export interface DeviceRow {
 export interface DeviceSnapshot {
   device: string;
   user: string;
+  /** The deviceId its engine authenticates with, when not `device` (a browser's is its profile's). */
+  deviceId?: string;
   messages: DeviceRow[];
   /** Outbox rows left: queued or failed. */
   outbox: { messageId: string; status: string; error: string | null }[];
@@ -384,7 +386,7 @@ export function check(
     server.events.forEach((e, i) => {
       if (e.cursor > d.cursor || !mine.has(e.conversationId) || got.has(e.cursor)) return;
       // The device's own sends are not pushed back to it (protocol 3): it settles them from the answers.
-      if (e.origin?.userId === d.user && e.origin.deviceId === d.device) return;
+      if (e.origin?.userId === d.user && e.origin.deviceId === (d.deviceId ?? d.device)) return;
       // The shop's read receipt that an agent's send appends right after its message (same commit):
       // a read by someone other than the sender, up to that message's seq.
       const prev = server.events[i - 1];
