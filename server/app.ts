@@ -99,7 +99,7 @@ export async function createParleyServer(
   store.onCommitted((events) => {
     for (const e of events) {
       publishing = publishing
-        .then(async () => hub.publish(await store.recipients(e.conversationId), e.cursor, e.event))
+        .then(async () => hub.publish(await store.recipients(e.conversationId), e.cursor, e.event, e.origin))
         .catch((err) => config.log(`publish failed: ${String(err)}`));
     }
   });

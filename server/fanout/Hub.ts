@@ -4,16 +4,17 @@
  * the same two methods.
  */
 import type { PushEvent } from '../../schema';
+import type { EventOrigin } from '../store/Store';
 
 export interface Subscriber {
-  /** A new event was committed for this user. Called in commit order. */
-  notify(cursor: number, event: PushEvent): void;
+  /** A new event was committed for this user. Called in commit order. `origin`: the device whose send appended it. */
+  notify(cursor: number, event: PushEvent, origin?: EventOrigin): void;
 }
 
 export interface Hub {
   subscribe(userId: string, subscriber: Subscriber): () => void;
   /** Must be called in commit (cursor) order: subscribers skip cursors they have passed. */
-  publish(userIds: readonly string[], cursor: number, event: PushEvent): void;
+  publish(userIds: readonly string[], cursor: number, event: PushEvent, origin?: EventOrigin): void;
 }
 
 export class LocalHub implements Hub {
@@ -32,9 +33,9 @@ export class LocalHub implements Hub {
     };
   }
 
-  publish(userIds: readonly string[], cursor: number, event: PushEvent): void {
+  publish(userIds: readonly string[], cursor: number, event: PushEvent, origin?: EventOrigin): void {
     for (const id of userIds) {
-      for (const s of this.byUser.get(id) ?? []) s.notify(cursor, event);
+      for (const s of this.byUser.get(id) ?? []) s.notify(cursor, event, origin);
     }
   }
 }

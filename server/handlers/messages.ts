@@ -41,7 +41,7 @@ async function storeOne(ctx: RequestContext, conversationId: string, clientId: s
   if (bytes > MAX_CONTENT_BYTES) {
     throw new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
   }
-  const outcome = await store.send({ sender: ctx.identity, conversationId, clientId, content });
+  const outcome = await store.send({ sender: ctx.identity, deviceId: ctx.deviceId, conversationId, clientId, content });
   switch (outcome.kind) {
     case 'conflict':
       throw new ParleyError(ErrorCode.CONFLICT, 'this client id was already used for another conversation');

@@ -20,6 +20,14 @@ import type { Identity } from '../auth/tokens';
 export interface StoredEvent {
   cursor: number;
   event: PushEvent;
+  /** The device whose send appended it (the message and its sender's read receipt); absent otherwise. */
+  origin?: EventOrigin;
+}
+
+/** Who appended an event: a user's device (devices name themselves at auth; ids are per user). */
+export interface EventOrigin {
+  userId: string;
+  deviceId: string;
 }
 
 /** An event of a committed write, with the conversation whose members receive it. */
@@ -29,6 +37,8 @@ export interface CommittedEvent extends StoredEvent {
 
 export interface SendInput {
   sender: Identity;
+  /** The sending device: its events carry it, so that device is not pushed them back. */
+  deviceId?: string;
   conversationId: string;
   clientId: string;
   content: Content;

@@ -8,7 +8,7 @@ import type { PushEvent } from '../../schema';
 import type { Identity } from '../auth/tokens';
 import type { Subscriber } from '../fanout/Hub';
 import type { ServerMetrics } from '../metrics';
-import type { Store } from '../store/Store';
+import type { EventOrigin, Store } from '../store/Store';
 import type { TestHooks } from '../testHooks';
 
 export interface DeliveryDeps {
@@ -16,6 +16,11 @@ export interface DeliveryDeps {
   identity: Identity;
   deviceId: string;
   send: (frame: { t: 'push'; cursor: number; prev: number; event: PushEvent }) => void;
+  /**
+   * The client settles its own sends from their answers (protocol 3): events its device's sends
+   * appended are passed over, not pushed. Older clients are pushed everything.
+   */
+  skipOwnSends: boolean;
   metrics: ServerMetrics;
   hooks: TestHooks | null;
   now: () => number;
@@ -26,8 +31,13 @@ export interface DeliveryDeps {
 
 export class Delivery implements Subscriber {
   private acked: number;
-  /** Highest cursor sent on this socket. */
+  /** Highest cursor this socket has passed: sent, or passed over as the device's own send. */
   private sent: number;
+  /**
+   * Highest cursor actually pushed (or the start): the next push's `prev`. Own sends passed over
+   * are not in the chain, so the client sees no hole where they were, live or on a replay.
+   */
+  private pushed: number;
   /** Cursors sent and not yet acked, ascending. */
   private inflight: number[] = [];
   private pumping = false;
@@ -42,6 +52,7 @@ export class Delivery implements Subscriber {
   ) {
     this.acked = startCursor;
     this.sent = startCursor;
+    this.pushed = startCursor;
     this.lastProgressAt = deps.now();
   }
 
@@ -49,10 +60,10 @@ export class Delivery implements Subscriber {
     void this.pump();
   }
 
-  notify(cursor: number, event: PushEvent): void {
+  notify(cursor: number, event: PushEvent, origin?: EventOrigin): void {
     if (cursor <= this.sent) return;
     if (!this.pumping && !this.backlog && this.inflight.length < this.deps.window) {
-      this.emit(cursor, event);
+      this.emit(cursor, event, origin);
       return;
     }
     this.backlog = true;
@@ -64,6 +75,7 @@ export class Delivery implements Subscriber {
     this.acked = cursor;
     // A client may ack past what this socket sent (it caught up through `sync`): skip ahead.
     if (cursor > this.sent) this.sent = cursor;
+    if (cursor > this.pushed) this.pushed = cursor;
     while (this.inflight.length && this.inflight[0]! <= cursor) this.inflight.shift();
     this.lastProgressAt = this.deps.now();
     this.resendRounds = 0;
@@ -77,6 +89,7 @@ export class Delivery implements Subscriber {
     if (++this.resendRounds > this.deps.resendLimit) return false;
     this.deps.metrics.pushesResent.inc(this.inflight.length);
     this.sent = this.acked;
+    this.pushed = this.acked;
     this.inflight = [];
     this.backlog = true;
     this.lastProgressAt = now;
@@ -84,11 +97,16 @@ export class Delivery implements Subscriber {
     return true;
   }
 
-  private emit(cursor: number, event: PushEvent): void {
+  private emit(cursor: number, event: PushEvent, origin?: EventOrigin): void {
+    if (this.isOwnSend(origin)) {
+      this.sent = cursor;
+      return;
+    }
     // The resend clock starts when the oldest unacked push goes out, not at the last ack.
     if (this.inflight.length === 0) this.lastProgressAt = this.deps.now();
-    const prev = this.sent;
+    const prev = this.pushed;
     this.sent = cursor;
+    this.pushed = cursor;
     this.inflight.push(cursor);
     const frame = { t: 'push' as const, cursor, prev, event };
     // Test hook: lose this push on the way. The next push's `prev` names it, so the client
@@ -97,6 +115,15 @@ export class Delivery implements Subscriber {
     this.deps.send(frame);
     this.deps.metrics.pushesSent.inc();
     if (this.deps.hooks?.takeDuplicatePush()) this.deps.send(frame);
+  }
+
+  /**
+   * An event this device's own send appended, to a client that settles it from the answer. Safe to
+   * pass over: until that answer is stored, the message is still in the device's outbox, and a
+   * resend is answered with the same seq.
+   */
+  private isOwnSend(origin: EventOrigin | undefined): boolean {
+    return this.deps.skipOwnSends && origin !== undefined && origin.userId === this.deps.identity.userId && origin.deviceId === this.deps.deviceId;
   }
 
   private async pump(): Promise<void> {
@@ -114,7 +141,7 @@ export class Delivery implements Subscriber {
           this.backlog = true;
           continue;
         }
-        for (const e of events) this.emit(e.cursor, e.event);
+        for (const e of events) this.emit(e.cursor, e.event, e.origin);
         if (hasMore) this.backlog = true;
       }
     } finally {

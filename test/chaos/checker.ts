@@ -63,6 +63,8 @@ export interface DeviceRow {
 export interface DeviceSnapshot {
   device: string;
   user: string;
+  /** The deviceId its engine authenticates with, when not `device` (a browser's is its profile's). */
+  deviceId?: string;
   messages: DeviceRow[];
   /** Outbox rows left: queued or failed. */
   outbox: { messageId: string; status: string; error: string | null }[];
@@ -103,6 +105,8 @@ export interface ServerEvent {
   kind: string;
   /** When the server stored it (ms). */
   createdAt: number;
+  /** The device whose send appended it: not pushed to that device (protocol 3). */
+  origin?: { userId: string; deviceId: string };
   /** A message event: its seq and sender. */
   seq?: number;
   senderId?: string;
@@ -154,7 +158,7 @@ export function readServer(dbFile: string): ServerSnapshot {
     }
     const eventRows = db
       .prepare(
-        `SELECT e.pos, e.conversation_id, e.kind, e.seq, e.payload, e.created_at, m.sender_id
+        `SELECT e.pos, e.conversation_id, e.kind, e.seq, e.payload, e.created_at, e.origin_user, e.origin_device, m.sender_id
            FROM events e LEFT JOIN messages m ON e.kind = 'message' AND m.conversation_id = e.conversation_id AND m.seq = e.seq
           ORDER BY e.pos`,
       )
@@ -165,12 +169,15 @@ export function readServer(dbFile: string): ServerSnapshot {
       seq: number | null;
       payload: string | null;
       created_at: number;
+      origin_user: string | null;
+      origin_device: string | null;
       sender_id: string | null;
     }[];
     const events = eventRows.map((e): ServerEvent => {
       const event: ServerEvent = { cursor: e.pos, conversationId: e.conversation_id, kind: e.kind, createdAt: e.created_at };
       if (e.seq !== null) event.seq = e.seq;
       if (e.sender_id !== null) event.senderId = e.sender_id;
+      if (e.origin_user !== null && e.origin_device !== null) event.origin = { userId: e.origin_user, deviceId: e.origin_device };
       if (e.kind === 'receipt' && e.payload) {
         const r = JSON.parse(e.payload) as { userId: string; receipt: string; upToSeq: number };
         event.receipt = { userId: r.userId, kind: r.receipt, upToSeq: r.upToSeq };
@@ -378,6 +385,8 @@ export function check(
     dropped.set(d.device, lostHere);
     server.events.forEach((e, i) => {
       if (e.cursor > d.cursor || !mine.has(e.conversationId) || got.has(e.cursor)) return;
+      // The device's own sends are not pushed back to it (protocol 3): it settles them from the answers.
+      if (e.origin?.userId === d.user && e.origin.deviceId === (d.deviceId ?? d.device)) return;
       // The shop's read receipt that an agent's send appends right after its message (same commit):
       // a read by someone other than the sender, up to that message's seq.
       const prev = server.events[i - 1];

@@ -1,5 +1,5 @@
 /**
- * Local-first messaging in Node: the worker's Engine + Messaging + LocalStore (on better-sqlite3,
+ * Local-first messaging in Node: the worker's Engine + SyncLayer + LocalStore (on better-sqlite3,
  * the same SQL the browser runs) against the real server on loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest';

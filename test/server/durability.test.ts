@@ -105,7 +105,8 @@ describe('store epochs', () => {
     const dataDir = await tempDir();
     const first = await startServer({ dataDir });
     const customerId = uid('cust');
-    const before = await first.login(customerId);
+    // Version 2: pushed its own send back, whose cursor the test needs.
+    const before = await first.login(customerId, { v: 2 });
     const { conversation } = await before.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
     const m = await sendText(before, conversation.id, 'kept');
     const cursor = (await before.nextFrame(messagePush(m.id))).cursor;
@@ -154,7 +155,7 @@ describe('store epochs', () => {
     const srv = await startServer({ dataDir: await tempDir() });
     try {
       const customerId = uid('cust');
-      const c = await srv.login(customerId, { autoAck: false });
+      const c = await srv.login(customerId, { autoAck: false, v: 2 }); // pushed its own sends, for their cursors
       const { conversation } = await c.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
       const m1 = await sendText(c, conversation.id, 'one');
       const at = (await c.nextFrame(messagePush(m1.id))).cursor;

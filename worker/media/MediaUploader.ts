@@ -46,7 +46,7 @@ export class MediaUploader {
   constructor(private readonly deps: MediaUploaderDeps) {}
 
   /** Uploads what is missing, then returns the content with the server's URLs, ready to send. */
-  async prepare(item: OutboxItem): Promise<Content> {
+  async prepare(item: Omit<OutboxItem, 'orderKey'>): Promise<Content> {
     const { store } = this.deps;
     const files = await store.uploadsOf(item.messageId);
     if (files.length === 0) throw new ParleyError(ErrorCode.NOT_FOUND, `the files of message ${item.messageId} are gone`);

@@ -87,9 +87,12 @@ export class LocalStore {
     return outbox.nextBatch(this.driver, this.ctx, now, limit);
   }
 
-  /** The conversation's queued messages in send order from its head, at most `limit` (for one batch). */
-  queuedRun(conversationId: string, limit: number): Promise<OutboxItem[]> {
-    return outbox.queuedRun(this.driver, this.ctx, conversationId, limit);
+  /**
+   * The conversation's queued messages in send order, at most `limit` (for one batch): from its
+   * head, or after `afterOrderKey` (the next batch while the previous one is still being settled).
+   */
+  queuedRun(conversationId: string, limit: number, afterOrderKey?: number): Promise<OutboxItem[]> {
+    return outbox.queuedRun(this.driver, this.ctx, conversationId, limit, afterOrderKey);
   }
 
   /**
@@ -99,6 +102,14 @@ export class LocalStore {
    */
   markSent(id: string, message: Message): Promise<IngestResult> {
     return this.writes.submit((tx) => outbox.markSent(tx, this.ctx, id, message));
+  }
+
+  /**
+   * {@link markSent} for the stored messages of one batch of a conversation, in order, in one
+   * write of a few statements. INVALID_PARAMS (nothing written) if one is not an own message of it.
+   */
+  markSentBatch(conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
+    return this.writes.submit((tx) => outbox.markSentBatch(tx, this.ctx, conversationId, messages));
   }
 
   /** A retryable send failure: attempts + 1, next try at `nextAttemptAt` (ms). False if it is no longer queued. */

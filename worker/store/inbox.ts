@@ -11,10 +11,9 @@ import {
   placeholders,
   setMeta,
   STATE_RANK_SQL,
-  storedState,
   type StoreContext,
 } from './rows';
-import { dropUploads } from './media';
+import { ownStateAt, settleUnsent, shaped, type OthersPositions } from './settle';
 import type { SqlExecutor } from './SqlDriver';
 import type { IngestResult, MessageState, PushRecord } from './types';
 
@@ -143,10 +142,10 @@ export function putMessage(tx: SqlExecutor, ctx: StoreContext, m: Message, chang
  * - Only an own message can be stored unsent (seq NULL), so only own ids are looked up; any other
  *   message already stored is dropped by the INSERT's OR IGNORE, as a lookup would have dropped it.
  * - Receipts do not change while messages are stored: others' positions are read once.
- * - New messages go in multi-row INSERTs, in order, up to the next unsent own message (settled by
- *   itself, after the earlier ones, as one by one).
+ * - New messages go in multi-row INSERTs and unsent own ones are settled as a set (settle.ts),
+ *   each run written before the next begins, in the order given, as one by one.
  */
-async function putMessages(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[], changes: Changes): Promise<void> {
+export async function putMessages(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[], changes: Changes): Promise<void> {
   const [head] = messages;
   if (!head) return;
   changes.sequence(conversationId);
@@ -161,47 +160,43 @@ async function putMessages(tx: SqlExecutor, ctx: StoreContext, conversationId: s
 
   const storedOwn = await storedSeqs(tx, ctx.userId, own.map((m) => m.id));
   let others: OthersPositions | null = null;
+  const positions = async () => (others ??= await othersPositions(tx, ctx, conversationId));
+  // Runs of new messages and of unsent own ones alternate in the given order: each run is written
+  // before the next begins, as one by one.
   let run: NewMessage[] = [];
+  let unsent: Message[] = [];
+  const settleRun = async () => {
+    if (unsent.length === 0) return;
+    const settled = new Set(await settleUnsent(tx, ctx, unsent, await positions()));
+    for (const m of unsent) {
+      if (!settled.delete(m.id)) continue;
+      changes.stored.push(m);
+      changes.message(m.conversationId, m.id);
+    }
+    unsent = [];
+  };
   for (const m of messages) {
     const mine = m.senderId === ctx.userId;
     if (mine && storedOwn.has(m.id)) {
       if (storedOwn.get(m.id) === null) {
         await insertMessages(tx, run, changes);
         run = [];
-        if (await settleUnsent(tx, ctx, m, changes)) storedOwn.set(m.id, m.seq);
+        unsent.push(m);
+        storedOwn.set(m.id, m.seq);
       }
       continue;
     }
-    const state: MessageState = mine ? storedState(rankOf((others ??= await othersPositions(tx, ctx, conversationId)), m.seq)) : 'received';
+    await settleRun();
+    const state: MessageState = mine ? ownStateAt(await positions(), m.seq) : 'received';
     run.push({ m, state });
   }
+  await settleRun();
   await insertMessages(tx, run, changes);
 }
 
 interface NewMessage {
   m: Message;
   state: MessageState;
-}
-
-/**
- * Statement sizes, in rows, for the multi-row statements below: a statement is prepared once per
- * SQL text, so the rows are sent in the smallest size that holds them (256 at most per statement),
- * the last row repeated to fill it. A repeat changes nothing: an id repeated in IN, a row repeated
- * in INSERT OR IGNORE (same identity, so ignored).
- */
-const SHAPES = [1, 4, 16, 64, 256] as const;
-const MAX_SHAPE = SHAPES[SHAPES.length - 1]!;
-
-/** `items` in statement-sized pieces, each padded to its shape with its last item. */
-function shaped<T>(items: readonly T[]): T[][] {
-  const pieces: T[][] = [];
-  for (let i = 0; i < items.length; i += MAX_SHAPE) {
-    const piece = items.slice(i, i + MAX_SHAPE);
-    const size = SHAPES.find((s) => s >= piece.length)!;
-    while (piece.length < size) piece.push(piece[piece.length - 1]!);
-    pieces.push(piece);
-  }
-  return pieces;
 }
 
 /** seq (null while unsent) of each of `ids` that `senderId` has stored. */
@@ -248,24 +243,6 @@ async function insertMessages(tx: SqlExecutor, run: readonly NewMessage[], chang
 }
 
 const rowKey = (senderId: string, id: string, seq: number) => JSON.stringify([senderId, id, seq]);
-
-/** An own pending (or failed) message the server turns out to hold: it takes its seq and is sent. True if it did. */
-async function settleUnsent(tx: SqlExecutor, ctx: StoreContext, m: Message, changes: Changes): Promise<boolean> {
-  const state = storedState(rankOf(await othersPositions(tx, ctx, m.conversationId), m.seq));
-  // OR IGNORE: were that seq already taken (a corrupt database), a poison push must not block ingest forever.
-  const r = await tx.run(
-    `UPDATE OR IGNORE messages SET seq = ?, server_ts = ?, state = ?, content = ?, error_code = NULL, error_message = NULL
-     WHERE sender_id = ? AND id = ? AND seq IS NULL`,
-    [m.seq, m.serverTs, state, JSON.stringify(m.content), m.senderId, m.id],
-  );
-  if (r.changes === 0) return false;
-  await tx.run('DELETE FROM outbox WHERE message_id = ?', [m.id]);
-  // The server's copy (with its media URLs) is the message now; the local files are not needed.
-  await dropUploads(tx, m.id);
-  changes.stored.push(m);
-  changes.message(m.conversationId, m.id);
-  return true;
-}
 
 /** Creates the conversation if unknown (a placeholder until its info arrives) and raises last_seq/last_activity_at. */
 async function touchConversation(tx: SqlExecutor, conversationId: string, createdAt: number, lastSeq: number, lastActivityAt: number): Promise<boolean> {
@@ -339,12 +316,6 @@ async function applyReceipt(tx: SqlExecutor, ctx: StoreContext, e: ReceiptEvent,
   for (const { id } of moved) changes.message(e.conversationId, id);
 }
 
-/** The highest read and delivered positions of the other members (0 when none). */
-interface OthersPositions {
-  read: number;
-  delivered: number;
-}
-
 async function othersPositions(tx: SqlExecutor, ctx: StoreContext, conversationId: string): Promise<OthersPositions> {
   const row = await first<{ read: number | null; delivered: number | null }>(
     tx,
@@ -353,11 +324,6 @@ async function othersPositions(tx: SqlExecutor, ctx: StoreContext, conversationI
     [conversationId, ...ctx.me],
   );
   return { read: row?.read ?? 0, delivered: row?.delivered ?? 0 };
-}
-
-/** How far others' receipts cover `seq`: 3 read, 2 delivered, 0 neither. */
-function rankOf(others: OthersPositions, seq: number): number {
-  return others.read >= seq ? 3 : others.delivered >= seq ? 2 : 0;
 }
 
 /**

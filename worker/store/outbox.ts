@@ -5,7 +5,7 @@
  */
 import { ErrorCode, ParleyError, type Content, type Message } from '../../schema';
 import type { NewUpload } from '../media/draft';
-import { Changes, putMessage } from './inbox';
+import { Changes, putMessages } from './inbox';
 import { dropUploads, insertUploads } from './media';
 import { first, messageColumns, nextOrderKey, toLocalMessage, type MessageRow, type StoreContext } from './rows';
 import type { SqlExecutor } from './SqlDriver';
@@ -28,14 +28,15 @@ export interface SendError {
 }
 
 export async function enqueue(tx: SqlExecutor, ctx: StoreContext, input: EnqueueInput): Promise<LocalMessage> {
-  if (await first(tx, 'SELECT 1 AS present FROM messages WHERE sender_id = ? AND id = ?', [ctx.userId, input.id])) {
-    throw new ParleyError(ErrorCode.CONFLICT, `message ${input.id} already exists`);
-  }
-  await tx.run(
-    `INSERT INTO messages (id, sender_id, conversation_id, seq, content, state, created_at)
-     VALUES (?, ?, ?, NULL, ?, 'pending', ?)`,
+  // The unique (sender, id) index is the existence check: a used id inserts nothing, and the
+  // write (in its own savepoint) is refused before anything else is written.
+  const inserted = await tx.all(
+    `INSERT OR IGNORE INTO messages (id, sender_id, conversation_id, seq, content, state, created_at)
+     VALUES (?, ?, ?, NULL, ?, 'pending', ?)
+     RETURNING rowid`,
     [input.id, ctx.userId, input.conversationId, JSON.stringify(input.content), input.createdAt],
   );
+  if (inserted.length === 0) throw new ParleyError(ErrorCode.CONFLICT, `message ${input.id} already exists`);
   await tx.run(
     `INSERT INTO outbox (message_id, conversation_id, order_key, attempts, next_attempt_at, status)
      VALUES (?, ?, ?, 0, 0, 'queued')`,
@@ -59,10 +60,11 @@ interface OutboxRow {
   message_id: string;
   conversation_id: string;
   attempts: number;
+  order_key: number;
   content: string;
 }
 
-const OUTBOX_ITEM_SELECT = `SELECT o.message_id, o.conversation_id, o.attempts, m.content
+const OUTBOX_ITEM_SELECT = `SELECT o.message_id, o.conversation_id, o.attempts, o.order_key, m.content
      FROM outbox o JOIN messages m ON m.sender_id = ? AND m.id = o.message_id`;
 
 const toOutboxItem = (r: OutboxRow): OutboxItem => ({
@@ -70,6 +72,7 @@ const toOutboxItem = (r: OutboxRow): OutboxItem => ({
   conversationId: r.conversation_id,
   content: JSON.parse(r.content) as Content,
   attempts: r.attempts,
+  orderKey: r.order_key,
 });
 
 /**
@@ -89,16 +92,16 @@ export async function nextBatch(db: SqlExecutor, ctx: StoreContext, now: number,
 }
 
 /**
- * A conversation's queued messages in send order, from its head, at most `limit`: what may go out
- * together in one messages.sendBatch.
+ * A conversation's queued messages in send order, after `afterOrderKey` (default: from its head; a rollback requeues at keys below 1),
+ * at most `limit`: what may go out together in one messages.sendBatch.
  */
-export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversationId: string, limit: number): Promise<OutboxItem[]> {
+export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversationId: string, limit: number, afterOrderKey = Number.MIN_SAFE_INTEGER): Promise<OutboxItem[]> {
   const rows = await db.all<OutboxRow>(
     `${OUTBOX_ITEM_SELECT}
-     WHERE o.conversation_id = ? AND o.status = 'queued'
+     WHERE o.conversation_id = ? AND o.status = 'queued' AND o.order_key > ?
      ORDER BY o.order_key
      LIMIT ?`,
-    [ctx.userId, conversationId, limit],
+    [ctx.userId, conversationId, afterOrderKey, limit],
   );
   return rows.map(toOutboxItem);
 }
@@ -108,13 +111,28 @@ export async function queuedRun(db: SqlExecutor, ctx: StoreContext, conversation
  * of it was stored first, only the outbox row goes; a state a receipt already raised is kept.
  */
 export async function markSent(tx: SqlExecutor, ctx: StoreContext, id: string, message: Message): Promise<IngestResult> {
-  if (message.id !== id || message.senderId !== ctx.userId) {
+  if (message.id !== id) {
     throw new ParleyError(ErrorCode.INVALID_PARAMS, `the server's message ${message.senderId}/${message.id} is not own message ${id}`);
   }
+  return markSentBatch(tx, ctx, message.conversationId, [message]);
+}
+
+/**
+ * {@link markSent} for a batch's stored messages of one conversation, in their order, with the
+ * same outcome as one by one, in a few statements: the unsent ones settled as a set (settle.ts),
+ * the seq bookkeeping once. A message deleted here while its send was in flight is stored again:
+ * the server has it now.
+ */
+export async function markSentBatch(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
+  const stranger = messages.find((m) => m.senderId !== ctx.userId || m.conversationId !== conversationId);
+  if (stranger) {
+    throw new ParleyError(
+      ErrorCode.INVALID_PARAMS,
+      `the server's message ${stranger.senderId}/${stranger.id} in ${stranger.conversationId} is not an own message of ${conversationId}`,
+    );
+  }
   const changes = new Changes();
-  // Settling removes the outbox row. Deleted here while its send was in flight? The server has
-  // it now, so it is stored again.
-  await putMessage(tx, ctx, message, changes);
+  await putMessages(tx, ctx, conversationId, messages, changes);
   return changes.finish(tx);
 }
 

@@ -94,7 +94,11 @@ export async function setMeta(tx: SqlExecutor, key: string, value: string): Prom
 
 /** The next outbox order key, from a counter that survives reloads and never repeats. */
 export async function nextOrderKey(tx: SqlExecutor): Promise<number> {
-  const next = Number((await getMeta(tx, MetaKey.ORDER_KEY)) ?? '0') + 1;
-  await setMeta(tx, MetaKey.ORDER_KEY, String(next));
-  return next;
+  // One statement per send rather than a read and a write; the first key ever inserts the counter.
+  const raised = await first<{ value: string }>(tx, 'UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? RETURNING value', [
+    MetaKey.ORDER_KEY,
+  ]);
+  if (raised) return Number(raised.value);
+  await setMeta(tx, MetaKey.ORDER_KEY, '1');
+  return 1;
 }

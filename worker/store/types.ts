@@ -15,6 +15,8 @@ export interface OutboxItem {
   conversationId: string;
   content: Content;
   attempts: number;
+  /** Its place in the send order (ascending, never reused). */
+  orderKey: number;
 }
 
 export interface PushRecord {

@@ -95,6 +95,9 @@ export class SyncLayer implements Inbox {
       ready: (item) => !hasLocalRefs(item.content),
       sendBatch: (params) => this.request('messages.sendBatch', params),
       changed: (conversationId) => this.live.changed([conversationId]),
+      // Own sends come back as answers only (no push of them to this device): their seqs may
+      // close a gap, like a push's.
+      settled: (result) => this.afterIngest(result),
     });
     this.receipts = new ReceiptSender({
       platform,

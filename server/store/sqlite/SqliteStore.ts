@@ -21,7 +21,7 @@ import {
   type ReceiptKind,
 } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import type { CommittedEvent, MediaIndex, SendInput, SendOutcome, Store, StoredEvent, UserRecord } from '../Store';
+import type { CommittedEvent, EventOrigin, MediaIndex, SendInput, SendOutcome, Store, StoredEvent, UserRecord } from '../Store';
 import { GroupCommit } from './GroupCommit';
 import { MIGRATIONS } from './migrations';
 import { SqliteMediaIndex } from './SqliteMediaIndex';
@@ -48,6 +48,8 @@ interface EventRow extends Partial<MessageRow> {
   kind: string;
   payload: string | null;
   ev_conversation_id: string;
+  origin_user: string | null;
+  origin_device: string | null;
 }
 
 const toInfo = (r: ConversationRow): ConversationInfo => ({
@@ -298,16 +300,21 @@ export class SqliteStore implements Store {
     return { conversations, total };
   }
 
-  /** Append to the push stream; the event reaches the fan-out once its group commits. */
-  private appendEvent(conversationId: string, event: PushEvent): void {
+  /**
+   * Append to the push stream; the event reaches the fan-out once its group commits. `origin`: the
+   * device whose send appended it (that device is not pushed it back).
+   */
+  private appendEvent(conversationId: string, event: PushEvent, origin?: EventOrigin): void {
     const now = this.now();
+    const user = origin?.userId ?? null;
+    const device = origin?.deviceId ?? null;
     const cursor =
       event.kind === 'message'
-        ? this.sql("INSERT INTO events (conversation_id, kind, seq, created_at) VALUES (?, 'message', ?, ?)").run(conversationId, event.message.seq, now)
-            .lastInsertRowid
-        : this.sql('INSERT INTO events (conversation_id, kind, payload, created_at) VALUES (?, ?, ?, ?)').run(conversationId, event.kind, JSON.stringify(event), now)
-            .lastInsertRowid;
-    this.appended.push({ conversationId, cursor: Number(cursor), event });
+        ? this.sql("INSERT INTO events (conversation_id, kind, seq, created_at, origin_user, origin_device) VALUES (?, 'message', ?, ?, ?, ?)")
+            .run(conversationId, event.message.seq, now, user, device).lastInsertRowid
+        : this.sql('INSERT INTO events (conversation_id, kind, payload, created_at, origin_user, origin_device) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(conversationId, event.kind, JSON.stringify(event), now, user, device).lastInsertRowid;
+    this.appended.push({ conversationId, cursor: Number(cursor), event, ...(origin ? { origin } : {}) });
   }
 
   private insertConversation(kind: 'direct' | 'group', title: string, shopId: string | null, customerId: string | null, createdBy: string): ConversationRow {
@@ -439,11 +446,12 @@ export class SqliteStore implements Store {
         content: input.content,
         serverTs: now,
       };
-      this.appendEvent(input.conversationId, { kind: 'message', message });
+      const origin = input.deviceId === undefined ? undefined : { userId: input.sender.userId, deviceId: input.deviceId };
+      this.appendEvent(input.conversationId, { kind: 'message', message }, origin);
       // An agent speaks for the shop: the shop has read this far, which the other agents' devices
-      // need to hear (they count unread per shop, not per agent).
+      // need to hear (they count unread per shop, not per agent). The sending device knows it.
       if (party !== input.sender.userId) {
-        this.appendEvent(input.conversationId, { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq });
+        this.appendEvent(input.conversationId, { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq }, origin);
       }
       return { kind: 'stored', message };
     });
@@ -476,8 +484,8 @@ export class SqliteStore implements Store {
         // The page of events is chosen first (LIMIT inside), then joined to its messages: joining
         // every event after the cursor before the LIMIT made a reader far behind pay for the whole
         // backlog on every page (measured: ~1 ms per event at 6,000 behind, 46 µs this way).
-        `SELECT e.pos, e.kind, e.payload, e.conversation_id AS ev_conversation_id, m.*
-           FROM (SELECT pos, kind, payload, conversation_id, seq FROM events
+        `SELECT e.pos, e.kind, e.payload, e.conversation_id AS ev_conversation_id, e.origin_user, e.origin_device, m.*
+           FROM (SELECT pos, kind, payload, conversation_id, seq, origin_user, origin_device FROM events
                   WHERE pos > ?
                     AND conversation_id IN (SELECT conversation_id FROM members WHERE ${asParty()})
                   ORDER BY pos
@@ -492,6 +500,7 @@ export class SqliteStore implements Store {
         r.kind === 'message'
           ? { kind: 'message', message: toMessage(r as MessageRow) }
           : (JSON.parse(r.payload!) as PushEvent),
+      ...(r.origin_user !== null && r.origin_device !== null ? { origin: { userId: r.origin_user, deviceId: r.origin_device } } : {}),
     }));
     return { events, hasMore: rows.length > limit };
   }

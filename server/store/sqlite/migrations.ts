@@ -100,4 +100,8 @@ export const MIGRATIONS: readonly string[] = [
   /* 5: each user's media bytes, summed for the storage quota */ `
   CREATE INDEX media_by_owner ON media (owner_id, bytes);
   `,
+  /* 6: the device whose send appended an event, which is not pushed it back (protocol 3) */ `
+  ALTER TABLE events ADD COLUMN origin_user TEXT;
+  ALTER TABLE events ADD COLUMN origin_device TEXT;
+  `,
 ];

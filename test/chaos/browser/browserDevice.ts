@@ -448,7 +448,9 @@ export class BrowserDevice implements ChaosDevice {
     const page = await this.tab();
     const diagnostics = await page.evaluate(() => (window as unknown as ChaosWindow).client.diagnostics());
     const { rows, pushes } = chaosPart(diagnostics);
-    return { ...deviceSnapshot(this.id, this.user.id, rows), storedPushes: pushes };
+    // The profile's device id (client/connect.ts), which the server records as its sends' origin.
+    const deviceId = await page.evaluate(() => localStorage.getItem('parley.deviceId'));
+    return { ...deviceSnapshot(this.id, this.user.id, rows), storedPushes: pushes, ...(deviceId ? { deviceId } : {}) };
   }
 
   /**

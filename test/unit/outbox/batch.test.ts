@@ -194,3 +194,83 @@ describe('OutboxRunner batches', () => {
     s.runner.close();
   });
 });
+
+describe('OutboxRunner pipelines batches', () => {
+  /** Holds every local settle (of a batch, or of one message) until released, counting the calls. */
+  function gateSettles(s: Awaited<ReturnType<typeof setupRunner>>) {
+    const store = s.o.store;
+    const batch = store.markSentBatch.bind(store);
+    const one = store.markSent.bind(store);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const settles: number[] = [];
+    store.markSentBatch = async (conversationId, messages) => {
+      settles.push(messages.length);
+      await gate;
+      return batch(conversationId, messages);
+    };
+    store.markSent = async (id, message) => {
+      await gate;
+      return one(id, message);
+    };
+    return { settles, open };
+  }
+
+  it('sends the next batch while the previous one is still being settled, and settles them in order', async () => {
+    let secondSent!: () => void;
+    const second = new Promise<void>((r) => (secondSent = r));
+    let batches = 0;
+    const s = await setupRunner({
+      batch: async (messages, store) => {
+        if (++batches === 2) secondSent();
+        return messages.map(store);
+      },
+    });
+    const gate = gateSettles(s);
+    const bodies = texts(250);
+    await enqueueAll(s.o, bodies);
+    const done = s.attempts(250);
+    s.runner.kick();
+    // The first batch's local commit is held, yet the second batch goes out.
+    await second;
+    expect(await s.o.store.pendingCount()).toBe(250);
+    gate.open();
+    await done;
+    expect(s.calls).toEqual([
+      { kind: 'batch', size: 100 },
+      { kind: 'batch', size: 100 },
+      { kind: 'batch', size: 50 },
+    ]);
+    expect(gate.settles).toEqual([100, 100, 50]);
+    expect(s.server.map((m) => textOf(m.content))).toEqual(bodies);
+    expect((await s.o.store.latest('c_1', 300)).map((m) => [m.seq, m.state])).toEqual(bodies.map((_, i) => [i + 1, 'sent']));
+    s.runner.close();
+  });
+
+  it('a failure in a later batch ends the run behind the earlier batch, which is still settled', async () => {
+    let batches = 0;
+    const s = await setupRunner({
+      batch: async (messages, store) => {
+        if (++batches !== 2) return messages.map(store);
+        return [...messages.slice(0, 5).map(store), { ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'no longer a member' } }];
+      },
+    });
+    const gate = gateSettles(s);
+    await enqueueAll(s.o, texts(250));
+    const done = s.attempts(106); // the first batch, five of the second, and its failure
+    s.runner.kick();
+    await expect.poll(() => batches).toBe(2);
+    gate.open();
+    await done;
+    expect(s.calls).toEqual([
+      { kind: 'batch', size: 100 },
+      { kind: 'batch', size: 100 },
+    ]);
+    const states = (await s.o.store.latest('c_1', 300)).map((m) => m.state);
+    expect(states.slice(0, 105).every((st) => st === 'sent')).toBe(true);
+    // The failed message is failed; everything behind it is still queued, in order, unsent.
+    expect(states.slice(105)).toEqual(['failed', ...Array.from({ length: 144 }, () => 'pending')]);
+    expect(await s.o.store.pendingCount()).toBe(144);
+    s.runner.close();
+  });
+});

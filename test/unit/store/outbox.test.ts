@@ -27,7 +27,7 @@ describe('LocalStore send path', () => {
     expect(m).toMatchObject({ senderId: ME, conversationId: C1, seq: null, state: 'pending', content: text('hello'), error: null });
     expect(await o.store.message(ME, m.id)).toEqual(m);
     expect(await o.store.pendingCount()).toBe(1);
-    expect(await o.store.nextBatch(0, 10)).toEqual([{ messageId: m.id, conversationId: C1, content: text('hello'), attempts: 0 }]);
+    expect(await o.store.nextBatch(0, 10)).toEqual([{ messageId: m.id, conversationId: C1, content: text('hello'), attempts: 0, orderKey: 1 }]);
   });
 
   it('stores message and outbox row together or not at all', async () => {
@@ -49,6 +49,14 @@ describe('LocalStore send path', () => {
     o.faults.fail = null;
     expect(await o.store.latest(C1, 10)).toEqual([]);
     expect(await o.store.nextBatch(0, 10)).toEqual([]);
+  });
+
+  it('writes a send in three statements: message (its unique index checks the id), order key, outbox row', async () => {
+    const o = await openStore();
+    await enqueueText(o, 'first'); // the order counter exists from here on
+    o.statements.length = 0;
+    await enqueueText(o, 'second');
+    expect(o.statements.filter((sql) => /^\s*(SELECT|INSERT|UPDATE|DELETE)/i.test(sql))).toHaveLength(3);
   });
 
   it('refuses an id already used', async () => {
