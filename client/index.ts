@@ -1,7 +1,7 @@
 /** What a storefront tab imports. */
 export { connect, PARLEY_VERSION, type ConnectOptions } from './connect';
 export { ParleyClient, type ClientRequestOptions } from './ParleyClient';
-export { readSnapshot, type ConversationSnapshot, type SnapshotQuery } from './snapshot/readSnapshot';
+export { forgetSnapshots, readSnapshot, type ConversationSnapshot, type SnapshotQuery } from './snapshot/readSnapshot';
 export type { ConnectionState, ConnectionStatus } from '../worker/connection/state';
 export type { EngineEvent, EngineEventType } from '../worker/engine/events';
 export type { LocalConversation, LocalMessage, MessageState } from '../worker/store/types';

@@ -8,7 +8,7 @@
  * newest ones, and states (sent, read) may be behind.
  */
 import type { LocalMessage } from '../../worker/store/types';
-import { getSnapshot, openSnapshotDb } from '../../worker/snapshot/snapshotDb';
+import { getSnapshot, openSnapshotDb, removeUserSnapshots } from '../../worker/snapshot/snapshotDb';
 import { withTimeout } from '../timeout';
 
 export interface SnapshotQuery {
@@ -53,5 +53,20 @@ export async function readSnapshot(query: SnapshotQuery): Promise<ConversationSn
     );
   } catch {
     return null;
+  }
+}
+
+/**
+ * Deletes `user`'s snapshots (on logout: what the next person at this browser could paint). The
+ * local database itself is kept. Close the user's client first: a running engine saves again
+ * what its views read.
+ */
+export async function forgetSnapshots(user = 'default'): Promise<void> {
+  if (typeof indexedDB === 'undefined') return;
+  const db = await openSnapshotDb();
+  try {
+    await removeUserSnapshots(db, user);
+  } finally {
+    db.close();
   }
 }

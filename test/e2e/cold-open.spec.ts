@@ -22,6 +22,7 @@ type W = Window & {
   watch(cid: string, limit?: number): () => void;
   steps: { kind: 'snapshot' | 'attached' | 'live'; ids?: string[] | null }[];
   readSnapshot(q: { user?: string; conversationId: string }): Promise<{ snapshot: true; messages: { id: string }[] } | null>;
+  forgetSnapshots(user?: string): Promise<void>;
 };
 
 async function openShopConversation(page: Page): Promise<string> {
@@ -130,5 +131,9 @@ test("a second user does not see the first one's snapshot", async ({ browser }) 
   await waitForStatus(bob, 'online');
   expect(await snapshotIds(bob, cid, 'bob')).toBeNull();
   expect(await snapshotIds(bob, cid, 'alice')).toEqual(ids);
+  // Alice logs out: her snapshot goes, and the next cold tab paints nothing of hers.
+  await tab.evaluate(() => (window as unknown as W).client.close());
+  await bob.evaluate(() => (window as unknown as W).forgetSnapshots('alice'));
+  expect(await snapshotIds(bob, cid, 'alice')).toBeNull();
   await context.close();
 });

@@ -6,10 +6,14 @@
  * (the rows `LocalStore.latest` read, so committed ones), and every statement that can remove a
  * message runs only after {@link beforeRemoval} has durably deleted the user's snapshot (see
  * guardRemovals.ts). Writes cannot put an older page back:
- * - the generation moves at the start and at the end of each removal, and a page is saved only if
- *   the generation it was read under is still current when its put is issued;
- * - no put is issued while a removal is under way;
- * - puts and the delete go through one IndexedDB object store, whose transactions run in the order
+ * - a page carries the token it was read under, and is saved only if the token is still current;
+ *   the local generation moves at the start and at the end of each removal here, and the stored
+ *   counter (the epoch) with each removal by any engine of this user (two builds' workers can run
+ *   side by side on one database), checked in the put's own transaction;
+ * - no put is issued while a removal is under way here;
+ * - the snapshot is deleted again when a removal ends, which takes out any page another engine
+ *   read while the removal ran (before it committed);
+ * - puts and deletes go through one IndexedDB object store, whose transactions run in the order
  *   they were created, so a put issued before a removal's delete is deleted by it.
  * A crash between the delete and the removal's commit leaves no snapshot (slower, never wrong).
  */
@@ -19,9 +23,18 @@ import { SNAPSHOT_FORMAT, SNAPSHOT_MAX_ROWS, type SnapshotRecord } from './snaps
 
 /** Where the records go: snapshotDb.ts in the browser, a fake in unit tests. */
 export interface SnapshotStorage {
-  put(record: SnapshotRecord): Promise<void>;
-  /** Durable once resolved. */
-  deleteUser(user: string): Promise<void>;
+  /** The user's removal counter. */
+  epoch(user: string): Promise<number>;
+  /** Stores the record unless the counter moved from `epoch`: then stores nothing and returns the counter. */
+  put(record: SnapshotRecord, epoch: number): Promise<number | null>;
+  /** Deletes the user's records and raises the counter; durable once resolved, with the new counter. */
+  remove(user: string): Promise<number>;
+}
+
+/** What a read was made under: pass it back with the rows. */
+export interface ReadToken {
+  generation: number;
+  epoch: number | null;
 }
 
 /** Pages read within this window are saved together, once each (the newest read wins). */
@@ -31,11 +44,13 @@ const MAX_WAITING = 32;
 
 interface Waiting {
   rows: LocalMessage[];
-  generation: number;
+  token: ReadToken;
 }
 
 export class SnapshotWriter {
   private generation = 0;
+  /** The stored counter as last seen; null until read (pages read before are not saved). */
+  private epoch: number | null = null;
   private removals = 0;
   private readonly waiting = new Map<string, Waiting>();
   private timer: TimerId | null = null;
@@ -46,40 +61,53 @@ export class SnapshotWriter {
     private readonly storage: SnapshotStorage,
     private readonly timers: Timers,
     private readonly now: () => number,
-  ) {}
+  ) {
+    storage.epoch(user).then(
+      (e) => this.learn(e),
+      () => {},
+    );
+  }
 
-  /** The generation to pass to {@link saw} with rows about to be read. */
-  get current(): number {
-    return this.generation;
+  /** Take before reading rows to pass to {@link saw}. */
+  token(): ReadToken {
+    return { generation: this.generation, epoch: this.epoch };
   }
 
   /**
-   * `rows` (ascending) were read from the database for `conversationId`, having asked for the
-   * generation before the read. Saved within SNAPSHOT_SAVE_DELAY_MS unless a removal intervenes.
+   * `rows` (ascending) were read from the database for `conversationId` under `token`. Saved
+   * within SNAPSHOT_SAVE_DELAY_MS unless a removal intervenes.
    */
-  saw(conversationId: string, rows: readonly LocalMessage[], readAt: number): void {
-    if (this.closed || readAt !== this.generation) return;
+  saw(conversationId: string, rows: readonly LocalMessage[], token: ReadToken): void {
+    if (this.closed || token.generation !== this.generation || token.epoch === null) return;
     if (!this.waiting.has(conversationId) && this.waiting.size >= MAX_WAITING) return;
     this.waiting.delete(conversationId);
-    this.waiting.set(conversationId, { rows: rows.slice(-SNAPSHOT_MAX_ROWS), generation: readAt });
+    this.waiting.set(conversationId, { rows: rows.slice(-SNAPSHOT_MAX_ROWS), token });
     this.timer ??= this.timers.setTimeout(() => this.flush(), SNAPSHOT_SAVE_DELAY_MS);
   }
 
   /**
    * A statement that may remove messages is about to run: pages read before it are not saved,
-   * and the user's snapshot is durably deleted before this resolves. Pair with {@link afterRemoval}.
+   * and the user's snapshot is durably deleted before this resolves (if that fails, so does this,
+   * and the statement does not run). Pair with {@link afterRemoval}.
    */
   async beforeRemoval(): Promise<void> {
     this.generation++;
     this.removals++;
     this.waiting.clear();
-    await this.storage.deleteUser(this.user);
+    this.learn(await this.storage.remove(this.user));
   }
 
   /** The removal committed or rolled back: pages read while it ran may hold what it removed. */
-  afterRemoval(): void {
+  async afterRemoval(): Promise<void> {
     this.generation++;
-    this.removals--;
+    try {
+      this.learn(await this.storage.remove(this.user));
+    } catch {
+      // The delete before the removal succeeded; this one only guards against another engine's
+      // put racing the removal, and the put's epoch check catches most of those.
+    } finally {
+      this.removals--;
+    }
   }
 
   /** Issues the puts of what waits (a put issued here runs before any later removal's delete). */
@@ -92,11 +120,14 @@ export class SnapshotWriter {
       return;
     }
     for (const [conversationId, w] of this.waiting) {
-      if (w.generation !== this.generation) continue;
+      if (w.token.generation !== this.generation || w.token.epoch === null) continue;
       const record: SnapshotRecord = { v: SNAPSHOT_FORMAT, user: this.user, conversationId, savedAt: this.now(), messages: w.rows };
-      this.storage.put(record).catch(() => {
-        // A cache: a failed put leaves the previous page, which the same rules kept true.
-      });
+      this.storage.put(record, w.token.epoch).then(
+        (moved) => moved !== null && this.learn(moved),
+        () => {
+          // A cache: a failed put leaves the previous page, which the same rules kept true.
+        },
+      );
     }
     this.waiting.clear();
   }
@@ -107,5 +138,12 @@ export class SnapshotWriter {
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     this.waiting.clear();
+  }
+
+  /** A newer stored counter: pages read under an older one are not saved. */
+  private learn(epoch: number): void {
+    if (this.epoch !== null && epoch <= this.epoch) return;
+    if (this.epoch !== null) this.generation++;
+    this.epoch = epoch;
   }
 }

@@ -7,7 +7,7 @@ import type { Timers } from '../platform';
 import type { LocalStore } from '../store/LocalStore';
 import type { SqlDriver } from '../store/SqlDriver';
 import { guardRemovals } from './guardRemovals';
-import { deleteUserSnapshots, openSnapshotDb, putSnapshot } from './snapshotDb';
+import { getEpoch, openSnapshotDb, putSnapshot, removeUserSnapshots } from './snapshotDb';
 import { SnapshotWriter, type SnapshotStorage } from './SnapshotWriter';
 
 /**
@@ -17,8 +17,9 @@ import { SnapshotWriter, type SnapshotStorage } from './SnapshotWriter';
 export function indexedDbSnapshotStorage(factory: IDBFactory = indexedDB): SnapshotStorage {
   const db = openSnapshotDb(factory);
   return {
-    put: (record) => db.then((d) => putSnapshot(d, record)),
-    deleteUser: (user) => db.then((d) => deleteUserSnapshots(d, user)),
+    epoch: (user) => db.then((d) => getEpoch(d, user)),
+    put: (record, epoch) => db.then((d) => putSnapshot(d, record, epoch)),
+    remove: (user) => db.then((d) => removeUserSnapshots(d, user)),
   };
 }
 
@@ -38,9 +39,9 @@ export function attachSnapshots(user: string, driver: SqlDriver, storage: Snapsh
     observe(store) {
       const latest = store.latest.bind(store);
       store.latest = async (conversationId, limit) => {
-        const readAt = writer.current;
+        const token = writer.token();
         const rows = await latest(conversationId, limit);
-        writer.saw(conversationId, rows, readAt);
+        writer.saw(conversationId, rows, token);
         return rows;
       };
       const close = store.close.bind(store);

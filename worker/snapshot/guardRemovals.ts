@@ -16,8 +16,8 @@ export function removesMessages(sql: string): boolean {
 export interface RemovalHooks {
   /** Resolves once the snapshot is durably gone; the statement runs only then. */
   beforeRemoval(): Promise<void>;
-  /** The statement (or its transaction) has ended, committed or not. */
-  afterRemoval(): void;
+  /** The statement (or its transaction) has ended, committed or not. Does not reject. */
+  afterRemoval(): Promise<void>;
 }
 
 export function guardRemovals(driver: SqlDriver, hooks: RemovalHooks): SqlDriver {
@@ -28,7 +28,7 @@ export function guardRemovals(driver: SqlDriver, hooks: RemovalHooks): SqlDriver
       await hooks.beforeRemoval();
       return await run();
     } finally {
-      hooks.afterRemoval();
+      await hooks.afterRemoval();
     }
   };
   return {
@@ -55,7 +55,7 @@ export function guardRemovals(driver: SqlDriver, hooks: RemovalHooks): SqlDriver
           }),
         );
       } finally {
-        for (; removals > 0; removals--) hooks.afterRemoval();
+        for (; removals > 0; removals--) await hooks.afterRemoval();
       }
     },
     close: () => driver.close(),

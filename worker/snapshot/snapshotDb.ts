@@ -13,6 +13,12 @@ import type { LocalMessage } from '../store/types';
 export const SNAPSHOT_DB = 'parley-snapshot';
 const DB_VERSION = 1;
 const STORE = 'latest';
+/**
+ * user → a counter raised by every removal. Several engines of one user can run at once (tabs of
+ * two builds each have their own worker on the same database): a put carries the counter its rows
+ * were read under and is dropped if another engine's removal has raised it since.
+ */
+const EPOCHS = 'epochs';
 /** Record layout; a reader ignores records of another format (written by another build). */
 export const SNAPSHOT_FORMAT = 1;
 /** Most rows kept per conversation: the first page a chat view paints. */
@@ -53,6 +59,7 @@ export function openSnapshotDb(factory: IDBFactory = indexedDB): Promise<IDBData
   const req = factory.open(SNAPSHOT_DB, DB_VERSION);
   req.onupgradeneeded = () => {
     if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
+    if (!req.result.objectStoreNames.contains(EPOCHS)) req.result.createObjectStore(EPOCHS);
   };
   return request(req).then((db) => {
     // Never hold up another build's upgrade (or a deleteDatabase): this database is a cache.
@@ -67,24 +74,43 @@ export async function getSnapshot(db: IDBDatabase, user: string, conversationId:
   return value && value.v === SNAPSHOT_FORMAT && value.user === user && Array.isArray(value.messages) ? value : null;
 }
 
+/** The user's removal counter (0 before any removal). */
+export async function getEpoch(db: IDBDatabase, user: string): Promise<number> {
+  return ((await request(db.transaction(EPOCHS, 'readonly').objectStore(EPOCHS).get(user))) as number | undefined) ?? 0;
+}
+
 /**
- * Stores `record` and drops the user's oldest records past SNAPSHOT_MAX_CONVERSATIONS, in one
+ * Stores `record` if the user's counter is still `epoch` (else returns the counter, storing
+ * nothing), and drops the user's oldest records past SNAPSHOT_MAX_CONVERSATIONS, in one
  * transaction. Relaxed durability: losing a put leaves an older page, never a wrong one (only
- * removals must be durable first, see {@link deleteUserSnapshots}).
+ * removals must be durable first, see {@link removeUserSnapshots}).
  */
-export async function putSnapshot(db: IDBDatabase, record: SnapshotRecord): Promise<void> {
-  const tx = db.transaction(STORE, 'readwrite', { durability: 'relaxed' });
+export async function putSnapshot(db: IDBDatabase, record: SnapshotRecord, epoch: number): Promise<number | null> {
+  const tx = db.transaction([STORE, EPOCHS], 'readwrite', { durability: 'relaxed' });
+  const current = ((await request(tx.objectStore(EPOCHS).get(record.user))) as number | undefined) ?? 0;
+  if (current !== epoch) {
+    await done(tx);
+    return current;
+  }
   const store = tx.objectStore(STORE);
   store.put(record, keyOf(record.user, record.conversationId));
   const all = (await request(store.getAll(userRange(record.user)))) as SnapshotRecord[];
   const stale = all.sort((a, b) => b.savedAt - a.savedAt).slice(SNAPSHOT_MAX_CONVERSATIONS);
   for (const r of stale) store.delete(keyOf(r.user, r.conversationId));
   await done(tx);
+  return null;
 }
 
-/** Removes every record of `user`, durably (strict): resolves only once it is on disk. */
-export async function deleteUserSnapshots(db: IDBDatabase, user: string): Promise<void> {
-  const tx = db.transaction(STORE, 'readwrite', { durability: 'strict' });
+/**
+ * Removes every record of `user` and raises the user's counter, durably (strict): resolves with
+ * the new counter once it is on disk.
+ */
+export async function removeUserSnapshots(db: IDBDatabase, user: string): Promise<number> {
+  const tx = db.transaction([STORE, EPOCHS], 'readwrite', { durability: 'strict' });
   tx.objectStore(STORE).delete(userRange(user));
+  const epochs = tx.objectStore(EPOCHS);
+  const next = (((await request(epochs.get(user))) as number | undefined) ?? 0) + 1;
+  epochs.put(next, user);
   await done(tx);
+  return next;
 }

@@ -16,15 +16,19 @@ async function setup() {
   const clock = new FakeClock();
   const log: string[] = [];
   const records = new Map<string, SnapshotRecord>();
+  let epoch = 0;
   const storage: SnapshotStorage = {
-    put: async (r) => void (log.push('snapshot put'), records.set(`${r.user}/${r.conversationId}`, r)),
-    deleteUser: async (user) => {
+    epoch: async () => epoch,
+    put: async (r, e) => (e === epoch ? (records.set(`${r.user}/${r.conversationId}`, r), null) : epoch),
+    remove: async (user) => {
       log.push('snapshot delete');
       for (const k of [...records.keys()]) if (k.startsWith(`${user}/`)) records.delete(k);
+      return ++epoch;
     },
   };
   const driver = new BetterSqliteDriver(':memory:', { onStatement: (sql) => /DELETE FROM messages/.test(sql) && log.push('sqlite delete') });
   const wiring = attachSnapshots(ME, driver, storage, clock, clock.now);
+  await new Promise<void>((r) => setImmediate(r)); // the stored epoch is read
   const store = await LocalStore.open(wiring.driver, { userId: ME, now: clock.now });
   wiring.observe(store);
   const saved = () => records.get(`${ME}/${C1}`)?.messages.map((m) => m.id) ?? null;
@@ -32,7 +36,7 @@ async function setup() {
   const view = async () => {
     const rows = await store.latest(C1, 50);
     clock.advance(SNAPSHOT_SAVE_DELAY_MS);
-    await Promise.resolve();
+    await new Promise<void>((r) => setImmediate(r));
     return rows.map((m) => m.id);
   };
   return { store, log, saved, view };
@@ -49,7 +53,7 @@ describe('attachSnapshots', () => {
 
     log.length = 0;
     await store.rollback({ cursor: 1, epoch: 'e2', kept: new Map([[C1, 1]]) });
-    expect(log).toEqual(['snapshot delete', 'sqlite delete']);
+    expect(log).toEqual(['snapshot delete', 'sqlite delete', 'snapshot delete']);
     expect(saved()).toBeNull();
     expect(await view()).toEqual([kept.id]);
     expect(saved()).toEqual([kept.id]);
@@ -63,7 +67,7 @@ describe('attachSnapshots', () => {
     expect(saved()).toEqual([pending.id]);
     log.length = 0;
     await store.deletePending(pending.id);
-    expect(log).toEqual(['snapshot delete', 'sqlite delete']);
+    expect(log).toEqual(['snapshot delete', 'sqlite delete', 'snapshot delete']);
     expect(saved()).toBeNull();
     await store.close();
   });

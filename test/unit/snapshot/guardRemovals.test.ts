@@ -46,7 +46,7 @@ function setup() {
   };
   const guarded = guardRemovals(driver, {
     beforeRemoval: async () => void log.push('before'),
-    afterRemoval: () => void log.push('after'),
+    afterRemoval: async () => void log.push('after'),
   });
   return { log, guarded };
 }
