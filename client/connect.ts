@@ -2,6 +2,7 @@
  * `connect()`: start or join this origin's Parley engine and get a typed client.
  */
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../worker/options';
+import { workerNameOf } from '../worker/host/workerName';
 import type { AttachRequest, TabCallbacks } from '../worker/protocol';
 import { openFallbackLink } from './links/fallbackLink';
 import { holdLock, openSharedWorkerLink } from './links/sharedWorkerLink';
@@ -63,6 +64,14 @@ async function requestPersistence(): Promise<void> {
 }
 
 export async function connect(options: ConnectOptions): Promise<ParleyClient> {
+  const user = options.user ?? 'default';
+  const workerUrl = options.workerUrl ?? new URL('./parley-worker.js', import.meta.url).href;
+  const workerName = workerNameOf(PARLEY_VERSION, user);
+  const mode = options.mode ?? 'auto';
+  const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
+  // Started before anything is awaited: a cold worker's script, wasm and database open (~300 ms)
+  // then overlap the persistence request and the tab lock instead of following them.
+  let started: SharedWorker | null = useShared ? new SharedWorker(workerUrl, { name: workerName }) : null;
   await requestPersistence();
   const tabId = `t_${randomId()}`;
   const tabLock = `parley-tab:${tabId}`;
@@ -73,18 +82,19 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
     url: options.url ?? defaultWsUrl(),
     deviceId: deviceId(),
   };
-  const user = options.user ?? 'default';
   const attach: AttachRequest = { tabId, tabLock, user, parties: options.shopId ? [options.shopId] : [], options: engine };
   const callbacks: TabCallbacks = { getToken: async (fresh) => options.getToken(fresh) };
-  const workerUrl = options.workerUrl ?? new URL('./parley-worker.js', import.meta.url).href;
-  const workerName = `parley@${PARLEY_VERSION}:${user}`;
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
-  const mode = options.mode ?? 'auto';
-  const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
   const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs };
   const imageWorkerUrl = options.imageWorkerUrl ?? new URL('./parley-image-worker.js', import.meta.url).href;
+  // The first link uses the worker started above; a reattach (the worker died) starts a new one.
+  const takeStarted = (): SharedWorker | undefined => {
+    const worker = started ?? undefined;
+    started = null;
+    return worker;
+  };
   return ParleyClient.create(
-    (sink) => (useShared ? openSharedWorkerLink(linkOptions, sink) : Promise.resolve(openFallbackLink(linkOptions, sink))),
+    (sink) => (useShared ? openSharedWorkerLink(linkOptions, sink, takeStarted()) : Promise.resolve(openFallbackLink(linkOptions, sink))),
     { imageWorkerUrl },
   );
 }

@@ -1,6 +1,7 @@
 /** What a storefront tab imports. */
 export { connect, PARLEY_VERSION, type ConnectOptions } from './connect';
 export { ParleyClient, type ClientRequestOptions } from './ParleyClient';
+export { forgetSnapshots, readSnapshot, type ConversationSnapshot, type SnapshotQuery } from './snapshot/readSnapshot';
 export type { ConnectionState, ConnectionStatus } from '../worker/protocol';
 export type { EngineEvent, EngineEventType } from '../worker/protocol';
 export type { LocalConversation, LocalMessage, MessageState } from '../worker/protocol';

@@ -31,7 +31,7 @@ if (q.conversationId) {
     painted = true;
     marks.firstResult = performance.now();
     marks.rows = messages.length;
-    void nextFrame().then((t) => (marks.painted = t));
+    void nextFrame().then((t) => (marks.painted = marks.livePainted = t));
   };
   viewReady = sdk.latest(cid, q.rows).then(show);
   sdk.onMessage((m) => {

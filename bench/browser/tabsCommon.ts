@@ -54,8 +54,12 @@ export interface PaintMarks {
   opened?: number;
   /** The first page of messages arrived. */
   firstResult?: number;
-  /** The frame after the rows were inserted (requestAnimationFrame). */
+  /** The frame after the rows were inserted (requestAnimationFrame): the first full page, snapshot or live. */
   painted?: number;
+  /** Parley: the frame after the snapshot's rows were inserted (none when there was no snapshot, or the live result came first). */
+  snapshotPainted?: number;
+  /** The frame after the first full live result was inserted (for the SDK, the same as painted). */
+  livePainted?: number;
   /** How many rows were painted. */
   rows?: number;
 }

@@ -18,8 +18,9 @@ export interface SharedWorkerLinkOptions {
   callTimeoutMs: number;
 }
 
-export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: LinkSink): Promise<Link> {
-  const worker = new SharedWorker(opts.workerUrl, { name: opts.workerName });
+/** `started`: this link's worker, if the caller started it already (connect() does, to start early). */
+export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: LinkSink, started?: SharedWorker): Promise<Link> {
+  const worker = started ?? new SharedWorker(opts.workerUrl, { name: opts.workerName });
   const api = Comlink.wrap<EngineApi>(worker.port);
   const channel = new MessageChannel();
   let closed = false;

@@ -8,7 +8,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const ALLOWED = new Set(['worker/protocol', 'worker/engine/Emitter', 'worker/host/withTimeout', 'worker/options', 'worker/requests/policy']);
+const ALLOWED = new Set([
+  'worker/protocol',
+  'worker/engine/Emitter',
+  'worker/host/withTimeout',
+  'worker/host/workerName',
+  'worker/options',
+  'worker/requests/policy',
+  // The snapshot's IndexedDB format, read by the tab before the engine runs (both sides must agree).
+  'worker/snapshot/snapshotDb',
+]);
 
 function sources(dir: string): string[] {
   return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
