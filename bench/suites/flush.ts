@@ -108,7 +108,7 @@ export const reconnectFlush: Benchmark = {
         better: 'lower',
         role: 'parley',
         runs: runs.map((r) => r.storedMs),
-        target: { op: '<=', value: 1000 },
+        target: { op: '<=', value: 1, ofBaseline: true },
         vs: 'sdk-drained',
       },
       {
@@ -127,6 +127,7 @@ export const reconnectFlush: Benchmark = {
         better: 'lower',
         role: 'parley',
         runs: runs.map((r) => r.queueMs),
+        target: { op: '<=', value: 1, ofBaseline: true },
         vs: 'sdk-queue',
       },
       { key: 'sdk-queue', label: `per-tab SDK: writing the ${n} (one IndexedDB transaction each)`, unit: 'ms', better: 'lower', role: 'baseline', runs: sdk.map((r) => r.queueMs) },
@@ -136,7 +137,7 @@ export const reconnectFlush: Benchmark = {
       notes: [
         `Zero duplicates checked on the server every run, for both (its stored count equals ${n}).`,
         'The per-tab SDK resends its whole outbox at once on reconnect (no order between the sends); Parley sends each conversation in order, in batches of up to 100: the next batch goes out while the previous answer is settled locally (one write of a few statements per batch, not ~12 per message), and the server does not push the sending device its own messages back (protocol 3).',
-        'Issue 14 targets both ratios: the flush and the offline writes at ≤ 1.0× the per-tab SDK\'s time in the same run (the 1,000 ms line is the original absolute target).',
+        "Targets: the flush and the offline writes each at most the per-tab SDK's time in the same run (1.0× its baseline).",
         `Median rate from reconnect: ${((n / median(runs.map((r) => r.sentMs))) * 1000).toFixed(0)} messages/s to "sent" in the tab.`,
       ],
     };
