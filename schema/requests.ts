@@ -24,6 +24,13 @@ export const MAX_GROUP_MEMBERS = 64;
 /** Most messages in one messages.sendBatch (the 64 KiB frame cap bounds it too). */
 export const MAX_SEND_BATCH = 100;
 
+/**
+ * `echo: false` (protocol 3): do not push the stored messages back to the sending device; it stores
+ * them from this answer (the engine's outbox does). Omitted or true: the device gets them pushed
+ * like every other event, so a raw request's message still reaches the device's own store.
+ */
+const EchoParam = v.optional(v.boolean());
+
 export const RequestSchemas = {
   /** The caller's conversations, most recent activity first. */
   'conversations.list': {
@@ -66,7 +73,7 @@ export const RequestSchemas = {
    * seq and serverTs. The response is sent only after the message is durably committed.
    */
   'messages.send': {
-    params: v.object({ conversationId: EntityId, clientId: ClientId, content: Content }),
+    params: v.object({ conversationId: EntityId, clientId: ClientId, content: Content, echo: EchoParam }),
     result: v.object({ message: Message, duplicate: v.boolean() }),
   },
   /**
@@ -78,6 +85,7 @@ export const RequestSchemas = {
     params: v.object({
       conversationId: EntityId,
       messages: v.pipe(v.array(v.object({ clientId: ClientId, content: Content })), v.minLength(1), v.maxLength(MAX_SEND_BATCH)),
+      echo: EchoParam,
     }),
     result: v.object({
       results: v.array(

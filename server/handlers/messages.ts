@@ -15,7 +15,7 @@ export const range: Handler<'messages.range'> = async (ctx, p) => {
 export const send: Handler<'messages.send'> = async (ctx, p) => {
   await requireParty(ctx, p.conversationId);
   if (!ctx.takeMessages(1)) throw new ParleyError(ErrorCode.RATE_LIMITED, 'too many messages; slow down');
-  return storeOne(ctx, p.conversationId, p.clientId, p.content);
+  return storeOne(ctx, p.conversationId, p.clientId, p.content, p.echo);
 };
 
 /** In order, each like send; stops at the first failure so nothing stored follows what was not. */
@@ -25,7 +25,7 @@ export const sendBatch: Handler<'messages.sendBatch'> = async (ctx, p) => {
   const results: RequestResult<'messages.sendBatch'>['results'] = [];
   for (const m of p.messages) {
     try {
-      results.push({ ok: true, ...(await storeOne(ctx, p.conversationId, m.clientId, m.content)) });
+      results.push({ ok: true, ...(await storeOne(ctx, p.conversationId, m.clientId, m.content, p.echo)) });
     } catch (err) {
       if (!ParleyError.is(err)) throw err;
       results.push({ ok: false, error: { code: err.code, message: err.message } });
@@ -35,13 +35,21 @@ export const sendBatch: Handler<'messages.sendBatch'> = async (ctx, p) => {
   return { results };
 };
 
-async function storeOne(ctx: RequestContext, conversationId: string, clientId: string, content: Content): Promise<{ message: Message; duplicate: boolean }> {
+async function storeOne(
+  ctx: RequestContext,
+  conversationId: string,
+  clientId: string,
+  content: Content,
+  echo: boolean | undefined,
+): Promise<{ message: Message; duplicate: boolean }> {
   const { store, published, metrics } = ctx.deps;
   const bytes = contentBytes(content);
   if (bytes > MAX_CONTENT_BYTES) {
     throw new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
   }
-  const outcome = await store.send({ sender: ctx.identity, deviceId: ctx.deviceId, conversationId, clientId, content });
+  // The origin is recorded only when the sender asked not to be echoed: Delivery skips pushing it back.
+  const origin = echo === false ? { deviceId: ctx.deviceId } : {};
+  const outcome = await store.send({ sender: ctx.identity, ...origin, conversationId, clientId, content });
   switch (outcome.kind) {
     case 'conflict':
       throw new ParleyError(ErrorCode.CONFLICT, 'this client id was already used for another conversation');

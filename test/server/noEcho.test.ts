@@ -1,6 +1,6 @@
 /**
- * Protocol 3: a device is not pushed back what its own sends appended (it settles them from the
- * answers); the user's other devices, the other members and older clients are pushed everything.
+ * Protocol 3: a device is not pushed back what its own sends appended when they asked so
+ * (`echo: false`: it settles them from the answers); the user's other devices, the other members and older clients are pushed everything.
  * The `prev` chain skips the passed-over events, live and on a replay, so no hole is seen.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +13,9 @@ import { isPush, messagePush, type WireClient } from '../support/wireClient';
 const text = (t: string) => ({ type: 'text', text: t });
 const messageIds = (pushes: PushFrame[]) => pushes.flatMap((p) => (p.event.kind === 'message' ? [p.event.message.id] : []));
 const pushesAfter = (c: WireClient, from: number): PushFrame[] => c.frames.slice(from).filter(isPush);
+/** A send that asks not to be echoed, as the engine's outbox makes it. */
+const sendQuiet = async (c: WireClient, conversationId: string, body: string) =>
+  (await c.call('messages.send', { conversationId, clientId: randomUUID(), content: text(body), echo: false })).message as { id: string };
 
 describe('no echo of own sends (protocol 3)', () => {
   let srv: TestServer;
@@ -33,9 +36,10 @@ describe('no echo of own sends (protocol 3)', () => {
     const { results } = await laptop.call('messages.sendBatch', {
       conversationId: conversation.id,
       messages: ids.map((id, i) => ({ clientId: id, content: text(`b${i}`) })),
+      echo: false,
     });
     expect(results.every((r: { ok: boolean }) => r.ok)).toBe(true);
-    const single = await sendText(laptop, conversation.id, 'single');
+    const single = await sendQuiet(laptop, conversation.id, 'single');
     const reply = await sendText(member!, conversation.id, 'reply');
 
     // Everyone else hears every message (but the member, its own reply).
@@ -57,7 +61,7 @@ describe('no echo of own sends (protocol 3)', () => {
     await laptop.close();
     // Sent from this device on another socket, then replayed to a fresh one from the old cursor.
     const sender = await srv.login(laptop.userId, { role: 'supplier', deviceId });
-    const own = await sendText(sender, conversation.id, 'own');
+    const own = await sendQuiet(sender, conversation.id, 'own');
     const reply = await sendText(member!, conversation.id, 'reply');
     await sender.close();
     const again = await srv.login(laptop.userId, { role: 'supplier', deviceId, cursor: created.cursor });
@@ -68,5 +72,12 @@ describe('no echo of own sends (protocol 3)', () => {
     const old = await srv.login(laptop.userId, { role: 'supplier', deviceId, cursor: created.cursor, v: 2 });
     await old.nextFrame(messagePush(own.id));
     await old.nextFrame(messagePush(reply.id));
+  });
+
+  it('pushes a send that did not ask for no echo back to its device, so a raw request still reaches its store', async () => {
+    const { owner: laptop, conversation } = await setupGroup(srv, [{}], { deviceId: uid('dev') });
+    await laptop.nextFrame(isPush);
+    const raw = await sendText(laptop, conversation.id, 'raw request');
+    await laptop.nextFrame(messagePush(raw.id));
   });
 });

@@ -90,10 +90,11 @@ export class SyncLayer implements Inbox {
       store: db,
       platform,
       isOnline: online,
-      send: (params) => this.request('messages.send', params),
+      // The answer settles the message here: the server need not push it back to this device.
+      send: (params) => this.request('messages.send', { ...params, echo: false }),
       prepare: (item) => this.prepare(item),
       ready: (item) => !hasLocalRefs(item.content),
-      sendBatch: (params) => this.request('messages.sendBatch', params),
+      sendBatch: (params) => this.request('messages.sendBatch', { ...params, echo: false }),
       changed: (conversationId) => this.live.changed([conversationId]),
       // Own sends come back as answers only (no push of them to this device): their seqs may
       // close a gap, like a push's.
