@@ -151,11 +151,22 @@ export class LiveQueries {
    * The commit carrying previews of these conversations ended: a run that starts from now on sees
    * what it stored, so its result replaces the previews (or drops them, had the commit failed).
    */
-  settled(conversationIds: readonly string[]): void {
+  settled(conversationIds: readonly string[], stored = true): void {
     const set = new Set(conversationIds);
     let any = false;
     for (const s of this.shared.values()) {
       if (s.query.kind !== 'messages' || !set.has(s.query.conversationId)) continue;
+      if (!stored) {
+        // Not stored (storage full, say): take them out now, not at a run that may fail as well.
+        const gone = [...s.previews].filter(([, p]) => p.settledAt === null).map(([k]) => k);
+        for (const k of gone) s.previews.delete(k);
+        const held = s.current;
+        if (gone.length > 0 && held?.kind === 'messages') {
+          const drop = new Set(gone);
+          this.publish(s, { ...held, messages: held.messages.filter((m) => !(m.unstored && drop.has(messageKey(m)))) });
+        }
+        continue;
+      }
       for (const p of s.previews.values()) {
         if (p.settledAt !== null) continue;
         p.settledAt = this.runs;

@@ -132,11 +132,15 @@ export class SyncLayer implements Inbox {
   }
 
   async store(records: PushRecord[], epoch?: string): Promise<void> {
+    let result: IngestResult;
     try {
-      this.afterIngest(await this.db.ingest(records, epoch));
-    } finally {
-      this.live.settled(conversationsOf(records));
+      result = await this.db.ingest(records, epoch);
+    } catch (err) {
+      this.live.settled(conversationsOf(records), false);
+      throw err;
     }
+    this.live.settled(conversationsOf(records));
+    this.afterIngest(result);
   }
 
   /**

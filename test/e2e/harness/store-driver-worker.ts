@@ -24,7 +24,7 @@ function db(name: string): WaSqliteDriver {
 const ops = {
   info: () => ({ instanceId, jspi: typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function' }),
   open: async (opts: WaSqliteOptions) => {
-    const d = await openWaSqlite(opts);
+    const d = await openWaSqlite({ readerConnection: true, ...opts });
     dbs.set(opts.name, d);
     return { vfs: d.vfs, build: d.build, durability: d.durability };
   },

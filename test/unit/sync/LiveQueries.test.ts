@@ -158,6 +158,17 @@ describe('LiveQueries', () => {
     expect(a.texts()).toEqual(['m1']);
   });
 
+  it('takes a preview out at once when its commit failed, even while runs keep failing', async () => {
+    const h = harness();
+    h.setRows([msg(1)]);
+    const a = h.subscriber('tab-a');
+    await h.finishRuns();
+    h.live.preview([msg(2)]);
+    expect(a.texts()).toEqual(['m1', 'm2']);
+    h.live.settled(['c1'], false);
+    expect(a.texts()).toEqual(['m1']);
+  });
+
   it('forgets a query when its last tab leaves, and a tab that left gets nothing more', async () => {
     const h = harness();
     const a = h.subscriber('tab-a');
