@@ -8,11 +8,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { check, Content, encodeFrame, type Message } from '../../../schema';
-import { Engine } from '../../../worker/engine/Engine';
-import { DEFAULT_ENGINE_OPTIONS } from '../../../worker/options';
 import { BetterSqliteDriver } from '../../../worker/store/betterSqliteDriver';
 import { LocalStore } from '../../../worker/store/LocalStore';
-import { SyncLayer } from '../../../worker/sync/SyncLayer';
+import { onlineSyncEngine } from '../../support/onlineSyncEngine';
 import { fakePlatform } from '../../support/fakePlatform';
 import { authOk, flush } from '../connection/harness';
 
@@ -57,17 +55,7 @@ const hostileFrame = fc.oneof(
 async function setup() {
   const fake = fakePlatform();
   const store = await LocalStore.open(new BetterSqliteDriver(':memory:'), { userId: 'alice', now: fake.platform.clock.now });
-  const engine = new Engine<SyncLayer>({
-    platform: fake.platform,
-    options: { ...DEFAULT_ENGINE_OPTIONS, url: 'ws://parley.test/ws', deviceId: 'web-dev1' },
-    tokens: { getToken: async () => 'token' },
-    inbox: (port) => new SyncLayer({ store, platform: fake.platform, engine: port }),
-  });
-  const messaging = engine.inbox!;
-  engine.start();
-  fake.socket.serverOpen();
-  await flush();
-  fake.socket.serverSend(authOk());
+  const { engine, messaging } = await onlineSyncEngine(fake, store);
   return { fake, store, messaging, engine };
 }
 

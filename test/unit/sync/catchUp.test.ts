@@ -4,13 +4,11 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { encodeFrame, type Message } from '../../../schema';
-import { Engine } from '../../../worker/engine/Engine';
-import { DEFAULT_ENGINE_OPTIONS } from '../../../worker/options';
 import { BetterSqliteDriver } from '../../../worker/store/betterSqliteDriver';
 import { LocalStore } from '../../../worker/store/LocalStore';
-import { SyncLayer } from '../../../worker/sync/SyncLayer';
+import { onlineSyncEngine } from '../../support/onlineSyncEngine';
 import { fakePlatform } from '../../support/fakePlatform';
-import { authOk, flush, sentFrames } from '../connection/harness';
+import { flush, sentFrames } from '../connection/harness';
 
 const C = 'c1';
 const msg = (seq: number): Message => ({
@@ -31,17 +29,7 @@ async function setup() {
   const storeMessages = store.storeMessages.bind(store);
   store.storeMessages = (conversationId, messages) =>
     new Promise<void>((release) => stores.push({ first: messages[0]!.seq, release })).then(() => storeMessages(conversationId, messages));
-  const engine = new Engine<SyncLayer>({
-    platform: fake.platform,
-    options: { ...DEFAULT_ENGINE_OPTIONS, url: 'ws://parley.test/ws', deviceId: 'web-dev1' },
-    tokens: { getToken: async () => 'token' },
-    inbox: (port) => new SyncLayer({ store, platform: fake.platform, engine: port }),
-  });
-  const messaging = engine.inbox!;
-  engine.start();
-  fake.socket.serverOpen();
-  await flush();
-  fake.socket.serverSend(authOk());
+  const { messaging } = await onlineSyncEngine(fake, store);
   const ranges = () => sentFrames(fake.socket).filter((f) => f.t === 'req' && f.type === 'messages.range') as { id: string; params: { afterSeq: number } }[];
   const answer = (id: string, from: number, count: number, hasMore: boolean) =>
     fake.socket.serverSend(encodeFrame({ t: 'res', id, ok: true, result: { messages: Array.from({ length: count }, (_, i) => msg(from + i)), hasMore } }));
