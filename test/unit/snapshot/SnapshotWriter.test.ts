@@ -3,18 +3,9 @@ import { SNAPSHOT_MAX_ROWS, type SnapshotRecord } from '../../../worker/snapshot
 import { SNAPSHOT_SAVE_DELAY_MS, SnapshotWriter, type SnapshotStorage } from '../../../worker/snapshot/SnapshotWriter';
 import type { LocalMessage } from '../../../worker/store/types';
 import { FakeClock } from '../../support/fakePlatform';
+import { receivedMessage } from '../../support/localMessage';
 
-const row = (id: string, seq: number): LocalMessage => ({
-  id,
-  senderId: 'bob',
-  conversationId: 'c1',
-  seq,
-  content: { type: 'text', text: id },
-  state: 'received',
-  error: null,
-  createdAt: seq,
-  serverTs: seq,
-});
+const row = (id: string, seq: number): LocalMessage => receivedMessage(id, seq);
 
 /** Lets pending promise callbacks run (no timers involved). */
 const settle = () => new Promise<void>((r) => setImmediate(r));

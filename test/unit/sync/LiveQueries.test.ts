@@ -8,19 +8,9 @@ import { applyPatch } from '../../../schema/livePatch';
 import type { LiveQuery, LiveResult, LiveUpdate, LocalMessage } from '../../../worker/protocol';
 import { LiveQueries } from '../../../worker/sync/LiveQueries';
 import { fakePlatform } from '../../support/fakePlatform';
+import { receivedMessage } from '../../support/localMessage';
 
-const msg = (seq: number | null, id = `m${seq}`, over: Partial<LocalMessage> = {}): LocalMessage => ({
-  id,
-  senderId: 'bob',
-  conversationId: 'c1',
-  seq,
-  content: { type: 'text', text: id },
-  state: 'received',
-  error: null,
-  createdAt: seq ?? 1000,
-  serverTs: seq,
-  ...over,
-});
+const msg = (seq: number | null, id = `m${seq}`, over: Partial<LocalMessage> = {}): LocalMessage => receivedMessage(id, seq, over);
 
 /** The database as the fake runner sees it, and the runs waiting to be finished. */
 function harness() {
