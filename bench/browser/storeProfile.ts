@@ -90,7 +90,7 @@ function timed(tx: SqlExecutor, acc: Map<string, { calls: number; ms: number }>)
 export function countIdb(): { stop(): Breakdown } {
   const store = IDBObjectStore.prototype;
   const saved = { put: store.put, get: store.get, delete: store.delete, transaction: IDBDatabase.prototype.transaction };
-  const n = { puts: 0, putBytes: 0, gets: 0, deletes: 0, transactions: 0, readwrite: 0 };
+  const n = { puts: 0, putBytes: 0, gets: 0, deletes: 0, transactions: 0, readwrite: 0, readwriteMs: 0 };
   store.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
     n.puts++;
     n.putBytes += (value as { data?: Uint8Array } | null)?.data?.byteLength ?? 0;
@@ -106,8 +106,14 @@ export function countIdb(): { stop(): Breakdown } {
   };
   IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
     n.transactions++;
-    if (args[1] === 'readwrite') n.readwrite++;
-    return saved.transaction.apply(this, args);
+    const tx = saved.transaction.apply(this, args);
+    if (args[1] === 'readwrite') {
+      n.readwrite++;
+      // From the transaction's creation to its completion: how long IndexedDB takes to write.
+      const t0 = performance.now();
+      tx.addEventListener('complete', () => (n.readwriteMs += performance.now() - t0));
+    }
+    return tx;
   };
   return {
     stop() {
@@ -116,6 +122,7 @@ export function countIdb(): { stop(): Breakdown } {
       return {
         'IndexedDB transactions': n.transactions,
         'IndexedDB readwrite transactions': n.readwrite,
+        'IndexedDB readwrite transactions, creation to complete ms': n.readwriteMs,
         'IndexedDB page puts': n.puts,
         'IndexedDB kB put': n.putBytes / 1024,
         'IndexedDB gets': n.gets,
