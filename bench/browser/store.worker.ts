@@ -10,6 +10,7 @@ import { LocalStore } from '../../worker/store/LocalStore';
 import type { SqlDriver, SqlValue } from '../../worker/store/SqlDriver';
 import { WA_SQLITE_WASM } from '../../worker/store/waSqliteAssets';
 import { openWaSqlite, type WaSqliteBuild, type WaSqliteDriver, type WaSqliteVfs } from '../../worker/store/waSqliteDriver';
+import { CatchUpWriter, MAX_PAGES_AHEAD } from '../../worker/sync/CatchUpWriter';
 import { history, ME, sends } from './storeData';
 import { countIdb, timingDriver, type Breakdown, type TimingDriver } from './storeProfile';
 
@@ -43,7 +44,8 @@ export interface IngestOptions {
   page: number;
   contentBytes: number;
   /** 'pages': each page awaited before the next, as fillFrom does; 'pipelined': all pages submitted at once. */
-  mode: 'pages' | 'pipelined';
+  /** pages: each awaited; pipelined: all submitted at once; catch-up: as the engine's gap fill stores pages that come faster than they are stored. */
+  mode: 'pages' | 'pipelined' | 'catch-up';
   /** A page size for the new database (SQLite's default, 4096, unless set): what a driver change would buy. */
   pageSize?: number;
 }
@@ -137,8 +139,7 @@ async function ingest(o: IngestOptions): Promise<IngestResult> {
     for (let i = 0; i < messages.length; i += o.page) pages.push(messages.slice(i, i + o.page));
     await warmIngest(store);
     const t0 = performance.now();
-    if (o.mode === 'pages') for (const page of pages) await store.storeMessages(CONVERSATION, page);
-    else await Promise.all(pages.map((page) => store.storeMessages(CONVERSATION, page)));
+    await storePages(store, pages, o.mode);
     const wallMs = performance.now() - t0;
     const count = (sql: string, params: SqlValue[] = []) => driver.all<{ n: number }>(sql, params).then((r) => r[0]!.n);
     return {
@@ -156,6 +157,18 @@ async function ingest(o: IngestOptions): Promise<IngestResult> {
     };
   } finally {
     await store.close();
+  }
+}
+
+async function storePages(store: LocalStore, pages: Message[][], mode: IngestOptions['mode']): Promise<void> {
+  if (mode === 'pages') {
+    for (const page of pages) await store.storeMessages(CONVERSATION, page);
+  } else if (mode === 'pipelined') {
+    await Promise.all(pages.map((page) => store.storeMessages(CONVERSATION, page)));
+  } else {
+    const writer = new CatchUpWriter<Message>((messages) => store.storeMessages(CONVERSATION, messages).then(() => {}), MAX_PAGES_AHEAD);
+    for (const page of pages) await writer.add(page);
+    await writer.drained();
   }
 }
 
@@ -183,7 +196,7 @@ async function profileCommit(o: CommitOptions): Promise<Breakdown> {
 }
 
 /**
- * Where a catch-up's time goes: {@link ingest} in pages awaited one by one, each statement timed,
+ * Where a catch-up's time goes: {@link ingest} in `o.mode`, each statement timed,
  * the IndexedDB requests counted; then, in a transaction rolled back, the bare cost of one driver
  * call and of one message INSERT with and without the FTS trigger, one and 100 rows per statement.
  */
@@ -195,7 +208,9 @@ async function profileIngest(o: IngestOptions): Promise<Breakdown> {
     timing!.reset();
     const idb = countIdb();
     const t0 = performance.now();
-    for (let i = 0; i < messages.length; i += o.page) await store.storeMessages(CONVERSATION, messages.slice(i, i + o.page));
+    const pages: Message[][] = [];
+    for (let i = 0; i < messages.length; i += o.page) pages.push(messages.slice(i, i + o.page));
+    await storePages(store, pages, o.mode);
     const out: Breakdown = { 'catch-up wall ms': performance.now() - t0, ...timing!.report(), ...idb.stop() };
     Object.assign(out, await statementCosts(driver, (messages[0]!.content as { text: string }).text, Math.min(2000, o.n)));
     return out;

@@ -29,6 +29,7 @@ import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalStore } from '../store/LocalStore';
 import type { EngineEvent } from '../protocol';
 import type { IngestResult, LocalMessage, PushRecord } from '../store/types';
+import { CatchUpWriter, MAX_PAGES_AHEAD } from './CatchUpWriter';
 import { LiveQueries, type LiveQuery, type LiveResult } from './LiveQueries';
 import { OutboxRunner } from './OutboxRunner';
 import { ReceiptSender } from './ReceiptSender';
@@ -189,21 +190,23 @@ export class SyncLayer implements Inbox {
   private async fillFrom(conversationId: string, afterSeq: number): Promise<void> {
     if (this.filling.has(conversationId)) return;
     this.filling.add(conversationId);
-    let storing: Promise<void> = Promise.resolve();
+    const writer = new CatchUpWriter<Message>(
+      (messages) => this.db.storeMessages(conversationId, messages).then((r) => this.afterIngest(r)),
+      MAX_PAGES_AHEAD,
+    );
     try {
       let after = afterSeq;
       for (let page = 0; page < MAX_PAGES; page++) {
         const { messages, hasMore } = await this.request('messages.range', { conversationId, afterSeq: after, limit: PAGE });
-        await storing;
-        if (messages.length > 0) storing = this.db.storeMessages(conversationId, messages).then((r) => this.afterIngest(r));
+        await writer.add(messages);
         if (!hasMore || messages.length === 0) break;
         after = messages.at(-1)!.seq;
       }
-      await storing;
+      await writer.drained();
     } catch {
       // Offline, timed out, or a page not stored: the next push or connect tries again.
     } finally {
-      await storing.catch(() => {});
+      await writer.drained().catch(() => {});
       this.filling.delete(conversationId);
     }
   }
