@@ -157,6 +157,26 @@ test('data outlives the SharedWorker: a new instance reads what the previous one
     { id: 'm1' },
   ]);
   expect(await call(second, 'all', db, 'SELECT value FROM meta')).toEqual([{ value: '42' }]);
+  // A new database has 64 KiB pages (one IndexedDB value each), and reopening keeps them.
+  expect(await call(second, 'all', db, 'SELECT page_size FROM pragma_page_size()')).toEqual([{ page_size: 65536 }]);
+  await second.close();
+});
+
+test('a database made with 4 KiB pages (by an older build) reopens with them and takes writes', async ({ context }) => {
+  const db = `small-pages-${Date.now()}`;
+  const first = await openDriverPage(context, server().url, db);
+  await call(first, 'open', { name: db });
+  // Still empty: the page size can change, as the older build's default left it.
+  await call(first, 'exec', db, 'PRAGMA page_size=4096');
+  await call(first, 'migrate', db);
+  await call(first, 'transaction', db, [[INSERT_MESSAGE, message('m1', 1, ASK)]]);
+  for (const p of context.pages()) await p.close();
+
+  const second = await openDriverPage(context, server().url, db);
+  expect(await call(second, 'open', { name: db })).toMatchObject({ vfs: 'idb-batch-atomic' });
+  await call(second, 'transaction', db, [[INSERT_MESSAGE, message('m2', 2, ASK)]]);
+  expect(await call(second, 'all', db, 'SELECT id FROM messages ORDER BY seq')).toEqual([{ id: 'm1' }, { id: 'm2' }]);
+  expect(await call(second, 'all', db, 'SELECT page_size FROM pragma_page_size()')).toEqual([{ page_size: 4096 }]);
   await second.close();
 });
 

@@ -83,12 +83,6 @@ export const DEFAULT_BUILD: WaSqliteBuild = 'jspi';
  * - synchronous=FULL: COMMIT resolves only once IndexedDB has committed, so a quota failure
  *   fails the COMMIT (with NORMAL the VFSes write in the background and the error is lost).
  * - temp_store=MEMORY: temp tables and sort files never go to IndexedDB.
- * - IDBBatchAtomicVFS, page_size=65536 (applies to a new database only; an older one keeps 4096,
- *   which the VFS reads and writes alike): each page is one IndexedDB record, and Chromium stores a
- *   value over 64 KiB as a file of its own instead of in its key-value store. Measured in a
- *   SharedWorker (bench `ingest`, `local-commit`, quiet VM): a catch-up of 10,000 with its pages
- *   merged 4.2k → 11.3k msg/s (16 KiB: 7.3k; 32 KiB: 8.6k); a burst of 500 sends unchanged; one
- *   send alone 10.5 → ~16 ms, since each page it touches is rewritten whole.
  * - IDBBatchAtomicVFS, cache_size: it writes a transaction as one atomic IndexedDB batch, with no
  *   journal, only while the transaction's pages fit in the page cache; a spill also writes a rollback
  *   journal to IndexedDB. 16 MiB (allocated as used) covers large catch-up batches. journal_mode
@@ -98,9 +92,25 @@ export const DEFAULT_BUILD: WaSqliteBuild = 'jspi';
  *   The default page cache is enough: every page is in memory already.
  */
 const PRAGMAS: Record<WaSqliteVfs, string> = {
-  'idb-batch-atomic': 'PRAGMA page_size=65536; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;',
+  'idb-batch-atomic': 'PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;',
   'idb-mirror': 'PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA journal_mode=MEMORY;',
   memory: 'PRAGMA temp_store=MEMORY;',
+};
+
+/**
+ * PRAGMAs run before {@link PRAGMAS} when the database is new (no page yet); IDBBatchAtomicVFS
+ * refuses to change the page size of a file that has content, failing the open.
+ * - IDBBatchAtomicVFS, page_size=65536 (an older database keeps 4096, which the VFS reads and writes
+ *   alike): each page is one IndexedDB record, and Chromium stores a value over 64 KiB as a file of
+ *   its own instead of in its key-value store. Measured in a SharedWorker (bench `ingest`,
+ *   `local-commit`, quiet VM): a catch-up of 10,000 with its pages merged 4.2k → 11.3k msg/s
+ *   (16 KiB: 7.3k; 32 KiB: 8.6k); a burst of 500 sends unchanged; one send alone 10.5 → ~16 ms,
+ *   since each page it touches is rewritten whole.
+ */
+const NEW_DATABASE_PRAGMAS: Record<WaSqliteVfs, string> = {
+  'idb-batch-atomic': 'PRAGMA page_size=65536;',
+  'idb-mirror': '',
+  memory: '',
 };
 
 type ModuleFactory = (config?: object) => Promise<SqliteModule>;
@@ -190,10 +200,10 @@ async function openIndexedDb(
     sqlite3.vfs_register(vfs as unknown as SQLiteVFS, false);
     // The file name also names the VFS's Web Locks and BroadcastChannel: keep it per database.
     const file = `${encodeURIComponent(name)}.sqlite3`;
-    if (role === 'reader') return await openDatabase({ module, sqlite3 }, file, vfs.name, READER_PRAGMAS, quota, closeVfs, SQLite.SQLITE_OPEN_READONLY);
+    if (role === 'reader') return await openDatabase({ module, sqlite3 }, file, vfs.name, { always: READER_PRAGMAS }, quota, closeVfs, SQLite.SQLITE_OPEN_READONLY);
     // SafeIDBBatchAtomicVFS lets readers share the database: writers queue on its write hint.
     const options = vfsKind === 'idb-batch-atomic' ? { beforeWrite: 'PRAGMA write_hint' } : {};
-    return await openDatabase({ module, sqlite3 }, file, vfs.name, PRAGMAS[vfsKind], quota, closeVfs, undefined, options);
+    return await openDatabase({ module, sqlite3 }, file, vfs.name, { always: PRAGMAS[vfsKind], whenNew: NEW_DATABASE_PRAGMAS[vfsKind] }, quota, closeVfs, undefined, options);
   } catch (e) {
     await closeVfs().catch(() => {});
     throw e;
@@ -201,14 +211,14 @@ async function openIndexedDb(
 }
 
 function openMemory(sqlite: Sqlite): Promise<WaSqliteConnection> {
-  return openDatabase(sqlite, ':memory:', undefined, PRAGMAS.memory, { quotaAborts: 0 }, () => {});
+  return openDatabase(sqlite, ':memory:', undefined, { always: PRAGMAS.memory }, { quotaAborts: 0 }, () => {});
 }
 
 async function openDatabase(
   { module, sqlite3 }: Sqlite,
   file: string,
   vfsName: string | undefined,
-  pragmas: string,
+  pragmas: { always: string; whenNew?: string },
   quota: QuotaMonitor,
   onClose: () => Promise<void> | void,
   flags: number = SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE,
@@ -217,7 +227,11 @@ async function openDatabase(
   const db = await sqlite3.open_v2(file, flags, vfsName);
   const conn = new WaSqliteConnection(sqlite3, module, db, quota, onClose, options);
   try {
-    await conn.exec(pragmas);
+    if (pragmas.whenNew) {
+      const [size] = await conn.all<{ pages: number }>('SELECT page_count AS pages FROM pragma_page_count()');
+      if (size?.pages === 0) await conn.exec(pragmas.whenNew);
+    }
+    await conn.exec(pragmas.always);
     // Reads page 1: a storage that opens but cannot be read fails here, not on first use.
     await conn.all('SELECT count(*) AS n FROM sqlite_schema');
     return conn;
