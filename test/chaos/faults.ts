@@ -203,11 +203,18 @@ export class Nemesis {
         return async () => {};
       }
       case 'crash-respond': {
+        // Armed here first: the server may die on a response while the second hook is still being
+        // set, and then the first hook applied the fault.
+        const deathsBefore = this.serverDeaths[fault.kind] ?? 0;
+        this.arm(fault.kind, fault.downMs);
         const armed = await Promise.all(
           ['messages.send', 'messages.sendBatch'].map((type) => this.server.hooks({ crashOnResponse: { type, count: fault.after } })),
         );
-        if (!armed.every(Boolean)) return this.undo(resetHooks);
-        this.arm(fault.kind, fault.downMs);
+        if ((this.serverDeaths[fault.kind] ?? 0) > deathsBefore) return async () => {};
+        if (!armed.every(Boolean)) {
+          this.unarm();
+          return this.undo(resetHooks);
+        }
         return async () => {};
       }
       case 'kill':
