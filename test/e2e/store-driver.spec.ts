@@ -180,6 +180,30 @@ test('a database made with 4 KiB pages (by an older build) reopens with them and
   await second.close();
 });
 
+test('two workers on one database see each other\'s commits, in reads and in writes', async ({ context }) => {
+  const db = `two-${Date.now()}`;
+  const a = await openDriverPage(context, server().url, `${db}-a`);
+  const b = await openDriverPage(context, server().url, `${db}-b`);
+  await call(a, 'open', { name: db });
+  await call(a, 'migrate', db);
+  await call(b, 'open', { name: db });
+  // Each next seq is read inside the writing transaction: a writer with stale pages would reuse one.
+  const next = (id: string): [string, unknown[]] => [
+    "INSERT INTO messages (id, sender_id, conversation_id, seq, content, state, created_at, server_ts) SELECT ?, 'bob', 'c1', COALESCE(MAX(seq), 0) + 1, '{}', 'received', 1, 1 FROM messages WHERE conversation_id = 'c1'",
+    [id],
+  ];
+  const seqs = (page: Page) => call(page, 'all', db, "SELECT id, seq FROM messages WHERE conversation_id = 'c1' ORDER BY seq");
+  const turns: [Page, Page][] = [[a, b], [b, a], [a, b], [a, b], [b, a]];
+  for (const [i, [writer, reader]] of turns.entries()) {
+    await call(writer, 'transaction', db, [next(`m${i + 1}`)]);
+    const expected = Array.from({ length: i + 1 }, (_, k) => ({ id: `m${k + 1}`, seq: k + 1 }));
+    expect(await seqs(reader)).toEqual(expected);
+    expect(await seqs(writer)).toEqual(expected);
+  }
+  await a.close();
+  await b.close();
+});
+
 test('data outlives the browser: a restarted Chromium on the same profile reads it', async ({ playwright, launchOptions }) => {
   test.setTimeout(60_000); // two browser launches
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-profile-'));
