@@ -23,6 +23,15 @@
  * files keep the library's path; SQLite syncs the journal before it writes the main file, so the
  * order between the two stays. One atomic transaction also leaves nothing behind when it fails.
  *
+ * The first page is kept as last committed or read, with the file version it belongs to. SQLite
+ * re-reads the change counter in it at every lock (every transaction, every statement outside
+ * one) to learn whether its page cache is still good; without the copy each of those is an
+ * IndexedDB get, which for a 64 KiB page is a file read. The version in the metadata, read at every
+ * SHARED lock, changes with any connection's commit, so a copy of another version is never used.
+ * Pages are read through our own IndexedDB connection, each in a fresh read-only transaction: the
+ * library's reads reuse a transaction while it is pending, which can answer from before a commit
+ * (and a fresh page 1 would then keep SQLite's page cache alive over such pages).
+ *
  * Failures are safe. The library's jLock and jUnlock await IndexedDB outside any try: when a commit
  * was aborted (quota), the rejection escapes to SQLite as a raw exception and the Web Lock the
  * connection holds is never released, so reopening the database in the same worker waits for that
@@ -47,6 +56,7 @@ interface BatchAtomicVfs extends Omit<SQLiteVFS, 'isReady'> {
   lastError: unknown;
   mapIdToFile: Map<number, VfsFile>;
   getFilename(fileId: number): string;
+  jClose(fileId: number): Promise<number>;
   jRead(fileId: number, pData: Uint8Array, iOffset: number): Promise<number>;
   jWrite(fileId: number, pData: Uint8Array, iOffset: number): number;
   jTruncate(fileId: number, iSize: number): number;
@@ -69,6 +79,8 @@ export class SafeIDBBatchAtomicVFS extends Base {
   readonly #files: IdbFileStore;
   /** The main file's writes of the transaction in progress, by file. */
   readonly #pending = new Map<number, PendingPages>();
+  /** The first page of each main file, at the file version it was committed or read at. */
+  readonly #firstPage = new Map<number, { version: number; data: Uint8Array }>();
 
   constructor(name: string, module: unknown, options?: object) {
     super(name, module, options);
@@ -92,9 +104,51 @@ export class SafeIDBBatchAtomicVFS extends Base {
     super.close();
   }
 
+  override async jClose(fileId: number): Promise<number> {
+    this.#firstPage.delete(fileId);
+    return super.jClose(fileId);
+  }
+
   override async jRead(fileId: number, pData: Uint8Array, iOffset: number): Promise<number> {
-    if (this.#pending.get(fileId)?.read(pData, iOffset)) return VFS.SQLITE_OK;
-    return super.jRead(fileId, pData, iOffset);
+    const pending = this.#pending.get(fileId);
+    if (pending?.read(pData, iOffset)) return VFS.SQLITE_OK;
+    const file = this.#mainFile(fileId);
+    const first = this.#firstPage.get(fileId);
+    if (file && first && first.version === file.metadata.version && iOffset + pData.byteLength <= first.data.byteLength) {
+      pData.set(first.data.subarray(iOffset, iOffset + pData.byteLength));
+      return VFS.SQLITE_OK;
+    }
+    if (!file) return super.jRead(fileId, pData, iOffset);
+    const rc = await this.#readCommitted(file, pData, iOffset);
+    // A whole first page read outside a write transaction: what is committed at this version.
+    if (rc === VFS.SQLITE_OK && iOffset === 0 && pData.byteLength >= 512 && !pending?.active) {
+      this.#firstPage.set(fileId, { version: file.metadata.version, data: pData.slice() });
+    }
+    return rc;
+  }
+
+  /** `pData` from the main file's committed blocks, as the library's jRead does, through our connection. */
+  async #readCommitted(file: VfsFile, pData: Uint8Array, iOffset: number): Promise<number> {
+    try {
+      let done = 0;
+      while (done < pData.byteLength) {
+        const at = iOffset + done;
+        const block = await this.#files.readBlock(file.path, at);
+        // `block.offset` is the block's file offset negated.
+        const start = -(block?.offset ?? 0);
+        if (!block || start + block.data.byteLength <= at) {
+          pData.fill(0, done);
+          return VFS.SQLITE_IOERR_SHORT_READ;
+        }
+        const n = Math.min(start + block.data.byteLength - at, pData.byteLength - done);
+        pData.set(block.data.subarray(at - start, at - start + n), done);
+        done += n;
+      }
+      return VFS.SQLITE_OK;
+    } catch (e) {
+      this.lastError = e;
+      return VFS.SQLITE_IOERR_READ;
+    }
   }
 
   override jWrite(fileId: number, pData: Uint8Array, iOffset: number): number {
@@ -187,12 +241,15 @@ export class SafeIDBBatchAtomicVFS extends Base {
     if (!pages?.active) return;
     const file = this.mapIdToFile.get(fileId)!;
     const { commit, restore } = pages.take(file);
+    this.#firstPage.delete(fileId);
     try {
       await this.#files.commit(commit, file.txOptions.durability);
     } catch (e) {
       restore();
       throw e;
     }
+    const first = commit.truncatedTo === null ? commit.blocks.find((b) => b.offset === 0) : undefined;
+    if (first) this.#firstPage.set(fileId, { version: commit.metadata.version, data: first.data });
   }
 
   /** The lock the library's 'exclusive' policy takes for everything, here held shared. */

@@ -3,7 +3,8 @@
  * size and version; object store `blocks`, the pages keyed by [path, -offset, version]), reached
  * through a connection of our own: the VFS's own IndexedDB access is private to the library's class.
  * - Reading the metadata is what a SHARED lock needs to learn what other connections committed, and
- *   a readonly transaction is enough for that.
+ *   a readonly transaction is enough for that. Pages of the main file are read here too, each in
+ *   a fresh readonly transaction.
  * - A write transaction's pages are committed in one IndexedDB transaction, every request issued at
  *   once. The library issues each page write only after the previous one succeeded (a round trip
  *   each, ~86 % of a catch-up's time), and marks the file pending in a first write so a crash
@@ -91,6 +92,17 @@ export class IdbFileStore {
     }
     tx.objectStore('metadata').put(c.metadata);
     await done;
+  }
+
+  /**
+   * The newest committed block of `path` holding `offset`, in a read-only transaction of its own,
+   * so it sees every commit that completed before the call. (The library reuses a read
+   * transaction while it is still pending, which can answer from before a commit made through
+   * this connection.)
+   */
+  async readBlock(path: string, offset: number): Promise<Block | undefined> {
+    const tx = (await this.#db).transaction('blocks', 'readonly');
+    return request<Block | undefined>(tx.objectStore('blocks').get(IDBKeyRange.bound([path, -offset], [path, Infinity])));
   }
 
   close(): void {
