@@ -55,9 +55,10 @@ export interface WaSqliteOptions {
   wasmUrl?: string;
   /**
    * Let reads run on a second, read-only connection while the writer is busy (idb-batch-atomic
-   * only). Off by default: the chaos suite with browsers found views going back in time with it
-   * (states and seqs regressing after worker kills and quota faults), not yet explained; and it is
-   * a second wasm instance (+16 MB). Reads still take no read-write IndexedDB transaction.
+   * only; default true; a second wasm instance, opened the first time a read finds the writer
+   * busy). It was off for a while: the browser chaos run saw views go back in time with it, because
+   * the library read pages in a pending IndexedDB transaction that could predate a commit; the VFS
+   * now reads each page in a fresh transaction, and the same run counts 0 with it on.
    */
   readerConnection?: boolean;
 }
@@ -158,7 +159,7 @@ export async function openWaSqlite(options: WaSqliteOptions): Promise<WaSqliteDr
       ]);
       if (conn) {
         const reopen = async () => openIndexedDb(await load(), wanted, name);
-        const openReader = wanted === 'idb-batch-atomic' && options.readerConnection === true ? async () => openIndexedDb(await load(), wanted, name, 'reader') : null;
+        const openReader = wanted === 'idb-batch-atomic' && options.readerConnection !== false ? async () => openIndexedDb(await load(), wanted, name, 'reader') : null;
         return new Driver(conn, wanted, build, durability, name, reopen, openReader);
       }
     }
