@@ -113,12 +113,12 @@ export class SafeIDBBatchAtomicVFS extends Base {
     const pending = this.#pending.get(fileId);
     if (pending?.read(pData, iOffset)) return VFS.SQLITE_OK;
     const file = this.#mainFile(fileId);
+    if (!file) return super.jRead(fileId, pData, iOffset);
     const first = this.#firstPage.get(fileId);
-    if (file && first && first.version === file.metadata.version && iOffset + pData.byteLength <= first.data.byteLength) {
+    if (first && first.version === file.metadata.version && iOffset + pData.byteLength <= first.data.byteLength) {
       pData.set(first.data.subarray(iOffset, iOffset + pData.byteLength));
       return VFS.SQLITE_OK;
     }
-    if (!file) return super.jRead(fileId, pData, iOffset);
     const rc = await this.#readCommitted(file, pData, iOffset);
     // A whole first page read outside a write transaction: what is committed at this version.
     if (rc === VFS.SQLITE_OK && iOffset === 0 && pData.byteLength >= 512 && !pending?.active) {
