@@ -1,4 +1,5 @@
 import { contentBytes, ErrorCode, MAX_CONTENT_BYTES, ParleyError, type Content, type Message, type RequestResult } from '../../schema';
+import type { SendInput } from '../store/Store';
 import { requireParty, type Handler, type RequestContext } from './context';
 
 export const history: Handler<'messages.history'> = async (ctx, p) => {
@@ -18,22 +19,57 @@ export const send: Handler<'messages.send'> = async (ctx, p) => {
   return storeOne(ctx, p.conversationId, p.clientId, p.content, p.echo);
 };
 
-/** In order, each like send; stops at the first failure so nothing stored follows what was not. */
+/**
+ * In order, each like send, all in one commit; stops at the first failure so nothing stored
+ * follows what was not.
+ */
 export const sendBatch: Handler<'messages.sendBatch'> = async (ctx, p) => {
   await requireParty(ctx, p.conversationId);
   if (!ctx.takeMessages(p.messages.length)) throw new ParleyError(ErrorCode.RATE_LIMITED, 'too many messages; slow down');
-  const results: RequestResult<'messages.sendBatch'>['results'] = [];
+  // Checked before anything is stored: the batch is cut at the first message too large to store.
+  const inputs: SendInput[] = [];
+  let tooLarge: ParleyError | null = null;
   for (const m of p.messages) {
-    try {
-      results.push({ ok: true, ...(await storeOne(ctx, p.conversationId, m.clientId, m.content, p.echo)) });
-    } catch (err) {
-      if (!ParleyError.is(err)) throw err;
-      results.push({ ok: false, error: { code: err.code, message: err.message } });
-      break;
-    }
+    tooLarge = sizeError(m.content);
+    if (tooLarge) break;
+    inputs.push(sendInput(ctx, p.conversationId, m.clientId, m.content, p.echo));
   }
-  return { results };
+  const outcomes = inputs.length > 0 ? await ctx.deps.store.sendBatch(inputs) : [];
+  const results: RequestResult<'messages.sendBatch'>['results'] = [];
+  let stored = 0;
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'conflict') {
+      results.push({ ok: false, error: { code: ErrorCode.CONFLICT, message: CONFLICT_MESSAGE } });
+      return answer(ctx, stored, { results });
+    }
+    if (outcome.kind === 'stored') stored++;
+    results.push({ ok: true, message: outcome.message, duplicate: outcome.kind === 'duplicate' });
+  }
+  if (tooLarge) results.push({ ok: false, error: { code: tooLarge.code, message: tooLarge.message } });
+  return answer(ctx, stored, { results });
 };
+
+const CONFLICT_MESSAGE = 'this client id was already used for another conversation';
+
+function sizeError(content: Content): ParleyError | null {
+  const bytes = contentBytes(content);
+  return bytes > MAX_CONTENT_BYTES ? new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`) : null;
+}
+
+function sendInput(ctx: RequestContext, conversationId: string, clientId: string, content: Content, echo: boolean | undefined): SendInput {
+  // The origin is recorded only when the sender asked not to be echoed: Delivery skips pushing it back.
+  const origin = echo === false ? { deviceId: ctx.deviceId } : {};
+  return { sender: ctx.identity, ...origin, conversationId, clientId, content };
+}
+
+/** Counts what was stored; once anything was, answers only after its events are on their way (they went to the hub at commit, in commit order). */
+async function answer<T>(ctx: RequestContext, stored: number, result: T): Promise<T> {
+  if (stored > 0) {
+    ctx.deps.metrics.messagesStored.inc(stored);
+    await ctx.deps.published();
+  }
+  return result;
+}
 
 async function storeOne(
   ctx: RequestContext,
@@ -42,23 +78,15 @@ async function storeOne(
   content: Content,
   echo: boolean | undefined,
 ): Promise<{ message: Message; duplicate: boolean }> {
-  const { store, published, metrics } = ctx.deps;
-  const bytes = contentBytes(content);
-  if (bytes > MAX_CONTENT_BYTES) {
-    throw new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`);
-  }
-  // The origin is recorded only when the sender asked not to be echoed: Delivery skips pushing it back.
-  const origin = echo === false ? { deviceId: ctx.deviceId } : {};
-  const outcome = await store.send({ sender: ctx.identity, ...origin, conversationId, clientId, content });
+  const tooLarge = sizeError(content);
+  if (tooLarge) throw tooLarge;
+  const outcome = await ctx.deps.store.send(sendInput(ctx, conversationId, clientId, content, echo));
   switch (outcome.kind) {
     case 'conflict':
-      throw new ParleyError(ErrorCode.CONFLICT, 'this client id was already used for another conversation');
+      throw new ParleyError(ErrorCode.CONFLICT, CONFLICT_MESSAGE);
     case 'duplicate':
       return { message: outcome.message, duplicate: true };
     case 'stored':
-      metrics.messagesStored.inc();
-      // Its events went to the hub at commit, in commit order; answer once they are on their way.
-      await published();
-      return { message: outcome.message, duplicate: false };
+      return answer(ctx, 1, { message: outcome.message, duplicate: false });
   }
 }

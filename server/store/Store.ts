@@ -120,6 +120,12 @@ export interface Store {
   history(conversationId: string, beforeSeq: number | undefined, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
   range(conversationId: string, afterSeq: number, limit: number): Promise<{ messages: Message[]; hasMore: boolean }>;
   send(input: SendInput): Promise<SendOutcome>;
+  /**
+   * Sends in order, in one commit (one fsync for the lot, not one each). Stops after the first
+   * conflict, whose outcome is the last: nothing stored follows what was not. A write that throws
+   * stores none of them.
+   */
+  sendBatch(inputs: readonly SendInput[]): Promise<SendOutcome[]>;
   /** Advance a party's delivered/read position; never moves backwards. Resolves with the position after. */
   receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number): Promise<{ seq: number }>;
   /** The user's push stream after a cursor, ascending. */

@@ -8,8 +8,8 @@
  *
  * Crash points (besides the test hook `crashOnResponse`, see server/testHooks.ts):
  * - `receive`: the n-th next message store (each message of a sendBatch counts) kills the process
- *   before its transaction begins: the request arrived and was validated, nothing of that message
- *   is stored. Earlier messages of the same batch are stored.
+ *   before its transaction is queued: the request arrived and was validated, nothing of that
+ *   message is stored, nor of its batch (a batch is stored in one commit).
  * - `commit`: the n-th next message store kills the process right after its group commit, before
  *   the response: stored, the sender not told (its push may or may not have gone out).
  * The store is wrapped here rather than in the server: these points are inside a handler.
@@ -53,6 +53,14 @@ store.send = (input) => {
   return send(input).then((outcome) => {
     tick('commit');
     return outcome;
+  });
+};
+const sendBatch = store.sendBatch.bind(store);
+store.sendBatch = (inputs) => {
+  for (const _ of inputs) tick('receive');
+  return sendBatch(inputs).then((outcomes) => {
+    for (const _ of outcomes) tick('commit');
+    return outcomes;
   });
 };
 

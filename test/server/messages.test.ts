@@ -251,6 +251,30 @@ describe('messages.sendBatch', () => {
     expect((await allMessages(peer!, conversation.id)).map((m) => (m.content as { text: string }).text)).toEqual(['one']);
   });
 
+  it('stores a whole batch in one commit, not one (and one fsync) per message', async () => {
+    const { owner, conversation } = await setupGroup(srv, [{}]);
+    const items = range(40).map((i) => ({ clientId: randomUUID(), content: text(`one commit ${i}`) }));
+    const before = srv.server.store.writes.commits;
+    const { results } = await owner.call('messages.sendBatch', { conversationId: conversation.id, messages: items });
+    expect(results.filter((r) => r.ok && !r.duplicate)).toHaveLength(40);
+    // Another write (a cursor save) may share the window, never one per message.
+    expect(srv.server.store.writes.commits - before).toBeLessThanOrEqual(2);
+  });
+
+  it('cuts a batch at a message too large to store: the ones before are stored, none after', async () => {
+    const { owner, members: [peer], conversation } = await setupGroup(srv, [{}]);
+    const items = [
+      { clientId: randomUUID(), content: text('before') },
+      { clientId: randomUUID(), content: { type: 'blob', data: 'x'.repeat(17 * 1024) } },
+      { clientId: randomUUID(), content: text('after') },
+    ];
+    const { results } = await owner.call('messages.sendBatch', { conversationId: conversation.id, messages: items });
+    expect(results).toHaveLength(2);
+    expect(results[0]).toMatchObject({ ok: true, duplicate: false });
+    expect(results[1]).toMatchObject({ ok: false, error: { code: ErrorCode.PAYLOAD_TOO_LARGE } });
+    expect((await allMessages(peer!, conversation.id)).map((m) => (m.content as { text: string }).text)).toEqual(['before']);
+  });
+
   it('counts every message of a batch against the message rate, not just the frame', async () => {
     const limited = await startServer({ messageRate: { perSecond: 0.001, burst: 10 } });
     try {

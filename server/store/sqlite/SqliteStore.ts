@@ -413,48 +413,63 @@ export class SqliteStore implements Store {
   }
 
   send(input: SendInput): Promise<SendOutcome> {
-    return this.write((): SendOutcome => {
-      const prior = this.sql('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?')
-        .get(input.sender.userId, input.clientId) as MessageRow | undefined;
-      if (prior) {
-        return prior.conversation_id === input.conversationId
-          ? { kind: 'duplicate', message: toMessage(prior) }
-          : { kind: 'conflict' };
+    return this.write(() => this.storeMessage(input));
+  }
+
+  sendBatch(inputs: readonly SendInput[]): Promise<SendOutcome[]> {
+    return this.write(() => {
+      const outcomes: SendOutcome[] = [];
+      for (const input of inputs) {
+        const outcome = this.storeMessage(input);
+        outcomes.push(outcome);
+        if (outcome.kind === 'conflict') break;
       }
-      const now = this.now();
-      const seq = this.sql('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq')
-        .pluck()
-        .get(now, input.conversationId) as number;
-      const party = this.partyInSync(input.sender, input.conversationId) ?? input.sender.userId;
-      const content = JSON.stringify(input.content);
-      this.sql(
-          `INSERT INTO messages (conversation_id, seq, sender_id, party_id, client_id, content, server_ts)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(input.conversationId, seq, input.sender.userId, party, input.clientId, content, now);
-      // The sender has seen what they wrote.
-      this.sql(
-          `UPDATE members SET read_seq = MAX(read_seq, ?), delivered_seq = MAX(delivered_seq, ?)
-            WHERE conversation_id = ? AND member_id = ?`,
-        )
-        .run(seq, seq, input.conversationId, party);
-      const message: Message = {
-        id: input.clientId,
-        conversationId: input.conversationId,
-        seq,
-        senderId: input.sender.userId,
-        content: input.content,
-        serverTs: now,
-      };
-      const origin = input.deviceId === undefined ? undefined : { userId: input.sender.userId, deviceId: input.deviceId };
-      this.appendEvent(input.conversationId, { kind: 'message', message }, origin);
-      // An agent speaks for the shop: the shop has read this far, which the other agents' devices
-      // need to hear (they count unread per shop, not per agent). The sending device knows it.
-      if (party !== input.sender.userId) {
-        this.appendEvent(input.conversationId, { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq }, origin);
-      }
-      return { kind: 'stored', message };
+      return outcomes;
     });
+  }
+
+  /** One send's SQL, inside a write. */
+  private storeMessage(input: SendInput): SendOutcome {
+    const prior = this.sql('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?')
+      .get(input.sender.userId, input.clientId) as MessageRow | undefined;
+    if (prior) {
+      return prior.conversation_id === input.conversationId
+        ? { kind: 'duplicate', message: toMessage(prior) }
+        : { kind: 'conflict' };
+    }
+    const now = this.now();
+    const seq = this.sql('UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq')
+      .pluck()
+      .get(now, input.conversationId) as number;
+    const party = this.partyInSync(input.sender, input.conversationId) ?? input.sender.userId;
+    const content = JSON.stringify(input.content);
+    this.sql(
+        `INSERT INTO messages (conversation_id, seq, sender_id, party_id, client_id, content, server_ts)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(input.conversationId, seq, input.sender.userId, party, input.clientId, content, now);
+    // The sender has seen what they wrote.
+    this.sql(
+        `UPDATE members SET read_seq = MAX(read_seq, ?), delivered_seq = MAX(delivered_seq, ?)
+          WHERE conversation_id = ? AND member_id = ?`,
+      )
+      .run(seq, seq, input.conversationId, party);
+    const message: Message = {
+      id: input.clientId,
+      conversationId: input.conversationId,
+      seq,
+      senderId: input.sender.userId,
+      content: input.content,
+      serverTs: now,
+    };
+    const origin = input.deviceId === undefined ? undefined : { userId: input.sender.userId, deviceId: input.deviceId };
+    this.appendEvent(input.conversationId, { kind: 'message', message }, origin);
+    // An agent speaks for the shop: the shop has read this far, which the other agents' devices
+    // need to hear (they count unread per shop, not per agent). The sending device knows it.
+    if (party !== input.sender.userId) {
+      this.appendEvent(input.conversationId, { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq }, origin);
+    }
+    return { kind: 'stored', message };
   }
 
   receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
