@@ -64,6 +64,9 @@ export class OutboxRunner {
   private pumping = false;
   private again = false;
   private timer: TimerId | null = null;
+  /** A pending count for armRetryTimer runs; `rearm`: another kick came meanwhile. */
+  private arming = false;
+  private rearm = false;
   private closed = false;
   /** The store refused a write: no new sends before this time. */
   private pausedUntil = 0;
@@ -122,13 +125,32 @@ export class OutboxRunner {
     }
   }
 
+  /**
+   * Polls while something queued waits for its retry time. One count at a time: every kick ends
+   * here, and a burst of sends would otherwise run one COUNT each (each a read of its own on the
+   * local database). A kick during a count asks for one more after it, so none is lost. Offline it
+   * does nothing: the reconnect kicks the queue (reconnected()).
+   */
   private async armRetryTimer(): Promise<void> {
-    if (this.timer !== null || this.closed) return;
-    if ((await this.deps.store.pendingCount()) === 0) return;
-    this.timer = this.deps.platform.timers.setTimeout(() => {
-      this.timer = null;
-      this.kick();
-    }, RETRY_POLL_MS);
+    if (this.arming) {
+      this.rearm = true;
+      return;
+    }
+    this.arming = true;
+    try {
+      do {
+        this.rearm = false;
+        if (this.timer !== null || this.closed || !this.deps.isOnline()) return;
+        if ((await this.deps.store.pendingCount()) === 0) continue;
+        if (this.timer !== null || this.closed) return;
+        this.timer = this.deps.platform.timers.setTimeout(() => {
+          this.timer = null;
+          this.kick();
+        }, RETRY_POLL_MS);
+      } while (this.rearm);
+    } finally {
+      this.arming = false;
+    }
   }
 
   private async sendOne(item: OutboxItem): Promise<void> {

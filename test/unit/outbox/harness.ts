@@ -14,6 +14,8 @@ export interface RunnerSetup {
   /** Replace the batch answer (default: every item stored in order). */
   batch?: (messages: { clientId: string; content: Content }[], store: (m: { clientId: string; content: Content }) => BatchResult) => Promise<BatchResult[]>;
   batching?: boolean;
+  /** Whether the runner sees a connection (default: online). */
+  online?: () => boolean;
 }
 
 export async function setupRunner(opts: RunnerSetup = {}) {
@@ -33,7 +35,7 @@ export async function setupRunner(opts: RunnerSetup = {}) {
   const runner = new OutboxRunner({
     store: o.store,
     platform: fake.platform,
-    isOnline: () => true,
+    isOnline: opts.online ?? (() => true),
     ...(opts.prepare ? { prepare: opts.prepare } : {}),
     ...(opts.ready ? { ready: opts.ready } : {}),
     send: async ({ conversationId, clientId, content }) => {
