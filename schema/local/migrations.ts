@@ -156,6 +156,16 @@ export const LOCAL_MIGRATIONS: readonly string[] = [
     INSERT INTO messages_fts (rowid, search_text) SELECT new.rowid, new.search_text WHERE new.search_text IS NOT NULL;
   END;
   `,
+  // 4: FTS5 merges the index's segments as it writes: with the default automerge of 4, a level of
+  // four segments is merged at once, so a catch-up that writes page after page keeps rewriting the
+  // trigram index it just wrote (about one index entry per character of text). At 16 (the most
+  // FTS5 allows) merges come four times more rarely and bigger. Measured in the bench's ingest: a
+  // catch-up of 10,000 stored page by page 2.8k -> 3.4-3.6k msg/s, pages merged ~9.7k -> ~10.1k.
+  // The price is at search time, where more segments are read: a search of 10,000 messages took
+  // ~1.1 ms instead of ~0.6 ms (native SQLite, same index), small beside a keystroke.
+  `
+  INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 16);
+  `,
 ];
 
 /** Keys of the meta table. */
