@@ -369,9 +369,19 @@ class ChaosRun {
     const server = readServer(dbFile);
     const { lastSeq } = server;
     for (const device of this.devices.values()) {
-      await device.wake();
-      if ((await device.status()) !== 'online') rest = false;
-      const snap = await device.snapshot();
+      let snap: DeviceSnapshot;
+      try {
+        await device.wake();
+        if ((await device.status()) !== 'online') rest = false;
+        snap = await device.snapshot();
+      } catch (err) {
+        // A browser whose page closed under the read (a relaunch still finishing): not quiet yet,
+        // ask again on the next poll; the deadline bounds how long.
+        if (!pageClosed(err)) throw err;
+        this.log(`${device.id}: ${String(err).split('\n')[0]}; reading it again`);
+        rest = false;
+        continue;
+      }
       for (const o of snap.outbox) {
         rest = false;
         // The engine gave up on it (8 failed attempts): press Resend, as a user would.
@@ -431,3 +441,6 @@ function rejectionCode(err: unknown): string | null {
 }
 
 const partyOf = (user: string): string => USERS.find((u) => u.id === user)?.shop ?? user;
+
+/** Playwright's error for a call into a page, context or browser that closed meanwhile. */
+const pageClosed = (err: unknown): boolean => /Target page, context or browser has been closed|pages or the browser are being closed/.test(String(err));
