@@ -39,6 +39,41 @@ export function encodeFrame(frame: unknown): string {
   return JSON.stringify({ json, meta: { values: meta.values, ...(meta.v === undefined ? {} : { v: meta.v }) } });
 }
 
+/** An event's part of a push frame, serialized once: see encodePushFrame. */
+interface EncodedEvent {
+  json: string;
+  /** The envelope's meta (the event's undefined fields, their paths under `event`), or null. */
+  meta: string | null;
+}
+
+/** By event object: the fan-out hands every recipient's socket the same one. */
+const encodedEvents = new WeakMap<object, EncodedEvent>();
+
+/**
+ * The text of a push frame, as encodeFrame({ t: 'push', cursor, prev, event }) would write it,
+ * with the event serialized once however many sockets it is pushed to: only `cursor` and `prev`
+ * differ between them. Events are never changed once appended, which makes the cache safe.
+ */
+export function encodePushFrame(cursor: number, prev: number | undefined, event: object): string {
+  let encoded = encodedEvents.get(event);
+  if (!encoded) {
+    const { json, meta } = superjson.serialize(event);
+    let values: Record<string, unknown> | null = null;
+    if (meta?.values !== undefined) {
+      values = {};
+      for (const [path, annotation] of Object.entries(meta.values)) values[`event.${path}`] = annotation;
+    }
+    encoded = {
+      json: JSON.stringify(json),
+      meta: values ? JSON.stringify({ values, ...(meta?.v === undefined ? {} : { v: meta.v }) }) : null,
+    };
+    encodedEvents.set(event, encoded);
+  }
+  const prevField = prev === undefined ? '' : `"prev":${JSON.stringify(prev)},`;
+  const head = `{"json":{"t":"push","cursor":${JSON.stringify(cursor)},${prevField}"event":${encoded.json}}`;
+  return encoded.meta === null ? `${head}}` : `${head},"meta":${encoded.meta}}`;
+}
+
 /** A forbidden key anywhere, nesting past MAX_DEPTH, or more values than the text could hold. */
 function scan(raw: unknown, textLength: number): string | null {
   let bad: string | null = null;

@@ -15,6 +15,7 @@ import {
   check,
   decodeClientFrame,
   encodeFrame,
+  encodePushFrame,
   isRequestType,
   RequestSchemas,
   MAX_CONTENT_BYTES,
@@ -91,7 +92,9 @@ export class Session {
   }
 
   private send(frame: ServerFrame): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeFrame(frame));
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    // A push's event is serialized once for all the sockets it goes to.
+    this.ws.send(frame.t === 'push' ? encodePushFrame(frame.cursor, frame.prev, frame.event) : encodeFrame(frame));
   }
 
   private sendError(code: ErrorCode, message: string, requestId?: string): void {

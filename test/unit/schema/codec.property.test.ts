@@ -6,8 +6,9 @@
  */
 import fc from 'fast-check';
 import * as v from 'valibot';
-import { describe, expect, it } from 'vitest';
-import { Content, decodeClientFrame, decodeText, encodeFrame, ErrorCode } from '../../../schema';
+import superjson from 'superjson';
+import { describe, expect, it, vi } from 'vitest';
+import { Content, decodeClientFrame, decodeText, encodeFrame, encodePushFrame, ErrorCode } from '../../../schema';
 import { sharedArrayFrame } from './hostileGraph';
 
 /** Values in `root`, each visit counted, failing if one object is reached twice (a DAG). */
@@ -98,6 +99,40 @@ describe('encoding our own frames', () => {
   it('an optional request field sent as undefined validates as absent', () => {
     const decoded = decodeClientFrame(encodeFrame({ t: 'auth', v: 1, token: 't', deviceId: 'd', cursor: undefined }));
     expect(decoded).toMatchObject({ ok: true, value: { t: 'auth', deviceId: 'd' } });
+  });
+});
+
+describe('push frames encoded once per event', () => {
+  // Event-shaped values: keys with dots and backslashes (superjson escapes them in paths),
+  // undefined fields, unicode, one object twice.
+  const key = fc.oneof(fc.constantFrom('a', 'b.c', 'd\\e', 'text', '发货'), fc.string({ maxLength: 5 }));
+  const leaf = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer(), fc.boolean(), fc.string({ maxLength: 8 }));
+  const { tree } = fc.letrec((tie) => ({
+    tree: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('tree'), { maxLength: 3 }), fc.dictionary(key, tie('tree'), { maxKeys: 4 })),
+  }));
+  const event = fc.dictionary(key, tree, { maxKeys: 5 }).filter((e) => !Object.keys(e).some((k) => ['__proto__', 'constructor', 'prototype'].includes(k)));
+
+  it('writes what encodeFrame writes, for any event and any cursor and prev', () => {
+    fc.assert(
+      fc.property(event, fc.nat(), fc.option(fc.nat(), { nil: undefined }), (e, cursor, prev) => {
+        const frame = { t: 'push', cursor, ...(prev === undefined ? {} : { prev }), event: e };
+        const once = encodePushFrame(cursor, prev, e);
+        expect(JSON.parse(once)).toEqual(JSON.parse(encodeFrame(frame)));
+        expect(decodeText(once)).toEqual(decodeText(encodeFrame(frame)));
+      }),
+    );
+  });
+
+  it('serializes an event once for every socket it goes to', () => {
+    const e = { kind: 'message', message: { id: 'm1', content: { type: 'text', text: 'hi' }, note: undefined } };
+    const serialize = vi.spyOn(superjson, 'serialize');
+    try {
+      const texts = Array.from({ length: 31 }, (_, i) => encodePushFrame(100, 90 + (i % 3), e));
+      expect(serialize).toHaveBeenCalledTimes(1);
+      expect(texts.map((t) => decodeText(t))).toEqual(texts.map((_, i) => decodeText(encodeFrame({ t: 'push', cursor: 100, prev: 90 + (i % 3), event: e }))));
+    } finally {
+      serialize.mockRestore();
+    }
   });
 });
 
