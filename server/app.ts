@@ -10,7 +10,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { resolveSecret } from './auth/secret';
 import { defaultConfig, type ServerConfig } from './config';
+import { CommitPublisher } from './fanout/CommitPublisher';
 import { LocalHub } from './fanout/Hub';
+import { RecentEvents } from './fanout/RecentEvents';
 import { handlers } from './handlers';
 import { handleRoute } from './http/routes';
 import { FsMediaStorage } from './media/FsMediaStorage';
@@ -92,19 +94,11 @@ export async function createParleyServer(
   const registry = new SessionRegistry<Session>(config.sessionPolicy);
   const startedAt = config.now();
 
-  // Deliveries drop an event at or below what they already sent, so events must reach the hub in
-  // commit order: the store hands them over at each commit, and this chain keeps that order across
-  // the recipient lookup.
-  let publishing: Promise<void> = Promise.resolve();
-  store.onCommitted((events) => {
-    for (const e of events) {
-      publishing = publishing
-        .then(async () => hub.publish(await store.recipients(e.conversationId), e.cursor, e.event, e.origin))
-        .catch((err) => config.log(`publish failed: ${String(err)}`));
-    }
-  });
-  const published = () => publishing;
-  const sessionDeps = { config, secret, store, hub, registry, handlers, metrics, limits, hooks, published };
+  const recent = new RecentEvents(config.recentEvents);
+  const publisher = new CommitPublisher({ recipients: (id) => store.recipients(id), hub, recent, log: config.log });
+  store.onCommitted((events) => publisher.committed(events));
+  const published = () => publisher.published();
+  const sessionDeps = { config, secret, store, hub, recent, registry, handlers, metrics, limits, hooks, published };
   const sessions = new Set<Session>();
 
   // Node checks the header and request deadlines on this interval (30 s by default): keep it well inside them.

@@ -62,6 +62,8 @@ export interface ServerConfig {
   pushResendLimit: number;
   /** Most pushes in flight (sent, unacked) per socket; the rest wait in the database. */
   pushWindow: number;
+  /** The newest events kept in memory, from which sockets behind read their backlog (~1 KB each). */
+  recentEvents: number;
   /**
    * SQLite `synchronous`: 'full' (the default) makes an acked write survive a power loss or OS crash;
    * 'normal' survives a process crash only, and a power loss may take back writes already acked.
@@ -111,6 +113,7 @@ export function defaultConfig(): ServerConfig {
     pushResendMs: 5_000,
     pushResendLimit: 6,
     pushWindow: 256,
+    recentEvents: 4096,
     sqliteSync: 'full',
     mediaDir: undefined,
     maxImageBytes: 10 * 1024 * 1024,

@@ -7,12 +7,15 @@
 import type { PushEvent } from '../../schema';
 import type { Identity } from '../auth/tokens';
 import type { Subscriber } from '../fanout/Hub';
+import type { RecentEvents } from '../fanout/RecentEvents';
 import type { ServerMetrics } from '../metrics';
 import type { EventOrigin, Store } from '../store/Store';
 import type { TestHooks } from '../testHooks';
 
 export interface DeliveryDeps {
   store: Store;
+  /** Recent events in memory; the backlog is read from the store where they do not cover it. */
+  recent: RecentEvents | null;
   identity: Identity;
   deviceId: string;
   send: (frame: { t: 'push'; cursor: number; prev: number; event: PushEvent }) => void;
@@ -135,7 +138,8 @@ export class Delivery implements Subscriber {
         if (room <= 0) return; // an ack will resume us
         this.backlog = false;
         const from = this.sent;
-        const { events, hasMore } = await this.deps.store.eventsAfter(this.deps.identity, from, room);
+        const { events, hasMore } =
+          this.deps.recent?.after(this.deps.identity.userId, from, room) ?? (await this.deps.store.eventsAfter(this.deps.identity, from, room));
         // A resend round may have rewound `sent` while we waited; that read is stale.
         if (this.sent !== from) {
           this.backlog = true;

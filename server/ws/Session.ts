@@ -30,6 +30,7 @@ import {
 import { verifyToken, type Identity } from '../auth/tokens';
 import type { ServerConfig } from '../config';
 import type { Hub } from '../fanout/Hub';
+import type { RecentEvents } from '../fanout/RecentEvents';
 import type { RequestHandlers } from '../handlers';
 import { requireParty, type RequestContext } from '../handlers/context';
 import type { Limits } from '../limits/Limits';
@@ -44,6 +45,8 @@ export interface SessionDeps {
   secret: string;
   store: Store;
   hub: Hub;
+  /** The newest published events: a socket's backlog is read from here while it covers it. */
+  recent: RecentEvents | null;
   registry: SessionRegistry<Session>;
   handlers: RequestHandlers;
   metrics: ServerMetrics;
@@ -251,6 +254,7 @@ export class Session {
     const delivery = new Delivery(
       {
         store,
+        recent: this.deps.recent,
         identity,
         deviceId: frame.deviceId,
         skipOwnSends: frame.v >= NO_ECHO_PROTOCOL_VERSION,

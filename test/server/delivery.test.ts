@@ -112,6 +112,83 @@ describe('push, ack and replay', () => {
   });
 });
 
+describe('a socket behind reads its backlog from recent events', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    // A window of 4 keeps the receiver behind; a ring of 8 lets a replay start below it.
+    srv = await startServer({ pushWindow: 4, recentEvents: 8 });
+  });
+  afterAll(() => srv?.stop());
+
+  /** Counts the store's backlog reads for one user. */
+  function countReads(server: TestServer, userId: string) {
+    const store = server.server.store;
+    const original = store.eventsAfter.bind(store);
+    const reads = { count: 0 };
+    store.eventsAfter = (user, cursor, limit) => {
+      if (user.userId === userId) reads.count++;
+      return original(user, cursor, limit);
+    };
+    return { reads, restore: () => void (store.eventsAfter = original) };
+  }
+
+  /** Acks as a slow client would: whatever arrived, until `n` message pushes have. */
+  async function drain(r: WireClient, n: number): Promise<Message[]> {
+    for (;;) {
+      const messages = r.pushes.filter((p) => p.event.kind === 'message').map(messageOf);
+      if (messages.length >= n) return messages;
+      const before = r.pushes.length;
+      r.ack(r.pushes.at(-1)!.cursor);
+      await r.until(() => r.pushes.length > before);
+    }
+  }
+
+  it('live: past its window, a socket is sent the rest from memory, in order, each once', async () => {
+    const roomy = await startServer({ pushWindow: 4, recentEvents: 64 });
+    try {
+      const { owner: sender, members: [receiver], conversation } = await setupGroup(roomy, [{ autoAck: false }]);
+      const r = receiver!;
+      await r.nextFrame(isPush); // the conversation event
+      const { reads, restore } = countReads(roomy, r.userId);
+      try {
+        const sent: Message[] = [];
+        for (let i = 0; i < 20; i++) sent.push(await sendText(sender, conversation.id, `behind ${i}`));
+        const got = await drain(r, 20);
+        expect(got.map((m) => m.id)).toEqual(sent.map((m) => m.id));
+        expect(reads.count).toBe(0);
+      } finally {
+        restore();
+      }
+    } finally {
+      await roomy.stop();
+    }
+  });
+
+  it('a replay from below what memory holds reads the database, then memory; nothing missed or repeated', async () => {
+    const { owner: sender, members: [receiver], conversation } = await setupGroup(srv, [{ autoAck: false, deviceId: 'tablet' }]);
+    const r = receiver!;
+    const created = await r.nextFrame(isPush);
+    r.ack(created.cursor);
+    await r.ping();
+    await r.close();
+    const sent: Message[] = [];
+    for (let i = 0; i < 20; i++) sent.push(await sendText(sender, conversation.id, `while away ${i}`));
+    const { reads, restore } = countReads(srv, r.userId);
+    try {
+      const again = await srv.login(r.userId, { deviceId: 'tablet', autoAck: false, cursor: created.cursor, epoch: r.auth.epoch! });
+      const got = await drain(again, 20);
+      expect(got.map((m) => m.id)).toEqual(sent.map((m) => m.id));
+      const cursors = again.pushes.map((p) => p.cursor);
+      expect(cursors).toEqual([...new Set(cursors)].sort((a, b) => a - b));
+      // 20 messages behind a ring of 8: the first pages come from the database, the rest do not.
+      expect(reads.count).toBeGreaterThan(0);
+      expect(reads.count).toBeLessThan(20 / 4);
+    } finally {
+      restore();
+    }
+  });
+});
+
 describe('unacked pushes are re-sent', () => {
   let srv: TestServer;
   beforeAll(async () => {
