@@ -80,7 +80,7 @@ export async function createParleyServer(
   const config: ServerConfig = { ...defaultConfig(), ...overrides };
   fs.mkdirSync(config.dataDir, { recursive: true });
   const secret = resolveSecret(config.secret, config.dataDir, config.devSecret);
-  const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now });
+  const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now, log: config.log });
   if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
   const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
   const leftovers = (await mediaStorage.removeLeftovers?.()) ?? 0;

@@ -22,6 +22,7 @@ import {
 } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
 import type { CommittedEvent, EventOrigin, MediaIndex, SendInput, SendOutcome, Store, StoredEvent, UserRecord } from '../Store';
+import { Checkpointer } from './Checkpointer';
 import { GroupCommit } from './GroupCommit';
 import { MIGRATIONS } from './migrations';
 import { SqliteMediaIndex } from './SqliteMediaIndex';
@@ -86,6 +87,9 @@ export interface SqliteStoreOptions {
   dataDir: string;
   sync: 'normal' | 'full';
   now: () => number;
+  /** Between WAL checkpoints, made on a thread of their own (Checkpointer). Default 500 ms. */
+  checkpointMs?: number;
+  log?: (message: string) => void;
 }
 
 export class SqliteStore implements Store {
@@ -94,6 +98,8 @@ export class SqliteStore implements Store {
   readonly epoch: string;
   /** Every write after start-up goes through here: one commit (and fsync) per turn of the event loop. */
   readonly writes: GroupCommit;
+  /** WAL checkpoints, off the request path. */
+  readonly checkpointer: Checkpointer;
   private readonly now: () => number;
   /** Events appended by the writes of the group being committed, in cursor order. */
   private appended: CommittedEvent[] = [];
@@ -125,6 +131,12 @@ export class SqliteStore implements Store {
     });
     this.media = new SqliteMediaIndex(this.db, this.writes);
     this.epoch = this.beginEpoch();
+    this.checkpointer = new Checkpointer(this.db, {
+      file: path.join(opts.dataDir, 'parley.db'),
+      sync: opts.sync,
+      intervalMs: opts.checkpointMs ?? 500,
+      log: opts.log ?? (() => {}),
+    });
   }
 
   onCommitted(listener: (events: readonly CommittedEvent[]) => void): void {
@@ -578,6 +590,7 @@ export class SqliteStore implements Store {
     if (this.cursorTimer !== null) clearTimeout(this.cursorTimer);
     void this.saveCursors();
     this.writes.flush();
+    await this.checkpointer.stop();
     this.db.close();
   }
 }
