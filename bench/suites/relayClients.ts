@@ -65,9 +65,9 @@ const clientId = (sender: number, run: number, k: number): string =>
   `${sender.toString(16).padStart(8, '0')}-${run.toString(16).padStart(4, '0')}-4000-8000-${k.toString(16).padStart(12, '0')}`;
 const ID_MARK = '"message":{"id":"';
 
-/** One run's bookkeeping, shared by its 32 clients. */
+/** One run's bookkeeping, shared by its clients (one per member). */
 class RunState {
-  /** seen[(receiver * MEMBERS + sender) * perSender + k]: times that message reached that receiver. */
+  /** seen[(receiver * members + sender) * perSender + k]: times that message reached that receiver. */
   readonly seen: Uint8Array;
   /** Deliveries and responses still to come. */
   remaining: number;
@@ -82,13 +82,14 @@ class RunState {
 
   constructor(
     readonly run: number,
+    readonly members: number,
     readonly perSender: number,
     readonly conversationId: string,
     echoes: boolean,
   ) {
-    this.seen = new Uint8Array(MEMBERS * MEMBERS * perSender);
-    const deliveries = MEMBERS * (MEMBERS - 1) * perSender + (echoes ? MEMBERS * perSender : 0);
-    this.remaining = deliveries + MEMBERS * perSender;
+    this.seen = new Uint8Array(members * members * perSender);
+    const deliveries = members * (members - 1) * perSender + (echoes ? members * perSender : 0);
+    this.remaining = deliveries + members * perSender;
   }
 
   progress(): void {
@@ -198,7 +199,7 @@ class RelayClient {
     if (!s || at < 0) return;
     const id = text.substr(at + ID_MARK.length, 36);
     if (parseInt(id.slice(9, 13), 16) !== s.run) return; // an earlier run's message
-    const slot = (this.index * MEMBERS + parseInt(id.slice(0, 8), 16)) * s.perSender + parseInt(id.slice(24), 16);
+    const slot = (this.index * s.members + parseInt(id.slice(0, 8), 16)) * s.perSender + parseInt(id.slice(24), 16);
     const times = s.seen[slot]!;
     s.seen[slot] = times + 1;
     if (times > 0) s.duplicates++;
@@ -270,7 +271,7 @@ async function clientWorker(setup: RelaySetup): Promise<void> {
         port.close();
         return;
       }
-      const state = new RunState(m.run, setup.perSender, conversationId, m.which === 'parley');
+      const state = new RunState(m.run, setup.users.length, setup.perSender, conversationId, m.which === 'parley');
       const elu = performance.eventLoopUtilization();
       const cpu = threadCpuMs();
       const clients = m.which === 'parley' ? parley : plain;
