@@ -1,12 +1,21 @@
 import { ErrorCode, ParleyError, type RequestParams, type RequestResult, type RequestType } from '../../schema';
 import type { Identity } from '../auth/tokens';
-import type { SessionDeps } from '../ws/Session';
+import type { ServerMetrics } from '../metrics';
+import type { Store } from '../store/Store';
 
-/** What a request handler knows: who asks, from which device, and the server's parts. */
+/** The server's parts a handler uses: nothing of the sessions, the secret or the handlers themselves. */
+export interface HandlerDeps {
+  store: Store;
+  metrics: ServerMetrics;
+  /** Resolves once every event committed so far has reached the hub. */
+  published: () => Promise<void>;
+}
+
+/** What a request handler knows: who asks, from which device, and the server's parts it may use. */
 export interface RequestContext {
   identity: Identity;
   deviceId: string;
-  deps: SessionDeps;
+  deps: HandlerDeps;
   /** Count `n` messages against the session's message rate; false when over it. */
   takeMessages(n: number): boolean;
   /** The parties this request was found to speak for, by conversation: each is looked up once. */

@@ -32,7 +32,7 @@ import type { ServerConfig } from '../config';
 import type { Hub } from '../fanout/Hub';
 import type { RecentEvents } from '../fanout/RecentEvents';
 import type { RequestHandlers } from '../handlers';
-import { requireParty, type RequestContext } from '../handlers/context';
+import { requireParty, type HandlerDeps, type RequestContext } from '../handlers/context';
 import type { Limits } from '../limits/Limits';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
@@ -66,6 +66,8 @@ const MAX_EARLY_FRAMES = 32;
 
 export class Session {
   private state: SessionState;
+  /** What request handlers are given of deps. */
+  private readonly handlerDeps: HandlerDeps;
   /** The socket is corked until the end of this turn (see corkForThisTurn). */
   private corked = false;
   private lastFrameAt: number;
@@ -81,6 +83,7 @@ export class Session {
     private readonly deps: SessionDeps,
     private readonly ip: string,
   ) {
+    this.handlerDeps = { store: deps.store, metrics: deps.metrics, published: deps.published };
     const now = deps.config.now();
     this.state = { kind: 'awaiting_auth', deadline: now + deps.config.authTimeoutMs, authenticating: false };
     this.lastFrameAt = now;
@@ -327,7 +330,13 @@ export class Session {
     if (!isRequestType(frame.type)) {
       return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
     }
-    const ctx: RequestContext = { identity, deviceId, deps: this.deps, takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n), parties: new Map() };
+    const ctx: RequestContext = {
+      identity,
+      deviceId,
+      deps: this.handlerDeps,
+      takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n),
+      parties: new Map(),
+    };
     try {
       // Membership first: someone outside a conversation gets nothing for it, not even the work of
       // validating what they sent.
