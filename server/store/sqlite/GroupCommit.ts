@@ -18,7 +18,8 @@ interface Pending {
 
 /** What the owner hears of each group: committed, or rolled back whole. Called before any promise settles. */
 export interface CommitHooks {
-  committed(): void;
+  /** `writes`: how many writes the group carried. */
+  committed(writes: number): void;
   aborted(): void;
 }
 
@@ -77,7 +78,7 @@ export class GroupCommit {
       for (const p of batch) p.reject(err);
       return;
     }
-    this.hooks.committed();
+    this.hooks.committed(batch.length);
     this.commits++;
     this.writes += batch.length;
     batch.forEach((p, i) => {

@@ -87,7 +87,9 @@ export interface SqliteStoreOptions {
   dataDir: string;
   sync: 'normal' | 'full';
   now: () => number;
-  /** Between WAL checkpoints, made on a thread of their own (Checkpointer). Default 500 ms. */
+  /** WAL checkpoints, made on a thread of their own (Checkpointer): after this many committed writes (default 500)… */
+  checkpointWrites?: number;
+  /** …or this long after a write at most (default 10 s). */
   checkpointMs?: number;
   log?: (message: string) => void;
 }
@@ -120,10 +122,12 @@ export class SqliteStore implements Store {
     this.now = opts.now;
     this.migrate();
     this.writes = new GroupCommit(this.db, {
-      committed: () => {
+      committed: (writes) => {
         const events = this.appended;
         this.appended = [];
         if (events.length > 0) for (const l of this.committedListeners) l(events);
+        // Not there yet during start-up's own writes (the epoch).
+        this.checkpointer?.committed(writes);
       },
       aborted: () => {
         this.appended = [];
@@ -134,7 +138,8 @@ export class SqliteStore implements Store {
     this.checkpointer = new Checkpointer(this.db, {
       file: path.join(opts.dataDir, 'parley.db'),
       sync: opts.sync,
-      intervalMs: opts.checkpointMs ?? 500,
+      everyWrites: opts.checkpointWrites ?? 500,
+      intervalMs: opts.checkpointMs ?? 10_000,
       log: opts.log ?? (() => {}),
     });
   }
