@@ -109,7 +109,11 @@ export class Checkpointer {
         this.inFlight = false;
         for (const w of this.doneWaiters.splice(0)) w(m.result);
       }
-      else if (m.type === 'error') opts.log(`wal checkpoint failed: ${m.message}`);
+      else if (m.type === 'error') {
+        // The next threshold or tick asks again.
+        this.inFlight = false;
+        opts.log(`wal checkpoint failed: ${m.message}`);
+      }
       else {
         const waiter = this.pending.get(m.id);
         this.pending.delete(m.id);
