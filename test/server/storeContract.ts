@@ -1,0 +1,149 @@
+/**
+ * What every Store must do, whatever it is built on: the behaviour sessions and handlers rely on.
+ * `storeContract` registers the suite for one backend; a backend's test file calls it with a
+ * factory for a fresh store in which one shop (`shopId`) exists. Retention will join it when the
+ * push stream is pruned.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Content } from '../../schema';
+import type { Identity } from '../../server/auth/tokens';
+import type { CommittedEvent, SendInput, Store } from '../../server/store/Store';
+
+export interface ContractStore {
+  store: Store;
+  /** A shop the store knows. */
+  shopId: string;
+  close(): Promise<void>;
+}
+
+const text = (t: string): Content => ({ type: 'text', text: t });
+const customer = (name: string): Identity => ({ userId: `${name}-${randomUUID().slice(0, 8)}`, role: 'customer', shopId: null, displayName: name });
+const supplier = (name: string): Identity => ({ userId: `${name}-${randomUUID().slice(0, 8)}`, role: 'supplier', shopId: null, displayName: name });
+
+export function storeContract(name: string, open: () => Promise<ContractStore>): void {
+  describe(`Store contract: ${name}`, () => {
+    let s: ContractStore;
+    beforeEach(async () => {
+      s = await open();
+    });
+    afterEach(() => s.close());
+
+    async function direct(): Promise<{ alice: Identity; conversationId: string }> {
+      const alice = customer('alice');
+      await s.store.upsertUser(alice);
+      const opened = await s.store.openDirect(alice, s.shopId);
+      if (!opened) throw new Error('the shop is unknown to the store');
+      return { alice, conversationId: opened.conversation.id };
+    }
+
+    const input = (sender: Identity, conversationId: string, clientId = randomUUID(), body = 'hi'): SendInput => ({ sender, conversationId, clientId, content: text(body) });
+
+    it('stores a send once per (sender, client id): a retry is a duplicate with the same seq', async () => {
+      const { alice, conversationId } = await direct();
+      const first = input(alice, conversationId);
+      const stored = await s.store.send(first);
+      const again = await s.store.send(first);
+      expect(stored.kind).toBe('stored');
+      expect(again).toEqual({ kind: 'duplicate', message: (stored as { message: unknown }).message });
+      expect((await s.store.range(conversationId, 0, 10)).messages).toHaveLength(1);
+    });
+
+    it('refuses a client id reused for another conversation (conflict), storing nothing', async () => {
+      const { alice, conversationId } = await direct();
+      const bob = supplier('bob');
+      await s.store.upsertUser(bob);
+      const group = await s.store.createGroup(bob, 'g', [alice.userId]);
+      const clientId = randomUUID();
+      expect((await s.store.send(input(alice, conversationId, clientId))).kind).toBe('stored');
+      expect(await s.store.send(input(alice, group.conversation.id, clientId))).toEqual({ kind: 'conflict' });
+      expect((await s.store.range(group.conversation.id, 0, 10)).messages).toHaveLength(0);
+    });
+
+    it('gives concurrent sends gapless seqs from 1, in an order range and history agree on', async () => {
+      const { alice, conversationId } = await direct();
+      const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => s.store.send(input(alice, conversationId, randomUUID(), `m${i}`))));
+      const seqs = outcomes.map((o) => (o.kind === 'stored' ? o.message.seq : -1)).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      const { messages } = await s.store.range(conversationId, 0, 100);
+      expect(messages.map((m) => m.seq)).toEqual(seqs);
+      const older = await s.store.history(conversationId, undefined, 100);
+      expect(older.messages).toEqual(messages);
+    });
+
+    it('stores a batch in its order and stops after a conflict: nothing after it is stored', async () => {
+      const { alice, conversationId } = await direct();
+      const bob = supplier('bob');
+      await s.store.upsertUser(bob);
+      const elsewhere = await s.store.createGroup(bob, 'g', [alice.userId]);
+      const reused = randomUUID();
+      await s.store.send(input(alice, elsewhere.conversation.id, reused));
+      const outcomes = await s.store.sendBatch([
+        input(alice, conversationId, randomUUID(), 'one'),
+        input(alice, conversationId, randomUUID(), 'two'),
+        input(alice, conversationId, reused, 'three'),
+        input(alice, conversationId, randomUUID(), 'four'),
+      ]);
+      expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored', 'conflict']);
+      const { messages } = await s.store.range(conversationId, 0, 10);
+      expect(messages.map((m) => (m.content as { text: string }).text)).toEqual(['one', 'two']);
+      expect(messages.map((m) => m.seq)).toEqual([1, 2]);
+    });
+
+    it('moves receipts only forward, and never past the last message', async () => {
+      const { alice, conversationId } = await direct();
+      for (let i = 0; i < 5; i++) await s.store.send(input(alice, conversationId));
+      expect(await s.store.receipt(s.shopId, conversationId, 'read', 3)).toEqual({ seq: 3 });
+      expect(await s.store.receipt(s.shopId, conversationId, 'read', 2)).toEqual({ seq: 3 });
+      expect(await s.store.receipt(s.shopId, conversationId, 'read', 99)).toEqual({ seq: 5 });
+    });
+
+    it("replays a user's stream after any cursor, ascending, in pages, only their conversations", async () => {
+      const { alice, conversationId } = await direct();
+      const { alice: stranger, conversationId: theirs } = await direct();
+      for (let i = 0; i < 7; i++) {
+        await s.store.send(input(alice, conversationId, randomUUID(), `a${i}`));
+        await s.store.send(input(stranger, theirs, randomUUID(), `s${i}`));
+      }
+      const all: number[] = [];
+      let cursor = 0;
+      for (let page = 0; page < 20; page++) {
+        const { events, hasMore } = await s.store.eventsAfter(alice, cursor, 3);
+        expect(events.length).toBeLessThanOrEqual(3);
+        for (const e of events) {
+          expect(e.cursor).toBeGreaterThan(cursor);
+          if (e.event.kind === 'message') expect(e.event.message.conversationId).toBe(conversationId);
+          all.push(e.cursor);
+          cursor = e.cursor;
+        }
+        if (!hasMore) break;
+      }
+      expect(all).toEqual([...all].sort((a, b) => a - b));
+      // The conversation event and the 7 messages, nothing of the stranger's.
+      expect(all).toHaveLength(8);
+      expect(await s.store.headCursor(alice)).toBe(all.at(-1));
+      // From the middle: exactly the rest.
+      const rest = await s.store.eventsAfter(alice, all[3]!, 100);
+      expect(rest.events.map((e) => e.cursor)).toEqual(all.slice(4));
+    });
+
+    it('hands each commit its events in cursor order, the ones a replay returns', async () => {
+      const { alice, conversationId } = await direct();
+      const heard: CommittedEvent[] = [];
+      s.store.onCommitted((events) => heard.push(...events));
+      await Promise.all(Array.from({ length: 10 }, () => s.store.send(input(alice, conversationId))));
+      const cursors = heard.map((e) => e.cursor);
+      expect(cursors).toHaveLength(10);
+      expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+      const replayed = await s.store.eventsAfter(alice, cursors[0]! - 1, 100);
+      expect(replayed.events.map((e) => e.cursor)).toEqual(cursors);
+    });
+
+    it("never lowers a device's recorded cursor", async () => {
+      await s.store.setDeviceCursor('u1', 'd1', 10);
+      await s.store.setDeviceCursor('u1', 'd1', 4);
+      expect(await s.store.getDeviceCursor('u1', 'd1')).toBe(10);
+      expect(await s.store.getDeviceCursor('u1', 'other')).toBe(0);
+    });
+  });
+}
