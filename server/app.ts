@@ -21,7 +21,7 @@ import { handleMediaRoute } from './media/routes';
 import { serverMetrics } from './metrics';
 import { DEMO_SHOP, DEMO_USERS } from './seed';
 import { SqliteStore } from './store/sqlite/SqliteStore';
-import { TestHooks } from './testHooks';
+import { TestHooks, withPushHooks, withRequestHooks } from './testHooks';
 import { Limits } from './limits/Limits';
 import { MediaQuota } from './media/quota';
 import { Session } from './ws/Session';
@@ -98,7 +98,20 @@ export async function createParleyServer(
   const publisher = new CommitPublisher({ recipients: (id) => store.recipients(id), hub, recent, log: config.log });
   store.onCommitted((events) => publisher.committed(events));
   const published = () => publisher.published();
-  const sessionDeps = { config, secret, store, hub, recent, registry, handlers, metrics, limits, hooks, published };
+  // Test hooks are wrapped around the real parts here; the sessions and deliveries know nothing of them.
+  const sessionDeps = {
+    config,
+    secret,
+    store,
+    hub,
+    recent,
+    registry,
+    handlers: hooks ? withRequestHooks(handlers, hooks) : handlers,
+    metrics,
+    limits,
+    published,
+    ...(hooks ? { wrapPushSend: <F>(send: (frame: F) => void) => withPushHooks(send, hooks) } : {}),
+  };
   const sessions = new Set<Session>();
 
   // Node checks the header and request deadlines on this interval (30 s by default): keep it well inside them.

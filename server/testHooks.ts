@@ -1,3 +1,7 @@
+import type { RequestHandlers } from './handlers';
+import type { RequestType } from '../schema';
+import type { Handler } from './handlers/context';
+
 /**
  * Fault injection for tests. Only constructed when `testHooks` is on, which configFromEnv never
  * allows under NODE_ENV=production. Each hook is a bounded count, so a test cannot leave the
@@ -85,4 +89,37 @@ export class TestHooks {
       if (typeof c.type === 'string' && typeof c.count === 'number') this.crashOnResponse(c.type, c.count);
     }
   }
+}
+
+const never = (): Promise<never> => new Promise<never>(() => {});
+
+/**
+ * The handlers with the request hooks around them, put in place when the server is wired (the
+ * sessions know nothing of them): a request of a type in `neverAnswer` is never run nor answered;
+ * one whose response is to be dropped runs (and commits) and is then not answered.
+ */
+export function withRequestHooks(handlers: RequestHandlers, hooks: TestHooks): RequestHandlers {
+  type AnyHandler = (ctx: Parameters<Handler<RequestType>>[0], params: unknown) => Promise<unknown>;
+  const wrapped: Record<string, AnyHandler> = {};
+  for (const [type, handler] of Object.entries(handlers) as [string, AnyHandler][]) {
+    wrapped[type] = async (ctx, params) => {
+      if (hooks.neverAnswer.has(type)) return never();
+      const result = await handler(ctx, params);
+      if (hooks.takeDropResponse(type)) return never();
+      return result;
+    };
+  }
+  return wrapped as unknown as RequestHandlers;
+}
+
+/**
+ * A socket's push sender with the push hooks around it: a push skipped is lost on the way (the next
+ * push's `prev` names it, so the client sees the hole and replays); a duplicated one goes twice.
+ */
+export function withPushHooks<F>(send: (frame: F) => void, hooks: TestHooks): (frame: F) => void {
+  return (frame) => {
+    if (hooks.takeSkipPush()) return;
+    send(frame);
+    if (hooks.takeDuplicatePush()) send(frame);
+  };
 }

@@ -10,7 +10,9 @@ import type { Subscriber } from '../fanout/Hub';
 import type { RecentEvents } from '../fanout/RecentEvents';
 import type { ServerMetrics } from '../metrics';
 import type { EventOrigin, Store } from '../store/Store';
-import type { TestHooks } from '../testHooks';
+
+/** A push as the delivery hands it to its socket. */
+export type PushOut = { t: 'push'; cursor: number; prev: number; event: PushEvent };
 
 export interface DeliveryDeps {
   store: Store;
@@ -18,14 +20,13 @@ export interface DeliveryDeps {
   recent: RecentEvents | null;
   identity: Identity;
   deviceId: string;
-  send: (frame: { t: 'push'; cursor: number; prev: number; event: PushEvent }) => void;
+  send: (frame: PushOut) => void;
   /**
    * The client settles its own sends from their answers (protocol 3): events its device's sends
    * appended are passed over, not pushed. Older clients are pushed everything.
    */
   skipOwnSends: boolean;
   metrics: ServerMetrics;
-  hooks: TestHooks | null;
   now: () => number;
   window: number;
   resendMs: number;
@@ -111,13 +112,8 @@ export class Delivery implements Subscriber {
     this.sent = cursor;
     this.pushed = cursor;
     this.inflight.push(cursor);
-    const frame = { t: 'push' as const, cursor, prev, event };
-    // Test hook: lose this push on the way. The next push's `prev` names it, so the client
-    // notices the hole and replays instead of acking past it.
-    if (this.deps.hooks?.takeSkipPush()) return;
-    this.deps.send(frame);
+    this.deps.send({ t: 'push', cursor, prev, event });
     this.deps.metrics.pushesSent.inc();
-    if (this.deps.hooks?.takeDuplicatePush()) this.deps.send(frame);
   }
 
   /**

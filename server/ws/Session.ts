@@ -36,8 +36,7 @@ import { requireParty, type HandlerDeps, type RequestContext } from '../handlers
 import type { Limits } from '../limits/Limits';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
-import type { TestHooks } from '../testHooks';
-import { Delivery } from './Delivery';
+import { Delivery, type PushOut } from './Delivery';
 import type { SessionRegistry } from './SessionRegistry';
 
 export interface SessionDeps {
@@ -51,7 +50,8 @@ export interface SessionDeps {
   handlers: RequestHandlers;
   metrics: ServerMetrics;
   limits: Limits;
-  hooks: TestHooks | null;
+  /** Wraps each socket's push sender (the test hooks do; none otherwise). */
+  wrapPushSend?: (send: (frame: PushOut) => void) => (frame: PushOut) => void;
   /** Resolves once every event committed so far has reached the hub. */
   published: () => Promise<void>;
 }
@@ -282,9 +282,8 @@ export class Session {
         identity,
         deviceId: frame.deviceId,
         skipOwnSends: frame.v >= NO_ECHO_PROTOCOL_VERSION,
-        send: (f) => this.send(f),
+        send: this.deps.wrapPushSend?.((f) => this.send(f)) ?? ((f) => this.send(f)),
         metrics,
-        hooks: this.deps.hooks,
         now: config.now,
         window: config.pushWindow,
         resendMs: config.pushResendMs,
@@ -325,8 +324,6 @@ export class Session {
   }
 
   private async handleRequest(identity: Identity, deviceId: string, frame: RequestFrame): Promise<void> {
-    const hooks = this.deps.hooks;
-    if (hooks?.neverAnswer.has(frame.type)) return;
     if (!isRequestType(frame.type)) {
       return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
     }
@@ -346,7 +343,6 @@ export class Session {
       if (!params.ok) return this.sendError(params.code, params.message, frame.id);
       const handler = this.deps.handlers[frame.type] as (ctx: RequestContext, p: unknown) => Promise<unknown>;
       const result = await handler(ctx, params.value);
-      if (hooks?.takeDropResponse(frame.type)) return;
       this.send({ t: 'res', id: frame.id, ok: true, result });
     } catch (err) {
       if (ParleyError.is(err)) return this.sendError(err.code, err.message, frame.id);
