@@ -25,6 +25,7 @@ import type { CommittedEvent, EventOrigin, MediaIndex, SendInput, SendOutcome, S
 import { Checkpointer } from './Checkpointer';
 import { GroupCommit } from './GroupCommit';
 import { MIGRATIONS } from './migrations';
+import { SqliteDeviceCursors } from './SqliteDeviceCursors';
 import { SqliteMediaIndex } from './SqliteMediaIndex';
 
 interface ConversationRow {
@@ -71,9 +72,6 @@ const toInfo = (r: ConversationRow): ConversationInfo => ({
 const asParty = (t = ''): string => `((${t}kind = 'user' AND ${t}member_id = ?) OR (${t}kind = 'shop' AND ${t}member_id = ?))`;
 const partyParams = (user: Identity): [string, string | null] => [user.userId, user.shopId];
 
-/** How long acked cursors wait to be written together. */
-const CURSOR_SAVE_MS = 1000;
-
 const toMessage = (r: MessageRow): Message => ({
   id: r.client_id,
   conversationId: r.conversation_id,
@@ -106,9 +104,8 @@ export class SqliteStore implements Store {
   /** Events appended by the writes of the group being committed, in cursor order. */
   private appended: CommittedEvent[] = [];
   private readonly committedListeners: ((events: readonly CommittedEvent[]) => void)[] = [];
-  /** Acked cursors not written yet, by user and device (see setDeviceCursor). */
-  private readonly unsavedCursors = new Map<string, { userId: string; deviceId: string; cursor: number }>();
-  private cursorTimer: NodeJS.Timeout | null = null;
+  /** Devices' acked cursors, written lazily. */
+  private readonly cursors: SqliteDeviceCursors;
   /** conversation id -> user ids to fan out to. Cleared whenever membership or shop staff change. */
   private readonly recipientCache = new Map<string, string[]>();
 
@@ -134,6 +131,7 @@ export class SqliteStore implements Store {
       },
     });
     this.media = new SqliteMediaIndex(this.db, this.writes);
+    this.cursors = new SqliteDeviceCursors(this.db, this.writes, this.now);
     this.epoch = this.beginEpoch();
     this.checkpointer = new Checkpointer(this.db, {
       file: path.join(opts.dataDir, 'parley.db'),
@@ -547,43 +545,11 @@ export class SqliteStore implements Store {
   }
 
   async getDeviceCursor(userId: string, deviceId: string): Promise<number> {
-    const stored = (this.sql('SELECT acked_cursor FROM device_cursors WHERE user_id = ? AND device_id = ?')
-      .pluck()
-      .get(userId, deviceId) as number | undefined) ?? 0;
-    return Math.max(stored, this.unsavedCursors.get(`${userId}\n${deviceId}`)?.cursor ?? 0);
+    return this.cursors.get(userId, deviceId);
   }
 
-  /**
-   * Acks arrive for every burst of pushes; the record is only a fallback (a device names its own
-   * cursor, which wins), so losing the last second of it in a crash costs a few repeated pushes.
-   * They are kept here and written together once a second, not each in a commit and an fsync.
-   */
   async setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void> {
-    const key = `${userId}\n${deviceId}`;
-    const prior = this.unsavedCursors.get(key);
-    if (prior && prior.cursor >= cursor) return;
-    this.unsavedCursors.set(key, { userId, deviceId, cursor });
-    if (this.cursorTimer === null) {
-      this.cursorTimer = setTimeout(() => void this.saveCursors(), CURSOR_SAVE_MS);
-      this.cursorTimer.unref();
-    }
-  }
-
-  private saveCursors(): Promise<void> {
-    this.cursorTimer = null;
-    const batch = [...this.unsavedCursors.values()];
-    this.unsavedCursors.clear();
-    if (batch.length === 0) return Promise.resolve();
-    return this.write(() => {
-      const upsert = this.sql(
-        `INSERT INTO device_cursors (user_id, device_id, acked_cursor, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (user_id, device_id) DO UPDATE SET acked_cursor = MAX(acked_cursor, excluded.acked_cursor), updated_at = excluded.updated_at`,
-      );
-      const now = this.now();
-      for (const c of batch) upsert.run(c.userId, c.deviceId, c.cursor, now);
-    }).catch(() => {
-      // A failed commit (disk full) loses only the fallback record; the devices keep their own.
-    });
+    this.cursors.set(userId, deviceId, cursor);
   }
 
   async messageCount(): Promise<number> {
@@ -592,8 +558,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    if (this.cursorTimer !== null) clearTimeout(this.cursorTimer);
-    void this.saveCursors();
+    this.cursors.close();
     this.writes.flush();
     await this.checkpointer.stop();
     this.db.close();
