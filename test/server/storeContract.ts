@@ -37,6 +37,13 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
       return { alice, conversationId: opened.conversation.id };
     }
 
+    /** A second conversation of `member`'s: a group a supplier makes with them. */
+    async function groupWith(member: Identity) {
+      const bob = supplier('bob');
+      await s.store.upsertUser(bob);
+      return s.store.createGroup(bob, 'g', [member.userId]);
+    }
+
     const input = (sender: Identity, conversationId: string, clientId = randomUUID(), body = 'hi'): SendInput => ({ sender, conversationId, clientId, content: text(body) });
 
     it('stores a send once per (sender, client id): a retry is a duplicate with the same seq', async () => {
@@ -51,9 +58,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
 
     it('refuses a client id reused for another conversation (conflict), storing nothing', async () => {
       const { alice, conversationId } = await direct();
-      const bob = supplier('bob');
-      await s.store.upsertUser(bob);
-      const group = await s.store.createGroup(bob, 'g', [alice.userId]);
+      const group = await groupWith(alice);
       const clientId = randomUUID();
       expect((await s.store.send(input(alice, conversationId, clientId))).kind).toBe('stored');
       expect(await s.store.send(input(alice, group.conversation.id, clientId))).toEqual({ kind: 'conflict' });
@@ -73,9 +78,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
 
     it('stores a batch in its order and stops after a conflict: nothing after it is stored', async () => {
       const { alice, conversationId } = await direct();
-      const bob = supplier('bob');
-      await s.store.upsertUser(bob);
-      const elsewhere = await s.store.createGroup(bob, 'g', [alice.userId]);
+      const elsewhere = await groupWith(alice);
       const reused = randomUUID();
       await s.store.send(input(alice, elsewhere.conversation.id, reused));
       const outcomes = await s.store.sendBatch([
