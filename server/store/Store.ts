@@ -128,10 +128,28 @@ export interface Store {
   sendBatch(inputs: readonly SendInput[]): Promise<SendOutcome[]>;
   /** Advance a party's delivered/read position; never moves backwards. Resolves with the position after. */
   receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number): Promise<{ seq: number }>;
-  /** The user's push stream after a cursor, ascending. */
+  /** The user's push stream after a cursor, ascending. Pruned events are gone: see {@link prunedAfter}. */
   eventsAfter(user: Identity, cursor: number, limit: number): Promise<{ events: StoredEvent[]; hasMore: boolean }>;
   /** The newest cursor in the user's stream. */
   headCursor(user: Identity): Promise<number>;
+  /**
+   * The highest cursor ever assigned, in every user's stream (pruning does not lower it). A device
+   * that loads the head and then takes the stream after this has missed nothing.
+   */
+  streamHead(): Promise<number>;
+  /** The user's conversations after `afterId` by id (the stable order for paging a snapshot), as the list shows each. */
+  conversationPage(user: Identity, afterId: string | undefined, limit: number): Promise<{ conversations: ConversationView[]; hasMore: boolean }>;
+  /**
+   * Retention: delete up to `limit` of the oldest push events appended before `before` (ms), in
+   * cursor order. Conversations, messages and receipts stay; only the stream's record of them goes.
+   * Resolves with how many went and the highest cursor pruned so far (0: none ever).
+   */
+  prune(before: number, limit: number): Promise<{ pruned: number; horizon: number }>;
+  /**
+   * True when events of the user's stream after `cursor` were pruned: a replay from there would skip
+   * them, so the device must rebuild from the head instead.
+   */
+  prunedAfter(user: Identity, cursor: number): Promise<boolean>;
   getDeviceCursor(userId: string, deviceId: string): Promise<number>;
   /** Record a device's ack; never lowers it. A fallback only (devices name their own cursor), so it may be written lazily. */
   setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void>;

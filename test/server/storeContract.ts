@@ -1,8 +1,7 @@
 /**
  * What every Store must do, whatever it is built on: the behaviour sessions and handlers rely on.
  * `storeContract` registers the suite for one backend; a backend's test file calls it with a
- * factory for a fresh store in which one shop (`shopId`) exists. Retention will join it when the
- * push stream is pruned.
+ * factory for a fresh store in which one shop (`shopId`) exists.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,7 +40,7 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
     async function groupWith(member: Identity) {
       const bob = supplier('bob');
       await s.store.upsertUser(bob);
-      return s.store.createGroup(bob, 'g', [member.userId]);
+      return { ...(await s.store.createGroup(bob, 'g', [member.userId])), creator: bob };
     }
 
     const input = (sender: Identity, conversationId: string, clientId = randomUUID(), body = 'hi'): SendInput => ({ sender, conversationId, clientId, content: text(body) });
@@ -140,6 +139,64 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
       expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
       const replayed = await s.store.eventsAfter(alice, cursors[0]! - 1, 100);
       expect(replayed.events.map((e) => e.cursor)).toEqual(cursors);
+    });
+
+    it('pages the conversations by id, each as the list shows it, with the unread count', async () => {
+      const { alice, conversationId } = await direct();
+      const second = await groupWith(alice);
+      const third = await groupWith(alice);
+      for (let i = 0; i < 3; i++) await s.store.send(input(second.creator, second.conversation.id));
+      await s.store.send(input(alice, conversationId));
+      const ids = [conversationId, second.conversation.id, third.conversation.id].sort();
+      const first = await s.store.conversationPage(alice, undefined, 2);
+      expect(first.hasMore).toBe(true);
+      const rest = await s.store.conversationPage(alice, first.conversations.at(-1)!.id, 2);
+      expect(rest.hasMore).toBe(false);
+      const all = [...first.conversations, ...rest.conversations];
+      expect(all.map((c) => c.id)).toEqual(ids);
+      const listed = (await s.store.listConversations(alice, 10, 0)).conversations;
+      expect(new Map(all.map((c) => [c.id, c]))).toEqual(new Map(listed.map((c) => [c.id, c])));
+    });
+
+    it('prunes the oldest events only: history stays, replays skip what went, prunedAfter says who missed it, the head never drops', async () => {
+      const { alice, conversationId } = await direct();
+      const { alice: quiet, conversationId: quietOne } = await direct();
+      await s.store.send(input(quiet, quietOne));
+      for (let i = 0; i < 6; i++) await s.store.send(input(alice, conversationId, randomUUID(), `a${i}`));
+      const before = (await s.store.eventsAfter(alice, 0, 100)).events.map((e) => e.cursor);
+      const quietCursor = (await s.store.eventsAfter(quiet, 0, 100)).events.at(-1)!.cursor;
+      const head = await s.store.streamHead();
+      expect(head).toBe(before.at(-1));
+
+      // Nothing is older than the epoch's start of time.
+      expect(await s.store.prune(0, 100)).toEqual({ pruned: 0, horizon: 0 });
+      // The oldest first, `limit` at a time: the two conversation events and quiet's message, then alice's first two.
+      const pruned = await s.store.prune(Date.now() + 60_000, 3);
+      expect(pruned.pruned).toBe(3);
+      const more = await s.store.prune(Date.now() + 60_000, 2);
+      expect(more).toEqual({ pruned: 2, horizon: before[2]! });
+
+      expect((await s.store.eventsAfter(alice, 0, 100)).events.map((e) => e.cursor)).toEqual(before.slice(3));
+      expect(await s.store.prunedAfter(alice, 0)).toBe(true);
+      expect(await s.store.prunedAfter(alice, before[1]!)).toBe(true);
+      // Past what went from alice's conversation, a replay misses nothing.
+      expect(await s.store.prunedAfter(alice, before[2]!)).toBe(false);
+      // quiet had a cursor past everything pruned from their conversation: nothing missed.
+      expect(await s.store.prunedAfter(quiet, quietCursor)).toBe(false);
+      expect(await s.store.prunedAfter(quiet, 0)).toBe(true);
+      // Conversations and messages are history: all kept.
+      expect((await s.store.range(conversationId, 0, 100)).messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await s.store.conversationPage(alice, undefined, 10)).conversations.map((c) => c.id)).toEqual([conversationId]);
+      // seqsAt reads what stays: at the head every message is held, at a cursor before the last two, four.
+      const at = async (cursor: number) => (await s.store.seqsAt(alice, cursor, undefined, 10)).conversations;
+      expect(await at(head)).toEqual([{ conversationId, seq: 6 }]);
+      expect(await at(before.at(-3)!)).toEqual([{ conversationId, seq: 4 }]);
+      // Pruning everything leaves the heads where they were.
+      await s.store.prune(Date.now() + 60_000, 100);
+      expect(await s.store.streamHead()).toBe(head);
+      expect(await s.store.headCursor(alice)).toBe(head);
+      expect(await s.store.headCursor(quiet)).toBe(quietCursor);
+      expect(await s.store.prunedAfter(alice, head)).toBe(false);
     });
 
     it("never lowers a device's recorded cursor", async () => {

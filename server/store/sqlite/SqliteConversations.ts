@@ -10,7 +10,10 @@ import type { AppendEvent, Write } from './ports';
 import { asParty, partyParams, toInfo, toMessage, type ConversationRow, type MessageRow } from './rows';
 import type { Sql } from './statements';
 
-type ConversationMethods = 'getConversation' | 'partyIn' | 'listConversations' | 'openDirect' | 'createGroup' | 'listMembers' | 'recipients';
+type ConversationMethods = 'getConversation' | 'partyIn' | 'listConversations' | 'conversationPage' | 'openDirect' | 'createGroup' | 'listMembers' | 'recipients';
+
+/** A conversation row with the caller's member row: the party it speaks as and that party's read position. */
+type PartyRow = ConversationRow & { party: string; read_seq: number };
 
 export class SqliteConversations implements Pick<Store, ConversationMethods> {
   /**
@@ -66,12 +69,30 @@ export class SqliteConversations implements Pick<Store, ConversationMethods> {
           ORDER BY c.last_activity_at DESC, c.id
           LIMIT ? OFFSET ?`,
       )
-      .all(...parties, limit, offset) as (ConversationRow & { party: string; read_seq: number })[];
+      .all(...parties, limit, offset) as PartyRow[];
+    return { conversations: this.views(rows), total };
+  }
+
+  async conversationPage(user: Identity, afterId: string | undefined, limit: number) {
+    const rows = this.sql(
+        `SELECT c.*, m.member_id AS party, m.read_seq AS read_seq
+           FROM members m JOIN conversations c ON c.id = m.conversation_id
+          WHERE ${asParty('m.')} AND c.id > ?
+          GROUP BY c.id
+          ORDER BY c.id
+          LIMIT ?`,
+      )
+      .all(...partyParams(user), afterId ?? '', limit + 1) as PartyRow[];
+    return { conversations: this.views(rows.slice(0, limit)), hasMore: rows.length > limit };
+  }
+
+  /** Each conversation as the list shows it to the party the row was read for: unread count and last message. */
+  private views(rows: readonly PartyRow[]): ConversationView[] {
     const unread = this.sql(
       'SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? AND party_id != ?',
     ).pluck();
     const last = this.sql('SELECT * FROM messages WHERE conversation_id = ? AND seq = ?');
-    const conversations: ConversationView[] = rows.map((r) => {
+    return rows.map((r) => {
       const lastRow = last.get(r.id, r.last_seq) as MessageRow | undefined;
       return {
         ...toInfo(r),
@@ -80,7 +101,6 @@ export class SqliteConversations implements Pick<Store, ConversationMethods> {
         lastMessage: lastRow ? toMessage(lastRow) : null,
       };
     });
-    return { conversations, total };
   }
 
   private insertConversation(kind: 'direct' | 'group', title: string, shopId: string | null, customerId: string | null, createdBy: string): ConversationRow {

@@ -19,7 +19,7 @@ interface EventRow extends Partial<MessageRow> {
   origin_device: string | null;
 }
 
-export class SqliteEventLog implements Pick<Store, 'eventsAfter' | 'headCursor' | 'seqsAt'> {
+export class SqliteEventLog implements Pick<Store, 'eventsAfter' | 'headCursor' | 'seqsAt' | 'streamHead'> {
   /** Events appended by the writes of the group being committed, in cursor order. */
   private appended: CommittedEvent[] = [];
 
@@ -70,13 +70,13 @@ export class SqliteEventLog implements Pick<Store, 'eventsAfter' | 'headCursor' 
 
   async seqsAt(user: Identity, cursor: number, afterId: string | undefined, limit: number) {
     const rows = this.sql(
-        // A conversation's message events carry ascending seqs, so the last one at or below the
-        // cursor has the highest seq held then.
+        // A conversation's message events carry ascending seqs, so the first one after the cursor
+        // is one past the highest seq held then; with none after it, every message was. Read from
+        // the events after the cursor, so events pruned before it do not matter.
         `SELECT m.conversation_id AS conversationId,
-                COALESCE((SELECT e.seq FROM events e
-                           WHERE e.conversation_id = m.conversation_id AND e.kind = 'message' AND e.pos <= ?
-                           ORDER BY e.pos DESC LIMIT 1), 0) AS seq
-           FROM members m
+                COALESCE((SELECT MIN(e.seq) - 1 FROM events e
+                           WHERE e.conversation_id = m.conversation_id AND e.kind = 'message' AND e.pos > ?), c.last_seq) AS seq
+           FROM members m JOIN conversations c ON c.id = m.conversation_id
           WHERE ${asParty('m.')} AND m.conversation_id > ?
           GROUP BY m.conversation_id
           ORDER BY m.conversation_id
@@ -112,12 +112,25 @@ export class SqliteEventLog implements Pick<Store, 'eventsAfter' | 'headCursor' 
     return { events, hasMore: rows.length > limit };
   }
 
+  async streamHead(): Promise<number> {
+    // AUTOINCREMENT's record: the highest cursor ever assigned, which pruning does not lower.
+    return (this.sql("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) ?? 0;
+  }
+
   async headCursor(user: Identity): Promise<number> {
-    return (this.sql(
+    const held = this.sql(
         `SELECT COALESCE(MAX(pos), 0) FROM events
           WHERE conversation_id IN (SELECT conversation_id FROM members WHERE ${asParty()})`,
       )
       .pluck()
-      .get(...partyParams(user)) as number);
+      .get(...partyParams(user)) as number;
+    // Pruning must not lower it: a device at the head would otherwise be told its cursor is ahead.
+    const pruned = this.sql(
+        `SELECT COALESCE(MAX(c.pruned_pos), 0) FROM members m JOIN conversations c ON c.id = m.conversation_id
+          WHERE ${asParty('m.')}`,
+      )
+      .pluck()
+      .get(...partyParams(user)) as number;
+    return Math.max(held, pruned);
   }
 }

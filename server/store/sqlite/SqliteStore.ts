@@ -25,6 +25,7 @@ import { SqliteEpochs } from './SqliteEpochs';
 import { SqliteEventLog } from './SqliteEventLog';
 import { SqliteMediaIndex } from './SqliteMediaIndex';
 import { SqliteMessages } from './SqliteMessages';
+import { SqliteRetention } from './SqliteRetention';
 import { SqliteUsers } from './SqliteUsers';
 import { statementCache } from './statements';
 
@@ -53,6 +54,7 @@ export class SqliteStore implements Store {
   /** Devices' acked cursors, written lazily. */
   private readonly cursors: SqliteDeviceCursors;
   private readonly userRecords: SqliteUsers;
+  private readonly retention: SqliteRetention;
   private readonly conversations: SqliteConversations;
   private readonly messages: SqliteMessages;
 
@@ -87,6 +89,7 @@ export class SqliteStore implements Store {
     this.messages = new SqliteMessages(sql, write, now, append, (user, id) => conversations.partyInSync(user, id));
     // Who is a shop's agent decides who receives its conversations: a change there clears the recipients cached.
     this.userRecords = new SqliteUsers(this.db, sql, write, now, () => conversations.forgetRecipients());
+    this.retention = new SqliteRetention(sql, write);
     this.checkpointer = new Checkpointer(this.db, {
       file: path.join(opts.dataDir, 'parley.db'),
       sync: opts.sync,
@@ -189,6 +192,22 @@ export class SqliteStore implements Store {
 
   headCursor(user: Identity) {
     return this.eventLog.headCursor(user);
+  }
+
+  streamHead() {
+    return this.eventLog.streamHead();
+  }
+
+  conversationPage(user: Identity, afterId: string | undefined, limit: number) {
+    return this.conversations.conversationPage(user, afterId, limit);
+  }
+
+  prune(before: number, limit: number) {
+    return this.retention.prune(before, limit);
+  }
+
+  prunedAfter(user: Identity, cursor: number) {
+    return this.retention.prunedAfter(user, cursor);
   }
 
   async getDeviceCursor(userId: string, deviceId: string): Promise<number> {

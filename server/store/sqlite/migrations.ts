@@ -104,4 +104,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN origin_user TEXT;
   ALTER TABLE events ADD COLUMN origin_device TEXT;
   `,
+  /* 7: retention of the push stream. The highest cursor pruned from each conversation's events: a
+     device whose replay would start below it missed events that are gone, and rebuilds from the head */ `
+  ALTER TABLE conversations ADD COLUMN pruned_pos INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
