@@ -55,8 +55,22 @@ export const CloseCode = {
   KICKED: 4001,
   IDLE_TIMEOUT: 4002,
   AUTH_TIMEOUT: 4003,
+  /**
+   * The server pruned events of this socket's stream it had not delivered yet. Reconnect: the
+   * auth answer tells the device to rebuild from the head.
+   */
+  STREAM_PRUNED: 4004,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Why a device starts at the head instead of being replayed the stream (`auth_ok.rebuild`). */
+export const RebuildReason = {
+  /** Nothing is stored on the device yet. */
+  NEW_DEVICE: 'new_device',
+  /** The server pruned events after the device's cursor (it was away longer than the retention horizon). */
+  PRUNED: 'pruned',
+} as const;
+export type RebuildReason = (typeof RebuildReason)[keyof typeof RebuildReason];
 
 /** Whether retrying the same request later may succeed. Drives the outbox's resend decisions. */
 export function isRetryable(code: ErrorCode): boolean {

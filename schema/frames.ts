@@ -3,7 +3,7 @@
  * each ClientFrame; the worker validates each ServerFrame. See PROTOCOL.md for the flows.
  */
 import * as v from 'valibot';
-import { ErrorCode, KickReason } from './errors';
+import { ErrorCode, KickReason, RebuildReason } from './errors';
 import { EntityId, PushEvent, RoleSchema } from './entities';
 
 const Cursor = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
@@ -77,6 +77,14 @@ export const AuthOkFrame = v.object({
    * taking any push the device rolls back to it (see `conversations.seqsAt`) and stores `epoch`.
    */
   resync: v.optional(v.object({ cursor: Cursor })),
+  /**
+   * Protocol 4: the stream is not replayed to this device; it starts after `cursor` (the head of the
+   * whole stream). Either nothing is stored here yet (`new_device`) or the server pruned events this
+   * device had not taken (`pruned`). Before taking any push the device stores `cursor` under `epoch`,
+   * keeping what it holds, and loads the head: conversations, their latest pages and receipts
+   * (`sync.head`). After `resync`, when both are sent.
+   */
+  rebuild: v.optional(v.object({ cursor: Cursor, reason: v.picklist(Object.values(RebuildReason)) })),
 });
 
 /** Sent just before the server closes with CloseCode.AUTH_FAILED (AUTH_TIMEOUT: CloseCode.AUTH_TIMEOUT). */

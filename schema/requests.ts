@@ -21,6 +21,11 @@ const limit = (max: number) => v.pipe(v.number(), v.safeInteger(), v.minValue(1)
 export const MAX_PAGE = 200;
 export const MAX_SYNC_PAGE = 500;
 export const MAX_GROUP_MEMBERS = 64;
+/** sync.head bounds: conversations per answer, messages per conversation, and the answer's size. */
+export const MAX_HEAD_CONVERSATIONS = 50;
+export const MAX_HEAD_MESSAGES = 100;
+/** Content bytes in one sync.head answer, roughly: past this the answer ends early, with hasMore. */
+export const HEAD_ANSWER_BYTES = 512 * 1024;
 /** Most messages in one messages.sendBatch (the 64 KiB frame cap bounds it too). */
 export const MAX_SEND_BATCH = 100;
 
@@ -115,6 +120,24 @@ export const RequestSchemas = {
     params: v.object({ cursor: Cursor, afterId: v.optional(EntityId), limit: limit(MAX_SYNC_PAGE) }),
     result: v.object({ conversations: v.array(v.object({ conversationId: EntityId, seq: Seq })), hasMore: v.boolean() }),
   },
+  /**
+   * The head of the caller's conversations, paged by conversation id: each one's view (with the
+   * caller's read position and unread count), its latest `messages` (ascending) and its members'
+   * delivered/read positions. What a device told to rebuild (`auth_ok.rebuild`) loads instead of
+   * the push stream; older messages are paged with messages.history. An answer holds at least one
+   * conversation and ends early (hasMore) past HEAD_ANSWER_BYTES of content.
+   */
+  'sync.head': {
+    params: v.object({
+      afterId: v.optional(EntityId),
+      limit: limit(MAX_HEAD_CONVERSATIONS),
+      messages: limit(MAX_HEAD_MESSAGES),
+    }),
+    result: v.object({
+      conversations: v.array(v.object({ conversation: ConversationView, messages: v.array(Message), members: v.array(Member) })),
+      hasMore: v.boolean(),
+    }),
+  },
   /** Pull the push stream after a cursor: catch-up without waiting for replay. */
   sync: {
     params: v.object({ cursor: Cursor, limit: limit(MAX_SYNC_PAGE) }),
@@ -131,6 +154,8 @@ export type RequestType = keyof typeof RequestSchemas;
 export const REQUEST_TYPES = Object.keys(RequestSchemas) as RequestType[];
 export type RequestParams<T extends RequestType> = v.InferOutput<(typeof RequestSchemas)[T]['params']>;
 export type RequestResult<T extends RequestType> = v.InferOutput<(typeof RequestSchemas)[T]['result']>;
+/** One conversation of a sync.head answer. */
+export type HeadEntry = RequestResult<'sync.head'>['conversations'][number];
 
 export function isRequestType(type: string): type is RequestType {
   return Object.prototype.hasOwnProperty.call(RequestSchemas, type);

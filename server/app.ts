@@ -20,6 +20,7 @@ import type { MediaStorage } from './media/MediaStorage';
 import { handleMediaRoute } from './media/routes';
 import { serverMetrics } from './metrics';
 import { DEMO_SHOP, DEMO_USERS } from './seed';
+import { Retention } from './store/Retention';
 import { SqliteStore } from './store/sqlite/SqliteStore';
 import { TestHooks, withPushHooks, withRequestHooks } from './testHooks';
 import { Limits } from './limits/Limits';
@@ -39,6 +40,8 @@ export interface ParleyServer {
   readonly store: SqliteStore;
   readonly hooks: TestHooks | null;
   readonly metrics: ReturnType<typeof serverMetrics>;
+  /** The push stream's pruning (runs on its own timer; `run()` prunes now). */
+  readonly retention: Retention;
   close(): Promise<void>;
 }
 
@@ -161,6 +164,17 @@ export async function createParleyServer(
     const now = config.now();
     for (const s of sessions) s.tick(now);
   }, sweepMs);
+  const retention = new Retention({
+    store,
+    ...config.pushRetention,
+    now: config.now,
+    log: config.log,
+    // A socket still replaying across what was pruned would skip it: those sockets are closed.
+    pruned: (horizon) => {
+      for (const s of sessions) void s.pruned(horizon);
+    },
+  });
+  retention.start();
   const forget = setInterval(() => limits.sweep(), 60_000);
   forget.unref();
   sweep.unref();
@@ -171,6 +185,7 @@ export async function createParleyServer(
     store,
     hooks,
     metrics,
+    retention,
     get url() {
       return `http://${address}`;
     },
@@ -190,6 +205,7 @@ export async function createParleyServer(
     async close() {
       clearInterval(sweep);
       clearInterval(forget);
+      await retention.stop();
       for (const s of sessions) s.shutdown();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       httpServer.closeAllConnections();

@@ -65,6 +65,11 @@ export interface ServerConfig {
   /** The newest events kept in memory, from which sockets behind read their backlog (~1 KB each). */
   recentEvents: number;
   /**
+   * The push stream's horizon: events older than `maxAgeMs` are pruned every `intervalMs`, `batch`
+   * per write. A device away longer rebuilds from the head at its next connect (PROTOCOL.md §6).
+   */
+  pushRetention: { maxAgeMs: number; intervalMs: number; batch: number };
+  /**
    * SQLite `synchronous`: 'full' (the default) makes an acked write survive a power loss or OS crash;
    * 'normal' survives a process crash only, and a power loss may take back writes already acked.
    */
@@ -114,6 +119,7 @@ export function defaultConfig(): ServerConfig {
     pushResendLimit: 6,
     pushWindow: 256,
     recentEvents: 4096,
+    pushRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, intervalMs: 60 * 60 * 1000, batch: 2000 },
     sqliteSync: 'full',
     mediaDir: undefined,
     maxImageBytes: 10 * 1024 * 1024,
@@ -190,6 +196,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
     maxConnections: positive(env.PARLEY_MAX_CONNECTIONS),
   };
   for (const [name, value] of Object.entries(sizes)) if (value !== undefined) Object.assign(cfg, { [name]: value });
+  const retentionDays = positive(env.PARLEY_PUSH_RETENTION_DAYS);
+  if (retentionDays !== undefined) cfg.pushRetention = { ...defaultConfig().pushRetention, maxAgeMs: retentionDays * 24 * 60 * 60 * 1000 };
   if (env.PARLEY_TRUST_PROXY === '1') cfg.trustProxy = true;
   const metrics = env.PARLEY_METRICS?.trim();
   if (metrics === 'loopback') cfg.metricsAccess = { kind: 'loopback' };

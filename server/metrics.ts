@@ -71,6 +71,7 @@ export function serverMetrics() {
     pushesResent: m.counter('parley_pushes_resent_total', 'Push frames sent again because no ack came in time.'),
     errors: m.counter('parley_errors_total', 'Error responses and error frames, by code.'),
     kicks: m.counter('parley_kicks_total', 'Sessions ended by a kick, by reason.'),
+    rebuilds: m.counter('parley_rebuilds_total', 'Devices started at the head instead of a replay, by reason (new_device, pruned).'),
     resyncs: m.counter('parley_resyncs_total', 'Devices told to roll back: their cursor was past the history the server still holds.'),
     mediaUploads: m.counter(
       'parley_media_uploads_total',

@@ -3,7 +3,7 @@ import type { RequestHandlers } from './context';
 import { createConversation, listConversations, listMembers } from './conversations';
 import { history, range, send, sendBatch } from './messages';
 import { delivered, markRead } from './receipts';
-import { seqsAt, sync } from './sync';
+import { head, seqsAt, sync } from './sync';
 
 export type { RequestContext, RequestHandlers } from './context';
 
@@ -18,5 +18,6 @@ export const handlers: RequestHandlers = {
   'receipts.delivered': delivered,
   'conversations.markRead': markRead,
   'conversations.seqsAt': seqsAt,
+  'sync.head': head,
   sync,
 };

@@ -60,6 +60,14 @@ export class Delivery implements Subscriber {
     this.lastProgressAt = deps.now();
   }
 
+  /**
+   * Where this socket reads the store from next: the last ack while pushes are unacked (a resend
+   * goes back there), else past everything it sent or passed over.
+   */
+  get readsFrom(): number {
+    return this.inflight.length > 0 ? this.acked : this.sent;
+  }
+
   start(): void {
     void this.pump();
   }

@@ -11,6 +11,8 @@ import {
   ParleyError,
   PROTOCOL_VERSION,
   NO_ECHO_PROTOCOL_VERSION,
+  HEAD_START_PROTOCOL_VERSION,
+  RebuildReason,
   SUPPORTED_PROTOCOL_VERSIONS,
   check,
   decodeClientFrame,
@@ -270,11 +272,21 @@ export class Session {
     // Unless it is past what the server still holds of its epoch: then the stream restarts where
     // that history ends, and the client is told to roll back to there first.
     const resync = lost !== null && frame.cursor! > lost ? { cursor: lost } : undefined;
-    const start = resync ? resync.cursor : Math.min(frame.cursor ?? recorded, head);
+    const replayFrom = resync ? resync.cursor : Math.min(frame.cursor ?? recorded, head);
+    const begin = await this.streamStart(frame, identity, replayFrom);
+    if (this.state.kind !== 'awaiting_auth') return;
+    if (begin.kind === 'refused') {
+      return this.failAuth(ErrorCode.UNSUPPORTED_VERSION, `events after cursor ${replayFrom} were pruned; a client of protocol ${HEAD_START_PROTOCOL_VERSION} or later rebuilds from the head`, {
+        supportedVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
+      });
+    }
+    const rebuild = begin.kind === 'rebuild' ? { cursor: begin.cursor, reason: begin.reason } : undefined;
+    const start = begin.cursor;
     if (resync) {
       metrics.resyncs.inc();
       config.log(`device ${frame.deviceId} of ${identity.userId} holds cursor ${frame.cursor} of epoch ${frame.epoch ?? '(none)'}; this server holds up to ${resync.cursor}: resync`);
     }
+    if (rebuild) metrics.rebuilds.inc(1, { reason: rebuild.reason });
     const delivery = new Delivery(
       {
         store,
@@ -316,11 +328,37 @@ export class Session {
       limits: { maxFrameBytes: config.maxFrameBytes, maxContentBytes: MAX_CONTENT_BYTES },
       epoch: store.epoch,
       ...(resync ? { resync } : {}),
+      ...(rebuild ? { rebuild } : {}),
     });
     delivery.start();
     const early = this.early;
     this.early = [];
     for (const f of early) this.dispatch(f);
+  }
+
+  /**
+   * Where this device's stream starts. Replayed from `replayFrom` (its cursor, or the server's record
+   * of it) unless, from protocol 4, it holds nothing (no cursor: it starts at the head and loads that
+   * instead of the whole history) or events after `replayFrom` were pruned (it rebuilds from the
+   * head). An older client whose replay would skip pruned events is refused: it cannot rebuild.
+   */
+  private async streamStart(frame: AuthFrame, identity: Identity, replayFrom: number): Promise<StreamStart> {
+    const { store } = this.deps;
+    const headStart = frame.v >= HEAD_START_PROTOCOL_VERSION;
+    if (headStart && frame.cursor === undefined) return { kind: 'rebuild', cursor: await store.streamHead(), reason: RebuildReason.NEW_DEVICE };
+    if (!(await store.prunedAfter(identity, replayFrom))) return { kind: 'replay', cursor: replayFrom };
+    return headStart ? { kind: 'rebuild', cursor: await store.streamHead(), reason: RebuildReason.PRUNED } : { kind: 'refused' };
+  }
+
+  /**
+   * Retention pruned the stream up to `horizon`. If that took events this socket still has to send
+   * (or send again), its delivery would skip them: close it, and the reconnect's auth says to rebuild.
+   */
+  async pruned(horizon: number): Promise<void> {
+    const s = this.state;
+    if (s.kind !== 'active' || s.delivery.readsFrom >= horizon) return;
+    if (!(await this.deps.store.prunedAfter(s.identity, s.delivery.readsFrom))) return;
+    if (this.state === s) this.close(CloseCode.STREAM_PRUNED, 'stream pruned: reconnect to rebuild');
   }
 
   private async handleRequest(identity: Identity, deviceId: string, frame: RequestFrame): Promise<void> {
@@ -351,6 +389,8 @@ export class Session {
     }
   }
 }
+
+type StreamStart = { kind: 'replay'; cursor: number } | { kind: 'rebuild'; cursor: number; reason: RebuildReason } | { kind: 'refused' };
 
 /** The conversation a request is about, when its type names one and the id is well formed. */
 function targetConversation(type: RequestType, params: unknown): string | null {

@@ -28,6 +28,7 @@ export const DISCONNECT_POLICY = {
   'messages.history': 'requeue',
   'messages.range': 'requeue',
   'conversations.seqsAt': 'requeue',
+  'sync.head': 'requeue',
   sync: 'requeue',
   // Idempotent on (sender, clientId): a retry returns the first attempt's message, duplicate: true.
   'messages.send': 'requeue',
