@@ -356,7 +356,7 @@ export class ParleyClient {
       this.lastCursor = e.cursor;
     }
     // The stream restarts after the server's cursor: numbers above it are new events.
-    if (e.type === 'resync') this.lastCursor = e.cursor;
+    if (e.type === 'resync' || e.type === 'rebuild') this.lastCursor = e.cursor;
     if (e.type === 'state') this.current = e.state;
     if (e.type === 'storage') this.durability = e.durability;
     this.emitter.emit(e);

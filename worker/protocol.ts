@@ -7,7 +7,7 @@
  * Only plain data crosses the port: class instances and AbortSignals do not survive structured
  * cloning, so timeouts are numbers and errors travel as their stable `code`.
  */
-import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, PushEvent, RequestParams, RequestResult, RequestType, Role } from '../schema';
+import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
 import type { EngineOptions } from './options';
 
 // ---- What a tab shows ---------------------------------------------------------------------------
@@ -172,6 +172,12 @@ export type EngineEvent =
    * `dropped` messages of others it lost are gone. The stream resumes after `cursor`.
    */
   | { type: 'resync'; reason: 'server_rollback'; cursor: number; requeued: number; dropped: number }
+  /**
+   * The stream was not replayed to this device: it starts after `cursor`, the server's head, and
+   * the head (conversations, latest pages, receipts) is loaded instead. `new_device`: nothing was
+   * stored here; `pruned`: the server no longer held what this device had not taken.
+   */
+  | { type: 'rebuild'; reason: RebuildReason; cursor: number }
   /** The server reported a problem not tied to a request, or sent something invalid. */
   | { type: 'receive_error'; code: ErrorCode; message: string };
 

@@ -178,4 +178,9 @@ export const MetaKey = {
   USER_ID: 'user_id',
   /** Monotonic counter for outbox order. */
   ORDER_KEY: 'order_key',
+  /**
+   * Present while the head the server asked this device to load (auth_ok's `rebuild`) is not all
+   * stored: its value is the cursor the stream restarted after. Removed with the head's last page.
+   */
+  HEAD_PENDING: 'head_pending',
 } as const;

@@ -11,7 +11,7 @@ import { LocalStore } from '../../worker/store/LocalStore';
 import type { LocalMessage } from '../../worker/store/types';
 import { SyncLayer } from '../../worker/sync/SyncLayer';
 import { nodePlatform } from './nodePlatform';
-import { makeToken, TEST_SECRET } from './server';
+import { makeToken, TEST_SECRET, type TokenOptions } from './server';
 
 export interface NodeClient {
   engine: Engine<SyncLayer>;
@@ -26,9 +26,12 @@ export async function startMessagingClient(
   user: string,
   file = ':memory:',
   platform: Platform = nodePlatform(),
+  /** Who the token says the user is (default: a customer); a merchant's shop speaks for them here too. */
+  identity: TokenOptions = {},
 ): Promise<NodeClient> {
-  const store = await LocalStore.open(new BetterSqliteDriver(file), { userId: user, now: Date.now });
-  const getToken = async () => makeToken(TEST_SECRET, user);
+  const partyIds = identity.shop === undefined ? [] : [identity.shop];
+  const store = await LocalStore.open(new BetterSqliteDriver(file), { userId: user, partyIds, now: Date.now });
+  const getToken = async () => makeToken(TEST_SECRET, user, identity);
   const media = { baseUrl: mediaBaseUrl({ url }), getToken };
   const engine = new Engine<SyncLayer>({
     platform,

@@ -35,6 +35,7 @@ const receipt = (upToSeq: number): PushEvent => ({ kind: 'receipt', conversation
 
 /** For inboxes of tests where the server never asks for a rollback. */
 const noRollback = (): Promise<never> => Promise.reject(new Error('no rollback expected'));
+const noRebuild = (): Promise<never> => Promise.reject(new Error('no rebuild expected'));
 
 describe('Engine', () => {
   it('emits connect_success with the identity once online', async () => {
@@ -84,6 +85,7 @@ describe('Engine', () => {
     const h = setup({
       inbox: {
         rollback: noRollback,
+        rebuild: noRebuild,
         arrived: (records) => void arrived.push(...records.map((r) => r.cursor)),
         store: (records) =>
           new Promise<void>((resolve) => {
@@ -121,6 +123,7 @@ describe('Engine', () => {
       initialCursor: 2,
       inbox: {
         rollback: noRollback,
+        rebuild: noRebuild,
         store: () => (fail ? Promise.reject(new ParleyError(ErrorCode.STORAGE_FULL, 'quota')) : Promise.resolve()),
       },
     });
@@ -141,7 +144,7 @@ describe('Engine', () => {
   });
 
   it('when storing fails, acks nothing and reconnects to replay from the stored cursor', async () => {
-    const h = setup({ initialCursor: 2, inbox: { rollback: noRollback, store: () => Promise.reject(new ParleyError(ErrorCode.STORAGE_FULL, 'quota')) } });
+    const h = setup({ initialCursor: 2, inbox: { rollback: noRollback, rebuild: noRebuild, store: () => Promise.reject(new ParleyError(ErrorCode.STORAGE_FULL, 'quota')) } });
     const socket = await online(h);
     socket.serverSend(frame({ t: 'push', cursor: 3, event: receipt(1) }));
     await flush();
@@ -162,6 +165,7 @@ describe('Engine', () => {
       initialCursor: 2,
       inbox: {
         rollback: noRollback,
+        rebuild: noRebuild,
         store: async (records) => {
           if (full) throw new ParleyError(ErrorCode.STORAGE_FULL, 'quota');
           stored.push(...records.map((r) => r.cursor));
@@ -251,7 +255,7 @@ describe('Engine', () => {
 
   it('stores the server epoch with the cursor it took pushes under, and names it at the next auth', async () => {
     const epochs: (string | undefined)[] = [];
-    const h = setup({ initialCursor: 4, initialEpoch: 'aaaaaaaaaaaaaaaa', inbox: { rollback: noRollback, store: async (_r, epoch) => void epochs.push(epoch) } });
+    const h = setup({ initialCursor: 4, initialEpoch: 'aaaaaaaaaaaaaaaa', inbox: { rollback: noRollback, rebuild: noRebuild, store: async (_r, epoch) => void epochs.push(epoch) } });
     h.engine.start();
     h.fake.socket.serverOpen();
     await flush();
@@ -282,6 +286,7 @@ describe('Engine', () => {
           rollbacks.push(to);
           return new Promise((resolve) => (finish = () => resolve({ requeued: 2, dropped: 1 })));
         },
+        rebuild: noRebuild,
         store: async (records, epoch) => void stored.push({ cursors: records.map((r) => r.cursor), epoch }),
       },
     });
@@ -318,7 +323,7 @@ describe('Engine', () => {
     const h = setup({
       initialCursor: 10,
       initialEpoch: 'aaaaaaaaaaaaaaaa',
-      inbox: { rollback: () => Promise.reject(new ParleyError(ErrorCode.DISCONNECTED, 'gone')), store: async () => {} },
+      inbox: { rollback: () => Promise.reject(new ParleyError(ErrorCode.DISCONNECTED, 'gone')), rebuild: noRebuild, store: async () => {} },
     });
     h.engine.start();
     h.fake.socket.serverOpen();
@@ -330,6 +335,85 @@ describe('Engine', () => {
     h.fake.socket.serverOpen();
     await flush();
     expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 10, epoch: 'aaaaaaaaaaaaaaaa' });
+  });
+
+  it('a new device told to rebuild stores the head cursor before any push, then takes the stream after it without a hole', async () => {
+    let finish: () => void = () => {};
+    const rebuilds: { cursor: number; epoch: string; reason: string }[] = [];
+    const stored: number[][] = [];
+    const h = setup({
+      inbox: {
+        rollback: noRollback,
+        rebuild: (to) => {
+          rebuilds.push(to);
+          return new Promise<void>((resolve) => (finish = resolve));
+        },
+        store: async (records) => void stored.push(records.map((r) => r.cursor)),
+      },
+    });
+    h.engine.start();
+    h.fake.socket.serverOpen();
+    await flush();
+    const socket = h.fake.socket;
+    // Nothing stored: the auth names no cursor, and the server starts the stream at its head.
+    expect(sentFrames(socket)[0]).not.toHaveProperty('cursor');
+    socket.serverSend(authOk({ epoch: 'bbbbbbbbbbbbbbbb', headCursor: 500, rebuild: { cursor: 500, reason: 'new_device' } }));
+    socket.serverSend(frame({ t: 'push', cursor: 501, prev: 500, event: receipt(1) }));
+    await flush();
+    h.fake.clock.advance(1000);
+    expect(rebuilds).toEqual([{ cursor: 500, epoch: 'bbbbbbbbbbbbbbbb', reason: 'new_device' }]);
+    expect(stored).toEqual([]);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([]);
+    finish();
+    await flush();
+    h.fake.clock.advance(100);
+    expect(h.events).toContainEqual({ type: 'rebuild', reason: 'new_device', cursor: 500 });
+    expect(stored).toEqual([[501]]);
+    expect(sentFrames(socket).filter((f) => f.t === 'ack')).toEqual([{ t: 'ack', cursor: 501 }]);
+    // No replay was asked for: the push's prev is the head, not a hole.
+    expect(h.events.filter((e) => e.type === 'receive_error')).toEqual([]);
+    socket.serverClose(1006);
+    h.fake.clock.advance(60_000);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 501, epoch: 'bbbbbbbbbbbbbbbb' });
+  });
+
+  it('told to resync and rebuild, rolls back first, then starts at the head; a failed rebuild reconnects so the server asks again', async () => {
+    const order: string[] = [];
+    let failRebuild = true;
+    const h = setup({
+      initialCursor: 10,
+      initialEpoch: 'aaaaaaaaaaaaaaaa',
+      inbox: {
+        rollback: async (to) => {
+          order.push(`rollback ${to.cursor}`);
+          return { requeued: 0, dropped: 0 };
+        },
+        rebuild: async (to) => {
+          order.push(`rebuild ${to.cursor} ${to.reason}`);
+          if (failRebuild) throw new ParleyError(ErrorCode.STORAGE_FULL, 'quota');
+        },
+        store: async () => {},
+      },
+    });
+    h.engine.start();
+    h.fake.socket.serverOpen();
+    await flush();
+    h.fake.socket.serverSend(authOk({ epoch: 'bbbbbbbbbbbbbbbb', resync: { cursor: 7 }, rebuild: { cursor: 900, reason: 'pruned' } }));
+    await flush();
+    expect(order).toEqual(['rollback 7', 'rebuild 900 pruned']);
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'receive_error', code: 'STORAGE_FULL' }));
+    expect(h.events.filter((e) => e.type === 'rebuild')).toEqual([]);
+    // The rollback was done and stored: the next auth names its cursor, and the server decides again.
+    expect(h.fake.sockets).toHaveLength(2);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 7, epoch: 'bbbbbbbbbbbbbbbb' });
+    failRebuild = false;
+    h.fake.socket.serverSend(authOk({ epoch: 'bbbbbbbbbbbbbbbb', rebuild: { cursor: 900, reason: 'pruned' } }));
+    await flush();
+    expect(h.events).toContainEqual({ type: 'rebuild', reason: 'pruned', cursor: 900 });
   });
 
   it('reports server error frames as receive_error', async () => {

@@ -6,6 +6,7 @@
 import {
   ErrorCode,
   ParleyError,
+  type RebuildReason,
   type RequestParams,
   type RequestResult,
   type RequestType,
@@ -50,6 +51,18 @@ export interface Inbox {
    * holds, store `cursor` under `epoch`, and resolve once committed. No push is stored meanwhile.
    */
   rollback(to: { cursor: number; epoch: string }): Promise<RollbackCounts>;
+  /**
+   * The stream restarts after `cursor`, the server's head, without a replay of what came before:
+   * keep what is stored, store `cursor` under `epoch`, and load the head (conversations, latest
+   * pages, receipts) from the server. Resolve once the cursor is committed; the head may load after.
+   */
+  rebuild(to: { cursor: number; epoch: string; reason: RebuildReason }): Promise<void>;
+}
+
+/** What the server asked at auth before this socket's pushes may be stored: roll back, rebuild, or both in that order. */
+interface StreamReset {
+  resync?: { cursor: number; epoch: string };
+  rebuild?: { cursor: number; epoch: string; reason: RebuildReason };
 }
 
 /**
@@ -104,9 +117,9 @@ export class Engine<I extends Inbox = Inbox> {
   /** The server epoch `cursor` belongs to, and the one of the socket now online. */
   private epoch: string | undefined;
   private serverEpoch: string | undefined;
-  /** The server asked for a rollback on this socket; no push is stored (or acked) until it is done. */
-  private resync: { cursor: number; epoch: string } | null = null;
-  private rollingBack: Promise<boolean> | null = null;
+  /** The server asked for a rollback or a rebuild on this socket; no push is stored (or acked) until it is done. */
+  private reset: StreamReset | null = null;
+  private resetting: Promise<boolean> | null = null;
   /** Pushes waiting for the inbox, in arrival order; `queuedCursor` is the highest among them. */
   private queue: PushFrame[] = [];
   private queuedCursor: number;
@@ -132,7 +145,7 @@ export class Engine<I extends Inbox = Inbox> {
       getPosition: () => (this.cursor > 0 ? { cursor: this.cursor, epoch: this.epoch } : undefined),
       onAuthenticated: (frame) => {
         this.serverEpoch = frame.epoch;
-        this.resync = frame.resync && frame.epoch !== undefined ? { cursor: frame.resync.cursor, epoch: frame.epoch } : null;
+        this.reset = resetOf(frame.epoch, frame.resync, frame.rebuild);
       },
       onFrame: (frame) => this.onFrame(frame),
     });
@@ -189,7 +202,7 @@ export class Engine<I extends Inbox = Inbox> {
         // A fresh socket replays from the stored cursor: a replay still waiting is done.
         this.cancelReplay();
         this.stalled = false;
-        if (this.resync) this.rollBack(this.resync);
+        if (this.reset) this.resetStream(this.reset);
         this.events.emit({ type: 'connect_success', userId: next.userId, deviceId: next.deviceId });
         this.requests.connected();
         break;
@@ -274,7 +287,7 @@ export class Engine<I extends Inbox = Inbox> {
    * whatever was not stored. During a rollback pushes wait: the history they land on is changing.
    */
   private showOnArrival(frame: PushFrame): void {
-    if (this.rollingBack || frame.cursor <= this.emittedCursor) return;
+    if (this.resetting || frame.cursor <= this.emittedCursor) return;
     this.emittedCursor = frame.cursor;
     const record = { cursor: frame.cursor, event: frame.event };
     // The event first: a listener is cheap for a tab; a view update may mean rendering a page.
@@ -288,7 +301,7 @@ export class Engine<I extends Inbox = Inbox> {
     this.draining = true;
     try {
       while (this.queue.length > 0 && !this.stalled) {
-        if (this.rollingBack && !(await this.rollingBack)) return;
+        if (this.resetting && !(await this.resetting)) return;
         const batch = this.queue;
         this.queue = [];
         const epoch = this.serverEpoch !== this.epoch ? this.serverEpoch : undefined;
@@ -322,37 +335,51 @@ export class Engine<I extends Inbox = Inbox> {
   }
 
   /**
-   * The server no longer holds everything up to our cursor, and restarts the stream after `to.cursor`:
-   * pushes above it are new events, whatever numbers we stored before. The local store rolls back
-   * first (its cursor becomes `to.cursor`); pushes wait in the queue meanwhile, unacked. If the
-   * rollback fails, nothing changed locally: reconnect, and the server asks again.
+   * The stream restarts after a point the server chose, and pushes above it are new events whatever
+   * numbers we stored before. A rollback: the server lost history after `resync.cursor`, and the
+   * local store goes back to what it holds. A rebuild: the stream starts at the head without a
+   * replay, and the store keeps what it has and loads the head. Pushes wait in the queue meanwhile,
+   * unacked. If either fails, nothing changed locally that a reconnect cannot redo: the server asks again.
    */
-  private rollBack(to: { cursor: number; epoch: string }): void {
-    this.resync = null;
+  private resetStream(reset: StreamReset): void {
+    const restart = reset.rebuild?.cursor ?? reset.resync!.cursor;
+    this.reset = null;
     this.queue = [];
-    this.queuedCursor = to.cursor;
+    this.queuedCursor = restart;
     // Cursors above it are new events now, whatever was reported under those numbers before.
-    this.emittedCursor = to.cursor;
+    this.emittedCursor = restart;
     this.cancelAck();
-    const inbox = this.inbox;
-    const done = inbox ? inbox.rollback(to) : Promise.resolve({ requeued: 0, dropped: 0 });
-    const rolling: Promise<boolean> = done.then(
-      (counts) => {
-        if (this.rollingBack === rolling) this.rollingBack = null;
-        this.cursor = to.cursor;
-        this.epoch = to.epoch;
-        this.events.emit({ type: 'resync', reason: 'server_rollback', cursor: to.cursor, ...counts });
+    const resetting: Promise<boolean> = this.applyReset(reset).then(
+      () => {
+        if (this.resetting === resetting) this.resetting = null;
         return true;
       },
       (err: unknown) => {
-        if (this.rollingBack === rolling) this.rollingBack = null;
+        if (this.resetting === resetting) this.resetting = null;
         const code = ParleyError.is(err) ? err.code : ErrorCode.INTERNAL;
-        this.events.emit({ type: 'receive_error', code, message: `could not roll back to the server's history: ${(err as Error)?.message ?? String(err)}` });
+        const what = reset.rebuild ? "start at the server's head" : "roll back to the server's history";
+        this.events.emit({ type: 'receive_error', code, message: `could not ${what}: ${(err as Error)?.message ?? String(err)}` });
         this.replayFromStored();
         return false;
       },
     );
-    this.rollingBack = rolling;
+    this.resetting = resetting;
+  }
+
+  private async applyReset({ resync, rebuild }: StreamReset): Promise<void> {
+    const inbox = this.inbox;
+    if (resync) {
+      const counts = inbox ? await inbox.rollback(resync) : { requeued: 0, dropped: 0 };
+      this.cursor = resync.cursor;
+      this.epoch = resync.epoch;
+      this.events.emit({ type: 'resync', reason: 'server_rollback', cursor: resync.cursor, ...counts });
+    }
+    if (rebuild) {
+      await inbox?.rebuild(rebuild);
+      this.cursor = rebuild.cursor;
+      this.epoch = rebuild.epoch;
+      this.events.emit({ type: 'rebuild', reason: rebuild.reason, cursor: rebuild.cursor });
+    }
   }
 
   /**
@@ -398,9 +425,22 @@ export class Engine<I extends Inbox = Inbox> {
   private flushAck(): void {
     this.cancelAck();
     this.unackedCount = 0;
-    // Mid-rollback our cursor is from a history the server lost: acking it would skip new events.
-    if (this.cursor === 0 || this.rollingBack) return;
+    // Mid-reset our cursor is from a history the server lost or skipped: acking it would skip new events.
+    if (this.cursor === 0 || this.resetting) return;
     // Re-ack even an unchanged cursor: the server resends until it hears an ack.
     this.connection.send({ t: 'ack', cursor: this.cursor });
   }
+}
+
+/** What auth_ok asks of the device before its pushes (an answer without an epoch predates both). */
+function resetOf(
+  epoch: string | undefined,
+  resync: { cursor: number } | undefined,
+  rebuild: { cursor: number; reason: RebuildReason } | undefined,
+): StreamReset | null {
+  if (epoch === undefined || (!resync && !rebuild)) return null;
+  return {
+    ...(resync ? { resync: { cursor: resync.cursor, epoch } } : {}),
+    ...(rebuild ? { rebuild: { cursor: rebuild.cursor, epoch, reason: rebuild.reason } } : {}),
+  };
 }

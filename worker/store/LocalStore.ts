@@ -9,9 +9,10 @@
  * so what must come from one snapshot is read in one statement.
  */
 import { readDiagnostics, type StoreDiagnostics } from './diagnostics';
-import type { Content, ConversationView, Message } from '../../schema';
+import type { Content, ConversationView, HeadEntry, Message } from '../../schema';
 import type { LocalFile, PendingUpload } from '../media/types';
 import { GroupCommit } from './GroupCommit';
+import * as head from './head';
 import * as inbox from './inbox';
 import * as media from './media';
 import { claim, migrate } from './migrate';
@@ -185,6 +186,24 @@ export class LocalStore {
    */
   rollback(input: RollbackInput): Promise<RollbackResult> {
     return this.writes.submit((tx) => rollback(tx, this.ctx, input));
+  }
+
+  /**
+   * The stream restarts at the server's head (auth_ok's `rebuild`): store `cursor` under `epoch` and
+   * mark the head to load, in one transaction. Nothing stored is removed.
+   */
+  startAtHead(to: { cursor: number; epoch: string }): Promise<void> {
+    return this.writes.submit((tx) => head.startAtHead(tx, to));
+  }
+
+  /** True while the head the server asked for is not all stored (see {@link storeHeadPage}). */
+  headPending(): Promise<boolean> {
+    return head.headPending(this.driver);
+  }
+
+  /** One sync.head page in one transaction; `last` clears the head marker with it. */
+  storeHeadPage(entries: readonly HeadEntry[], last: boolean): Promise<IngestResult> {
+    return this.writes.submit((tx) => head.storeHeadPage(tx, this.ctx, entries, last));
   }
 
   /**

@@ -101,17 +101,22 @@ export async function ingest(tx: SqlExecutor, ctx: StoreContext, records: readon
 
 /** A history or range page of one conversation. A page that reaches seq 1 completes its history. */
 export async function storeMessages(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
+  const changes = new Changes();
+  await putPage(tx, ctx, conversationId, messages, changes);
+  return changes.finish(tx);
+}
+
+/** {@link storeMessages} inside a write that collects its own changes. */
+export async function putPage(tx: SqlExecutor, ctx: StoreContext, conversationId: string, messages: readonly Message[], changes: Changes): Promise<void> {
   const stranger = messages.find((m) => m.conversationId !== conversationId);
   if (stranger) {
     throw new ParleyError(ErrorCode.INVALID_PARAMS, `message ${stranger.id} belongs to ${stranger.conversationId}, not ${conversationId}`);
   }
-  const changes = new Changes();
   await putMessages(tx, ctx, conversationId, messages, changes);
   if (messages.some((m) => m.seq === 1)) {
     const r = await tx.run('UPDATE conversations SET history_complete = 1 WHERE id = ? AND history_complete = 0', [conversationId]);
     if (r.changes > 0) changes.conversation(conversationId);
   }
-  return changes.finish(tx);
 }
 
 /** conversations.list results: info replaced, positions only raised, each last message stored. */
@@ -264,7 +269,7 @@ async function raiseReadSeq(tx: SqlExecutor, conversationId: string, seq: number
 }
 
 /** The server's view of a conversation: info replaced, last_seq, last_activity_at and read_seq only raised. */
-async function upsertConversation(tx: SqlExecutor, c: ConversationInfo, readSeq: number): Promise<boolean> {
+export async function upsertConversation(tx: SqlExecutor, c: ConversationInfo, readSeq: number): Promise<boolean> {
   const r = await tx.run(
     `INSERT INTO conversations (id, kind, title, shop_id, created_at, last_seq, last_activity_at, read_seq)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -286,7 +291,7 @@ async function upsertConversation(tx: SqlExecutor, c: ConversationInfo, readSeq:
  * another member it moves own messages up to it forward; a read from me (my other device, or my
  * shop's other agent) moves my read position.
  */
-async function applyReceipt(tx: SqlExecutor, ctx: StoreContext, e: ReceiptEvent, changes: Changes): Promise<void> {
+export async function applyReceipt(tx: SqlExecutor, ctx: StoreContext, e: ReceiptEvent, changes: Changes): Promise<void> {
   const read = e.receipt === 'read';
   const fromMe = ctx.me.includes(e.userId);
   // Own messages at or below the others' best position of this kind already carry its state

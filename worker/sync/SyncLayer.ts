@@ -44,6 +44,9 @@ const PAGE = 200;
 const FIRST_PAGE = 50;
 /** Pages of conversations.seqsAt a rollback reads at most (PAGE each). */
 const MAX_ROLLBACK_PAGES = 500;
+/** Conversations per sync.head page, and pages of it a head load reads at most (10,000 conversations). */
+const HEAD_PAGE = 25;
+const MAX_HEAD_PAGES = 400;
 
 /** Where media goes: the server's HTTP base and who provides tokens (the tabs). */
 export interface MediaSetup {
@@ -69,8 +72,10 @@ export class SyncLayer implements Inbox {
   private readonly outbox: OutboxRunner;
   private readonly receipts: ReceiptSender;
   private readonly filling = new Set<string>();
-  /** A rollback in progress: what is read from the server meanwhile would be stored over history it lost. */
+  /** A rollback or rebuild in progress: what is read from the server meanwhile would be stored over history it lost. */
   private rolling: Promise<void> | null = null;
+  /** The head being loaded (see {@link loadHead}), one load at a time. */
+  private headLoad: Promise<void> | null = null;
 
   private readonly uploader: MediaUploader | null;
   private readonly signed: SignedUrls | null;
@@ -112,6 +117,7 @@ export class SyncLayer implements Inbox {
         this.outbox.reconnected();
         this.receipts.flushSoon();
         void this.refreshConversations();
+        void this.loadHeadIfPending();
       }
     });
   }
@@ -155,6 +161,50 @@ export class SyncLayer implements Inbox {
       () => {},
     );
     return done;
+  }
+
+  /**
+   * The stream starts at the server's head: store that cursor (and mark the head to load) before any
+   * push is stored, then load the head in the background. Resolves once the cursor is committed.
+   */
+  rebuild(to: { cursor: number; epoch: string }): Promise<void> {
+    const done = this.db.startAtHead({ cursor: to.cursor, epoch: to.epoch });
+    this.rolling = done.then(
+      () => {},
+      () => {},
+    );
+    return done;
+  }
+
+  /** After a rollback or rebuild settles: load the head if one is marked to load (a rebuild, or one cut short). */
+  private async loadHeadIfPending(): Promise<void> {
+    await this.rolling;
+    if (!(await this.db.headPending().catch(() => false))) return;
+    this.headLoad ??= this.loadHead().finally(() => {
+      this.headLoad = null;
+    });
+    return this.headLoad;
+  }
+
+  /**
+   * The head, page by page in conversation-id order: each page stored in one transaction as it
+   * comes (the list and the latest messages appear while the rest loads); the last page clears the
+   * marker. Older history is paged on demand (loadOlder); gaps between what was stored and a
+   * conversation's latest page are filled like any other gap.
+   */
+  private async loadHead(): Promise<void> {
+    let afterId: string | undefined;
+    try {
+      for (let page = 0; page < MAX_HEAD_PAGES; page++) {
+        const { conversations, hasMore } = await this.request('sync.head', { limit: HEAD_PAGE, messages: FIRST_PAGE, ...(afterId ? { afterId } : {}) });
+        const last = !hasMore || conversations.length === 0;
+        this.afterIngest(await this.db.storeHeadPage(conversations, last));
+        if (last) return;
+        afterId = conversations.at(-1)!.conversation.id;
+      }
+    } catch {
+      // Offline or timed out: the marker stays, and the next connect loads the head again.
+    }
   }
 
   private async rollBackTo(to: { cursor: number; epoch: string }): Promise<RollbackCounts> {
