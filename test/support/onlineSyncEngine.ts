@@ -2,6 +2,7 @@
  * The engine with its sync layer on a LocalStore, on the fake platform, brought online: for unit
  * tests that drive the server's side by hand through `fake.socket`.
  */
+import type { AuthOkFrame } from '../../schema';
 import { Engine } from '../../worker/engine/Engine';
 import { DEFAULT_ENGINE_OPTIONS } from '../../worker/options';
 import type { LocalStore } from '../../worker/store/LocalStore';
@@ -9,7 +10,8 @@ import { SyncLayer } from '../../worker/sync/SyncLayer';
 import { authOk, flush } from '../unit/connection/harness';
 import type { fakePlatform } from './fakePlatform';
 
-export async function onlineSyncEngine(fake: ReturnType<typeof fakePlatform>, store: LocalStore) {
+/** `auth`: fields of the server's auth_ok beyond the defaults (a resync, a rebuild). */
+export async function onlineSyncEngine(fake: ReturnType<typeof fakePlatform>, store: LocalStore, auth: Partial<AuthOkFrame> = {}) {
   const engine = new Engine<SyncLayer>({
     platform: fake.platform,
     options: { ...DEFAULT_ENGINE_OPTIONS, url: 'ws://parley.test/ws', deviceId: 'web-dev1' },
@@ -19,6 +21,6 @@ export async function onlineSyncEngine(fake: ReturnType<typeof fakePlatform>, st
   engine.start();
   fake.socket.serverOpen();
   await flush();
-  fake.socket.serverSend(authOk());
+  fake.socket.serverSend(authOk(auth));
   return { engine, messaging: engine.inbox! };
 }

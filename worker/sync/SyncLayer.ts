@@ -173,10 +173,16 @@ export class SyncLayer implements Inbox {
       () => {},
       () => {},
     );
+    // Started here, not left to the connect's own call: after a rollback at the same auth, that call
+    // may have looked for the marker before this stored it.
+    void this.rolling.then(() => this.loadHeadIfPending());
     return done;
   }
 
-  /** After a rollback or rebuild settles: load the head if one is marked to load (a rebuild, or one cut short). */
+  /**
+   * After a rollback or rebuild settles: load the head if one is marked to load (a rebuild, or one
+   * cut short by an earlier disconnect). Called at each connect and by {@link rebuild}; one load runs.
+   */
   private async loadHeadIfPending(): Promise<void> {
     await this.rolling;
     if (!(await this.db.headPending().catch(() => false))) return;
