@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../worker/protocol';
+import { metricValue } from '../support/fixtures';
 import { online, startMessagingClient, viewWhen, type NodeClient } from '../support/messagingClient';
 import { nodePlatform } from '../support/nodePlatform';
 import { SEEDED_SHOP as SHOP, SHOP_AGENT as AGENT, seedShopHistory } from '../support/seedHistory';
@@ -24,14 +25,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Counter value from the server's /metrics rendering (summed over labels). */
-function metric(s: TestServer, name: string): number {
-  let total = 0;
-  for (const line of s.server.metrics.registry.render().split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
+/** The pushes the server sent so far, to every socket. */
+const pushesSent = (s: TestServer): number => metricValue(s.server.metrics.registry.render(), 'parley_pushes_sent_total') ?? 0;
 
 async function agentDevice(s: TestServer, file: string): Promise<{ client: NodeClient; events: EngineEvent[] }> {
   const client = await startMessagingClient(s.wsUrl, AGENT.userId, file, nodePlatform(), { role: 'merchant', shop: SHOP, name: AGENT.displayName });
@@ -55,7 +50,7 @@ describe('a new device', () => {
     const expected = await server.server.store.listConversations(AGENT, 200, 0);
     const head = await server.server.store.streamHead();
     expect(head).toBeGreaterThanOrEqual(CONVERSATIONS * PER_CONVERSATION);
-    const pushesBefore = metric(server, 'parley_pushes_sent_total');
+    const pushesBefore = pushesSent(server);
 
     const file = path.join(dataDir, 'agent-local.db');
     const { client, events } = await agentDevice(server, file);
@@ -64,7 +59,7 @@ describe('a new device', () => {
 
     expect(events).toContainEqual({ type: 'rebuild', reason: 'new_device', cursor: head });
     // Nothing of the stream was pushed or reported: the head came as 2 pages of sync.head.
-    expect(metric(server, 'parley_pushes_sent_total')).toBe(pushesBefore);
+    expect(pushesSent(server)).toBe(pushesBefore);
     expect(events.filter((e) => e.type === 'receive')).toEqual([]);
 
     const list = await client.store.conversationList(200, 0);
@@ -100,7 +95,7 @@ describe('a new device', () => {
     await customer.call('messages.send', { conversationId: ids[3]!, clientId: randomUUID(), content: { type: 'text', text: 'still there?' }, echo: false });
     await viewWhen(client.messaging, ids[3]!, (ms) => ms.some((m) => m.seq === PER_CONVERSATION + 1));
     expect(events.filter((e) => e.type === 'receive_error')).toEqual([]);
-    expect(metric(server, 'parley_pushes_sent_total')).toBe(pushesBefore + 1);
+    expect(pushesSent(server)).toBe(pushesBefore + 1);
 
     // A reload resumes from the stored cursor: no second rebuild, no head to load.
     await cleanups.pop()!();
