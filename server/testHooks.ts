@@ -10,6 +10,8 @@ import type { Handler } from './handlers/context';
 export class TestHooks {
   /** Request types that get no response at all (the client must time out on its own). */
   readonly neverAnswer = new Set<string>();
+  /** Requests held unanswered so far, by type: a test waits for these before it changes the hooks. */
+  private readonly held = new Map<string, number>();
   private readonly drops = new Map<string, number>();
   private duplicates = 0;
   private skips = 0;
@@ -64,8 +66,18 @@ export class TestHooks {
     return true;
   }
 
+  /** How many requests of `type` were received and held unanswered (neverAnswer) so far. */
+  heldUnanswered(type: string): number {
+    return this.held.get(type) ?? 0;
+  }
+
+  holdUnanswered(type: string): void {
+    this.held.set(type, this.heldUnanswered(type) + 1);
+  }
+
   reset(): void {
     this.neverAnswer.clear();
+    this.held.clear();
     this.drops.clear();
     this.crashes.clear();
     this.duplicates = 0;
@@ -103,7 +115,10 @@ export function withRequestHooks(handlers: RequestHandlers, hooks: TestHooks): R
   const wrapped: Record<string, AnyHandler> = {};
   for (const [type, handler] of Object.entries(handlers) as [string, AnyHandler][]) {
     wrapped[type] = async (ctx, params) => {
-      if (hooks.neverAnswer.has(type)) return never();
+      if (hooks.neverAnswer.has(type)) {
+        hooks.holdUnanswered(type);
+        return never();
+      }
       const result = await handler(ctx, params);
       if (hooks.takeDropResponse(type)) return never();
       return result;

@@ -115,6 +115,10 @@ test('a call in flight when the leader tab closes is made again on the next lead
       group: settled(w.client.request('conversations.create', { kind: 'group', title: 'In flight', memberIds: ['distributor'] })),
     };
   });
+  // Both reached the server (and are held there) before the leader goes: a create still on its way
+  // when the hooks are cleared below would be run, which is not what this test is about.
+  await expect.poll(() => srv.server.hooks!.heldUnanswered('conversations.create')).toBe(1);
+  await expect.poll(() => srv.server.hooks!.heldUnanswered('conversations.list')).toBeGreaterThanOrEqual(1);
   await leader.close();
   // From now on the server answers both: a group create made again would make a group.
   srv.server.hooks!.neverAnswer.clear();
