@@ -379,6 +379,23 @@ describe('Engine', () => {
     expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 501, epoch: 'bbbbbbbbbbbbbbbb' });
   });
 
+  it('after starting at the head of an empty stream, names cursor 0 and its epoch at the next auth: it is no longer a new device', async () => {
+    const h = setup({ inbox: { rollback: noRollback, rebuild: async () => {}, store: async () => {} } });
+    h.engine.start();
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).not.toHaveProperty('cursor');
+    h.fake.socket.serverSend(authOk({ epoch: 'bbbbbbbbbbbbbbbb', headCursor: 0, rebuild: { cursor: 0, reason: 'new_device' } }));
+    await flush();
+    expect(h.events).toContainEqual({ type: 'rebuild', reason: 'new_device', cursor: 0 });
+    // Cut before any push was stored: the replay must start after the head it stored, not at a new head.
+    h.fake.socket.serverClose(1006);
+    h.fake.clock.advance(60_000);
+    h.fake.socket.serverOpen();
+    await flush();
+    expect(sentFrames(h.fake.socket)[0]).toMatchObject({ t: 'auth', cursor: 0, epoch: 'bbbbbbbbbbbbbbbb' });
+  });
+
   it('told to resync and rebuild, rolls back first, then starts at the head; a failed rebuild reconnects so the server asks again', async () => {
     const order: string[] = [];
     let failRebuild = true;

@@ -142,7 +142,10 @@ export class Engine<I extends Inbox = Inbox> {
       platform,
       options,
       getToken: (fresh) => deps.tokens.getToken(fresh),
-      getPosition: () => (this.cursor > 0 ? { cursor: this.cursor, epoch: this.epoch } : undefined),
+      // A device holds a position once it stored a cursor under an epoch, even cursor 0 (a head it
+      // started at on an empty server): naming none would make it a new device again, and events
+      // since would come with the head, not as pushes.
+      getPosition: () => (this.cursor > 0 || this.epoch !== undefined ? { cursor: this.cursor, epoch: this.epoch } : undefined),
       onAuthenticated: (frame) => {
         this.serverEpoch = frame.epoch;
         this.reset = resetOf(frame.epoch, frame.resync, frame.rebuild);
