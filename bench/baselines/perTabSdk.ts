@@ -28,7 +28,13 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { PushEvent, ServerFrame } from '../../schema';
 import { decodeServerFrame, encodeFrame } from '../../schema/codec';
 import { CloseCode } from '../../schema/errors';
-import { PROTOCOL_VERSION } from '../../schema/version';
+import { HEAD_START_PROTOCOL_VERSION } from '../../schema/version';
+
+/**
+ * The naive SDK is replayed its stream from its cursor: it speaks the protocol before the head start
+ * (4), which it does not implement (a new tab of it would otherwise get no history at all).
+ */
+const SDK_PROTOCOL_VERSION = HEAD_START_PROTOCOL_VERSION - 1;
 
 export interface PerTabSdkOptions {
   /** The server's WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
@@ -225,7 +231,7 @@ export class PerTabSdk {
         const token = typeof this.opts.token === 'string' ? this.opts.token : await this.opts.token();
         if (this.socket !== ws) return;
         this.cursor = Math.max(this.cursor, (await this.db.get('meta', 'cursor')) ?? 0);
-        const auth = { t: 'auth', v: PROTOCOL_VERSION, token, deviceId: this.opts.deviceId, ...(this.cursor > 0 ? { cursor: this.cursor } : {}) };
+        const auth = { t: 'auth', v: SDK_PROTOCOL_VERSION, token, deviceId: this.opts.deviceId, ...(this.cursor > 0 ? { cursor: this.cursor } : {}) };
         ws.send(encodeFrame(auth));
       } catch {
         ws.close();

@@ -58,6 +58,8 @@ if (q.conversationId) {
         live = true;
         renderRows(messages.map(row));
         resolve();
+        shownNow = messages;
+        if (messages.length < q.rows) pageOlder(cid);
         if (marks.livePainted !== undefined || messages.length < q.rows) return;
         marks.rows = messages.length;
         paintFull('livePainted');
@@ -68,6 +70,30 @@ if (q.conversationId) {
   client.on('receive', (e) => {
     if (e.event.kind === 'message' && e.event.message.conversationId === cid) log.see(String((e.event.message.content as { text?: string }).text ?? ''), 'receive');
   });
+}
+
+/**
+ * A new profile starts at the head: it holds each conversation's latest page only. A page asking
+ * for more rows pages older history in, as a user scrolling up would (one paging at a time; each
+ * page stored updates the watched view, which asks again until it holds `rows`).
+ */
+let paging = false;
+let shownNow: LocalMessage[] = [];
+function pageOlder(cid: string): void {
+  const oldest = shownNow.find((m) => m.seq !== null)?.seq ?? null;
+  if (paging || oldest === null || oldest <= 1) return;
+  paging = true;
+  void client.loadOlder(cid, oldest, q.rows - shownNow.length).then(
+    (page) => {
+      paging = false;
+      // The view may have changed while this page was stored: ask again while it holds too few and
+      // the server still had older ones.
+      if (page.length > 0 && shownNow.length < q.rows) pageOlder(cid);
+    },
+    () => {
+      paging = false;
+    },
+  );
 }
 
 const online = new Promise<void>((resolve) => {
