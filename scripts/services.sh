@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL and Redis for the cluster tests and benchmarks, from Debian's packages, in
+# a directory of their own (no Docker, nothing system-wide).
+#   scripts/services.sh start DIR   starts both; prints the `export` lines the tests read
+#   scripts/services.sh stop DIR    stops both
+# PostgreSQL's initdb and pg_ctl refuse to run as root: as root they run as the postgres user.
+# fsync is off: these databases are thrown away, and a killed process still loses nothing (the page
+# cache outlives it); only a power loss would.
+set -euo pipefail
+cmd=${1:?start or stop}
+dir=${2:?directory}
+pg_port=${PARLEY_PG_PORT:-55432}
+redis_port=${PARLEY_REDIS_PORT:-56379}
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+case $cmd in
+start)
+  [ -n "$pg_bin" ] || { echo "PostgreSQL is not installed (apt-get install -y postgresql)" >&2; exit 1; }
+  command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install -y redis-server)" >&2; exit 1; }
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
+  as_pg "$pg_bin/initdb" -D "$dir/pg" -A trust -U postgres >"$dir/initdb.log"
+  as_pg "$pg_bin/pg_ctl" -D "$dir/pg" -w -l "$dir/pg.log" \
+    -o "-k $dir -c listen_addresses=127.0.0.1 -p $pg_port -c fsync=off -c full_page_writes=off -c max_connections=300" start >/dev/null
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
+  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "export PARLEY_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
+  echo "export PARLEY_TEST_REDIS_URL=redis://127.0.0.1:$redis_port"
+  echo "export PARLEY_TEST_SERVICES_DIR=$dir"
+  ;;
+stop)
+  if [ -f "$dir/pg/postmaster.pid" ]; then as_pg "$pg_bin/pg_ctl" -D "$dir/pg" -m fast stop >/dev/null || true; fi
+  if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
+  ;;
+*)
+  echo "usage: $0 start|stop DIR" >&2
+  exit 2
+  ;;
+esac

@@ -1,0 +1,243 @@
+/**
+ * The Store on PostgreSQL, for running several nodes on one database (PARLEY_DATABASE_URL). Writes
+ * go through a group commit per node (PgGroupCommit); the push stream's cursors come from one
+ * counter taken last in each commit, so they are gapless and committed in order, and every node's
+ * StreamFeed delivers the whole stream, its own commits and the others', in that order.
+ *
+ * This class opens the pool, runs the migrations and wires the parts, each a file of its own, as the
+ * SQLite store does; every Store method is delegated to one of them.
+ */
+import pg from 'pg';
+import type { ReceiptKind } from '../../../schema';
+import type { Identity } from '../../auth/tokens';
+import { StreamFeed } from '../../cluster/StreamFeed';
+import type { CommittedEvent, MediaIndex, Store } from '../Store';
+import { PG_MIGRATIONS } from './migrations';
+import { PgConversations, type Query } from './PgConversations';
+import { PgDeviceCursors } from './PgDeviceCursors';
+import { PgEventLog } from './PgEventLog';
+import { PgGroupCommit } from './PgGroupCommit';
+import { PgMediaIndex } from './PgMediaIndex';
+import { PgMessages } from './PgMessages';
+import { PgRetention } from './PgRetention';
+import { PgUsers } from './PgUsers';
+
+export interface PgStoreOptions {
+  /** postgres://… (or a Unix socket: postgres://user@/db?host=/run/postgresql). */
+  url: string;
+  now: () => number;
+  /** Connections per node (default 10): reads run beside the one group commit in flight. */
+  poolSize?: number;
+  /** A schema to use instead of `public` (tests give each store its own). */
+  schema?: string;
+  /** Called with this node's commits once they are delivered here, to publish them to the other nodes. */
+  publish?: (events: readonly CommittedEvent[]) => void;
+  /** The feed's position check, ms (default 1000). */
+  checkMs?: number;
+  log?: (message: string) => void;
+}
+
+const INT8 = 20;
+const NUMERIC_COUNT = 1700;
+
+/** Bounds on every connection: nothing waits forever on a dead or stuck database. */
+const CONNECTION_SETTINGS = {
+  connectionTimeoutMillis: 5_000,
+  idleTimeoutMillis: 30_000,
+  query_timeout: 15_000,
+  statement_timeout: 10_000,
+  lock_timeout: 5_000,
+  idle_in_transaction_session_timeout: 30_000,
+  keepAlive: true,
+};
+
+export class PgStore implements Store {
+  readonly media: MediaIndex;
+  readonly writes: PgGroupCommit;
+  /** The whole push stream in order: this node's commits and the other nodes'. */
+  readonly feed: StreamFeed;
+  private readonly eventLog: PgEventLog;
+  private readonly cursors: PgDeviceCursors;
+  private readonly userRecords: PgUsers;
+  private readonly retention: PgRetention;
+  private readonly conversations: PgConversations;
+  private readonly messages: PgMessages;
+  private closed = false;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly epoch: string,
+    opts: PgStoreOptions,
+  ) {
+    const now = opts.now;
+    const query: Query = async <R>(text: string, params?: readonly unknown[]) => (await pool.query(text, params as unknown[])).rows as R[];
+    this.eventLog = new PgEventLog(query);
+    this.feed = new StreamFeed({ source: { head: () => this.eventLog.streamHead(), between: (a, b, n) => this.eventLog.between(a, b, n) }, checkMs: opts.checkMs, log: opts.log });
+    const publish = opts.publish;
+    this.writes = new PgGroupCommit(pool, now, {
+      committed: async (events) => {
+        await this.feed.local(events);
+        publish?.(events);
+      },
+    });
+    const write = this.writes.run;
+    this.media = new PgMediaIndex(query, write);
+    this.cursors = new PgDeviceCursors(query, write, now);
+    this.conversations = new PgConversations(query, write, now);
+    this.messages = new PgMessages(query, write, now);
+    this.userRecords = new PgUsers(query, write, now, () => this.conversations.forgetRecipients());
+    this.retention = new PgRetention(query, write);
+  }
+
+  /** Connect, migrate (one node at a time), and start following the stream. */
+  static async open(opts: PgStoreOptions): Promise<PgStore> {
+    const schema = opts.schema;
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      ...CONNECTION_SETTINGS,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      types: {
+        // BIGINT and COUNT(*) as numbers: cursors and seqs stay far below 2^53.
+        getTypeParser: ((oid: number, format?: string) =>
+          oid === INT8 || oid === NUMERIC_COUNT ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client's connection dying (a restart, a terminated backend) is reported here; the pool replaces it.
+    pool.on('error', (err) => opts.log?.(`postgres: idle connection lost: ${err.message}`));
+    try {
+      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+      await migrate(pool);
+      const [row] = (await pool.query<{ id: string }>('SELECT id FROM epochs ORDER BY n DESC LIMIT 1')).rows;
+      const store = new PgStore(pool, row!.id, opts);
+      await store.feed.start();
+      return store;
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+  }
+
+  onCommitted(listener: (events: readonly CommittedEvent[]) => void): void {
+    this.feed.onEvents(listener);
+  }
+
+  async epochEnd(epoch: string): Promise<number | null> {
+    if (epoch === this.epoch) return null;
+    // One epoch per database: an unknown one is another database's, and nothing of it is held here.
+    const [row] = (await this.pool.query<{ start_cursor: number }>('SELECT start_cursor FROM epochs WHERE id = $1', [this.epoch])).rows;
+    return row?.start_cursor ?? 0;
+  }
+
+  seed(shops: { id: string; name: string }[], users: Identity[]): Promise<void> {
+    return this.userRecords.seed(shops, users);
+  }
+
+  upsertUser(u: Identity) {
+    return this.userRecords.upsertUser(u);
+  }
+  users(ids: readonly string[]) {
+    return this.userRecords.users(ids);
+  }
+  getConversation(id: string) {
+    return this.conversations.getConversation(id);
+  }
+  partyIn(user: Identity, conversationId: string) {
+    return this.conversations.partyIn(user, conversationId);
+  }
+  listConversations(user: Identity, limit: number, offset: number) {
+    return this.conversations.listConversations(user, limit, offset);
+  }
+  openDirect(customer: Identity, shopId: string) {
+    return this.conversations.openDirect(customer, shopId);
+  }
+  createGroup(creator: Identity, title: string, memberIds: readonly string[]) {
+    return this.conversations.createGroup(creator, title, memberIds);
+  }
+  listMembers(conversationId: string) {
+    return this.conversations.listMembers(conversationId);
+  }
+  recipients(conversationId: string) {
+    return this.conversations.recipients(conversationId);
+  }
+  conversationPage(user: Identity, afterId: string | undefined, limit: number) {
+    return this.conversations.conversationPage(user, afterId, limit);
+  }
+  history(conversationId: string, beforeSeq: number | undefined, limit: number) {
+    return this.messages.history(conversationId, beforeSeq, limit);
+  }
+  range(conversationId: string, afterSeq: number, limit: number) {
+    return this.messages.range(conversationId, afterSeq, limit);
+  }
+  send(input: Parameters<Store['send']>[0]) {
+    return this.messages.send(input);
+  }
+  sendBatch(inputs: Parameters<Store['sendBatch']>[0]) {
+    return this.messages.sendBatch(inputs);
+  }
+  receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
+    return this.messages.receipt(party, conversationId, kind, upToSeq);
+  }
+  messageCount() {
+    return this.messages.messageCount();
+  }
+  seqsAt(user: Identity, cursor: number, afterId: string | undefined, limit: number) {
+    return this.eventLog.seqsAt(user, cursor, afterId, limit);
+  }
+  eventsAfter(user: Identity, cursor: number, limit: number) {
+    return this.eventLog.eventsAfter(user, cursor, limit);
+  }
+  headCursor(user: Identity) {
+    return this.eventLog.headCursor(user);
+  }
+  streamHead() {
+    return this.eventLog.streamHead();
+  }
+  prune(before: number, limit: number) {
+    return this.retention.prune(before, limit);
+  }
+  prunedAfter(user: Identity, cursor: number) {
+    return this.retention.prunedAfter(user, cursor);
+  }
+  getDeviceCursor(userId: string, deviceId: string) {
+    return this.cursors.get(userId, deviceId);
+  }
+  async setDeviceCursor(userId: string, deviceId: string, cursor: number): Promise<void> {
+    this.cursors.set(userId, deviceId, cursor);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.feed.stop();
+    await this.cursors.close();
+    await this.writes.idle();
+    await this.pool.end();
+  }
+}
+
+/** Apply the migrations not yet applied, under an advisory lock so nodes starting together take turns. */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext(current_schema()))');
+    await client.query('CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL)');
+    const rows = (await client.query<{ version: number }>('SELECT version FROM parley_schema')).rows;
+    let version = rows[0]?.version ?? 0;
+    if (rows.length === 0) await client.query('INSERT INTO parley_schema (version) VALUES (0)');
+    for (; version < PG_MIGRATIONS.length; version++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(PG_MIGRATIONS[version]!);
+        await client.query('UPDATE parley_schema SET version = $1', [version + 1]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    client.release();
+  }
+}
