@@ -19,9 +19,10 @@ import { FsMediaStorage } from './media/FsMediaStorage';
 import type { MediaStorage } from './media/MediaStorage';
 import { handleMediaRoute } from './media/routes';
 import { serverMetrics } from './metrics';
-import { DEMO_SHOP, DEMO_USERS } from './seed';
 import { Retention } from './store/Retention';
-import { SqliteStore } from './store/sqlite/SqliteStore';
+import { openStore } from './store/openStore';
+import type { PgStore } from './store/postgres/PgStore';
+import type { SqliteStore } from './store/sqlite/SqliteStore';
 import { TestHooks, withPushHooks, withRequestHooks } from './testHooks';
 import { Limits } from './limits/Limits';
 import { MediaQuota } from './media/quota';
@@ -37,7 +38,8 @@ export interface ParleyServer {
   readonly url: string;
   readonly wsUrl: string;
   readonly config: ServerConfig;
-  readonly store: SqliteStore;
+  /** The embedded SQLite store, or PostgreSQL when `config.databaseUrl` is set. */
+  readonly store: SqliteStore | PgStore;
   readonly hooks: TestHooks | null;
   readonly metrics: ReturnType<typeof serverMetrics>;
   /** The push stream's pruning (runs on its own timer; `run()` prunes now). */
@@ -83,8 +85,8 @@ export async function createParleyServer(
   const config: ServerConfig = { ...defaultConfig(), ...overrides };
   fs.mkdirSync(config.dataDir, { recursive: true });
   const secret = resolveSecret(config.secret, config.dataDir, config.devSecret);
-  const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now, log: config.log });
-  if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
+  const opened = await openStore(config);
+  const store = opened.store;
   const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
   const leftovers = (await mediaStorage.removeLeftovers?.()) ?? 0;
   if (leftovers > 0) config.log(`media: removed ${leftovers} files left by uploads a crash cut short`);
@@ -122,7 +124,7 @@ export async function createParleyServer(
   const httpServer = http.createServer({ connectionsCheckingInterval }, (req, res) => {
     void (async () => {
       try {
-        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt })) return;
+        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt, unready: opened.unready })) return;
         if (await handleMediaRoute(req, res, new URL(req.url ?? '/', 'http://localhost'), mediaDeps)) return;
         if (fallback && (await fallback(req, res))) return;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -210,7 +212,7 @@ export async function createParleyServer(
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      await store.close();
+      await opened.close();
     },
   };
 }

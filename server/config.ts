@@ -74,6 +74,20 @@ export interface ServerConfig {
    * 'normal' survives a process crash only, and a power loss may take back writes already acked.
    */
   sqliteSync: 'normal' | 'full';
+  /**
+   * PostgreSQL for several nodes (PARLEY_DATABASE_URL): the node keeps nothing in `dataDir` but its
+   * dev secret. Undefined: the embedded SQLite database.
+   */
+  databaseUrl: string | undefined;
+  /** Connections each node keeps to PostgreSQL (PARLEY_DATABASE_POOL). */
+  databasePoolSize: number;
+  /**
+   * Redis for live fan-out between nodes (PARLEY_REDIS_URL). Without it, nodes on one database still
+   * hear each other's messages, from the database's position check (`streamCheckMs`), not at once.
+   */
+  redisUrl: string | undefined;
+  /** How often a node on PostgreSQL checks the stream for commits it was not told of (ms). */
+  streamCheckMs: number;
   /** Where uploaded media live; undefined means `${dataDir}/media`. */
   mediaDir: string | undefined;
   /** Upload size limits in bytes: images, voice messages, image thumbnails. */
@@ -121,6 +135,10 @@ export function defaultConfig(): ServerConfig {
     recentEvents: 4096,
     pushRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, intervalMs: 60 * 60 * 1000, batch: 2000 },
     sqliteSync: 'full',
+    databaseUrl: undefined,
+    databasePoolSize: 10,
+    redisUrl: undefined,
+    streamCheckMs: 1000,
     mediaDir: undefined,
     maxImageBytes: 10 * 1024 * 1024,
     maxVoiceBytes: 5 * 1024 * 1024,
@@ -185,6 +203,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
   }
   if (env.PARLEY_SQLITE_SYNC === 'full' || env.PARLEY_SQLITE_SYNC === 'normal') cfg.sqliteSync = env.PARLEY_SQLITE_SYNC;
   if (env.PARLEY_MEDIA_DIR) cfg.mediaDir = path.resolve(env.PARLEY_MEDIA_DIR);
+  if (env.PARLEY_DATABASE_URL) cfg.databaseUrl = env.PARLEY_DATABASE_URL.trim();
+  if (env.PARLEY_REDIS_URL) cfg.redisUrl = env.PARLEY_REDIS_URL.trim();
+  if (cfg.redisUrl && !cfg.databaseUrl) throw new ConfigError('PARLEY_REDIS_URL needs PARLEY_DATABASE_URL: Redis carries fan-out between nodes that share one PostgreSQL database');
   const positive = (value: string | undefined): number | undefined =>
     value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : undefined;
   const sizes = {
@@ -194,6 +215,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
     mediaUrlTtlS: positive(env.PARLEY_MEDIA_URL_TTL),
     mediaQuotaBytes: positive(env.PARLEY_MEDIA_QUOTA_BYTES),
     maxConnections: positive(env.PARLEY_MAX_CONNECTIONS),
+    databasePoolSize: positive(env.PARLEY_DATABASE_POOL),
   };
   for (const [name, value] of Object.entries(sizes)) if (value !== undefined) Object.assign(cfg, { [name]: value });
   const retentionDays = positive(env.PARLEY_PUSH_RETENTION_DAYS);

@@ -15,6 +15,8 @@ export interface RouteDeps {
   metrics: ServerMetrics;
   hooks: TestHooks | null;
   startedAt: number;
+  /** Why the node should not take traffic now (its database or broker is unreachable, it is draining), or null. */
+  unready(): Promise<string | null>;
 }
 
 /** Dev tokens live long enough for a demo session, not for a deployment. */
@@ -56,7 +58,10 @@ export async function handleRoute(req: IncomingMessage, res: ServerResponse, dep
   const url = new URL(req.url ?? '/', 'http://localhost');
   const { config, metrics } = deps;
   if (req.method === 'GET' && url.pathname === '/healthz') {
-    json(res, 200, { status: 'ok', uptimeMs: config.now() - deps.startedAt });
+    // A load balancer takes a node out while this says 503, and back when it says 200.
+    const reason = await deps.unready();
+    if (reason) json(res, 503, { status: 'unready', reason, uptimeMs: config.now() - deps.startedAt });
+    else json(res, 200, { status: 'ok', uptimeMs: config.now() - deps.startedAt });
     return true;
   }
   if (req.method === 'GET' && url.pathname === '/metrics') {

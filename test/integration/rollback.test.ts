@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../server/store/sqlite/SqliteStore';
 import type { EngineEvent } from '../../worker/protocol';
 import { online, startMessagingClient, viewWhen, type NodeClient } from '../support/messagingClient';
 import { makeTempDir, startServer, type TestServer } from '../support/server';
@@ -48,7 +49,9 @@ describe('a server that lost history a device stored', () => {
 
     // A backup now; then history the device stores and the server will lose.
     const backup = path.join(dataDir, 'backup.db');
-    await server.server.store.db.backup(backup);
+    const sqlite = server.server.store;
+    if (!(sqlite instanceof SqliteStore)) throw new Error('this test restores a SQLite backup');
+    await sqlite.db.backup(backup);
     const lostOwn = await first.client.messaging.send(id, text('c2 (lost by the server)'));
     await agent.call('messages.send', { conversationId: id, clientId: crypto.randomUUID(), content: text('a2 (lost by the server)') });
     await viewWhen(first.client.messaging, id, (ms) => ms.filter((m) => m.seq !== null).length === 4);

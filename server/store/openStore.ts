@@ -1,0 +1,69 @@
+/**
+ * The store a node runs on: the embedded SQLite database by default, or PostgreSQL when
+ * `databaseUrl` is set, with Redis carrying each node's commits to the others when `redisUrl` is.
+ * What readiness means follows: SQLite is always there; a cluster node is ready while its database
+ * answers and its broker is connected.
+ */
+import type { ServerConfig } from '../config';
+import type { Broker } from '../cluster/Broker';
+import { RedisBroker } from '../cluster/RedisBroker';
+import { StreamRelay } from '../cluster/StreamRelay';
+import { DEMO_SHOP, DEMO_USERS } from '../seed';
+import { PgStore } from './postgres/PgStore';
+import { SqliteStore } from './sqlite/SqliteStore';
+
+export interface OpenedStore {
+  store: SqliteStore | PgStore;
+  /** The broker to the other nodes, when there is one. */
+  broker: Broker | null;
+  /** Why this node should not take traffic now, or null when it can (GET /healthz). */
+  unready(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/** How long /healthz waits for the database to answer before calling the node unready. */
+const READY_PROBE_MS = 2_000;
+
+export async function openStore(config: ServerConfig): Promise<OpenedStore> {
+  if (!config.databaseUrl) {
+    const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now, log: config.log });
+    if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
+    return { store, broker: null, unready: async () => null, close: () => store.close() };
+  }
+  const broker = config.redisUrl ? await RedisBroker.connect({ url: config.redisUrl, log: config.log }) : null;
+  const relay = broker ? new StreamRelay(broker, config.log) : null;
+  let store: PgStore;
+  try {
+    store = await PgStore.open({
+      url: config.databaseUrl,
+      now: config.now,
+      poolSize: config.databasePoolSize,
+      checkMs: config.streamCheckMs,
+      log: config.log,
+      publish: (events) => relay?.publish(events),
+    });
+    if (relay) await relay.start(store.feed);
+    if (config.seedDemo) await store.seed([DEMO_SHOP], [...DEMO_USERS]);
+  } catch (err) {
+    await broker?.close();
+    throw err;
+  }
+  const opened = store;
+  return {
+    store: opened,
+    broker,
+    async unready() {
+      if (broker && !broker.ready) return 'redis is not connected';
+      const probe = opened.pool.query('SELECT 1').then(
+        () => null,
+        (err: Error) => `postgres does not answer: ${err.message}`,
+      );
+      const late = new Promise<string>((resolve) => setTimeout(resolve, READY_PROBE_MS, 'postgres does not answer in time').unref());
+      return Promise.race([probe, late]);
+    },
+    async close() {
+      await opened.close();
+      await broker?.close();
+    },
+  };
+}
