@@ -214,7 +214,7 @@ export const ackLatency: Benchmark = {
       return {
         figures: [
           latency('p50', 'send → ack, p50', 'parley', pct('parley', 50), 3, 'ws-p50'),
-          latency('p99', 'send → ack, p99', 'parley', pct('parley', 99), 10, 'ws-p99'),
+          latency('p99', 'send → ack, p99', 'parley', pct('parley', 99), 5, 'ws-p99'),
           latency('ws-p50', 'ws echo, p50', 'baseline', pct('baseline', 50)),
           latency('ws-p99', 'ws echo, p99', 'baseline', pct('baseline', 99)),
           latency('normal-p50', 'the same server with synchronous=NORMAL (no fsync; a power loss may lose acked sends), p50', 'baseline', pct('normal', 50)),
