@@ -9,8 +9,8 @@
 set -euo pipefail
 cmd=${1:?start or stop}
 dir=${2:?directory}
-pg_port=${PARLEY_PG_PORT:-55432}
-redis_port=${PARLEY_REDIS_PORT:-56379}
+# A port nothing listens on now (several runs on one machine must not collide).
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -18,6 +18,8 @@ case $cmd in
 start)
   [ -n "$pg_bin" ] || { echo "PostgreSQL is not installed (apt-get install -y postgresql)" >&2; exit 1; }
   command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install -y redis-server)" >&2; exit 1; }
+  pg_port=${PARLEY_PG_PORT:-$(free_port)}
+  redis_port=${PARLEY_REDIS_PORT:-$(free_port)}
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
   as_pg "$pg_bin/initdb" -D "$dir/pg" -A trust -U postgres >"$dir/initdb.log"
@@ -33,6 +35,7 @@ start)
 stop)
   if [ -f "$dir/pg/postmaster.pid" ]; then as_pg "$pg_bin/pg_ctl" -D "$dir/pg" -m fast stop >/dev/null || true; fi
   if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
+  rm -f "$dir/redis.pid"
   ;;
 *)
   echo "usage: $0 start|stop DIR" >&2
