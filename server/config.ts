@@ -79,6 +79,8 @@ export interface ServerConfig {
    * dev secret. Undefined: the embedded SQLite database.
    */
   databaseUrl: string | undefined;
+  /** The PostgreSQL schema Parley's tables live in (PARLEY_DATABASE_SCHEMA; default: the connection's, `public`). */
+  databaseSchema: string | undefined;
   /** Connections each node keeps to PostgreSQL (PARLEY_DATABASE_POOL). */
   databasePoolSize: number;
   /**
@@ -136,6 +138,7 @@ export function defaultConfig(): ServerConfig {
     pushRetention: { maxAgeMs: 30 * 24 * 60 * 60 * 1000, intervalMs: 60 * 60 * 1000, batch: 2000 },
     sqliteSync: 'full',
     databaseUrl: undefined,
+    databaseSchema: undefined,
     databasePoolSize: 10,
     redisUrl: undefined,
     streamCheckMs: 1000,
@@ -204,6 +207,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
   if (env.PARLEY_SQLITE_SYNC === 'full' || env.PARLEY_SQLITE_SYNC === 'normal') cfg.sqliteSync = env.PARLEY_SQLITE_SYNC;
   if (env.PARLEY_MEDIA_DIR) cfg.mediaDir = path.resolve(env.PARLEY_MEDIA_DIR);
   if (env.PARLEY_DATABASE_URL) cfg.databaseUrl = env.PARLEY_DATABASE_URL.trim();
+  if (env.PARLEY_DATABASE_SCHEMA) cfg.databaseSchema = env.PARLEY_DATABASE_SCHEMA.trim();
   if (env.PARLEY_REDIS_URL) cfg.redisUrl = env.PARLEY_REDIS_URL.trim();
   if (cfg.redisUrl && !cfg.databaseUrl) throw new ConfigError('PARLEY_REDIS_URL needs PARLEY_DATABASE_URL: Redis carries fan-out between nodes that share one PostgreSQL database');
   const positive = (value: string | undefined): number | undefined =>

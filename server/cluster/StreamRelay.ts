@@ -9,7 +9,11 @@ import type { CommittedEvent } from '../store/Store';
 import type { Broker } from './Broker';
 import type { StreamFeed } from './StreamFeed';
 
-export const STREAM_CHANNEL = 'parley:stream';
+/**
+ * The channel of one database's stream, named by its epoch id (random, made with the database):
+ * clusters, or test servers, sharing one Redis never hear each other's cursors.
+ */
+export const streamChannel = (epoch: string): string => `parley:${epoch}:stream`;
 
 interface StreamMessage {
   node: string;
@@ -23,20 +27,26 @@ export class StreamRelay {
   /** Messages heard from other nodes (tests and metrics read it). */
   heard = 0;
 
+  private readonly channel: string;
+
   constructor(
     private readonly broker: Broker,
+    /** The database's epoch id (Store.epoch). */
+    epoch: string,
     private readonly log: (message: string) => void = () => {},
-  ) {}
+  ) {
+    this.channel = streamChannel(epoch);
+  }
 
   /** Start feeding what other nodes publish into `feed`. */
   async start(feed: StreamFeed): Promise<void> {
     this.feed = feed;
-    await this.broker.subscribe(STREAM_CHANNEL, (message) => this.receive(message));
+    await this.broker.subscribe(this.channel, (message) => this.receive(message));
   }
 
   /** This node's commit, delivered here: tell the others. */
   publish(events: readonly CommittedEvent[]): void {
-    this.broker.publish(STREAM_CHANNEL, JSON.stringify({ node: this.nodeId, events } satisfies StreamMessage));
+    this.broker.publish(this.channel, JSON.stringify({ node: this.nodeId, events } satisfies StreamMessage));
   }
 
   private receive(message: string): void {

@@ -31,18 +31,22 @@ export async function openStore(config: ServerConfig): Promise<OpenedStore> {
     return { store, broker: null, unready: async () => null, close: () => store.close() };
   }
   const broker = config.redisUrl ? await RedisBroker.connect({ url: config.redisUrl, log: config.log }) : null;
-  const relay = broker ? new StreamRelay(broker, config.log) : null;
+  let relay: StreamRelay | null = null;
   let store: PgStore;
   try {
     store = await PgStore.open({
       url: config.databaseUrl,
+      ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
       now: config.now,
       poolSize: config.databasePoolSize,
       checkMs: config.streamCheckMs,
       log: config.log,
       publish: (events) => relay?.publish(events),
     });
-    if (relay) await relay.start(store.feed);
+    if (broker) {
+      relay = new StreamRelay(broker, store.epoch, config.log);
+      await relay.start(store.feed);
+    }
     if (config.seedDemo) await store.seed([DEMO_SHOP], [...DEMO_USERS]);
   } catch (err) {
     await broker?.close();

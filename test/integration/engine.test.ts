@@ -120,7 +120,9 @@ describe('Engine against the real server', () => {
     await dropped;
     const back = nextEvent(engine, isOnline);
     const { createParleyServer } = await import('../../server');
-    const again = await createParleyServer({ dataDir: server.dataDir, secret: TEST_SECRET, log: () => {} });
+    // The same data: the data dir, or the database the suite runs on (PARLEY_TEST_STORE=postgres).
+    const { databaseUrl, databaseSchema, redisUrl } = server.server.config;
+    const again = await createParleyServer({ dataDir: server.dataDir, secret: TEST_SECRET, log: () => {}, databaseUrl, databaseSchema, redisUrl });
     await again.listen(port);
     try {
       await back;

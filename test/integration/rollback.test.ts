@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../server/store/sqlite/SqliteStore';
 import type { EngineEvent } from '../../worker/protocol';
 import { online, startMessagingClient, viewWhen, type NodeClient } from '../support/messagingClient';
-import { makeTempDir, startServer, type TestServer } from '../support/server';
+import { makeTempDir, onPostgres, startServer, type TestServer } from '../support/server';
 
 let server: TestServer | undefined;
 const cleanups: (() => unknown)[] = [];
@@ -34,7 +34,8 @@ async function alice(url: string, file: string): Promise<{ client: NodeClient; e
 }
 
 describe('a server that lost history a device stored', () => {
-  it('makes the device resync loudly: its lost sends go again once, others lost are dropped, new messages at reused seqs are kept', async () => {
+  // Restores a SQLite backup file; PostgreSQL's restores are the operator's (a new epoch with them).
+  it.skipIf(onPostgres)('makes the device resync loudly: its lost sends go again once, others lost are dropped, new messages at reused seqs are kept', async () => {
     const dataDir = await makeTempDir();
     const localFile = path.join(dataDir, 'alice-local.db');
     server = await startServer({ dataDir });

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sendText, text, uid } from '../support/fixtures';
-import { killSpawned, loginTo, makeTempDir, spawnServer, startServer, TEST_SECRET } from '../support/server';
+import { killSpawned, loginTo, makeTempDir, onPostgres, spawnServer, startServer, TEST_SECRET } from '../support/server';
 import { messagePush } from '../support/wireClient';
 
 const dirs: string[] = [];
@@ -101,7 +101,9 @@ describe('kill -9', () => {
 });
 
 describe('store epochs', () => {
-  it('begins a new epoch at every start; a device within what the server holds is not asked to resync', async () => {
+  // SQLite may lose commits it acknowledged (synchronous=NORMAL, a restored backup), so each start
+  // begins an epoch; PostgreSQL keeps what it acknowledged, and has one epoch per database.
+  it.skipIf(onPostgres)('begins a new epoch at every start; a device within what the server holds is not asked to resync', async () => {
     const dataDir = await tempDir();
     const first = await startServer({ dataDir });
     const customerId = uid('cust');

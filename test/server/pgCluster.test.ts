@@ -31,9 +31,12 @@ describe.skipIf(!url)(`PostgreSQL cluster${url ? '' : ` (${SKIP_NOTE})`}`, () =>
     const made: PgStore[] = [];
     for (let i = 0; i < n; i++) {
       const broker = opts.relay ? await RedisBroker.connect({ url: redisUrl! }) : null;
-      const relay = broker ? new StreamRelay(broker) : null;
+      let relay: StreamRelay | null = null;
       const store = await PgStore.open({ url: url!, schema, now: Date.now, poolSize: 4, checkMs: opts.checkMs ?? 60_000, publish: (e) => relay?.publish(e) });
-      if (relay) await relay.start(store.feed);
+      if (broker) {
+        relay = new StreamRelay(broker, store.epoch);
+        await relay.start(store.feed);
+      }
       cleanups.push(async () => {
         await store.close();
         await broker?.close();

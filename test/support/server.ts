@@ -4,12 +4,14 @@
  * one is given, and tracks the clients it opened so `stop()` leaves nothing running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createParleyServer, signToken, type ServerConfig } from '../../server';
 import type { AuthOkFrame, Role } from '../../schema';
+import { databaseUrl, dropSchema, redisUrl } from './services';
 import { connectClient, type ConnectOptions, type WireClient } from './wireClient';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789';
@@ -89,10 +91,25 @@ export async function loginTo(
 
 const quietLog = process.env.PARLEY_TEST_LOG === '1' ? (line: string) => console.log(line) : () => {};
 
+/** The suites run on the test PostgreSQL and Redis (PARLEY_TEST_STORE=postgres), not on SQLite. */
+export const onPostgres = process.env.PARLEY_TEST_STORE === 'postgres';
+
+/**
+ * With PARLEY_TEST_STORE=postgres, servers that name no database run on the test PostgreSQL (each
+ * on a fresh schema, dropped at stop) and Redis: the same suites then check the cluster backends.
+ */
+function clusterBackends(dataDir: string, overrides: Partial<ServerConfig>): { config: Partial<ServerConfig>; drop: () => Promise<void> } {
+  if (!onPostgres || overrides.databaseUrl !== undefined || !databaseUrl) return { config: {}, drop: async () => {} };
+  // One schema per data dir: a server restarted on the same dir finds its database again.
+  const schema = `t_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  return { config: { databaseUrl, databaseSchema: schema, redisUrl, streamCheckMs: 200 }, drop: () => dropSchema(schema) };
+}
+
 export async function startServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const ownsDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? (await makeTempDir());
   const secret = overrides.secret ?? TEST_SECRET;
+  const backends = clusterBackends(dataDir, overrides);
   const server = await createParleyServer({
     dataDir,
     secret,
@@ -100,6 +117,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     // The demo shop and users, as under `npm start`; suites that need none make their own.
     seedDemo: true,
     log: quietLog,
+    ...backends.config,
     ...overrides,
   });
   const { port } = await server.listen(0);
@@ -127,6 +145,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}): Promis
     async stop({ keepDataDir = false } = {}) {
       await Promise.all([...clients].map((c) => c.terminate()));
       await server.close();
+      if (ownsDir && !keepDataDir) await backends.drop();
       if (ownsDir && !keepDataDir) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
