@@ -85,7 +85,8 @@ export async function createParleyServer(
   const config: ServerConfig = { ...defaultConfig(), ...overrides };
   fs.mkdirSync(config.dataDir, { recursive: true });
   const secret = resolveSecret(config.secret, config.dataDir, config.devSecret);
-  const opened = await openStore(config);
+  const registry = new SessionRegistry<Session>(config.sessionPolicy);
+  const opened = await openStore(config, registry);
   const store = opened.store;
   const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
   const leftovers = (await mediaStorage.removeLeftovers?.()) ?? 0;
@@ -96,7 +97,6 @@ export async function createParleyServer(
   const limits = new Limits(config, metrics.unauthenticated);
   const mediaDeps = { config, secret, store, storage: mediaStorage, metrics, limits, quota: new MediaQuota(store.media, config.mediaQuotaBytes) };
   const hooks = config.testHooks ? new TestHooks() : null;
-  const registry = new SessionRegistry<Session>(config.sessionPolicy);
   const startedAt = config.now();
 
   const recent = new RecentEvents(config.recentEvents);
@@ -111,6 +111,7 @@ export async function createParleyServer(
     hub,
     recent,
     registry,
+    sessions: opened.sessions,
     handlers: hooks ? withRequestHooks(handlers, hooks) : handlers,
     metrics,
     limits,

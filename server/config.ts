@@ -90,6 +90,8 @@ export interface ServerConfig {
   redisUrl: string | undefined;
   /** How often a node on PostgreSQL checks the stream for commits it was not told of (ms). */
   streamCheckMs: number;
+  /** How often a node on PostgreSQL checks its sessions' claims for newer logins it was not told of (ms). */
+  claimCheckMs: number;
   /** Where uploaded media live; undefined means `${dataDir}/media`. */
   mediaDir: string | undefined;
   /** Upload size limits in bytes: images, voice messages, image thumbnails. */
@@ -142,6 +144,7 @@ export function defaultConfig(): ServerConfig {
     databasePoolSize: 10,
     redisUrl: undefined,
     streamCheckMs: 1000,
+    claimCheckMs: 2000,
     mediaDir: undefined,
     maxImageBytes: 10 * 1024 * 1024,
     maxVoiceBytes: 5 * 1024 * 1024,

@@ -8,6 +8,8 @@ import type { ServerConfig } from '../config';
 import type { Broker } from '../cluster/Broker';
 import { RedisBroker } from '../cluster/RedisBroker';
 import { StreamRelay } from '../cluster/StreamRelay';
+import { ClusterSessions, type LocalSessions } from '../cluster/ClusterSessions';
+import { localSessions, type SessionDirectory } from '../cluster/SessionDirectory';
 import { DEMO_SHOP, DEMO_USERS } from '../seed';
 import { PgStore } from './postgres/PgStore';
 import { SqliteStore } from './sqlite/SqliteStore';
@@ -16,6 +18,8 @@ export interface OpenedStore {
   store: SqliteStore | PgStore;
   /** The broker to the other nodes, when there is one. */
   broker: Broker | null;
+  /** Session claims across nodes (a no-op on SQLite, where the registry sees every session). */
+  sessions: SessionDirectory;
   /** Why this node should not take traffic now, or null when it can (GET /healthz). */
   unready(): Promise<string | null>;
   close(): Promise<void>;
@@ -24,15 +28,16 @@ export interface OpenedStore {
 /** How long /healthz waits for the database to answer before calling the node unready. */
 const READY_PROBE_MS = 2_000;
 
-export async function openStore(config: ServerConfig): Promise<OpenedStore> {
+export async function openStore(config: ServerConfig, local: LocalSessions): Promise<OpenedStore> {
   if (!config.databaseUrl) {
     const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now, log: config.log });
     if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
-    return { store, broker: null, unready: async () => null, close: () => store.close() };
+    return { store, broker: null, sessions: localSessions, unready: async () => null, close: () => store.close() };
   }
   const broker = config.redisUrl ? await RedisBroker.connect({ url: config.redisUrl, log: config.log }) : null;
   let relay: StreamRelay | null = null;
-  let store: PgStore;
+  let store: PgStore | undefined;
+  let sessions: ClusterSessions;
   try {
     store = await PgStore.open({
       url: config.databaseUrl,
@@ -48,14 +53,31 @@ export async function openStore(config: ServerConfig): Promise<OpenedStore> {
       await relay.start(store.feed);
     }
     if (config.seedDemo) await store.seed([DEMO_SHOP], [...DEMO_USERS]);
+    const pool = store.pool;
+    sessions = new ClusterSessions({
+      query: async (text, params) => (await pool.query(text, params as unknown[])).rows,
+      broker,
+      databaseEpoch: store.epoch,
+      policy: config.sessionPolicy,
+      local,
+      now: config.now,
+      checkMs: config.claimCheckMs,
+      log: config.log,
+    });
+    await sessions.start();
   } catch (err) {
+    await store?.close().catch(() => {});
     await broker?.close();
     throw err;
   }
-  const opened = store;
+  return clusterNode(store, broker, sessions);
+}
+
+function clusterNode(opened: PgStore, broker: Broker | null, claims: ClusterSessions): OpenedStore {
   return {
     store: opened,
     broker,
+    sessions: claims,
     async unready() {
       if (broker && !broker.ready) return 'redis is not connected';
       const probe = opened.pool.query('SELECT 1').then(
@@ -66,6 +88,7 @@ export async function openStore(config: ServerConfig): Promise<OpenedStore> {
       return Promise.race([probe, late]);
     },
     async close() {
+      await claims.close();
       await opened.close();
       await broker?.close();
     },

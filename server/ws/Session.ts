@@ -38,6 +38,8 @@ import { requireParty, type HandlerDeps, type RequestContext } from '../handlers
 import type { Limits } from '../limits/Limits';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
+import { runFenced, SessionFenced, type Fence } from '../cluster/fence';
+import type { SessionDirectory } from '../cluster/SessionDirectory';
 import { Delivery, type PushOut } from './Delivery';
 import type { SessionRegistry } from './SessionRegistry';
 
@@ -49,6 +51,8 @@ export interface SessionDeps {
   /** The newest published events: a socket's backlog is read from here while it covers it. */
   recent: RecentEvents | null;
   registry: SessionRegistry<Session>;
+  /** Session claims across nodes (a no-op on one node). */
+  sessions: SessionDirectory;
   handlers: RequestHandlers;
   metrics: ServerMetrics;
   limits: Limits;
@@ -60,7 +64,7 @@ export interface SessionDeps {
 
 type SessionState =
   | { kind: 'awaiting_auth'; deadline: number; authenticating: boolean }
-  | { kind: 'active'; identity: Identity; deviceId: string; expiresAt: number; delivery: Delivery; unsubscribe: () => void }
+  | { kind: 'active'; identity: Identity; deviceId: string; fence: Fence | null; expiresAt: number; delivery: Delivery; unsubscribe: () => void }
   | { kind: 'closed' };
 
 /** Frames a client may pipeline behind its auth frame. */
@@ -99,6 +103,9 @@ export class Session {
   }
   get deviceId(): string {
     return this.state.kind === 'active' ? this.state.deviceId : '';
+  }
+  get fence(): Fence | null {
+    return this.state.kind === 'active' ? this.state.fence : null;
   }
 
   private send(frame: ServerFrame): void {
@@ -208,7 +215,12 @@ export class Session {
       // Each auth costs its IP: guessing tokens or opening sockets in a loop slows its source only.
       if (!this.deps.limits.allowAuth(this.ip)) return this.close(CloseCode.POLICY, 'too many auth attempts');
       s.authenticating = true;
-      void this.authenticate(frame);
+      this.authenticate(frame).catch((err: unknown) => {
+        // The database did not answer (a restart, a lost connection): not the client's fault. It
+        // backs off and tries again, here or on another node.
+        this.deps.config.log(`auth failed on the server's side: ${String(err)}`);
+        if (this.state.kind === 'awaiting_auth') this.close(CloseCode.INTERNAL, 'try again');
+      });
       return;
     }
     this.dispatch(frame);
@@ -287,6 +299,9 @@ export class Session {
       config.log(`device ${frame.deviceId} of ${identity.userId} holds cursor ${frame.cursor} of epoch ${frame.epoch ?? '(none)'}; this server holds up to ${resync.cursor}: resync`);
     }
     if (rebuild) metrics.rebuilds.inc(1, { reason: rebuild.reason });
+    // Last before going live: the newest claim wins (see SessionRegistry.add).
+    const fence = await this.deps.sessions.claim(identity.userId, frame.deviceId);
+    if (this.state.kind !== 'awaiting_auth') return;
     const delivery = new Delivery(
       {
         store,
@@ -307,13 +322,14 @@ export class Session {
       kind: 'active',
       identity,
       deviceId: frame.deviceId,
+      fence,
       expiresAt: verified.expiresAt,
       delivery,
       unsubscribe: hub.subscribe(identity.userId, delivery),
     };
     this.deps.limits.release(this.ip);
     metrics.connections.inc();
-    registry.add(this);
+    if (!registry.add(this)) return; // a newer claim of the same slot is here: this one was kicked
     this.send({
       t: 'auth_ok',
       userId: identity.userId,
@@ -380,9 +396,16 @@ export class Session {
       const params = check(RequestSchemas[frame.type].params, frame.params, ErrorCode.INVALID_PARAMS);
       if (!params.ok) return this.sendError(params.code, params.message, frame.id);
       const handler = this.deps.handlers[frame.type] as (ctx: RequestContext, p: unknown) => Promise<unknown>;
-      const result = await handler(ctx, params.value);
+      const fence = this.fence;
+      const result = await runFenced(fence, () => handler(ctx, params.value));
       this.send({ t: 'res', id: frame.id, ok: true, result });
     } catch (err) {
+      if (err instanceof SessionFenced) {
+        // A newer login holds this slot (its kick did not reach us): end the session, answer nothing
+        // (the device keeps the request pending, as after any disconnect).
+        if (this.state.kind === 'active') this.kick(KickReason.LOGGED_IN_ELSEWHERE, 'this account logged in elsewhere');
+        return;
+      }
       if (ParleyError.is(err)) return this.sendError(err.code, err.message, frame.id);
       this.deps.config.log(`request ${frame.type} failed: ${(err as Error)?.stack ?? String(err)}`);
       this.sendError(ErrorCode.INTERNAL, 'internal error', frame.id);

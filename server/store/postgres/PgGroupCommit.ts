@@ -17,6 +17,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { PushEvent } from '../../../schema';
+import { currentFence, SessionFenced, type Fence } from '../../cluster/fence';
 import type { CommittedEvent, EventOrigin } from '../Store';
 
 /** What a write's work runs against: its transaction's queries, and appends to the push stream. */
@@ -31,6 +32,8 @@ export type PgWrite = <T>(locks: readonly string[], work: (tx: Tx) => Promise<T>
 
 interface Pending {
   locks: readonly string[];
+  /** The claim of the session whose request made this write (fence.ts), if any. */
+  fence: Fence | undefined;
   work: (tx: Tx) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
@@ -69,7 +72,7 @@ export class PgGroupCommit {
 
   readonly run: PgWrite = <T>(locks: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      this.queue.push({ locks, work, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ locks, fence: currentFence(), work, resolve: resolve as (v: unknown) => void, reject });
       // The first write waits one turn of the event loop, so those decoded in the same turn join it.
       this.draining ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain());
     });
@@ -100,11 +103,15 @@ export class PgGroupCommit {
     let broken: unknown = null;
     try {
       await client.query('BEGIN');
+      const stale = await this.superseded(client, batch);
       const locks = [...new Set(batch.flatMap((p) => p.locks))].sort();
       if (locks.length > 0) await client.query('SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [locks]);
       const appended: Appended[] = [];
       const alone = batch.length === 1;
-      for (const p of batch) outcomes.push(await this.runOne(client, p, appended, alone));
+      for (const p of batch) {
+        if (stale.has(p)) outcomes.push({ ok: false, err: new SessionFenced(p.fence!) });
+        else outcomes.push(await this.runOne(client, p, appended, alone));
+      }
       if (alone && !outcomes[0]!.ok) {
         await client.query('ROLLBACK');
       } else {
@@ -132,6 +139,28 @@ export class PgGroupCommit {
     });
   }
 
+  /**
+   * The writes whose session's claim is no longer the newest. The claims are read FOR SHARE: a login
+   * bumping one waits for this commit, so a write either commits before the newer claim or is refused.
+   */
+  private async superseded(client: PoolClient, batch: readonly Pending[]): Promise<Set<Pending>> {
+    const fenced = batch.filter((p) => p.fence !== undefined);
+    if (fenced.length === 0) return new Set();
+    const keys = [...new Map(fenced.map((p) => [`${p.fence!.userId}\n${p.fence!.scope}`, p.fence!])).values()].sort((a, b) =>
+      a.userId === b.userId ? (a.scope < b.scope ? -1 : 1) : a.userId < b.userId ? -1 : 1,
+    );
+    const rows = (
+      await client.query<{ user_id: string; scope: string; epoch: number }>(
+        `SELECT c.user_id, c.scope, c.epoch FROM session_claims c
+          JOIN unnest($1::text[], $2::text[]) AS k(user_id, scope) ON c.user_id = k.user_id AND c.scope = k.scope
+          ORDER BY c.user_id, c.scope FOR SHARE OF c`,
+        [keys.map((k) => k.userId), keys.map((k) => k.scope)],
+      )
+    ).rows;
+    const newest = new Map(rows.map((r) => [`${r.user_id}\n${r.scope}`, r.epoch]));
+    return new Set(fenced.filter((p) => newest.get(`${p.fence!.userId}\n${p.fence!.scope}`) !== p.fence!.epoch));
+  }
+
   /** One write, in a savepoint unless it is the group's only one; retried once after a unique violation. */
   private async runOne(client: PoolClient, p: Pending, appended: Appended[], alone: boolean) {
     for (let attempt = 0; ; attempt++) {
@@ -152,6 +181,7 @@ export class PgGroupCommit {
           if (!isUniqueViolation(err)) return { ok: false as const, err };
           await client.query('ROLLBACK');
           await client.query('BEGIN');
+          if ((await this.superseded(client, [p])).size > 0) return { ok: false as const, err: new SessionFenced(p.fence!) };
           if (p.locks.length > 0) await client.query('SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [[...p.locks].sort()]);
           continue;
         }

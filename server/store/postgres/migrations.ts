@@ -104,4 +104,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   INSERT INTO epochs (id, start_cursor, started_at)
     VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 16), 0, (extract(epoch FROM now()) * 1000)::bigint);
   `,
+  /* 2: session claims. A login bumps its slot's epoch; a session's writes are fenced by the epoch it claimed */ `
+  CREATE TABLE session_claims (
+    user_id TEXT NOT NULL,
+    -- '*': the user's one slot (single-session policy); otherwise a device id (one slot per device).
+    scope TEXT NOT NULL,
+    epoch BIGINT NOT NULL,
+    device_id TEXT NOT NULL,
+    claimed_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, scope)
+  );
+  `,
 ];
