@@ -60,6 +60,12 @@ export const CloseCode = {
    * auth answer tells the device to rebuild from the head.
    */
   STREAM_PRUNED: 4004,
+  /**
+   * This node is shutting down (or draining for a deploy): reconnect now, through the load balancer,
+   * to another node. Not a failure: the client comes back after a short random delay (spreading the
+   * node's clients over time) without growing its backoff.
+   */
+  GO_ELSEWHERE: 4005,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -44,6 +44,11 @@ export interface ParleyServer {
   readonly metrics: ReturnType<typeof serverMetrics>;
   /** The push stream's pruning (runs on its own timer; `run()` prunes now). */
   readonly retention: Retention;
+  /**
+   * Stop taking traffic: /healthz says 503 and new sockets are refused at once; after
+   * `config.drainDelayMs` the open sockets are closed with 4005 (go elsewhere). close() drains first.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,7 +130,7 @@ export async function createParleyServer(
   const httpServer = http.createServer({ connectionsCheckingInterval }, (req, res) => {
     void (async () => {
       try {
-        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt, unready: opened.unready })) return;
+        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt, unready: () => (draining ? Promise.resolve('draining') : opened.unready()) })) return;
         if (await handleMediaRoute(req, res, new URL(req.url ?? '/', 'http://localhost'), mediaDeps)) return;
         if (fallback && (await fallback(req, res))) return;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -151,6 +156,7 @@ export async function createParleyServer(
       refuseUpgrade(socket, status, text);
     };
     if (path !== '/ws') return refuse('path', 404, 'Not Found');
+    if (draining) return refuse('draining', 503, 'Service Unavailable');
     if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) return refuse('origin', 403, 'Forbidden');
     const ip = clientIp(req, config.trustProxy);
     if (!limits.admit(ip)) return refuse('too_many_unauthenticated', 429, 'Too Many Requests');
@@ -182,6 +188,15 @@ export async function createParleyServer(
   forget.unref();
   sweep.unref();
 
+  let draining = false;
+  let drained: Promise<void> | null = null;
+  const drain = () =>
+    (drained ??= (async () => {
+      draining = true;
+      if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
+      for (const s of sessions) s.shutdown();
+    })());
+
   let address = '';
   return {
     config,
@@ -205,11 +220,12 @@ export async function createParleyServer(
         });
       });
     },
+    drain,
     async close() {
+      await drain();
       clearInterval(sweep);
       clearInterval(forget);
       await retention.stop();
-      for (const s of sessions) s.shutdown();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -90,6 +90,12 @@ export interface ServerConfig {
   redisUrl: string | undefined;
   /** How often a node on PostgreSQL checks the stream for commits it was not told of (ms). */
   streamCheckMs: number;
+  /**
+   * On SIGTERM, how long the node reports itself unready (GET /healthz 503) and refuses new sockets
+   * before it closes the open ones with 4005 (go elsewhere): the time a load balancer needs to stop
+   * sending it traffic (PARLEY_DRAIN_DELAY_MS; 0 by default, for a single node).
+   */
+  drainDelayMs: number;
   /** How often a node on PostgreSQL checks its sessions' claims for newer logins it was not told of (ms). */
   claimCheckMs: number;
   /** Where uploaded media live; undefined means `${dataDir}/media`. */
@@ -145,6 +151,7 @@ export function defaultConfig(): ServerConfig {
     redisUrl: undefined,
     streamCheckMs: 1000,
     claimCheckMs: 2000,
+    drainDelayMs: 0,
     mediaDir: undefined,
     maxImageBytes: 10 * 1024 * 1024,
     maxVoiceBytes: 5 * 1024 * 1024,
@@ -223,6 +230,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
     mediaQuotaBytes: positive(env.PARLEY_MEDIA_QUOTA_BYTES),
     maxConnections: positive(env.PARLEY_MAX_CONNECTIONS),
     databasePoolSize: positive(env.PARLEY_DATABASE_POOL),
+    drainDelayMs: positive(env.PARLEY_DRAIN_DELAY_MS),
   };
   for (const [name, value] of Object.entries(sizes)) if (value !== undefined) Object.assign(cfg, { [name]: value });
   const retentionDays = positive(env.PARLEY_PUSH_RETENTION_DAYS);

@@ -165,8 +165,9 @@ export class Session {
     }
   }
 
+  /** This node is going away: the client reconnects at once, to another node through the load balancer. */
   shutdown(): void {
-    this.close(CloseCode.GOING_AWAY, 'server shutting down');
+    this.close(CloseCode.GO_ELSEWHERE, 'node shutting down: reconnect');
   }
 
   private onClose(): void {

@@ -233,7 +233,29 @@ export class Connection {
       this.end({ status: 'kicked', reason: kickReason, message: `the server ended the session (close ${code})` });
       return;
     }
+    if (code === CloseCode.GO_ELSEWHERE && this.current.status === 'online') return this.rehome();
     this.fail(ErrorCode.DISCONNECTED, `socket closed (${code}${reason ? ` ${reason}` : ''})`);
+  }
+
+  /**
+   * The node is going away and said so: come back (to another node, through the load balancer) after
+   * a random delay within the base backoff, so a node's clients do not all arrive at once. Not a
+   * failure: the backoff does not grow.
+   */
+  private rehome(): void {
+    const { platform, options } = this.deps;
+    this.teardown();
+    const delay = Math.floor(platform.random() * options.reconnect.baseDelayMs);
+    this.retryTimer = platform.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.tryConnect();
+    }, delay);
+    this.setState({
+      status: 'backoff',
+      attempt: this.failures,
+      nextTryAt: platform.clock.now() + delay,
+      lastError: { code: ErrorCode.DISCONNECTED, message: 'the server asked to reconnect elsewhere (4005)' },
+    });
   }
 
   private goOnline(frame: AuthOkFrame): void {

@@ -1,6 +1,6 @@
 /** Backoff, giving up, stable uptime, half-open sockets and the network monitor. */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../schema';
+import { CloseCode, ErrorCode } from '../../../schema';
 import { backoffDelayNow, bringOnline, frame, openAndAuth, sentFrames, setup, type Harness } from './harness';
 
 /** The current socket fails before open; returns the backoff delay that follows. */
@@ -131,6 +131,40 @@ describe('Connection: stable uptime', () => {
     await bringOnline(h);
     h.clock.advance(10_000);
     h.socket.serverClose(1006);
+    expect(h.conn.state).toMatchObject({ status: 'backoff', attempt: 1 });
+    expect(backoffDelayNow(h)).toBe(500);
+  });
+});
+
+describe('Connection: a node that says go elsewhere (4005)', () => {
+  it('comes back within the base delay, spread by platform.random, without growing the backoff', async () => {
+    const h = setup({ reconnect: { stableAfterMs: 10_000, maxAttempts: 100 } });
+    h.conn.connect();
+    h.clock.advance(failTry(h));
+    h.clock.advance(failTry(h)); // two failures: the next one would wait 2000
+    await bringOnline(h);
+    h.fake.setRandom(0.5);
+    h.socket.serverClose(CloseCode.GO_ELSEWHERE, 'draining');
+    expect(h.conn.state).toMatchObject({ status: 'backoff', attempt: 2 });
+    expect(backoffDelayNow(h)).toBe(250);
+    const before = h.sockets.length;
+    h.clock.advance(250);
+    expect(h.sockets).toHaveLength(before + 1);
+    // Going elsewhere again, many times, never gives up or waits longer.
+    for (let i = 0; i < 10; i++) {
+      await bringOnline(h);
+      h.fake.setRandom(0.999);
+      h.socket.serverClose(CloseCode.GO_ELSEWHERE);
+      expect(backoffDelayNow(h)).toBeLessThan(500);
+      h.clock.advance(backoffDelayNow(h));
+    }
+    expect(h.conn.state).toMatchObject({ status: 'connecting' });
+  });
+
+  it('is an ordinary failure before the socket is online (a node refusing while it drains)', () => {
+    const h = setup();
+    h.conn.connect();
+    h.socket.serverClose(CloseCode.GO_ELSEWHERE);
     expect(h.conn.state).toMatchObject({ status: 'backoff', attempt: 1 });
     expect(backoffDelayNow(h)).toBe(500);
   });
