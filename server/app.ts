@@ -93,7 +93,9 @@ export async function createParleyServer(
   const registry = new SessionRegistry<Session>(config.sessionPolicy);
   const opened = await openStore(config, registry);
   const store = opened.store;
-  const mediaStorage = parts.mediaStorage ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
+  // An explicit media dir (a mount all nodes share) wins; a cluster otherwise keeps media in PostgreSQL.
+  const mediaStorage =
+    parts.mediaStorage ?? (config.mediaDir === undefined ? opened.mediaStorage : null) ?? new FsMediaStorage(config.mediaDir ?? path.join(config.dataDir, 'media'));
   const leftovers = (await mediaStorage.removeLeftovers?.()) ?? 0;
   if (leftovers > 0) config.log(`media: removed ${leftovers} files left by uploads a crash cut short`);
 

@@ -10,6 +10,8 @@ import { RedisBroker } from '../cluster/RedisBroker';
 import { StreamRelay } from '../cluster/StreamRelay';
 import { ClusterSessions, type LocalSessions } from '../cluster/ClusterSessions';
 import { localSessions, type SessionDirectory } from '../cluster/SessionDirectory';
+import type { MediaStorage } from '../media/MediaStorage';
+import { PgMediaStorage } from '../media/PgMediaStorage';
 import { DEMO_SHOP, DEMO_USERS } from '../seed';
 import { PgStore } from './postgres/PgStore';
 import { SqliteStore } from './sqlite/SqliteStore';
@@ -20,6 +22,8 @@ export interface OpenedStore {
   broker: Broker | null;
   /** Session claims across nodes (a no-op on SQLite, where the registry sees every session). */
   sessions: SessionDirectory;
+  /** Where uploads go when nothing else is configured: in PostgreSQL for a cluster (every node reads them); null on SQLite (files under the data dir). */
+  mediaStorage: MediaStorage | null;
   /** Why this node should not take traffic now, or null when it can (GET /healthz). */
   unready(): Promise<string | null>;
   close(): Promise<void>;
@@ -32,7 +36,7 @@ export async function openStore(config: ServerConfig, local: LocalSessions): Pro
   if (!config.databaseUrl) {
     const store = new SqliteStore({ dataDir: config.dataDir, sync: config.sqliteSync, now: config.now, log: config.log });
     if (config.seedDemo) store.seed([DEMO_SHOP], [...DEMO_USERS]);
-    return { store, broker: null, sessions: localSessions, unready: async () => null, close: () => store.close() };
+    return { store, broker: null, sessions: localSessions, mediaStorage: null, unready: async () => null, close: () => store.close() };
   }
   const broker = config.redisUrl ? await RedisBroker.connect({ url: config.redisUrl, log: config.log }) : null;
   let relay: StreamRelay | null = null;
@@ -78,6 +82,7 @@ function clusterNode(opened: PgStore, broker: Broker | null, claims: ClusterSess
     store: opened,
     broker,
     sessions: claims,
+    mediaStorage: new PgMediaStorage(opened.pool, Date.now),
     async unready() {
       if (broker && !broker.ready) return 'redis is not connected';
       const probe = opened.pool.query('SELECT 1').then(

@@ -115,4 +115,20 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, scope)
   );
   `,
+  /* 3: uploaded bytes, shared by every node (PgMediaStorage); who may read them is in media */ `
+  CREATE TABLE media_objects (
+    key TEXT PRIMARY KEY,
+    mime TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    -- Readers see an object only once every chunk is written.
+    complete BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE media_chunks (
+    key TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (key, n)
+  );
+  `,
 ];

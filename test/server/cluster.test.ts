@@ -1,5 +1,5 @@
 /**
- * Sessions across nodes: two servers on one PostgreSQL database. A login on one node kicks the
+ * Two servers on one PostgreSQL database and one Redis: fan-out and media across nodes, and sessions. A login on one node kicks the
  * user's older session on the other (announced over Redis, or found by the claim check without it),
  * and a session whose kick never arrived cannot write: its request is refused in the database's
  * transaction and the session is closed.
@@ -13,8 +13,10 @@ import { startServer, type TestServer } from '../support/server';
 import { frameOf } from '../support/wireClient';
 
 const isKick = frameOf('kick');
+/** A 1×1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-describe.skipIf(!databaseUrl || !redisUrl)(`sessions across nodes${databaseUrl ? '' : ` (${SKIP_NOTE})`}`, () => {
+describe.skipIf(!databaseUrl || !redisUrl)(`two nodes${databaseUrl ? '' : ` (${SKIP_NOTE})`}`, () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
     while (cleanups.length > 0) await cleanups.pop()!();
@@ -75,6 +77,26 @@ describe.skipIf(!databaseUrl || !redisUrl)(`sessions across nodes${databaseUrl ?
     const older = await a.login(user, { deviceId: 'phone' });
     await b.login(user, { deviceId: 'laptop' });
     expect(await older.nextFrame(isKick, 3000)).toMatchObject({ reason: KickReason.LOGGED_IN_ELSEWHERE });
+  });
+
+  it('serves an upload made on one node from the other', async () => {
+    const [a, b] = await twoNodes();
+    const customer = await a.login(uid('cust'));
+    const { conversation } = await customer.call('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
+    const token = a.token(customer.userId);
+    const uploaded = await fetch(`${a.url}/media?${new URLSearchParams({ conversationId: conversation.id, kind: 'image' })}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+      body: new Uint8Array(PNG),
+    });
+    expect(uploaded.status).toBe(201);
+    const { url } = (await uploaded.json()) as { url: string };
+    const agentToken = b.token(uid('agent'), { role: 'merchant', shop: 'parley-shop' });
+    // The same path, asked of node b.
+    const onA = new URL(url, a.url);
+    const served = await fetch(`${b.url}${onA.pathname}${onA.search}`, { headers: { authorization: `Bearer ${agentToken}` } });
+    expect(served.status).toBe(200);
+    expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true);
   });
 
   it('hands a message sent on one node to a member connected to the other', async () => {
