@@ -12,7 +12,8 @@ dir=${2:?directory}
 # A port nothing listens on now (several runs on one machine must not collide).
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From the services directory: the postgres user may not be allowed into the caller's.
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd "$dir" && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 case $cmd in
 start)
