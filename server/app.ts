@@ -182,7 +182,7 @@ export async function createParleyServer(
     log: config.log,
     // A socket still replaying across what was pruned would skip it: those sockets are closed.
     pruned: (horizon) => {
-      for (const s of sessions) void s.pruned(horizon);
+      for (const s of sessions) s.pruned(horizon).catch((err: unknown) => config.log(`retention: checking a socket failed: ${String(err)}`));
     },
   });
   retention.start();

@@ -100,7 +100,8 @@ export class StreamFeed {
 
   /**
    * This node committed these: every cursor below them is committed too, so a gap before them is
-   * read at once. Resolves once they (and everything before) are delivered.
+   * read at once. Resolves once they (and everything before) are delivered, or the read failed (the
+   * position check delivers them then); never rejects.
    */
   local(events: readonly CommittedEvent[]): Promise<void> {
     return this.run(async () => {
@@ -128,10 +129,14 @@ export class StreamFeed {
     });
   }
 
+  /**
+   * Queue `work` on the chain. It never rejects: a read that failed (the database restarting) is
+   * logged, what it was to deliver stays held or unread, and the next event or position check
+   * delivers it.
+   */
   private run(work: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(work);
-    this.chain = next.catch((err: unknown) => this.log(`stream feed: ${String(err)}`));
-    return next;
+    this.chain = this.chain.then(work).catch((err: unknown) => this.log(`stream feed: ${String(err)}`));
+    return this.chain;
   }
 
   private hold(events: readonly CommittedEvent[]): void {

@@ -33,6 +33,9 @@ export interface DeliveryDeps {
   resendLimit: number;
 }
 
+/** How long after a failed backlog read the next one is tried. */
+const READ_RETRY_MS = 500;
+
 export class Delivery implements Subscriber {
   private acked: number;
   /** Highest cursor this socket has passed: sent, or passed over as the device's own send. */
@@ -49,6 +52,8 @@ export class Delivery implements Subscriber {
   private backlog = true;
   private lastProgressAt: number;
   private resendRounds = 0;
+  /** A backlog read failed (the database did not answer): tick() reads again from this time. */
+  private retryReadAt: number | null = null;
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -91,12 +96,17 @@ export class Delivery implements Subscriber {
     while (this.inflight.length && this.inflight[0]! <= cursor) this.inflight.shift();
     this.lastProgressAt = this.deps.now();
     this.resendRounds = 0;
-    void this.deps.store.setDeviceCursor(this.deps.identity.userId, this.deps.deviceId, cursor);
+    // A fallback record only (the device names its own cursor): a failed write costs nothing.
+    this.deps.store.setDeviceCursor(this.deps.identity.userId, this.deps.deviceId, cursor).catch(() => {});
     if (this.backlog) void this.pump();
   }
 
   /** Called periodically. Returns false when the socket should be given up on. */
   tick(now: number): boolean {
+    if (this.retryReadAt !== null && now >= this.retryReadAt) {
+      this.retryReadAt = null;
+      void this.pump();
+    }
     if (this.inflight.length === 0 || now - this.lastProgressAt < this.deps.resendMs) return true;
     if (++this.resendRounds > this.deps.resendLimit) return false;
     this.deps.metrics.pushesResent.inc(this.inflight.length);
@@ -152,6 +162,11 @@ export class Delivery implements Subscriber {
         for (const e of events) this.emit(e.cursor, e.event, e.origin);
         if (hasMore) this.backlog = true;
       }
+    } catch {
+      // The database did not answer (a restart, a lost connection): what was to be read stays in
+      // the backlog, read again at the next tick after READ_RETRY_MS. The socket stays up.
+      this.backlog = true;
+      this.retryReadAt = this.deps.now() + READ_RETRY_MS;
     } finally {
       this.pumping = false;
     }

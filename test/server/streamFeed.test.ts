@@ -122,6 +122,22 @@ describe('StreamFeed', () => {
     expect(heard).toEqual([1, 2, 3]);
   });
 
+  it('survives a database that does not answer: nothing rejects, and the next check delivers in order', async () => {
+    const { db, clock, feed, heard } = await started();
+    const between = db.source.between;
+    db.source.between = async () => {
+      throw new Error('connection terminated');
+    };
+    db.commit(2); // another node's, unheard
+    await expect(feed.local(db.commit(1))).resolves.toBeUndefined();
+    expect(heard).toEqual([]);
+    db.source.between = between;
+    clock.fire(1000);
+    await settle();
+    await settle();
+    expect(heard).toEqual([1, 2, 3]);
+  });
+
   it('starts at the head: what was committed before this node started is not delivered', async () => {
     const db = fakeSource();
     db.commit(5);

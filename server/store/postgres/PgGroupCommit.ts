@@ -54,6 +54,9 @@ export interface PgCommitHooks {
 const MAX_BATCH = 256;
 const UNIQUE_VIOLATION = '23505';
 
+/** Clients that have their 'error' listener (the pool hands the same ones out again). */
+const listening = new WeakSet<PoolClient>();
+
 export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string } | null)?.code === UNIQUE_VIOLATION;
 
 export class PgGroupCommit {
@@ -97,6 +100,13 @@ export class PgGroupCommit {
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
+    }
+    // A connection that dies while checked out (a restart, a terminated backend) emits 'error' on
+    // its client, where the pool's listener does not reach: unheard, that would end the process.
+    // The query in flight rejects on its own, and the client is released broken below.
+    if (!listening.has(client)) {
+      listening.add(client);
+      client.on('error', () => {});
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
     let events: CommittedEvent[] = [];

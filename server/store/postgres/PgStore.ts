@@ -42,6 +42,8 @@ const NUMERIC_COUNT = 1700;
 
 /** Bounds on every connection: nothing waits forever on a dead or stuck database. */
 const CONNECTION_SETTINGS = {
+  // Named in pg_stat_activity, so an operator (or a chaos run) can tell Parley's connections apart.
+  application_name: 'parley',
   connectionTimeoutMillis: 5_000,
   idleTimeoutMillis: 30_000,
   query_timeout: 15_000,
@@ -106,8 +108,10 @@ export class PgStore implements Store {
     // An idle client's connection dying (a restart, a terminated backend) is reported here; the pool replaces it.
     pool.on('error', (err) => opts.log?.(`postgres: idle connection lost: ${err.message}`));
     try {
-      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
-      await migrate(pool);
+      await untilReachable(async () => {
+        if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+        await migrate(pool);
+      }, opts.log);
       const [row] = (await pool.query<{ id: string }>('SELECT id FROM epochs ORDER BY n DESC LIMIT 1')).rows;
       const store = new PgStore(pool, row!.id, opts);
       await store.feed.start();
@@ -213,6 +217,30 @@ export class PgStore implements Store {
     await this.cursors.close();
     await this.writes.idle();
     await this.pool.end();
+  }
+}
+
+/** Errors of a database that is down or restarting, which waiting may cure. */
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const isTransient = (err: unknown): boolean => {
+  const e = err as { code?: string; message?: string } | null;
+  return TRANSIENT.has(e?.code ?? '') || /Connection terminated|timeout exceeded when trying to connect/.test(e?.message ?? '');
+};
+
+/** How long a starting node waits for its database (a restart, a failover) before it gives up. */
+const START_WAIT_MS = 30_000;
+
+/** Run `work`, again while the database is unreachable, with backoff (250 ms doubling to 2 s), up to START_WAIT_MS. */
+async function untilReachable(work: () => Promise<void>, log?: (message: string) => void): Promise<void> {
+  const deadline = Date.now() + START_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() > deadline) throw err;
+      log?.(`postgres: not reachable yet (${(err as Error).message}); trying again`);
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
+    }
   }
 }
 
