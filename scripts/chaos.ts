@@ -11,6 +11,10 @@
  *                   faults: browser SIGKILLed mid-burst and relaunched on its profile, SharedWorker
  *                   closed, tab frozen, tab reloaded, storage full. With them (the default) the
  *                   bundles are built first
+ *   --cluster       three server nodes on PostgreSQL and Redis behind a load balancer, with the
+ *                   cluster's faults too (a node paused, Redis and PostgreSQL restarted, the nodes'
+ *                   database connections terminated); the services come from PARLEY_TEST_DATABASE_URL,
+ *                   PARLEY_TEST_REDIS_URL and PARLEY_TEST_SERVICES_DIR (scripts/services.sh start)
  *   --keep          keep the databases (their directory is printed)
  *   --quiet         no progress lines
  * Exits 1 when a seed fails.
@@ -19,7 +23,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaos, type ChaosResult } from '../test/chaos/harness';
 import { buildBundles } from './build';
-import { FAULT_WEIGHTS, type FaultKind } from '../test/chaos/schedule';
+import { CLUSTER_FAULT_WEIGHTS, FAULT_WEIGHTS, type FaultKind } from '../test/chaos/schedule';
 import { summary, writeReport } from '../test/chaos/report';
 
 const { values } = parseArgs({
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     faults: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'node-only': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -43,13 +48,23 @@ const seeds = (values.seed ?? [String(Math.floor(Math.random() * 2 ** 31))]).fla
 const minutes = Number(values.minutes);
 if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${values.minutes}`);
 
-const known = FAULT_WEIGHTS.map(([k]) => k);
+const known = [...FAULT_WEIGHTS, ...CLUSTER_FAULT_WEIGHTS].map(([k]) => k);
 const faults = values.faults === 'all' ? undefined : values.faults?.split(',').map((f) => {
   if (!known.includes(f as FaultKind)) throw new Error(`unknown fault ${f}; known: ${known.join(', ')}`);
   return f as FaultKind;
 });
 
 const browsers = !values['node-only'];
+const cluster = values.cluster ? clusterServices() : undefined;
+
+function clusterServices() {
+  const { PARLEY_TEST_DATABASE_URL: databaseUrl, PARLEY_TEST_REDIS_URL: redisUrl, PARLEY_TEST_SERVICES_DIR: servicesDir } = process.env;
+  if (!databaseUrl || !redisUrl || !servicesDir) {
+    console.error('--cluster needs PostgreSQL and Redis: eval "$(scripts/services.sh start /tmp/parley-services)" first');
+    process.exit(2);
+  }
+  return { databaseUrl, redisUrl, servicesDir };
+}
 // playwright-core can throw outside any promise when a browser this run SIGKILLs vanishes while
 // it reports a new object ("Cannot find parent object ...", then "Object with guid ... was not
 // bound"). That says nothing about Parley: note it and go on. Anything else still ends the run.
@@ -73,6 +88,7 @@ for (const seed of seeds) {
     keep: values.keep,
     browsers,
     ...(faults ? { faults } : {}),
+    ...(cluster ? { cluster } : {}),
     log: values.quiet ? undefined : (line) => console.log(`  ${line}`),
   });
   results.push(result);
@@ -81,9 +97,9 @@ for (const seed of seeds) {
   if (!result.check.pass && result.serverOutput) console.log(`  server output (tail):\n${result.serverOutput.slice(-2000)}`);
 }
 
-const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}${browsers ? '' : ' --node-only'}`;
+const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}${browsers ? '' : ' --node-only'}${cluster ? ' --cluster' : ''}`;
 if (values.report !== '-') {
-  await writeReport(values.report!, results, command);
+  await writeReport(values.report!, results, command, cluster !== undefined);
   console.log(`report: ${values.report}`);
 }
 const failed = results.filter((r) => !r.check.pass).map((r) => r.seed);

@@ -3,6 +3,8 @@
 # a directory of their own (no Docker, nothing system-wide).
 #   scripts/services.sh start DIR   starts both; prints the `export` lines the tests read
 #   scripts/services.sh stop DIR    stops both
+#   scripts/services.sh restart-pg DIR      PostgreSQL stopped with -m immediate (a crash) and started
+#   scripts/services.sh restart-redis DIR   Redis shut down without saving and started again
 # PostgreSQL's initdb and pg_ctl refuse to run as root: as root they run as the postgres user.
 # fsync is off: these databases are thrown away, and a killed process still loses nothing (the page
 # cache outlives it); only a power loss would.
@@ -15,7 +17,22 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 # From the services directory: the postgres user may not be allowed into the caller's.
 as_pg() { if [ "$(id -u)" = 0 ]; then (cd "$dir" && runuser -u postgres -- "$@"); else "$@"; fi; }
 
+start_redis() {
+  redis-server --bind 127.0.0.1 --port "$1" --save '' --appendonly no --daemonize yes \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
+  for _ in $(seq 50); do redis-cli -p "$1" ping >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
 case $cmd in
+restart-pg)
+  as_pg "$pg_bin/pg_ctl" -D "$dir/pg" -m immediate -w -l "$dir/pg.log" restart >/dev/null
+  ;;
+restart-redis)
+  port=$(cat "$dir/redis.port")
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 || break; sleep 0.1; done
+  start_redis "$port"
+  ;;
 start)
   [ -n "$pg_bin" ] || { echo "PostgreSQL is not installed (apt-get install -y postgresql)" >&2; exit 1; }
   command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install -y redis-server)" >&2; exit 1; }
@@ -26,9 +43,8 @@ start)
   as_pg "$pg_bin/initdb" -D "$dir/pg" -A trust -U postgres >"$dir/initdb.log"
   as_pg "$pg_bin/pg_ctl" -D "$dir/pg" -w -l "$dir/pg.log" \
     -o "-k $dir -c listen_addresses=127.0.0.1 -p $pg_port -c fsync=off -c full_page_writes=off -c max_connections=300" start >/dev/null
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
-    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
-  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "$redis_port" >"$dir/redis.port"
+  start_redis "$redis_port"
   echo "export PARLEY_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
   echo "export PARLEY_TEST_REDIS_URL=redis://127.0.0.1:$redis_port"
   echo "export PARLEY_TEST_SERVICES_DIR=$dir"

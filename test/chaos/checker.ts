@@ -37,6 +37,7 @@
  * Pass: all of them zero.
  */
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { isRetryable, type ErrorCode } from '../../schema';
 import type { MessageState } from '../../worker/store/types';
 import type { Anomaly, History, SendRecord } from './history';
@@ -120,11 +121,37 @@ interface Positions {
 }
 
 /** Everything the server stored (read straight from its SQLite file; safe while it runs: WAL). */
-export function readServer(dbFile: string): ServerSnapshot {
+/** The server's SQLite database file. */
+export async function readServer(dbFile: string): Promise<ServerSnapshot> {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
+    return await readServerRows(async <T>(sql: string) => db.prepare(sql).all() as T[]);
+  } finally {
+    db.close();
+  }
+}
+
+/** A cluster's PostgreSQL schema, in one snapshot (REPEATABLE READ). */
+export async function readServerPg(databaseUrl: string, schema: string): Promise<ServerSnapshot> {
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    options: `-c search_path=${schema}`,
+    types: { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+  });
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return await readServerRows(async <T>(sql: string) => (await client.query(sql)).rows as T[]);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The server's rows, by an `all(sql)` of either database. */
+async function readServerRows(all: <T>(sql: string) => Promise<T[]>): Promise<ServerSnapshot> {
+  {
     const rows = (
-      db.prepare('SELECT conversation_id, seq, sender_id, client_id, content FROM messages ORDER BY conversation_id, seq').all() as {
+      (await all('SELECT conversation_id, seq, sender_id, client_id, content FROM messages ORDER BY conversation_id, seq')) as {
         conversation_id: string;
         seq: number;
         sender_id: string;
@@ -133,7 +160,7 @@ export function readServer(dbFile: string): ServerSnapshot {
       }[]
     ).map((r) => ({ conversationId: r.conversation_id, seq: r.seq, senderId: r.sender_id, clientId: r.client_id, text: textOf(r.content) }));
     const lastSeq = new Map(
-      (db.prepare('SELECT id, last_seq FROM conversations').all() as { id: string; last_seq: number }[]).map((r) => [r.id, r.last_seq]),
+      ((await all('SELECT id, last_seq FROM conversations')) as { id: string; last_seq: number }[]).map((r) => [r.id, r.last_seq]),
     );
     const at = (map: Map<string, Map<string, Positions>>, conversationId: string, member: string): Positions => {
       if (!map.has(conversationId)) map.set(conversationId, new Map());
@@ -142,7 +169,7 @@ export function readServer(dbFile: string): ServerSnapshot {
       return byMember.get(member)!;
     };
     const members: ServerSnapshot['members'] = new Map();
-    const memberRows = db.prepare('SELECT conversation_id, member_id, delivered_seq, read_seq FROM members').all() as {
+    const memberRows = (await all('SELECT conversation_id, member_id, delivered_seq, read_seq FROM members')) as {
       conversation_id: string;
       member_id: string;
       delivered_seq: number;
@@ -150,19 +177,17 @@ export function readServer(dbFile: string): ServerSnapshot {
     }[];
     for (const m of memberRows) Object.assign(at(members, m.conversation_id, m.member_id), { delivered: m.delivered_seq, read: m.read_seq });
     const announced: ServerSnapshot['announced'] = new Map();
-    for (const { payload } of db.prepare("SELECT payload FROM events WHERE kind = 'receipt'").all() as { payload: string }[]) {
+    for (const { payload } of (await all("SELECT payload FROM events WHERE kind = 'receipt'")) as { payload: string }[]) {
       const e = JSON.parse(payload) as { conversationId: string; userId: string; receipt: 'delivered' | 'read'; upToSeq: number };
       const p = at(announced, e.conversationId, e.userId);
       p.delivered = Math.max(p.delivered, e.upToSeq); // reading implies delivered
       if (e.receipt === 'read') p.read = Math.max(p.read, e.upToSeq);
     }
-    const eventRows = db
-      .prepare(
-        `SELECT e.pos, e.conversation_id, e.kind, e.seq, e.payload, e.created_at, e.origin_user, e.origin_device, m.sender_id
-           FROM events e LEFT JOIN messages m ON e.kind = 'message' AND m.conversation_id = e.conversation_id AND m.seq = e.seq
-          ORDER BY e.pos`,
-      )
-      .all() as {
+    const eventRows = (await all(
+      `SELECT e.pos, e.conversation_id, e.kind, e.seq, e.payload, e.created_at, e.origin_user, e.origin_device, m.sender_id
+         FROM events e LEFT JOIN messages m ON e.kind = 'message' AND m.conversation_id = e.conversation_id AND m.seq = e.seq
+        ORDER BY e.pos`,
+    )) as {
       pos: number;
       conversation_id: string;
       kind: string;
@@ -185,8 +210,6 @@ export function readServer(dbFile: string): ServerSnapshot {
       return event;
     });
     return { rows, lastSeq, members, announced, events };
-  } finally {
-    db.close();
   }
 }
 

@@ -6,7 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TcpProxy } from '../support/tcpProxy';
 import { DEVICES, type Fault, type FaultKind } from './schedule';
-import type { ChaosServer, CrashPoint } from './serverProcess';
+import type { ChaosCluster } from './cluster';
+import type { ChaosBackend, CrashPoint } from './serverProcess';
 import type { SwapControl } from './wsPushSwap';
 
 /** Per device: its proxy and the proxy's push-swap control. */
@@ -46,7 +47,7 @@ export class Nemesis {
   private healing = false;
 
   constructor(
-    private readonly server: ChaosServer,
+    private readonly server: ChaosBackend,
     private readonly links: ReadonlyMap<string, Link>,
     /** Time since the schedule started, for log lines. */
     private readonly at: () => string,
@@ -218,11 +219,30 @@ export class Nemesis {
         return async () => {};
       }
       case 'kill':
-        if (!this.server.up) return null;
+        // One node of a cluster may go while another is still down; a single server must be up.
+        if (!(this.cluster()?.anyUp ?? this.server.up)) return null;
         await this.server.kill9();
         this.died('kill', fault.downMs);
         return async () => {};
+      case 'node-pause': {
+        const resume = this.cluster()?.pauseOne() ?? null;
+        return resume ? async () => resume() : null;
+      }
+      case 'redis-restart':
+        await this.cluster()?.restartRedis();
+        return this.cluster() ? async () => {} : null;
+      case 'pg-restart':
+        await this.cluster()?.restartPostgres();
+        return this.cluster() ? async () => {} : null;
+      case 'pg-terminate':
+        await this.cluster()?.terminateConnections();
+        return this.cluster() ? async () => {} : null;
     }
+  }
+
+  /** The cluster, when the server side is one (its faults do nothing otherwise). */
+  private cluster(): ChaosCluster | null {
+    return 'pauseOne' in this.server ? (this.server as ChaosCluster) : null;
   }
 
   /** A fault applied only in part (one of its two hooks) is taken back: not applied, and nothing of it left armed. */

@@ -23,7 +23,8 @@ import { drawnFaults } from './appliedFaults';
 import { ParleyError } from '../../schema';
 import { BrowserDevice, SendUnanswered } from './browser/browserDevice';
 import { startWebServer, type WebServer } from './browser/webServer';
-import { check, readServer, staleStates, type CheckResult, type DeviceSnapshot } from './checker';
+import { check, readServer, readServerPg, staleStates, type CheckResult, type DeviceSnapshot, type ServerSnapshot } from './checker';
+import { ChaosCluster, dropSchema, type ClusterServices } from './cluster';
 import { Device, type ChaosDevice } from './device';
 import { History } from './history';
 import { Prng } from './prng';
@@ -52,6 +53,11 @@ export interface ChaosOptions {
   keep?: boolean;
   /** Progress lines (fault episodes, crashes, quiescence). */
   log?: (line: string) => void;
+  /**
+   * Run the server side as `nodes` (default 3) nodes on PostgreSQL and Redis behind a load balancer
+   * (cluster.ts), with the cluster's faults in the draw; the schema is made for the run and dropped.
+   */
+  cluster?: ClusterServices & { nodes?: number };
 }
 
 export interface ChaosResult {
@@ -92,7 +98,7 @@ const RECEIPT_SETTLE_MS = 3_000;
 export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const log = opts.log ?? (() => {});
   const workDir = opts.workDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), `parley-chaos-${opts.seed}-`)));
-  const schedule = makeSchedule(opts);
+  const schedule = makeSchedule({ ...opts, cluster: opts.cluster !== undefined });
   const scheduleDigest = createHash('sha256').update(JSON.stringify(schedule)).digest('hex').slice(0, 16);
   const run = new ChaosRun(opts, workDir, log);
   try {
@@ -128,12 +134,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await run.tearDown();
     if (!opts.keep && !opts.workDir) await fs.rm(workDir, { recursive: true, force: true });
+    if (opts.cluster && !opts.keep) await dropSchema(opts.cluster.databaseUrl, run.schema!).catch(() => {});
   }
 }
 
 class ChaosRun {
   readonly history: History;
-  readonly server: ChaosServer;
+  readonly server: ChaosServer | ChaosCluster;
+  /** The cluster's schema, when the run is on one. */
+  readonly schema: string | null;
   readonly nemesis: Nemesis;
   private readonly devices = new Map<string, ChaosDevice>();
   private web: WebServer | null = null;
@@ -157,11 +166,15 @@ class ChaosRun {
     // A browser's tabs report as `device#tab`.
     const userOf = (device: string) => all.find((d) => d.id === device.split('#')[0])!.user;
     this.history = new History(userOf);
-    this.server = new ChaosServer({
+    const serverOptions = {
       dataDir: path.join(workDir, 'server'),
-      onCrash: (detail) => this.nemesis.onCrash(detail),
+      onCrash: (detail: string) => this.nemesis.onCrash(detail),
       allowedOrigins: () => (this.web ? [this.web.url] : []),
-    });
+    };
+    this.schema = opts.cluster ? `chaos_${opts.seed}_${Date.now().toString(36)}` : null;
+    this.server = opts.cluster
+      ? new ChaosCluster(opts.cluster, this.schema!, { ...serverOptions, nodes: opts.cluster.nodes ?? 3 })
+      : new ChaosServer(serverOptions);
     this.nemesis = new Nemesis(this.server, this.links, () => this.at(), log);
     const root = new Prng(opts.seed);
     this.ids = new Map(all.map((d) => [d.id, root.fork(`ids:${d.id}`)]));
@@ -348,11 +361,10 @@ class ChaosRun {
    */
   async quiesce(ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
-    const dbFile = path.join(this.workDir, 'server', 'parley.db');
     let restQuietSince: number | null = null;
     for (;;) {
       if (!this.server.up) await this.server.start().catch(() => {});
-      const { rest, receipts } = await this.quiet(dbFile);
+      const { rest, receipts } = await this.quiet();
       if (rest && receipts) return true;
       if (rest) {
         restQuietSince ??= Date.now();
@@ -363,10 +375,16 @@ class ChaosRun {
     }
   }
 
-  private async quiet(dbFile: string): Promise<{ rest: boolean; receipts: boolean }> {
+  /** What the server holds: its SQLite file, or the cluster's schema. */
+  private readServer(): Promise<ServerSnapshot> {
+    const cluster = this.opts.cluster;
+    return cluster ? readServerPg(cluster.databaseUrl, this.schema!) : readServer(path.join(this.workDir, 'server', 'parley.db'));
+  }
+
+  private async quiet(): Promise<{ rest: boolean; receipts: boolean }> {
     let rest = true;
     let receipts = true;
-    const server = readServer(dbFile);
+    const server = await this.readServer();
     const { lastSeq } = server;
     for (const device of this.devices.values()) {
       let snap: DeviceSnapshot;
@@ -401,7 +419,7 @@ class ChaosRun {
     // Devices are read one after another (a browser's read takes a while): a device that sent while
     // the others were read would be quiet against a server read that missed its messages, whose
     // pushes have not reached the others. Quiet only if the server did not change meanwhile.
-    const after = readServer(dbFile);
+    const after = await this.readServer();
     if (after.rows.length !== server.rows.length || after.events.length !== server.events.length) rest = false;
     return { rest, receipts };
   }
@@ -410,7 +428,7 @@ class ChaosRun {
     const snapshots: DeviceSnapshot[] = [];
     for (const device of this.devices.values()) snapshots.push(await device.finalSnapshot());
     await this.server.stop();
-    const server = readServer(path.join(this.workDir, 'server', 'parley.db'));
+    const server = await this.readServer();
     const result = check(this.history, server, snapshots, {
       membersOf: (conversationId) => CONVERSATIONS.find((c) => c.key === this.convKeys.get(conversationId))?.members ?? [],
       devicesOf: (user) => devicesFor(this.opts.browsers ?? false).filter((d) => d.user === user).map((d) => d.id),
@@ -426,7 +444,8 @@ class ChaosRun {
       else await device.close().catch(() => {});
       await device.proxy.close().catch(() => {});
     }
-    await this.server.kill9();
+    if (this.server instanceof ChaosCluster) await this.server.killAll();
+    else await this.server.kill9();
     await this.web?.close();
   }
 }

@@ -40,12 +40,28 @@ export function summary(r: ChaosResult): string {
   return lines.join('\n');
 }
 
-export async function writeReport(file: string, results: readonly ChaosResult[], command: string): Promise<void> {
+const CLUSTER_START = '<!-- cluster runs: written by npm run chaos -- --cluster -->';
+
+/**
+ * Write the report. A cluster run's results go in their own section at the end of the file (the
+ * single-server runs' part is kept), and a single-server run keeps the cluster section there.
+ */
+export async function writeReport(file: string, results: readonly ChaosResult[], command: string, cluster = false): Promise<void> {
+  const existing = await fs.readFile(file, 'utf8').catch(() => '');
+  const at = existing.indexOf(CLUSTER_START);
+  const [main, clusterPart] = at < 0 ? [existing, ''] : [existing.slice(0, at), existing.slice(at)];
+  const mine = reportText(results, command, cluster);
+  const text = cluster ? `${main.trimEnd()}\n\n${CLUSTER_START}\n${mine}` : `${mine}${clusterPart ? `\n${clusterPart}` : ''}`;
+  await fs.writeFile(file, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function reportText(results: readonly ChaosResult[], command: string, cluster: boolean): string {
   const row = (r: ChaosResult) =>
     `| ${r.seed} | ${(r.durationMs / 1000).toFixed(0)} s | \`${r.scheduleDigest}\` | ${r.sent} | ${r.check.acknowledged} | ${r.check.serverMessages} | ` +
     `${COUNTS.map((k) => r.check.counts[k]).join(' | ')} | ${r.check.resent} | ${r.quiesced ? `${(r.quiesceMs / 1000).toFixed(1)} s` : 'no'} | ${r.check.pass ? 'pass' : r.check.unexplained === 0 ? 'fail (all explained)' : `**FAIL** (${r.check.unexplained} unexplained)`} |`;
   const kinds = [...new Set(results.flatMap((r) => Object.keys(r.faults)))].sort();
   const faultRow = (k: string) => `| ${k} | ${results.map((r) => r.faults[k] ?? 0).join(' | ')} |`;
+  if (cluster) return clusterText(results, command, row, kinds, faultRow);
   const text = [
     '# Chaos report',
     '',
@@ -89,5 +105,35 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
     '',
     ...results.flatMap((r) => ['```', summary(r), '```', '']),
   ].join('\n');
-  await fs.writeFile(file, text);
+  return text;
+}
+
+function clusterText(
+  results: readonly ChaosResult[],
+  command: string,
+  row: (r: ChaosResult) => string,
+  kinds: readonly string[],
+  faultRow: (k: string) => string,
+): string {
+  return [
+    '## Cluster',
+    '',
+    `Written by \`${command}\` on ${new Date().toISOString()}: three server nodes on PostgreSQL and Redis behind a`,
+    'round-robin load balancer (test/chaos/cluster.ts), the devices reaching it through their fault proxies. The same',
+    'checker and counts as above, and the server faults go to one node at a time (the others serve on). The cluster\'s',
+    'own faults: node-pause (one node SIGSTOPped for the episode, then SIGCONT: it holds its sockets and hears',
+    'nothing, and its sessions\' writes are fenced once another node takes them), redis-restart (every live publish',
+    'and subscription lost; the nodes fill from PostgreSQL), pg-restart (`pg_ctl -m immediate`: a crash and recovery;',
+    'requests fail, clients retry), pg-terminate (every connection of the nodes terminated).',
+    '',
+    '| seed | length | schedule | sent | acknowledged | on server | lost | duplicated | reordered | regressions | stuck | unexpected | failed | stale | dropped | rejected | resent | quiet | result |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(row),
+    '',
+    `| fault | ${results.map((r) => `seed ${r.seed}`).join(' | ')} |`,
+    `| --- | ${results.map(() => '---').join(' | ')} |`,
+    ...kinds.map(faultRow),
+    '',
+    ...results.flatMap((r) => ['```', summary(r), '```', '']),
+  ].join('\n');
 }

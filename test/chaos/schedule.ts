@@ -89,8 +89,16 @@ export type Fault =
   | { kind: 'crash-receive' | 'crash-commit'; after: number; downMs: number }
   /** The server is SIGKILLed when the `after`-th send response is due (testHooks crashOnResponse), restarted after `downMs`. */
   | { kind: 'crash-respond'; after: number; downMs: number }
-  /** SIGKILL now, restart after `downMs`. */
-  | { kind: 'kill'; downMs: number };
+  /** SIGKILL now, restart after `downMs` (on a cluster: one node). */
+  | { kind: 'kill'; downMs: number }
+  /** Cluster: one node SIGSTOPped for the episode (it keeps its sockets and hears nothing), then SIGCONT. */
+  | { kind: 'node-pause' }
+  /** Cluster: Redis shut down and started again (every subscription and publish in flight lost). */
+  | { kind: 'redis-restart' }
+  /** Cluster: PostgreSQL stopped with -m immediate (a crash: recovery at start) and started again. */
+  | { kind: 'pg-restart' }
+  /** Cluster: every database connection of the nodes terminated (pg_terminate_backend). */
+  | { kind: 'pg-terminate' };
 
 export type FaultKind = Fault['kind'];
 
@@ -126,6 +134,8 @@ export interface ScheduleOptions {
   faults?: readonly FaultKind[];
   /** Add the browser devices, their faults and their crashes (BROWSER_DEVICES). */
   browsers?: boolean;
+  /** Several nodes: their faults join the draw (CLUSTER_FAULT_WEIGHTS). */
+  cluster?: boolean;
 }
 
 export const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
@@ -148,6 +158,14 @@ export const FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
   ['kill', 3],
 ];
 
+/** What a cluster adds to the draw: its own parts failing. */
+export const CLUSTER_FAULT_WEIGHTS: readonly (readonly [FaultKind, number])[] = [
+  ['node-pause', 4],
+  ['redis-restart', 3],
+  ['pg-restart', 2],
+  ['pg-terminate', 3],
+];
+
 
 /** Nothing happens in the first second: the clients settle online first. */
 const WARMUP_MS = 1_000;
@@ -161,7 +179,8 @@ export function makeSchedule(opts: ScheduleOptions): Action[] {
   };
   const end = opts.durationMs;
   const actions: Action[] = [];
-  const weights = opts.faults ? FAULT_WEIGHTS.filter(([k]) => opts.faults!.includes(k)) : FAULT_WEIGHTS;
+  const all = opts.cluster ? [...FAULT_WEIGHTS, ...CLUSTER_FAULT_WEIGHTS] : FAULT_WEIGHTS;
+  const weights = opts.faults ? all.filter(([k]) => opts.faults!.includes(k)) : all;
   if (weights.length === 0) throw new Error(`no known fault among ${opts.faults?.join(', ')}`);
 
   const ids = devicesFor(opts.browsers ?? false).map((d) => d.id);
@@ -284,5 +303,10 @@ function drawFault(p: Prng, weights: readonly (readonly [FaultKind, number])[], 
       return { kind, after: p.int(1, 6), downMs: p.int(100, 2_000) };
     case 'kill':
       return { kind, downMs: p.int(100, 2_000) };
+    case 'node-pause':
+    case 'redis-restart':
+    case 'pg-restart':
+    case 'pg-terminate':
+      return { kind };
   }
 }

@@ -2,7 +2,8 @@
  * The chaos run's server, in a child process so it can be killed with SIGKILL and restarted on the
  * same data dir and port. Started by ChaosServer (serverProcess.ts) with an IPC channel:
  *   env CHAOS_DATA_DIR, CHAOS_PORT (0: any), CHAOS_PUSH_RESEND_MS, CHAOS_ALLOWED_ORIGINS (comma list: the
- *   browser devices' page origin); multi-device sessions; test hooks on.
+ *   browser devices' page origin), and for a cluster node CHAOS_DATABASE_URL, CHAOS_DATABASE_SCHEMA,
+ *   CHAOS_REDIS_URL; multi-device sessions; test hooks on.
  *   child → parent  {type: 'ready', port}
  *   parent → child  {type: 'crash', point: 'receive' | 'commit', after: n} | {type: 'disarm'}
  *
@@ -31,6 +32,16 @@ const server = await createParleyServer({
   sessionPolicy: 'multi',
   pushResendMs: Number(process.env.CHAOS_PUSH_RESEND_MS ?? 2000),
   ...(process.env.CHAOS_ALLOWED_ORIGINS ? { allowedOrigins: process.env.CHAOS_ALLOWED_ORIGINS.split(',') } : {}),
+  ...(process.env.CHAOS_DATABASE_URL
+    ? {
+        databaseUrl: process.env.CHAOS_DATABASE_URL,
+        databaseSchema: process.env.CHAOS_DATABASE_SCHEMA,
+        redisUrl: process.env.CHAOS_REDIS_URL,
+        // The cluster's checks, quicker than in production so a run's faults heal within its quiet time.
+        streamCheckMs: 500,
+        claimCheckMs: 1000,
+      }
+    : {}),
   log,
 });
 

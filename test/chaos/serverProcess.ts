@@ -21,9 +21,30 @@ export interface ChaosServerOptions {
   onCrash?: (detail: string) => void;
   /** Browser origins allowed to open the socket (the browser devices' pages), read at each start. */
   allowedOrigins?: () => string[];
+  /** More environment for the child (a cluster node's database and Redis). */
+  env?: Record<string, string>;
 }
 
-export class ChaosServer {
+/**
+ * What the chaos run's nemesis and harness need of the server side: one process (ChaosServer), or
+ * several nodes behind a load balancer (ChaosCluster), at `port` either way.
+ */
+export interface ChaosBackend {
+  readonly up: boolean;
+  readonly port: number;
+  readonly url: string;
+  /** Processes started, the first ones included. */
+  readonly starts: number;
+  start(): Promise<void>;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+  armCrash(point: CrashPoint, after: number): boolean;
+  disarm(): void;
+  hooks(body: Record<string, unknown>): Promise<boolean>;
+  output(): string;
+}
+
+export class ChaosServer implements ChaosBackend {
   private child: ChildProcess | null = null;
   private expectingExit = false;
   private out = '';
@@ -58,6 +79,7 @@ export class ChaosServer {
         CHAOS_PORT: String(this.port),
         CHAOS_PUSH_RESEND_MS: String(this.options.pushResendMs ?? 2000),
         CHAOS_ALLOWED_ORIGINS: (this.options.allowedOrigins?.() ?? []).join(','),
+        ...this.options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -89,6 +111,15 @@ export class ChaosServer {
       this.expectingExit = false;
       if (!expected) this.options.onCrash?.(`exit ${code ?? signal}`);
     });
+  }
+
+  /** SIGSTOP (a paused node: it holds its sockets and hears nothing) until resume(). */
+  pause(): boolean {
+    return this.child?.kill('SIGSTOP') ?? false;
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   /** SIGKILL now; resolves once the process is gone. */

@@ -1,0 +1,171 @@
+/**
+ * The chaos run's cluster: three server nodes (ChaosServer children on PostgreSQL and Redis, one
+ * schema of the test database) behind a round-robin load balancer, which is what the devices'
+ * proxies reach. The nemesis's server faults go to one node at a time (each fault picks the next
+ * one): a kill or a crash point takes down that node, the others serve on. Its cluster faults:
+ * pausing a node (SIGSTOP for the episode), restarting Redis, restarting PostgreSQL the hard way
+ * (`pg_ctl -m immediate`), and terminating every database connection of the nodes.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { LoadBalancer } from '../support/loadBalancer';
+import { ChaosServer, type ChaosBackend, type ChaosServerOptions, type CrashPoint } from './serverProcess';
+
+const run = promisify(execFile);
+const SERVICES = path.resolve(import.meta.dirname, '../../scripts/services.sh');
+
+export interface ClusterServices {
+  databaseUrl: string;
+  redisUrl: string;
+  /** The directory scripts/services.sh started them in (for the restarts). */
+  servicesDir: string;
+}
+
+/** Drop a run's schema (its tables and everything in them). */
+export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+export class ChaosCluster implements ChaosBackend {
+  readonly nodes: ChaosServer[];
+  private readonly lb: LoadBalancer;
+  private next = 0;
+  /** The node a crash point or a crash-on-response hook was given to: one node dies of it, not all. */
+  private crashNode: ChaosServer | null = null;
+
+  constructor(
+    private readonly services: ClusterServices,
+    readonly schema: string,
+    options: ChaosServerOptions & { nodes: number },
+  ) {
+    const env = { CHAOS_DATABASE_URL: services.databaseUrl, CHAOS_DATABASE_SCHEMA: schema, CHAOS_REDIS_URL: services.redisUrl };
+    this.nodes = Array.from({ length: options.nodes }, (_, i) => new ChaosServer({ ...options, dataDir: path.join(options.dataDir, `node${i}`), env }));
+    this.lb = new LoadBalancer([]);
+  }
+
+  get up(): boolean {
+    return this.nodes.every((n) => n.up);
+  }
+
+  get port(): number {
+    return this.lb.port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get starts(): number {
+    return this.nodes.reduce((sum, n) => sum + n.starts, 0);
+  }
+
+  /** Start the nodes that are down (one at a time: the first migrates), and the balancer the first time. */
+  async start(): Promise<void> {
+    for (const n of this.nodes) await n.start();
+    this.lb.setBackends(this.nodes.map((n) => n.port));
+    if (!this.listening) {
+      await this.lb.start();
+      this.listening = true;
+    }
+  }
+  private listening = false;
+
+  /** The next node that is up (round-robin), which the next server fault goes to; null when all are down. */
+  private pick(): ChaosServer | null {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const node = this.nodes[this.next++ % this.nodes.length]!;
+      if (node.up) return node;
+    }
+    return null;
+  }
+
+  /** Whether a node can be killed or paused now: one is up. */
+  get anyUp(): boolean {
+    return this.nodes.some((n) => n.up);
+  }
+
+  async kill9(): Promise<void> {
+    await this.pick()?.kill9();
+  }
+
+  /** SIGKILL every node and close the balancer (the run's teardown). */
+  async killAll(): Promise<void> {
+    for (const n of this.nodes) n.resume();
+    await Promise.all(this.nodes.map((n) => n.kill9()));
+    if (this.listening) await this.lb.close();
+    this.listening = false;
+  }
+
+  async stop(): Promise<void> {
+    for (const n of this.nodes) n.resume();
+    await Promise.all(this.nodes.map((n) => n.stop()));
+    if (this.listening) await this.lb.close();
+    this.listening = false;
+  }
+
+  armCrash(point: CrashPoint, after: number): boolean {
+    this.crashNode = this.pick();
+    return this.crashNode?.armCrash(point, after) ?? false;
+  }
+
+  disarm(): void {
+    for (const n of this.nodes) n.disarm();
+    this.crashNode = null;
+  }
+
+  /**
+   * The hooks go to every node that is up (a dropped response or a duplicated push, whichever node
+   * the device is on), except a crash on response: one node, as a crash point.
+   */
+  async hooks(body: Record<string, unknown>): Promise<boolean> {
+    if ('crashOnResponse' in body) {
+      this.crashNode ??= this.pick();
+      return (await this.crashNode?.hooks(body)) ?? false;
+    }
+    if (body.reset === true) this.crashNode = null;
+    const up = this.nodes.filter((n) => n.up);
+    const done = await Promise.all(up.map((n) => n.hooks(body)));
+    return up.length > 0 && done.every(Boolean);
+  }
+
+  output(): string {
+    return this.nodes.map((n, i) => `--- node ${i}\n${n.output()}`).join('\n');
+  }
+
+  /** SIGSTOP one node; resolves with what resumes it (null: it was down). */
+  pauseOne(): (() => void) | null {
+    const node = this.pick();
+    if (!node?.pause()) return null;
+    return () => node.resume();
+  }
+
+  restartRedis(): Promise<unknown> {
+    return run('bash', [SERVICES, 'restart-redis', this.services.servicesDir]);
+  }
+
+  restartPostgres(): Promise<unknown> {
+    return run('bash', [SERVICES, 'restart-pg', this.services.servicesDir]);
+  }
+
+  /** Terminate every connection the nodes hold (application_name 'parley'); resolves with how many. */
+  async terminateConnections(): Promise<number> {
+    const client = new pg.Client({ connectionString: this.services.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>(
+        "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = 'parley' AND pid <> pg_backend_pid()",
+      );
+      return Number(rows[0]!.n);
+    } finally {
+      await client.end();
+    }
+  }
+}
