@@ -225,7 +225,8 @@ class RelayClient {
 }
 
 export interface RelaySetup {
-  parleyUrl: string;
+  /** The Parley server, or several nodes: member i connects to the (i mod n)-th. */
+  parleyUrl: string | string[];
   plainUrl: string;
   users: string[];
   tokens: string[];
@@ -257,7 +258,8 @@ async function measure(clients: RelayClient[], state: RunState): Promise<number>
 async function clientWorker(setup: RelaySetup): Promise<void> {
   const port = parentPort!;
   const post = (m: FromWorker) => port.postMessage(m);
-  const parley = setup.users.map((u, i) => new RelayClient(setup.parleyUrl, i, PARLEY, { token: setup.tokens[i]!, deviceId: `dev-${u}` }));
+  const urls = typeof setup.parleyUrl === 'string' ? [setup.parleyUrl] : setup.parleyUrl;
+  const parley = setup.users.map((u, i) => new RelayClient(urls[i % urls.length]!, i, PARLEY, { token: setup.tokens[i]!, deviceId: `dev-${u}` }));
   const plain = setup.users.map((u, i) => new RelayClient(`${setup.plainUrl}?user=${u}`, i, PLAIN));
   try {
     // Authenticating is what makes a user known, so everyone connects before the group is made.
