@@ -13,7 +13,7 @@ const server = await createParleyServer({
   databaseSchema: process.env.BENCH_DATABASE_SCHEMA!,
   redisUrl: process.env.BENCH_REDIS_URL!,
   seedDemo: false,
-  log: () => {},
+  log: process.env.BENCH_NODE_LOG === '1' ? (line) => process.stderr.write(`${line}\n`) : () => {},
   rateLimit: { perSecond: 1e9, burst: 1e9 },
   messageRate: { perSecond: 1e9, burst: 1e9 },
 });

@@ -39,12 +39,29 @@ function procCpuMs(pid: number): number {
   }
 }
 
-/** Every PostgreSQL process's CPU time so far, ms. */
-function postgresCpuMs(): number {
-  let total = 0;
+/** A process's CPU time and its reaped children's (utime, stime, cutime, cstime), ms. */
+function procTreeCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * PostgreSQL's CPU time so far, ms: the postmaster's own and its exited children's (the kernel adds
+ * a child's time to its parent when it is reaped), plus its live children's. Monotonic, where a sum
+ * over live processes would drop whenever a backend exits.
+ */
+function postgresCpuMs(postmaster: number): number {
+  let total = procTreeCpuMs(postmaster);
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += procCpuMs(Number(pid));
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) total += procCpuMs(Number(pid));
     } catch {
       // gone meanwhile
     }
@@ -88,13 +105,17 @@ export const clusterRelay: Benchmark = {
   async run(env: BenchEnv): Promise<BenchOutcome> {
     const databaseUrl = process.env.PARLEY_TEST_DATABASE_URL;
     const redisUrl = process.env.PARLEY_TEST_REDIS_URL;
-    if (!databaseUrl || !redisUrl) {
+    const servicesDir = process.env.PARLEY_TEST_SERVICES_DIR;
+    if (!databaseUrl || !redisUrl || !servicesDir) {
       return { figures: [], notes: ['Skipped: no PostgreSQL and Redis (start them with `eval "$(scripts/services.sh start /tmp/parley-services)"`).'] };
     }
+    const postmaster = Number(fs.readFileSync(path.join(servicesDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     const perSender = env.size(60, 8);
     const pairPerSender = env.size(600, 40);
-    const plain = await startWsRelay();
     const sqlite = await env.startServer();
+    // A plain relay per workload: it relays to every socket it holds, so workloads sharing one would
+    // each be sent the others' traffic.
+    const plains: Awaited<ReturnType<typeof startWsRelay>>[] = [];
     const admin = new pg.Client({ connectionString: databaseUrl });
     await admin.connect();
     const commitsNow = async () => {
@@ -114,18 +135,20 @@ export const clusterRelay: Benchmark = {
         clusters.push({ n, schema, nodes });
       }
       const group = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}-${randomUUID().slice(0, 6)}`);
-      const add = (key: string, urls: string | string[], members: number, per: number, nodes: Node[] | null, tokenFor: (u: string, i: number) => string) => {
+      const add = async (key: string, urls: string | string[], members: number, per: number, nodes: Node[] | null, tokenFor: (u: string, i: number) => string) => {
         const users = group(key, members);
+        const plain = await startWsRelay();
+        plains.push(plain);
         const clients = startRelayClients({ parleyUrl: urls, plainUrl: plain.url, users, tokens: users.map(tokenFor), perSender: per });
         workloads.push({ key, clients, nodes, messages: members * per });
       };
       const sqliteToken = (u: string, i: number) => sqlite.token(u, { role: i === 0 ? 'supplier' : 'distributor' });
       const pgToken = (u: string, i: number) => token(u, i === 0 ? 'supplier' : 'distributor');
-      add('sqlite', sqlite.wsUrl, MEMBERS, perSender, null, sqliteToken);
-      add('pair-sqlite', sqlite.wsUrl, 2, pairPerSender, null, sqliteToken);
+      await add('sqlite', sqlite.wsUrl, MEMBERS, perSender, null, sqliteToken);
+      await add('pair-sqlite', sqlite.wsUrl, 2, pairPerSender, null, sqliteToken);
       for (const c of clusters) {
-        add(`pg${c.n}`, c.nodes.map((x) => x.url), MEMBERS, perSender, c.nodes, pgToken);
-        add(`pair-pg${c.n}`, c.nodes.map((x) => x.url), 2, pairPerSender, c.nodes, pgToken);
+        await add(`pg${c.n}`, c.nodes.map((x) => x.url), MEMBERS, perSender, c.nodes, pgToken);
+        await add(`pair-pg${c.n}`, c.nodes.map((x) => x.url), 2, pairPerSender, c.nodes, pgToken);
       }
       await Promise.all(workloads.map((w) => w.clients.ready));
 
@@ -135,11 +158,11 @@ export const clusterRelay: Benchmark = {
         const out: Record<string, Sample> = {};
         for (const w of rotation(workloads, run)) {
           const nodeCpu0 = w.nodes ? w.nodes.reduce((s, x) => s + procCpuMs(x.child.pid!), 0) : 0;
-          const dbCpu0 = postgresCpuMs();
+          const dbCpu0 = postgresCpuMs(postmaster);
           const commits0 = w.nodes ? await commitsNow() : 0;
           const report = await w.clients.run('parley', ++runNo);
           const nodeCpu = w.nodes ? w.nodes.reduce((s, x) => s + procCpuMs(x.child.pid!), 0) - nodeCpu0 : NaN;
-          const dbCpu = postgresCpuMs() - dbCpu0;
+          const dbCpu = postgresCpuMs(postmaster) - dbCpu0;
           const commits = w.nodes ? (await commitsNow()) - commits0 : NaN;
           out[w.key] = { rate: w.messages / (report.ms / 1000), nodeCpu: (nodeCpu * 1000) / w.messages, dbCpu: (dbCpu * 1000) / w.messages, commits: commits / w.messages };
         }
@@ -186,7 +209,7 @@ export const clusterRelay: Benchmark = {
       for (const c of clusters) await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(c.schema)} CASCADE`).catch(() => {});
       await admin.end();
       await sqlite.stop();
-      await plain.close();
+      await Promise.all(plains.map((p) => p.close()));
     }
   },
 };

@@ -50,7 +50,10 @@ export const relay: Benchmark = {
     const pairPerSender = env.size(600, 60);
     const pairUsers = users.slice(0, 2).map((u) => `${u}-pair`);
     const pairTokens = pairUsers.map((u, i) => server.token(u, { role: i === 0 ? 'supplier' : 'distributor' }));
-    const pairClients = startRelayClients({ parleyUrl: server.wsUrl, plainUrl: plain.url, users: pairUsers, tokens: pairTokens, perSender: pairPerSender });
+    // A plain relay of its own: the baseline relays to every socket it holds, so sharing one with the
+    // 32 members would have it send each of the pair's messages to 33 sockets instead of 1.
+    const pairPlain = await startWsRelay();
+    const pairClients = startRelayClients({ parleyUrl: server.wsUrl, plainUrl: pairPlain.url, users: pairUsers, tokens: pairTokens, perSender: pairPerSender });
     try {
       await Promise.all([clients.ready, fastClients.ready, pairClients.ready]);
       let runNo = 0;
@@ -134,7 +137,7 @@ export const relay: Benchmark = {
       };
     } finally {
       await Promise.all([clients.close(), fastClients.close(), pairClients.close()]);
-      await Promise.all([plain.close(), spare.close()]);
+      await Promise.all([plain.close(), spare.close(), pairPlain.close()]);
       await server.stop();
       await fast.stop();
     }

@@ -14,7 +14,11 @@ export interface CommitPublisherDeps {
   hub: Hub;
   recent: RecentEvents;
   log(message: string): void;
+  /** Waits between tries of a recipient lookup that failed (default 50 ms doubling to 1 s, eight tries). */
+  retryDelaysMs?: readonly number[];
 }
+
+const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1000, 1000, 1000];
 
 export class CommitPublisher {
   private chain: Promise<void> = Promise.resolve();
@@ -27,15 +31,33 @@ export class CommitPublisher {
     for (const e of events) {
       this.chain = this.chain
         .then(async () => {
-          const userIds = await recipients(e.conversationId);
+          const userIds = await this.lookUp(() => recipients(e.conversationId));
           recent.append(e.cursor, userIds, e.event, e.origin);
           hub.publish(userIds, e.cursor, e.event, e.origin);
         })
         .catch((err: unknown) => {
-          // The ring would have a hole where this event is: sockets read the database until it refills.
+          // Not announced: a socket notified of a later event would push it and pass this one by.
+          // The ring would have a hole here too: it is emptied, and every socket reads the database.
           recent.clear();
+          hub.missedAll();
           log(`publish failed: ${String(err)}`);
         });
+    }
+  }
+
+  /**
+   * The lookup, tried again while it fails (a database restarting): the chain waits, so later
+   * events wait behind this one and the order holds. Past the last delay the error is thrown.
+   */
+  private async lookUp<T>(work: () => Promise<T>): Promise<T> {
+    const delays = this.deps.retryDelaysMs ?? RETRY_DELAYS_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (attempt >= delays.length) throw err;
+        await new Promise((r) => setTimeout(r, delays[attempt]));
+      }
     }
   }
 

@@ -9,12 +9,16 @@ import type { EventOrigin } from '../store/Store';
 export interface Subscriber {
   /** A new event was committed for this user. Called in commit order. `origin`: the device whose send appended it. */
   notify(cursor: number, event: PushEvent, origin?: EventOrigin): void;
+  /** An event may have been committed for this user without a notify: read what follows from the database. */
+  missed(): void;
 }
 
 export interface Hub {
   subscribe(userId: string, subscriber: Subscriber): () => void;
   /** Must be called in commit (cursor) order: subscribers skip cursors they have passed. */
   publish(userIds: readonly string[], cursor: number, event: PushEvent, origin?: EventOrigin): void;
+  /** An event could not be published (its recipients are unknown): every subscriber reads the database. */
+  missedAll(): void;
 }
 
 export class LocalHub implements Hub {
@@ -37,5 +41,9 @@ export class LocalHub implements Hub {
     for (const id of userIds) {
       for (const s of this.byUser.get(id) ?? []) s.notify(cursor, event, origin);
     }
+  }
+
+  missedAll(): void {
+    for (const set of this.byUser.values()) for (const s of set) s.missed();
   }
 }

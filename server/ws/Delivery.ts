@@ -87,6 +87,12 @@ export class Delivery implements Subscriber {
     void this.pump();
   }
 
+  /** An event was committed and not announced (its publish failed): what follows is read from the database. */
+  missed(): void {
+    this.backlog = true;
+    void this.pump();
+  }
+
   ack(cursor: number): void {
     if (cursor <= this.acked) return;
     this.acked = cursor;
