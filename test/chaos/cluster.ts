@@ -23,17 +23,6 @@ export interface ClusterServices {
   servicesDir: string;
 }
 
-/** Drop a run's schema (its tables and everything in them). */
-export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
 export class ChaosCluster implements ChaosBackend {
   readonly nodes: ChaosServer[];
   private readonly lb: LoadBalancer;

@@ -24,7 +24,8 @@ import { ParleyError } from '../../schema';
 import { BrowserDevice, SendUnanswered } from './browser/browserDevice';
 import { startWebServer, type WebServer } from './browser/webServer';
 import { check, readServer, readServerPg, staleStates, type CheckResult, type DeviceSnapshot, type ServerSnapshot } from './checker';
-import { ChaosCluster, dropSchema, type ClusterServices } from './cluster';
+import { dropSchema } from '../support/services';
+import { ChaosCluster, type ClusterServices } from './cluster';
 import { Device, type ChaosDevice } from './device';
 import { History } from './history';
 import { Prng } from './prng';
@@ -134,7 +135,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await run.tearDown();
     if (!opts.keep && !opts.workDir) await fs.rm(workDir, { recursive: true, force: true });
-    if (opts.cluster && !opts.keep) await dropSchema(opts.cluster.databaseUrl, run.schema!).catch(() => {});
+    if (opts.cluster && !opts.keep) await dropSchema(run.schema!, opts.cluster.databaseUrl).catch(() => {});
   }
 }
 

@@ -14,8 +14,9 @@ export const SKIP_NOTE = 'no PostgreSQL/Redis: run `eval "$(scripts/services.sh 
 /** A fresh schema name: each store under test gets its own tables. */
 export const freshSchema = (): string => `t_${randomBytes(6).toString('hex')}`;
 
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+/** Drop a schema and everything in it, on the test database (or the one named). */
+export async function dropSchema(schema: string, url = databaseUrl): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
