@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationKind, Role, type ConversationInfo, type ConversationView, type Member } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import { toInfo, toMessage, type ConversationRow, type MessageRow } from '../sqlite/rows';
+import { toInfo, toMember, toMessage, type ConversationRow, type MemberRow, type MessageRow } from '../rows';
 import type { Store } from '../Store';
 import { asParty, partyParams } from './party';
 import type { PgWrite, Tx } from './PgGroupCommit';
@@ -153,7 +153,7 @@ export class PgConversations implements Pick<Store, ConversationMethods> {
   }
 
   async listMembers(conversationId: string): Promise<Member[]> {
-    const rows = await this.query<{ member_id: string; kind: 'user' | 'shop'; delivered_seq: number; read_seq: number; role: Role | null; display_name: string }>(
+    const rows = await this.query<MemberRow>(
       `SELECT m.member_id, m.kind, m.delivered_seq, m.read_seq,
               u.role AS role, COALESCE(u.display_name, s.name, m.member_id) AS display_name
          FROM members m
@@ -163,14 +163,7 @@ export class PgConversations implements Pick<Store, ConversationMethods> {
         ORDER BY m.joined_at, m.member_id`,
       [conversationId],
     );
-    return rows.map((r) => ({
-      id: r.member_id,
-      kind: r.kind,
-      role: r.kind === 'shop' ? 'merchant' : (r.role ?? 'customer'),
-      displayName: r.display_name,
-      deliveredSeq: r.delivered_seq,
-      readSeq: r.read_seq,
-    }));
+    return rows.map(toMember);
   }
 
   async recipients(conversationId: string): Promise<string[]> {

@@ -3,29 +3,13 @@
  * read back by cursor, and the whole stream by range, which a node reads to fill a gap in what the
  * other nodes published (ClusterFeed).
  */
-import type { PushEvent } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import { toMessage, type MessageRow } from '../sqlite/rows';
+import { toOrigin, toPushEvent, type EventRow } from '../rows';
 import type { CommittedEvent, StoredEvent, Store } from '../Store';
 import { asParty, partyParams } from './party';
 import type { Query } from './PgConversations';
 
-/** An event joined to its message (message events carry no payload of their own). */
-interface EventRow extends Partial<MessageRow> {
-  pos: number;
-  kind: string;
-  payload: string | null;
-  ev_conversation_id: string;
-  origin_user: string | null;
-  origin_device: string | null;
-}
-
-const toCommitted = (r: EventRow): CommittedEvent => ({
-  cursor: r.pos,
-  conversationId: r.ev_conversation_id,
-  event: r.kind === 'message' ? { kind: 'message', message: toMessage(r as MessageRow) } : (JSON.parse(r.payload!) as PushEvent),
-  ...(r.origin_user !== null && r.origin_device !== null ? { origin: { userId: r.origin_user, deviceId: r.origin_device } } : {}),
-});
+const toCommitted = (r: EventRow): CommittedEvent => ({ cursor: r.pos, conversationId: r.ev_conversation_id, event: toPushEvent(r), ...toOrigin(r) });
 
 export class PgEventLog implements Pick<Store, 'eventsAfter' | 'headCursor' | 'seqsAt' | 'streamHead'> {
   constructor(private readonly query: Query) {}

@@ -1,29 +1,8 @@
 /** MediaIndex on PostgreSQL (table `media`): who may read which uploaded file, shared by every node. */
+import { toMediaRecord, type MediaRow } from '../rows';
 import type { MediaIndex, MediaRecord } from '../Store';
 import type { Query } from './PgConversations';
 import type { PgWrite } from './PgGroupCommit';
-
-interface MediaRow {
-  key: string;
-  conversation_id: string;
-  owner_id: string;
-  kind: string;
-  mime: string;
-  bytes: number;
-  upload_id: string | null;
-  created_at: number;
-}
-
-const toRecord = (r: MediaRow): MediaRecord => ({
-  key: r.key,
-  conversationId: r.conversation_id,
-  ownerId: r.owner_id,
-  kind: r.kind,
-  mime: r.mime,
-  bytes: r.bytes,
-  uploadId: r.upload_id,
-  createdAt: r.created_at,
-});
 
 export class PgMediaIndex implements MediaIndex {
   constructor(
@@ -40,18 +19,18 @@ export class PgMediaIndex implements MediaIndex {
       );
       if (inserted.length === 1 || rec.uploadId === null) return { record: rec, created: inserted.length === 1 };
       const [earlier] = await tx.query<MediaRow>('SELECT * FROM media WHERE owner_id = $1 AND upload_id = $2', [rec.ownerId, rec.uploadId]);
-      return { record: toRecord(earlier!), created: false };
+      return { record: toMediaRecord(earlier!), created: false };
     });
   }
 
   async get(key: string): Promise<MediaRecord | null> {
     const [row] = await this.query<MediaRow>('SELECT * FROM media WHERE key = $1', [key]);
-    return row ? toRecord(row) : null;
+    return row ? toMediaRecord(row) : null;
   }
 
   async byUpload(ownerId: string, uploadId: string): Promise<MediaRecord | null> {
     const [row] = await this.query<MediaRow>('SELECT * FROM media WHERE owner_id = $1 AND upload_id = $2', [ownerId, uploadId]);
-    return row ? toRecord(row) : null;
+    return row ? toMediaRecord(row) : null;
   }
 
   async bytesOwnedBy(ownerId: string): Promise<number> {

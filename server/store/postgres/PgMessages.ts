@@ -6,8 +6,7 @@
  * first is committing waits for it and then finds its row.
  */
 import type { Message, ReceiptKind } from '../../../schema';
-import type { Identity } from '../../auth/tokens';
-import { toMessage, type MessageRow } from '../sqlite/rows';
+import { toMessage, type MessageRow } from '../rows';
 import type { SendInput, SendOutcome, Store } from '../Store';
 import { asParty, partyParams } from './party';
 import type { Query } from './PgConversations';

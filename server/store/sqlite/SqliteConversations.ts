@@ -7,7 +7,8 @@ import { ConversationKind, Role, type ConversationInfo, type ConversationView, t
 import type { Identity } from '../../auth/tokens';
 import type { Store } from '../Store';
 import type { AppendEvent, Write } from './ports';
-import { asParty, partyParams, toInfo, toMessage, type ConversationRow, type MessageRow } from './rows';
+import { toInfo, toMember, toMessage, type ConversationRow, type MemberRow, type MessageRow } from '../rows';
+import { asParty, partyParams } from './party';
 import type { Sql } from './statements';
 
 type ConversationMethods = 'getConversation' | 'partyIn' | 'listConversations' | 'conversationPage' | 'openDirect' | 'createGroup' | 'listMembers' | 'recipients';
@@ -159,15 +160,8 @@ export class SqliteConversations implements Pick<Store, ConversationMethods> {
           WHERE m.conversation_id = ?
           ORDER BY m.joined_at, m.member_id`,
       )
-      .all(conversationId) as { member_id: string; kind: 'user' | 'shop'; delivered_seq: number; read_seq: number; role: Role | null; display_name: string }[];
-    return rows.map((r) => ({
-      id: r.member_id,
-      kind: r.kind,
-      role: r.kind === 'shop' ? 'merchant' : (r.role ?? 'customer'),
-      displayName: r.display_name,
-      deliveredSeq: r.delivered_seq,
-      readSeq: r.read_seq,
-    }));
+      .all(conversationId) as MemberRow[];
+    return rows.map(toMember);
   }
 
   async recipients(conversationId: string): Promise<string[]> {

@@ -6,18 +6,10 @@
 import type { PushEvent } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
 import type { CommittedEvent, EventOrigin, StoredEvent, Store } from '../Store';
-import { asParty, partyParams, toMessage, type MessageRow } from './rows';
+import { toOrigin, toPushEvent, type EventRow } from '../rows';
+import { asParty, partyParams } from './party';
 import type { Sql } from './statements';
 
-/** An event joined to its message (message events carry no payload of their own). */
-interface EventRow extends Partial<MessageRow> {
-  pos: number;
-  kind: string;
-  payload: string | null;
-  ev_conversation_id: string;
-  origin_user: string | null;
-  origin_device: string | null;
-}
 
 export class SqliteEventLog implements Pick<Store, 'eventsAfter' | 'headCursor' | 'seqsAt' | 'streamHead'> {
   /** Events appended by the writes of the group being committed, in cursor order. */
@@ -101,14 +93,7 @@ export class SqliteEventLog implements Pick<Store, 'eventsAfter' | 'headCursor' 
           ORDER BY e.pos`,
       )
       .all(cursor, ...partyParams(user), limit + 1) as EventRow[];
-    const events: StoredEvent[] = rows.slice(0, limit).map((r) => ({
-      cursor: r.pos,
-      event:
-        r.kind === 'message'
-          ? { kind: 'message', message: toMessage(r as MessageRow) }
-          : (JSON.parse(r.payload!) as PushEvent),
-      ...(r.origin_user !== null && r.origin_device !== null ? { origin: { userId: r.origin_user, deviceId: r.origin_device } } : {}),
-    }));
+    const events: StoredEvent[] = rows.slice(0, limit).map((r) => ({ cursor: r.pos, event: toPushEvent(r), ...toOrigin(r) }));
     return { events, hasMore: rows.length > limit };
   }
 

@@ -1,29 +1,8 @@
 /** MediaIndex on the server's SQLite database (table `media`, migration 2). */
 import type Database from 'better-sqlite3';
+import { toMediaRecord, type MediaRow } from '../rows';
 import type { MediaIndex, MediaRecord } from '../Store';
 import type { GroupCommit } from './GroupCommit';
-
-interface MediaRow {
-  key: string;
-  conversation_id: string;
-  owner_id: string;
-  kind: string;
-  mime: string;
-  bytes: number;
-  upload_id: string | null;
-  created_at: number;
-}
-
-const toRecord = (r: MediaRow): MediaRecord => ({
-  key: r.key,
-  conversationId: r.conversation_id,
-  ownerId: r.owner_id,
-  kind: r.kind,
-  mime: r.mime,
-  bytes: r.bytes,
-  uploadId: r.upload_id,
-  createdAt: r.created_at,
-});
 
 export class SqliteMediaIndex implements MediaIndex {
   private readonly insert: Database.Statement;
@@ -50,18 +29,18 @@ export class SqliteMediaIndex implements MediaIndex {
       const changes = this.insert.run(r.key, r.conversationId, r.ownerId, r.kind, r.mime, r.bytes, r.uploadId, r.createdAt).changes;
       if (changes === 1 || r.uploadId === null) return { record: rec, created: changes === 1 };
       const earlier = this.byUploadStmt.get(r.ownerId, r.uploadId) as MediaRow;
-      return { record: toRecord(earlier), created: false };
+      return { record: toMediaRecord(earlier), created: false };
     });
   }
 
   async get(key: string): Promise<MediaRecord | null> {
     const row = this.byKey.get(key) as MediaRow | undefined;
-    return row ? toRecord(row) : null;
+    return row ? toMediaRecord(row) : null;
   }
 
   async byUpload(ownerId: string, uploadId: string): Promise<MediaRecord | null> {
     const row = this.byUploadStmt.get(ownerId, uploadId) as MediaRow | undefined;
-    return row ? toRecord(row) : null;
+    return row ? toMediaRecord(row) : null;
   }
 
   async bytesOwnedBy(ownerId: string): Promise<number> {

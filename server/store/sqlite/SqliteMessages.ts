@@ -6,7 +6,7 @@ import type { Message, ReceiptKind } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
 import type { SendInput, SendOutcome, Store } from '../Store';
 import type { AppendEvent, Write } from './ports';
-import { toMessage, type MessageRow } from './rows';
+import { toMessage, type MessageRow } from '../rows';
 import type { Sql } from './statements';
 
 type MessageMethods = 'history' | 'range' | 'send' | 'sendBatch' | 'receipt' | 'messageCount';

@@ -7,7 +7,7 @@
 import type { Identity } from '../../auth/tokens';
 import type { Store } from '../Store';
 import type { Write } from './ports';
-import { asParty, partyParams } from './rows';
+import { asParty, partyParams } from './party';
 import type { Sql } from './statements';
 
 export class SqliteRetention implements Pick<Store, 'prune' | 'prunedAfter'> {
