@@ -132,7 +132,7 @@ export async function createParleyServer(
   const httpServer = http.createServer({ connectionsCheckingInterval }, (req, res) => {
     void (async () => {
       try {
-        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt, unready: () => (draining ? Promise.resolve('draining') : opened.unready()) })) return;
+        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt, unready: () => (draining ? Promise.resolve('draining') : opened.unready()), sessions: () => registry.all().map((s) => ({ userId: s.userId, deviceId: s.deviceId, claim: s.fence?.epoch ?? null })) })) return;
         if (await handleMediaRoute(req, res, new URL(req.url ?? '/', 'http://localhost'), mediaDeps)) return;
         if (fallback && (await fallback(req, res))) return;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

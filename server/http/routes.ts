@@ -15,6 +15,8 @@ export interface RouteDeps {
   metrics: ServerMetrics;
   hooks: TestHooks | null;
   startedAt: number;
+  /** The sessions this node holds (test hooks only: a cluster's tests count them across nodes). */
+  sessions(): { userId: string; deviceId: string; claim: number | null }[];
   /** Why the node should not take traffic now (its database or broker is unreachable, it is draining), or null. */
   unready(): Promise<string | null>;
 }
@@ -90,6 +92,10 @@ export async function handleRoute(req: IncomingMessage, res: ServerResponse, dep
       ...(user.shopId ? { shop: user.shopId } : {}),
     });
     json(res, 200, { token, userId: user.userId, role: user.role, expiresAt: exp * 1000 }, { 'x-parley-dev-only': 'true' });
+    return true;
+  }
+  if (url.pathname === '/__test/sessions' && req.method === 'GET' && deps.hooks) {
+    json(res, 200, deps.sessions());
     return true;
   }
   if (url.pathname === '/__test/hooks' && req.method === 'POST' && deps.hooks) {

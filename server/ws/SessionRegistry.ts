@@ -23,6 +23,11 @@ const kickReason = (older: RegisteredSession, newerDevice: string): [KickReason,
 
 export class SessionRegistry<S extends RegisteredSession = RegisteredSession> implements LocalSessions {
   private readonly byUser = new Map<string, Set<S>>();
+  /**
+   * The user each session was added under: a session that closed no longer names its user (its
+   * userId reads ''), and removing it by that name left it here for good.
+   */
+  private readonly userOf = new Map<S, string>();
 
   constructor(private readonly policy: SessionPolicy) {}
 
@@ -43,14 +48,18 @@ export class SessionRegistry<S extends RegisteredSession = RegisteredSession> im
     for (const other of rivals) other.kick(...kickReason(other, session.deviceId));
     existing.add(session);
     this.byUser.set(session.userId, existing);
+    this.userOf.set(session, session.userId);
     return true;
   }
 
   remove(session: S): void {
-    const set = this.byUser.get(session.userId);
+    const userId = this.userOf.get(session);
+    if (userId === undefined) return;
+    this.userOf.delete(session);
+    const set = this.byUser.get(userId);
     if (!set) return;
     set.delete(session);
-    if (set.size === 0) this.byUser.delete(session.userId);
+    if (set.size === 0) this.byUser.delete(userId);
   }
 
   /** A claim was made (on any node): kick this node's sessions of that slot holding an older one. */

@@ -37,6 +37,26 @@ describe("sessionPolicy 'single' (default)", () => {
     await fresh.ping();
   });
 
+  it('forgets a session once it closes, kicked or gone (none stays in the registry)', async () => {
+    // A server of its own: every session it holds is this test's. A closed session reads its user as ''.
+    const own = await startServer();
+    try {
+      const held = async () => (await (await fetch(`${own.url}/__test/sessions`)).json()) as { userId: string; deviceId: string }[];
+      const user = uid('u');
+      const first = await own.login(user, { deviceId: 'phone' });
+      expect(await held()).toEqual([expect.objectContaining({ userId: user, deviceId: 'phone' })]);
+      const second = await own.login(user, { deviceId: 'laptop' }); // kicks the phone
+      await first.closed;
+      await second.close();
+      // The server handles the close in its own time: ask until it did (bounded), then nothing is held.
+      const deadline = Date.now() + 3000;
+      while ((await held()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await held()).toEqual([]);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('does not kick other users', async () => {
     const a = await srv.login(uid('a'), { deviceId: 'same-device-name' });
     const b = await srv.login(uid('b'), { deviceId: 'same-device-name' });
