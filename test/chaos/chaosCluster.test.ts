@@ -41,5 +41,7 @@ describe.skipIf(!databaseUrl || !redisUrl || !servicesDir)(`chaos (cluster tier)
     expect(result.check.counts, report).toEqual(NO_ANOMALIES);
     expect(result.check.anomalies, report).toEqual([]);
     expect(result.quiesced, report).toBe(true);
+    // One live session per session slot across the three nodes.
+    expect(result.doubledSessions, report).toEqual([]);
   });
 });

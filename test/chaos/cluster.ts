@@ -125,6 +125,21 @@ export class ChaosCluster implements ChaosBackend {
     return up.length > 0 && done.every(Boolean);
   }
 
+  /**
+   * Session slots (a user's device: the chaos run's policy is 'multi') held by more than one live
+   * session across the nodes; null when a node did not answer.
+   */
+  async doubledSessions(): Promise<string[] | null> {
+    const held = await Promise.all(this.nodes.map((n) => n.sessions()));
+    if (held.some((h) => h === null)) return null;
+    const count = new Map<string, number>();
+    for (const s of held.flat()) {
+      const slot = `${s!.userId}/${s!.deviceId}`;
+      count.set(slot, (count.get(slot) ?? 0) + 1);
+    }
+    return [...count].filter(([, n]) => n > 1).map(([slot, n]) => `${slot} ×${n}`);
+  }
+
   output(): string {
     return this.nodes.map((n, i) => `--- node ${i}\n${n.output()}`).join('\n');
   }

@@ -89,6 +89,11 @@ export interface ChaosResult {
   quiesceMs: number;
   check: CheckResult;
   workDir: string;
+  /**
+   * A cluster's session slots held by more than one live session across nodes once quiet (empty:
+   * none; null: a node did not answer). Absent for a single server.
+   */
+  doubledSessions?: string[] | null;
   /** The server's recent stderr, for diagnosis. */
   serverOutput: string;
 }
@@ -102,6 +107,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const schedule = makeSchedule({ ...opts, cluster: opts.cluster !== undefined });
   const scheduleDigest = createHash('sha256').update(JSON.stringify(schedule)).digest('hex').slice(0, 16);
   const run = new ChaosRun(opts, workDir, log);
+  let doubledSessions: string[] | null = null;
   try {
     await run.setUp();
     await run.play(schedule);
@@ -110,6 +116,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const quiesced = await run.quiesce(opts.quiesceMs ?? 60_000);
     const quiesceMs = Date.now() - started;
     log(quiesced ? `quiet after ${quiesceMs} ms` : `NOT quiet after ${quiesceMs} ms`);
+    // A cluster: one live session per session slot across the nodes, once everything is quiet.
+    if (run.server instanceof ChaosCluster) doubledSessions = await run.server.doubledSessions();
     const result = await run.finish();
     return {
       seed: opts.seed,
@@ -131,6 +139,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       check: result,
       workDir,
       serverOutput: run.server.output(),
+      ...(opts.cluster ? { doubledSessions } : {}),
     };
   } finally {
     await run.tearDown();

@@ -27,6 +27,9 @@ export function summary(r: ChaosResult): string {
     `  own messages below the read/delivered state the server's members table implies, never pushed (not counted): ${c.silentReads}`,
     `  server: ${r.serverStarts} starts, deaths ${JSON.stringify(r.serverDeaths)}; device reloads ${r.reloads.reload}, crashes ${r.reloads.crash}; pushes swapped ${r.pushesSwapped}`,
     `  engine events ${JSON.stringify(r.events)}; quiet ${r.quiesced ? `after ${r.quiesceMs} ms` : `NOT reached in ${r.quiesceMs} ms`}`,
+    ...(r.doubledSessions === undefined
+      ? []
+      : [`  sessions held twice across the nodes once quiet: ${r.doubledSessions === null ? 'not read (a node did not answer)' : r.doubledSessions.length === 0 ? 'none' : r.doubledSessions.join(', ')}`]),
   ];
   // The first few, and every one that says something went wrong beyond the faults themselves.
   const alarming = /relaunch_failed|action_error|kicked|auth_failed|gave_up|cursor_regression|failed_send/;

@@ -153,6 +153,17 @@ export class ChaosServer implements ChaosBackend {
     if (this.child?.connected) this.child.send({ type: 'disarm' });
   }
 
+  /** The sessions the server holds (GET /__test/sessions); null when it is down or did not answer. */
+  async sessions(): Promise<{ userId: string; deviceId: string; claim: number | null }[] | null> {
+    if (!this.child) return null;
+    try {
+      const res = await fetch(`${this.url}/__test/sessions`, { signal: AbortSignal.timeout(2000) });
+      return res.ok ? ((await res.json()) as { userId: string; deviceId: string; claim: number | null }[]) : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** POST the server's test hooks (server/testHooks.ts); false when the server is down or refused. */
   async hooks(body: Record<string, unknown>): Promise<boolean> {
     if (!this.child) return false;
