@@ -38,6 +38,7 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { numericTypes } from '../../server/store/postgres/PgStore';
 import { isRetryable, type ErrorCode } from '../../schema';
 import type { MessageState } from '../../worker/store/types';
 import type { Anomaly, History, SendRecord } from './history';
@@ -136,7 +137,7 @@ export async function readServerPg(databaseUrl: string, schema: string): Promise
   const client = new pg.Client({
     connectionString: databaseUrl,
     options: `-c search_path=${schema}`,
-    types: { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
+    types: numericTypes,
   });
   await client.connect();
   try {

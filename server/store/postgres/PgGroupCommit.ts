@@ -54,6 +54,12 @@ export interface PgCommitHooks {
 const MAX_BATCH = 256;
 const UNIQUE_VIOLATION = '23505';
 
+/** Lock these conversations' rows, in id order (every group takes them in the same order: no deadlock). */
+async function lockConversations(client: PoolClient, ids: readonly string[]): Promise<void> {
+  const sorted = [...new Set(ids)].sort();
+  if (sorted.length > 0) await client.query('SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [sorted]);
+}
+
 /** Clients that have their 'error' listener (the pool hands the same ones out again). */
 const listening = new WeakSet<PoolClient>();
 
@@ -114,8 +120,7 @@ export class PgGroupCommit {
     try {
       await client.query('BEGIN');
       const stale = await this.superseded(client, batch);
-      const locks = [...new Set(batch.flatMap((p) => p.locks))].sort();
-      if (locks.length > 0) await client.query('SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [locks]);
+      await lockConversations(client, batch.flatMap((p) => p.locks));
       const appended: Appended[] = [];
       const alone = batch.length === 1;
       for (const p of batch) {
@@ -192,7 +197,7 @@ export class PgGroupCommit {
           await client.query('ROLLBACK');
           await client.query('BEGIN');
           if ((await this.superseded(client, [p])).size > 0) return { ok: false as const, err: new SessionFenced(p.fence!) };
-          if (p.locks.length > 0) await client.query('SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [[...p.locks].sort()]);
+          await lockConversations(client, p.locks);
           continue;
         }
         await client.query('ROLLBACK TO SAVEPOINT w');

@@ -40,6 +40,12 @@ export interface PgStoreOptions {
 const INT8 = 20;
 const NUMERIC_COUNT = 1700;
 
+/** pg's type parsers with BIGINT and COUNT(*) read as numbers: cursors and seqs stay far below 2^53. */
+export const numericTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8 || oid === NUMERIC_COUNT ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
 /** Bounds on every connection: nothing waits forever on a dead or stuck database. */
 const CONNECTION_SETTINGS = {
   // Named in pg_stat_activity, so an operator (or a chaos run) can tell Parley's connections apart.
@@ -99,11 +105,7 @@ export class PgStore implements Store {
       max: opts.poolSize ?? 10,
       ...CONNECTION_SETTINGS,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
-      types: {
-        // BIGINT and COUNT(*) as numbers: cursors and seqs stay far below 2^53.
-        getTypeParser: ((oid: number, format?: string) =>
-          oid === INT8 || oid === NUMERIC_COUNT ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-      },
+      types: numericTypes,
     });
     // An idle client's connection dying (a restart, a terminated backend) is reported here; the pool replaces it.
     pool.on('error', (err) => opts.log?.(`postgres: idle connection lost: ${err.message}`));
