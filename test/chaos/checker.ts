@@ -293,6 +293,24 @@ export function staleStates(server: ServerSnapshot, device: DeviceSnapshot, part
   return found;
 }
 
+/**
+ * Where the receipt pushes that would have moved a stale state went: each one's cursor, and
+ * whether the device stored it or its final cursor stayed below it. Tells a push lost on the way
+ * from one stored but not applied.
+ */
+function receiptPushesFor(events: readonly ServerEvent[], ref: NonNullable<Anomaly['ref']>, party: string, device: DeviceSnapshot, stored: ReadonlySet<number>): string {
+  const pushes = events.filter(
+    (e) =>
+      e.receipt !== undefined &&
+      e.conversationId === ref.conversationId &&
+      e.receipt.upToSeq >= ref.seq &&
+      (ref.by === 'self' ? e.receipt.userId === party : e.receipt.userId !== party),
+  );
+  const fate = (e: ServerEvent) => (stored.has(e.cursor) ? 'stored' : e.cursor > device.cursor ? 'above its cursor' : 'not stored');
+  const listed = pushes.map((e) => `${e.cursor} ${e.receipt!.kind} ${e.receipt!.upToSeq} by ${e.receipt!.userId}: ${fate(e)}`);
+  return `receipt pushes ${listed.join('; ') || 'none'}; device cursor ${device.cursor}`;
+}
+
 export interface Counts {
   lost: number;
   duplicated: number;
@@ -398,13 +416,14 @@ export function check(
   }
 
   // ---- the push stream: every event of the device's conversations up to its cursor was stored ------
+  const pushesStored = (d: DeviceSnapshot): ReadonlySet<number> => (d.storedPushes ? new Set(d.storedPushes) : (history.received.get(d.device) ?? new Set<number>()));
   /** device → cursor of a push it never stored → the known cause, if any. */
   const dropped = new Map<string, Map<number, string | undefined>>();
   const eventAt = new Map(server.events.map((e) => [e.cursor, e]));
   for (const d of devices) {
     const party = topology.partyOf(d.user);
     const mine = new Set([...server.members].filter(([, byMember]) => byMember.has(d.user) || byMember.has(party)).map(([c]) => c));
-    const got = d.storedPushes ? new Set(d.storedPushes) : (history.received.get(d.device) ?? new Set<number>());
+    const got = pushesStored(d);
     const lostHere = new Map<number, string | undefined>();
     dropped.set(d.device, lostHere);
     server.events.forEach((e, i) => {
@@ -513,7 +532,8 @@ export function check(
           e.receipt.upToSeq >= ref.seq &&
           (ref.by === 'self' ? e.receipt.userId === party : e.receipt.userId !== party),
       );
-      found.push(knownIssue ? { ...a, knownIssue } : a);
+      const where = receiptPushesFor(server.events, ref, party, d, pushesStored(d));
+      found.push({ ...a, detail: `${a.detail} (${where})`, ...(knownIssue ? { knownIssue } : {}) });
     }
     silentReads += staleStates(server, d, party, 'members').length - stale.length;
   }
