@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { runChaos, type ChaosResult } from '../test/chaos/harness';
 import { buildBundles } from './build';
 import { CLUSTER_FAULT_WEIGHTS, FAULT_WEIGHTS, type FaultKind } from '../test/chaos/schedule';
-import { summary, writeReport } from '../test/chaos/report';
+import { passed, summary, writeReport } from '../test/chaos/report';
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +94,7 @@ for (const seed of seeds) {
   results.push(result);
   console.log(summary(result));
   if (values.keep) console.log(`  databases: ${result.workDir}`);
-  if (!result.check.pass && result.serverOutput) console.log(`  server output (tail):\n${result.serverOutput.slice(-2000)}`);
+  if (!passed(result) && result.serverOutput) console.log(`  server output (tail):\n${result.serverOutput.slice(-2000)}`);
 }
 
 const command = `npm run chaos -- ${seeds.map((s) => `--seed ${s}`).join(' ')} --minutes ${minutes}${values.faults ? ` --faults ${values.faults}` : ''}${browsers ? '' : ' --node-only'}${cluster ? ' --cluster' : ''}`;
@@ -102,6 +102,6 @@ if (values.report !== '-') {
   await writeReport(values.report!, results, command, cluster !== undefined);
   console.log(`report: ${values.report}`);
 }
-const failed = results.filter((r) => !r.check.pass).map((r) => r.seed);
+const failed = results.filter((r) => !passed(r)).map((r) => r.seed);
 console.log(failed.length ? `FAILED seeds: ${failed.join(', ')}` : `all ${results.length} seed(s) passed`);
 process.exit(failed.length ? 1 : 0);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { LoadBalancer } from '../support/loadBalancer';
+import type { FenceProbe } from './fenceProbe';
 import { ChaosServer, type ChaosBackend, type ChaosServerOptions, type CrashPoint } from './serverProcess';
 
 const run = promisify(execFile);
@@ -144,12 +145,52 @@ export class ChaosCluster implements ChaosBackend {
     return this.nodes.map((n, i) => `--- node ${i}\n${n.output()}`).join('\n');
   }
 
-  /** SIGSTOP one node; resolves with what resumes it (null: it was down). */
-  pauseOne(): (() => void) | null {
+  /**
+   * SIGSTOP one node; resolves with what resumes it (null: it was down). With a probe, a session on
+   * that node is superseded on another while it is stopped, and writes (fenceProbe.ts).
+   */
+  async pauseOne(probe?: FenceProbe): Promise<(() => void) | null> {
     const node = this.pick();
-    if (!node?.pause()) return null;
-    return () => node.resume();
+    if (!node) return null;
+    const stale = probe ? await probe.before(node.port) : null;
+    if (!node.pause()) {
+      stale?.resumed();
+      return null;
+    }
+    const other = this.nodes.find((n) => n !== node && n.up);
+    if (stale && other) await stale.supersede(other.port);
+    return () => {
+      node.resume();
+      stale?.resumed();
+    };
   }
+
+  /** Conversations of superseded probes on the server: writes accepted from fenced sessions (fenceProbe.ts). */
+  async acceptedFencedWrites(probeUsers: readonly string[]): Promise<number> {
+    const client = new pg.Client({ connectionString: this.services.databaseUrl, options: `-c search_path=${this.schema}` });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>('SELECT COUNT(*) AS n FROM conversations WHERE customer_id = ANY($1::text[])', [probeUsers]);
+      return Number(rows[0]!.n);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Each node's base URL, by index. */
+  get nodeUrls(): string[] {
+    return this.nodes.map((n) => n.url);
+  }
+
+  /** The next node that is up for a probe's request (its own turn, apart from the faults'): its URL and index. */
+  nextUp(): { url: string; index: number } | null {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const index = this.nextProbe++ % this.nodes.length;
+      if (this.nodes[index]!.up) return { url: this.nodes[index]!.url, index };
+    }
+    return null;
+  }
+  private nextProbe = 0;
 
   restartRedis(): Promise<unknown> {
     return run('bash', [SERVICES, 'restart-redis', this.services.servicesDir]);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TcpProxy } from '../support/tcpProxy';
 import { DEVICES, type Fault, type FaultKind } from './schedule';
 import type { ChaosCluster } from './cluster';
+import { FenceProbe } from './fenceProbe';
 import type { ChaosBackend, CrashPoint } from './serverProcess';
 import type { SwapControl } from './wsPushSwap';
 
@@ -45,6 +46,8 @@ export class Nemesis {
   /** Faults that act through the server, one after another (see start). */
   private serverTurns: Promise<void> = Promise.resolve();
   private healing = false;
+  /** A cluster's node pauses each try a write from a superseded session on the paused node. */
+  readonly fenceProbe: FenceProbe;
 
   constructor(
     private readonly server: ChaosBackend,
@@ -52,7 +55,9 @@ export class Nemesis {
     /** Time since the schedule started, for log lines. */
     private readonly at: () => string,
     private readonly print: (line: string) => void,
-  ) {}
+  ) {
+    this.fenceProbe = new FenceProbe(print);
+  }
 
   /** Pushes the proxies swapped so far. */
   get swapped(): number {
@@ -225,7 +230,7 @@ export class Nemesis {
         this.died('kill', fault.downMs);
         return async () => {};
       case 'node-pause': {
-        const resume = this.cluster()?.pauseOne() ?? null;
+        const resume = (await this.cluster()?.pauseOne(this.fenceProbe)) ?? null;
         return resume ? async () => resume() : null;
       }
       case 'redis-restart':

@@ -30,6 +30,8 @@ import { Device, type ChaosDevice } from './device';
 import { History } from './history';
 import { Prng } from './prng';
 import { Nemesis, type Link } from './faults';
+import type { ProbeOutcome } from './fenceProbe';
+import { MediaProbe } from './mediaProbe';
 import { BROWSER_DEVICES, CONVERSATIONS, conversationsOf, devicesFor, makeSchedule, SHOP, USERS, type Action, type FaultKind } from './schedule';
 import { outcomeUnknown } from './rejections';
 import { ChaosServer } from './serverProcess';
@@ -94,6 +96,13 @@ export interface ChaosResult {
    * none; null: a node did not answer). Absent for a single server.
    */
   doubledSessions?: string[] | null;
+  /**
+   * A cluster's fence probes (fenceProbe.ts): writes the database accepted from superseded
+   * sessions, and how each attempt ended on its socket.
+   */
+  fence?: { accepted: number; outcomes: Record<ProbeOutcome, number> };
+  /** A cluster's media probe (mediaProbe.ts): uploads tried and accepted, and what some node could not serve. */
+  media?: { tried: number; accepted: number; unreadable: string[] };
   /** The server's recent stderr, for diagnosis. */
   serverOutput: string;
 }
@@ -108,6 +117,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const scheduleDigest = createHash('sha256').update(JSON.stringify(schedule)).digest('hex').slice(0, 16);
   const run = new ChaosRun(opts, workDir, log);
   let doubledSessions: string[] | null = null;
+  let fence: ChaosResult['fence'];
+  let media: ChaosResult['media'];
   try {
     await run.setUp();
     await run.play(schedule);
@@ -117,7 +128,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const quiesceMs = Date.now() - started;
     log(quiesced ? `quiet after ${quiesceMs} ms` : `NOT quiet after ${quiesceMs} ms`);
     // A cluster: one live session per session slot across the nodes, once everything is quiet.
-    if (run.server instanceof ChaosCluster) doubledSessions = await run.server.doubledSessions();
+    if (run.server instanceof ChaosCluster) {
+      doubledSessions = await run.server.doubledSessions();
+      await run.nemesis.fenceProbe.settled();
+      const probe = run.nemesis.fenceProbe;
+      fence = { accepted: await run.server.acceptedFencedWrites(probe.superseded), outcomes: { ...probe.outcomes } };
+      if (run.mediaProbe) media = { tried: run.mediaProbe.tried, accepted: run.mediaProbe.acceptedCount, unreadable: await run.mediaProbe.unreadable(run.server.nodeUrls) };
+    }
     const result = await run.finish();
     return {
       seed: opts.seed,
@@ -139,7 +156,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       check: result,
       workDir,
       serverOutput: run.server.output(),
-      ...(opts.cluster ? { doubledSessions } : {}),
+      ...(opts.cluster ? { doubledSessions, fence, media } : {}),
     };
   } finally {
     await run.tearDown();
@@ -166,6 +183,8 @@ class ChaosRun {
   readonly reloads = { reload: 0, crash: 0 };
   /** Browser faults started, by kind. */
   readonly browserFaults: Record<string, number> = {};
+  /** A cluster run's uploads, read back from every node at the end. */
+  mediaProbe: MediaProbe | null = null;
 
   constructor(
     private readonly opts: ChaosOptions,
@@ -225,6 +244,16 @@ class ChaosRun {
       const { conversation } = await creator.engine.request('conversations.create', params);
       this.convIds.set(c.key, conversation.id);
       this.convKeys.set(conversation.id, c.key);
+    }
+    if (this.server instanceof ChaosCluster) {
+      this.mediaProbe = new MediaProbe({
+        conversationId: this.convIds.get('direct:alice')!,
+        uploader: USERS.find((u) => u.id === 'alice')!,
+        reader: USERS.find((u) => u.id === 'shop-agent')!,
+      });
+      // One upload before any fault, as a baseline every node must serve.
+      const up = this.server.nextUp();
+      if (up) this.mediaProbe.upload(up.url, up.index);
     }
     for (const device of this.devices.values()) {
       if (device instanceof Device) for (const id of this.conversationIdsOf(device)) device.watch(id);
@@ -297,9 +326,13 @@ class ChaosRun {
         });
         return;
       }
-      case 'fault':
+      case 'fault': {
+        // Each episode of a cluster run also uploads media through the next node up, while it lasts.
+        const up = this.server instanceof ChaosCluster ? this.server.nextUp() : null;
+        if (up) this.mediaProbe?.upload(up.url, up.index);
         void this.nemesis.start(a.fault, a.durationMs).catch((err: unknown) => this.log(`fault ${a.fault.kind} failed: ${String(err)}`));
         return;
+      }
       case 'browser': {
         const device = this.devices.get(a.device);
         if (!(device instanceof BrowserDevice)) return;
@@ -368,14 +401,25 @@ class ChaosRun {
    * Poll until every device is online, has sent everything and holds every message of its
    * conversations, and its receipts have caught up with the server's; receipts get at most
    * RECEIPT_SETTLE_MS once the rest is quiet (a receipt lost for good would hold us to the bound).
+   *
+   * Quiet twice in a row, with the server unchanged between the two polls: a device that stored a
+   * message a moment ago still sends its delivered receipt (coalesced for 100 ms), and the push of
+   * that receipt must reach the others before the final read, or it shows as a stale state.
    */
   async quiesce(ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
     let restQuietSince: number | null = null;
+    let lastQuiet: string | null = null;
     for (;;) {
       if (!this.server.up) await this.server.start().catch(() => {});
-      const { rest, receipts } = await this.quiet();
-      if (rest && receipts) return true;
+      const { rest, receipts, serverState } = await this.quiet();
+      if (rest && receipts) {
+        if (lastQuiet === serverState) return true;
+        lastQuiet = serverState;
+        await sleep(POLL_MS);
+        continue;
+      }
+      lastQuiet = null;
       if (rest) {
         restQuietSince ??= Date.now();
         if (Date.now() - restQuietSince > RECEIPT_SETTLE_MS) return true;
@@ -391,7 +435,8 @@ class ChaosRun {
     return cluster ? readServerPg(cluster.databaseUrl, this.schema!) : readServer(path.join(this.workDir, 'server', 'parley.db'));
   }
 
-  private async quiet(): Promise<{ rest: boolean; receipts: boolean }> {
+  /** `serverState` names what the server held when read (its message and event counts). */
+  private async quiet(): Promise<{ rest: boolean; receipts: boolean; serverState: string }> {
     let rest = true;
     let receipts = true;
     const server = await this.readServer();
@@ -431,7 +476,7 @@ class ChaosRun {
     // pushes have not reached the others. Quiet only if the server did not change meanwhile.
     const after = await this.readServer();
     if (after.rows.length !== server.rows.length || after.events.length !== server.events.length) rest = false;
-    return { rest, receipts };
+    return { rest, receipts, serverState: `${after.rows.length}/${after.events.length}` };
   }
 
   async finish(): Promise<CheckResult> {

@@ -2,14 +2,34 @@
 import fs from 'node:fs/promises';
 import { faultShortfalls } from './appliedFaults';
 import { NO_ANOMALIES, SEND_RECEIPT_ORDER, type Counts } from './checker';
+import type { ProbeOutcome } from './fenceProbe';
 import type { ChaosResult } from './harness';
 
 const COUNTS = Object.keys(NO_ANOMALIES) as (keyof Counts)[];
 
+/**
+ * What a cluster run's own checks found: a session slot held twice once quiet (or not read), a
+ * write accepted from a superseded session, an accepted upload some node cannot serve. Empty for a
+ * single server.
+ */
+export function clusterFindings(r: ChaosResult): string[] {
+  const found: string[] = [];
+  if (r.doubledSessions === null) found.push('sessions not read: a node did not answer');
+  for (const slot of r.doubledSessions ?? []) found.push(`session slot held twice: ${slot}`);
+  if (r.fence && r.fence.accepted > 0) found.push(`${r.fence.accepted} write(s) accepted from superseded sessions`);
+  for (const m of r.media?.unreadable ?? []) found.push(`media unreadable: ${m}`);
+  return found;
+}
+
+/** Whether the run passed: the checker's counts, and a cluster's own checks. */
+export const passed = (r: ChaosResult): boolean => r.check.pass && clusterFindings(r).length === 0;
+
 /** PASS; FAIL with only known causes; or FAIL with new findings. */
 export function verdict(r: ChaosResult): string {
-  if (r.check.pass) return 'PASS';
-  return r.check.unexplained === 0 ? 'FAIL (every anomaly explained by known bugs)' : `FAIL (${r.check.unexplained} unexplained)`;
+  if (passed(r)) return 'PASS';
+  const cluster = clusterFindings(r).length;
+  const unexplained = r.check.unexplained + cluster;
+  return unexplained === 0 ? 'FAIL (every anomaly explained by known bugs)' : `FAIL (${unexplained} unexplained)`;
 }
 
 export function summary(r: ChaosResult): string {
@@ -30,6 +50,9 @@ export function summary(r: ChaosResult): string {
     ...(r.doubledSessions === undefined
       ? []
       : [`  sessions held twice across the nodes once quiet: ${r.doubledSessions === null ? 'not read (a node did not answer)' : r.doubledSessions.length === 0 ? 'none' : r.doubledSessions.join(', ')}`]),
+    ...(r.fence ? [`  writes from superseded sessions (a probe at each node pause): accepted ${r.fence.accepted}; on the old socket ${outcomes(r.fence.outcomes)}`] : []),
+    ...(r.media ? [`  media: ${r.media.accepted} of ${r.media.tried} uploads accepted (one per fault episode), unreadable from some node: ${r.media.unreadable.length}`] : []),
+    ...clusterFindings(r).map((f) => `  ! ${f}`),
   ];
   // The first few, and every one that says something went wrong beyond the faults themselves.
   const alarming = /relaunch_failed|action_error|kicked|auth_failed|gave_up|cursor_regression|failed_send/;
@@ -39,7 +62,9 @@ export function summary(r: ChaosResult): string {
   const ordered = [...c.anomalies].sort((a, b) => Number(Boolean(a.knownIssue)) - Number(Boolean(b.knownIssue)));
   for (const a of ordered.slice(0, 20)) lines.push(`  ! ${a.kind}${a.device ? ` @${a.device}` : ''}: ${a.detail}${a.knownIssue ? ` [known: ${a.knownIssue}]` : ''}`);
   if (c.anomalies.length > 20) lines.push(`  ... ${c.anomalies.length - 20} more`);
-  if (!c.pass) lines.push(`  reproduce: npm run chaos -- --seed ${r.seed} --minutes ${+(r.durationMs / 60_000).toFixed(2)}${r.browsers ? '' : ' --node-only'}`);
+  if (!passed(r)) {
+    lines.push(`  reproduce: npm run chaos --${r.fence ? ' --cluster' : ''} --seed ${r.seed} --minutes ${+(r.durationMs / 60_000).toFixed(2)}${r.browsers ? '' : ' --node-only'}`);
+  }
   return lines.join('\n');
 }
 
@@ -61,7 +86,7 @@ export async function writeReport(file: string, results: readonly ChaosResult[],
 function reportText(results: readonly ChaosResult[], command: string, cluster: boolean): string {
   const row = (r: ChaosResult) =>
     `| ${r.seed} | ${(r.durationMs / 1000).toFixed(0)} s | \`${r.scheduleDigest}\` | ${r.sent} | ${r.check.acknowledged} | ${r.check.serverMessages} | ` +
-    `${COUNTS.map((k) => r.check.counts[k]).join(' | ')} | ${r.check.resent} | ${r.quiesced ? `${(r.quiesceMs / 1000).toFixed(1)} s` : 'no'} | ${r.check.pass ? 'pass' : r.check.unexplained === 0 ? 'fail (all explained)' : `**FAIL** (${r.check.unexplained} unexplained)`} |`;
+    `${COUNTS.map((k) => r.check.counts[k]).join(' | ')} | ${r.check.resent} | ${r.quiesced ? `${(r.quiesceMs / 1000).toFixed(1)} s` : 'no'} | ${passed(r) ? 'pass' : verdict(r).replace('FAIL', '**FAIL**')} |`;
   const kinds = [...new Set(results.flatMap((r) => Object.keys(r.faults)))].sort();
   const faultRow = (k: string) => `| ${k} | ${results.map((r) => r.faults[k] ?? 0).join(' | ')} |`;
   if (cluster) return clusterText(results, command, row, kinds, faultRow);
@@ -137,6 +162,24 @@ function clusterText(
     `| --- | ${results.map(() => '---').join(' | ')} |`,
     ...kinds.map(faultRow),
     '',
+    "The cluster's own checks, once quiet: session slots held by two live sessions across the nodes; writes the",
+    'database accepted from a superseded session (at each node pause a probe logs in on the node, logs in again',
+    'on another while it is stopped, and the old socket writes: test/chaos/fenceProbe.ts); and uploads accepted',
+    'during the faults (one per episode, 600 KiB) that some node cannot serve byte for byte (mediaProbe.ts).',
+    '',
+    '| seed | sessions held twice | fenced writes accepted | fence probes: closed / refused / not tried | media unreadable | uploads accepted |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.seed} | ${r.doubledSessions?.length ?? 'not read'} | ${r.fence?.accepted ?? '-'} | ${r.fence ? `${r.fence.outcomes.closed} / ${r.fence.outcomes.refused} / ${r.fence.outcomes['not-tried']}` : '-'} | ${r.media?.unreadable.length ?? '-'} | ${r.media ? `${r.media.accepted} of ${r.media.tried}` : '-'} |`,
+    ),
+    '',
     ...results.flatMap((r) => ['```', summary(r), '```', '']),
   ].join('\n');
 }
+
+const outcomes = (o: Record<ProbeOutcome, number>): string =>
+  Object.entries(o)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none tried';
