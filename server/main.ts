@@ -17,8 +17,15 @@ try {
   console.error(err.message);
   process.exit(1);
 }
-const server = await createParleyServer(config, files);
-const { port: actual } = await server.listen(port, host);
+// A database or Redis that stays unreachable, a secret that is too short: one line and exit 1, for
+// the process manager to report (and restart), not an unhandled rejection's stack.
+const started = await createParleyServer(config, files)
+  .then(async (server) => ({ server, ...(await server.listen(port, host)) }))
+  .catch((err: unknown) => {
+    console.error(`parley: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+const { server, port: actual } = started;
 const base = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
 console.log(`Parley server listening on ${base}`);
 console.log(`  Storefront        ${base}/?as=alice`);

@@ -14,16 +14,33 @@ interface RedisClient {
   publish(channel: string, message: string): Promise<unknown>;
   subscribe(channel: string, listener: (message: string) => void): Promise<void>;
   close(): Promise<void>;
+  destroy(): void;
 }
 
 export interface RedisBrokerOptions {
   url: string;
   log?: (message: string) => void;
+  /**
+   * How long a starting node waits for Redis (default 30 s, as for PostgreSQL): past it, connect
+   * rejects, so a node started without a reachable Redis exits with an error instead of hanging.
+   */
+  startWaitMs?: number;
 }
+
+const START_WAIT_MS = 30_000;
 
 /** Reconnect after 50 ms, doubling up to 2 s, with up to 100 ms of jitter: a restarted Redis is found within ~2 s. */
 const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100);
 
+/** Host and port of a Redis URL, for messages: never its password. */
+const where = (url: string): string => {
+  try {
+    const u = new URL(url);
+    return u.host || url;
+  } catch {
+    return '(an unparsable URL)';
+  }
+};
 
 export class RedisBroker implements Broker {
   private constructor(
@@ -47,7 +64,22 @@ export class RedisBroker implements Broker {
     };
     const pub = make('publish');
     const sub = make('subscribe');
-    await Promise.all([pub.connect(), sub.connect()]);
+    // connect() keeps retrying (the reconnect strategy) until Redis answers: bound it.
+    const connected = Promise.all([pub.connect(), sub.connect()]);
+    const waitMs = opts.startWaitMs ?? START_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'gave up'>((resolve) => (timer = setTimeout(() => resolve('gave up'), waitMs)));
+    try {
+      const outcome = await Promise.race([connected, gaveUp]);
+      if (outcome === 'gave up') throw new Error(`redis at ${where(opts.url)} is not reachable (waited ${waitMs} ms)`);
+    } catch (err) {
+      connected.catch(() => {});
+      pub.destroy();
+      sub.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     return new RedisBroker(pub, sub, log);
   }
 

@@ -62,4 +62,14 @@ describe('the server process', () => {
     );
     expect(failed).toMatch(/refusing to start: dev mode/);
   });
+
+  it('exits with one line saying why when it cannot start (a secret too short), not a stack trace', async () => {
+    const failed = await spawnServer(await makeTempDir(), { PARLEY_DEV: '', PARLEY_SECRET: 'too short' }).then(
+      () => null,
+      (err: Error) => err.message,
+    );
+    expect(failed).toMatch(/exited \(code 1,/);
+    expect(failed).toMatch(/parley: cannot start: PARLEY_SECRET must be at least 32 characters/);
+    expect(failed).not.toMatch(/\n\s+at /);
+  });
 });
