@@ -5,12 +5,12 @@
  * StreamFeed delivers the whole stream, its own commits and the others', in that order.
  *
  * This class opens the pool, runs the migrations and wires the parts, each a file of its own, as the
- * SQLite store does; every Store method is delegated to one of them.
+ * SQLite store does; ComposedStore delegates most Store methods to them.
  */
 import pg from 'pg';
-import type { ReceiptKind } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
 import { StreamFeed } from '../../cluster/StreamFeed';
+import { ComposedStore, type StoreParts } from '../ComposedStore';
 import type { CommittedEvent, MediaIndex, Store } from '../Store';
 import { PG_MIGRATIONS } from './migrations';
 import { PgConversations, type Query } from './PgConversations';
@@ -59,7 +59,7 @@ const CONNECTION_SETTINGS = {
   keepAlive: true,
 };
 
-export class PgStore implements Store {
+export class PgStore extends ComposedStore implements Store {
   readonly media: MediaIndex;
   readonly writes: PgGroupCommit;
   /** The whole push stream in order: this node's commits and the other nodes'. */
@@ -67,9 +67,7 @@ export class PgStore implements Store {
   private readonly eventLog: PgEventLog;
   private readonly cursors: PgDeviceCursors;
   private readonly userRecords: PgUsers;
-  private readonly retention: PgRetention;
-  private readonly conversations: PgConversations;
-  private readonly messages: PgMessages;
+  protected readonly parts: StoreParts;
   private closed = false;
 
   private constructor(
@@ -77,6 +75,7 @@ export class PgStore implements Store {
     readonly epoch: string,
     opts: PgStoreOptions,
   ) {
+    super();
     const now = opts.now;
     const query: Query = async <R>(text: string, params?: readonly unknown[]) => (await pool.query(text, params as unknown[])).rows as R[];
     this.eventLog = new PgEventLog(query);
@@ -91,10 +90,16 @@ export class PgStore implements Store {
     const write = this.writes.run;
     this.media = new PgMediaIndex(query, write);
     this.cursors = new PgDeviceCursors(query, write, now);
-    this.conversations = new PgConversations(query, write, now);
-    this.messages = new PgMessages(query, write, now);
-    this.userRecords = new PgUsers(query, write, now, () => this.conversations.forgetRecipients());
-    this.retention = new PgRetention(query, write);
+    const conversations = new PgConversations(query, write, now);
+    // Who is a shop's agent decides who receives its conversations: a change there clears the recipients cached.
+    this.userRecords = new PgUsers(query, write, now, () => conversations.forgetRecipients());
+    this.parts = {
+      conversations,
+      messages: new PgMessages(query, write, now),
+      userRecords: this.userRecords,
+      eventLog: this.eventLog,
+      retention: new PgRetention(query, write),
+    };
   }
 
   /** Connect, migrate (one node at a time), and start following the stream. */
@@ -139,72 +144,6 @@ export class PgStore implements Store {
     return this.userRecords.seed(shops, users);
   }
 
-  upsertUser(u: Identity) {
-    return this.userRecords.upsertUser(u);
-  }
-  users(ids: readonly string[]) {
-    return this.userRecords.users(ids);
-  }
-  getConversation(id: string) {
-    return this.conversations.getConversation(id);
-  }
-  partyIn(user: Identity, conversationId: string) {
-    return this.conversations.partyIn(user, conversationId);
-  }
-  listConversations(user: Identity, limit: number, offset: number) {
-    return this.conversations.listConversations(user, limit, offset);
-  }
-  openDirect(customer: Identity, shopId: string) {
-    return this.conversations.openDirect(customer, shopId);
-  }
-  createGroup(creator: Identity, title: string, memberIds: readonly string[]) {
-    return this.conversations.createGroup(creator, title, memberIds);
-  }
-  listMembers(conversationId: string) {
-    return this.conversations.listMembers(conversationId);
-  }
-  recipients(conversationId: string) {
-    return this.conversations.recipients(conversationId);
-  }
-  conversationPage(user: Identity, afterId: string | undefined, limit: number) {
-    return this.conversations.conversationPage(user, afterId, limit);
-  }
-  history(conversationId: string, beforeSeq: number | undefined, limit: number) {
-    return this.messages.history(conversationId, beforeSeq, limit);
-  }
-  range(conversationId: string, afterSeq: number, limit: number) {
-    return this.messages.range(conversationId, afterSeq, limit);
-  }
-  send(input: Parameters<Store['send']>[0]) {
-    return this.messages.send(input);
-  }
-  sendBatch(inputs: Parameters<Store['sendBatch']>[0]) {
-    return this.messages.sendBatch(inputs);
-  }
-  receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
-    return this.messages.receipt(party, conversationId, kind, upToSeq);
-  }
-  messageCount() {
-    return this.messages.messageCount();
-  }
-  seqsAt(user: Identity, cursor: number, afterId: string | undefined, limit: number) {
-    return this.eventLog.seqsAt(user, cursor, afterId, limit);
-  }
-  eventsAfter(user: Identity, cursor: number, limit: number) {
-    return this.eventLog.eventsAfter(user, cursor, limit);
-  }
-  headCursor(user: Identity) {
-    return this.eventLog.headCursor(user);
-  }
-  streamHead() {
-    return this.eventLog.streamHead();
-  }
-  prune(before: number, limit: number) {
-    return this.retention.prune(before, limit);
-  }
-  prunedAfter(user: Identity, cursor: number) {
-    return this.retention.prunedAfter(user, cursor);
-  }
   getDeviceCursor(userId: string, deviceId: string) {
     return this.cursors.get(userId, deviceId);
   }

@@ -7,14 +7,14 @@
  *
  * This class opens the database, runs the migrations, owns the group commit and wires the parts
  * (users, conversations, messages, the event log, epochs, device cursors, media), each a file of
- * its own; every Store method is delegated to one of them.
+ * its own; ComposedStore delegates most Store methods to them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ReceiptKind } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import type { CommittedEvent, MediaIndex, SendInput, Store } from '../Store';
+import type { CommittedEvent, MediaIndex, Store } from '../Store';
+import { ComposedStore, type StoreParts } from '../ComposedStore';
 import { Checkpointer } from './Checkpointer';
 import { GroupCommit } from './GroupCommit';
 import { MIGRATIONS } from './migrations';
@@ -40,7 +40,7 @@ export interface SqliteStoreOptions {
   log?: (message: string) => void;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends ComposedStore implements Store {
   readonly db: Database.Database;
   readonly media: MediaIndex;
   readonly epoch: string;
@@ -54,11 +54,10 @@ export class SqliteStore implements Store {
   /** Devices' acked cursors, written lazily. */
   private readonly cursors: SqliteDeviceCursors;
   private readonly userRecords: SqliteUsers;
-  private readonly retention: SqliteRetention;
-  private readonly conversations: SqliteConversations;
-  private readonly messages: SqliteMessages;
+  protected readonly parts: StoreParts;
 
   constructor(opts: SqliteStoreOptions) {
+    super();
     fs.mkdirSync(opts.dataDir, { recursive: true });
     this.db = new Database(path.join(opts.dataDir, 'parley.db'));
     this.db.pragma('journal_mode = WAL');
@@ -85,11 +84,15 @@ export class SqliteStore implements Store {
     const write: Write = (work) => this.writes.run(() => this.eventLog.withinWrite(work));
     const append: AppendEvent = (conversationId, event, origin) => this.eventLog.append(conversationId, event, origin);
     const conversations = new SqliteConversations(sql, write, now, append);
-    this.conversations = conversations;
-    this.messages = new SqliteMessages(sql, write, now, append, (user, id) => conversations.partyInSync(user, id));
-    // Who is a shop's agent decides who receives its conversations: a change there clears the recipients cached.
     this.userRecords = new SqliteUsers(this.db, sql, write, now, () => conversations.forgetRecipients());
-    this.retention = new SqliteRetention(sql, write);
+    this.parts = {
+      conversations,
+      messages: new SqliteMessages(sql, write, now, append, (user, id) => conversations.partyInSync(user, id)),
+      // Who is a shop's agent decides who receives its conversations: a change there clears the recipients cached.
+      userRecords: this.userRecords,
+      eventLog: this.eventLog,
+      retention: new SqliteRetention(sql, write),
+    };
     this.checkpointer = new Checkpointer(this.db, {
       file: path.join(opts.dataDir, 'parley.db'),
       sync: opts.sync,
@@ -120,94 +123,6 @@ export class SqliteStore implements Store {
   /** Seed shops and users if absent (idempotent). */
   seed(shops: { id: string; name: string }[], users: Identity[]): void {
     this.userRecords.seed(shops, users);
-  }
-
-  upsertUser(u: Identity) {
-    return this.userRecords.upsertUser(u);
-  }
-
-  users(ids: readonly string[]) {
-    return this.userRecords.users(ids);
-  }
-
-  getConversation(id: string) {
-    return this.conversations.getConversation(id);
-  }
-
-  partyIn(user: Identity, conversationId: string) {
-    return this.conversations.partyIn(user, conversationId);
-  }
-
-  listConversations(user: Identity, limit: number, offset: number) {
-    return this.conversations.listConversations(user, limit, offset);
-  }
-
-  openDirect(customer: Identity, shopId: string) {
-    return this.conversations.openDirect(customer, shopId);
-  }
-
-  createGroup(creator: Identity, title: string, memberIds: readonly string[]) {
-    return this.conversations.createGroup(creator, title, memberIds);
-  }
-
-  listMembers(conversationId: string) {
-    return this.conversations.listMembers(conversationId);
-  }
-
-  recipients(conversationId: string) {
-    return this.conversations.recipients(conversationId);
-  }
-
-  history(conversationId: string, beforeSeq: number | undefined, limit: number) {
-    return this.messages.history(conversationId, beforeSeq, limit);
-  }
-
-  range(conversationId: string, afterSeq: number, limit: number) {
-    return this.messages.range(conversationId, afterSeq, limit);
-  }
-
-  send(input: SendInput) {
-    return this.messages.send(input);
-  }
-
-  sendBatch(inputs: readonly SendInput[]) {
-    return this.messages.sendBatch(inputs);
-  }
-
-  receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
-    return this.messages.receipt(party, conversationId, kind, upToSeq);
-  }
-
-  messageCount() {
-    return this.messages.messageCount();
-  }
-
-  seqsAt(user: Identity, cursor: number, afterId: string | undefined, limit: number) {
-    return this.eventLog.seqsAt(user, cursor, afterId, limit);
-  }
-
-  eventsAfter(user: Identity, cursor: number, limit: number) {
-    return this.eventLog.eventsAfter(user, cursor, limit);
-  }
-
-  headCursor(user: Identity) {
-    return this.eventLog.headCursor(user);
-  }
-
-  streamHead() {
-    return this.eventLog.streamHead();
-  }
-
-  conversationPage(user: Identity, afterId: string | undefined, limit: number) {
-    return this.conversations.conversationPage(user, afterId, limit);
-  }
-
-  prune(before: number, limit: number) {
-    return this.retention.prune(before, limit);
-  }
-
-  prunedAfter(user: Identity, cursor: number) {
-    return this.retention.prunedAfter(user, cursor);
   }
 
   async getDeviceCursor(userId: string, deviceId: string): Promise<number> {
