@@ -12,6 +12,7 @@ import type { Identity } from '../../auth/tokens';
 import { StreamFeed } from '../../cluster/StreamFeed';
 import { ComposedStore, type StoreParts } from '../ComposedStore';
 import type { CommittedEvent, MediaIndex, Store } from '../Store';
+import { currentEpoch, epochEnd } from './epochs';
 import { PG_MIGRATIONS } from './migrations';
 import { PgConversations, type Query } from './PgConversations';
 import { PgDeviceCursors } from './PgDeviceCursors';
@@ -46,6 +47,12 @@ export const numericTypes = {
     oid === INT8 || oid === NUMERIC_COUNT ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** Reads outside a write: one pooled query, its rows. */
+const poolQuery =
+  (pool: pg.Pool): Query =>
+  async <R>(text: string, params?: readonly unknown[]) =>
+    (await pool.query(text, params as unknown[])).rows as R[];
+
 /** Bounds on every connection: nothing waits forever on a dead or stuck database. */
 const CONNECTION_SETTINGS = {
   // Named in pg_stat_activity, so an operator (or a chaos run) can tell Parley's connections apart.
@@ -69,6 +76,7 @@ export class PgStore extends ComposedStore implements Store {
   private readonly userRecords: PgUsers;
   protected readonly parts: StoreParts;
   private closed = false;
+  private readonly query: Query;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -77,7 +85,8 @@ export class PgStore extends ComposedStore implements Store {
   ) {
     super();
     const now = opts.now;
-    const query: Query = async <R>(text: string, params?: readonly unknown[]) => (await pool.query(text, params as unknown[])).rows as R[];
+    const query = poolQuery(pool);
+    this.query = query;
     this.eventLog = new PgEventLog(query);
     this.feed = new StreamFeed({ source: { head: () => this.eventLog.streamHead(), between: (a, b, n) => this.eventLog.between(a, b, n) }, checkMs: opts.checkMs, log: opts.log });
     const publish = opts.publish;
@@ -119,8 +128,7 @@ export class PgStore extends ComposedStore implements Store {
         if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
         await migrate(pool);
       }, opts.log);
-      const [row] = (await pool.query<{ id: string }>('SELECT id FROM epochs ORDER BY n DESC LIMIT 1')).rows;
-      const store = new PgStore(pool, row!.id, opts);
+      const store = new PgStore(pool, await currentEpoch(poolQuery(pool)), opts);
       await store.feed.start();
       return store;
     } catch (err) {
@@ -133,11 +141,8 @@ export class PgStore extends ComposedStore implements Store {
     this.feed.onEvents(listener);
   }
 
-  async epochEnd(epoch: string): Promise<number | null> {
-    if (epoch === this.epoch) return null;
-    // One epoch per database: an unknown one is another database's, and nothing of it is held here.
-    const [row] = (await this.pool.query<{ start_cursor: number }>('SELECT start_cursor FROM epochs WHERE id = $1', [this.epoch])).rows;
-    return row?.start_cursor ?? 0;
+  epochEnd(epoch: string): Promise<number | null> {
+    return epochEnd(this.query, this.epoch, epoch);
   }
 
   seed(shops: { id: string; name: string }[], users: Identity[]): Promise<void> {
