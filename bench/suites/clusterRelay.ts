@@ -184,6 +184,7 @@ export const clusterRelay: Benchmark = {
         figures.push(
           rateFigure(k, `${nodes} on PostgreSQL + Redis, ${MEMBERS} members: messages stored and fanned out`, 'parley', col(k, 'rate'), { vs: 'plain' }),
           perMessage(`${k}-cpu`, `${nodes}: the nodes' CPU a message (all nodes together)`, 'parley', col(k, 'nodeCpu')),
+          ...(c.n > 1 ? [perMessage(`${k}-cpu-node`, `${nodes}: each node's CPU a message (their average)`, 'parley', col(k, 'nodeCpu').map((v) => v / c.n))] : []),
           perMessage(`${k}-db-cpu`, `${nodes}: PostgreSQL's CPU a message`, 'parley', col(k, 'dbCpu')),
           perMessage(`${k}-commits`, `${nodes}: PostgreSQL commits a message`, 'parley', col(k, 'commits'), 'count'),
         );
