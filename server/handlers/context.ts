@@ -18,7 +18,7 @@ export interface RequestContext {
   deps: HandlerDeps;
   /** Count `n` messages against the session's message rate; false when over it. */
   takeMessages(n: number): boolean;
-  /** The parties this request was found to speak for, by conversation: each is looked up once. */
+  /** The parties the session was found to speak for, by conversation: each is looked up once a session. */
   readonly parties: Map<string, string>;
 }
 

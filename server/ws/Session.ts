@@ -76,6 +76,12 @@ export class Session {
   private readonly handlerDeps: HandlerDeps;
   /** The socket is corked until the end of this turn (see corkForThisTurn). */
   private corked = false;
+  /**
+   * The party this session speaks for in each conversation it used, looked up once per session, not
+   * once per request: membership only grows (nothing removes a member) and the identity is fixed
+   * for the session. Bounded: past PARTIES_CACHED conversations it starts afresh.
+   */
+  private readonly parties = new BoundedParties();
   private lastFrameAt: number;
   /** Frames that arrived while the auth frame was being checked. */
   private early: ClientFrame[] = [];
@@ -387,7 +393,7 @@ export class Session {
       deviceId,
       deps: this.handlerDeps,
       takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n),
-      parties: new Map(),
+      parties: this.parties,
     };
     try {
       // Membership first: someone outside a conversation gets nothing for it, not even the work of
@@ -422,4 +428,14 @@ function targetConversation(type: RequestType, params: unknown): string | null {
   if (!('entries' in schema) || !('conversationId' in schema.entries)) return null;
   const id = typeof params === 'object' && params !== null ? (params as { conversationId?: unknown }).conversationId : undefined;
   return v.is(EntityId, id) ? id : null;
+}
+
+const PARTIES_CACHED = 1024;
+
+/** A Map that empties itself when it would grow past PARTIES_CACHED entries. */
+class BoundedParties extends Map<string, string> {
+  override set(conversationId: string, party: string): this {
+    if (this.size >= PARTIES_CACHED && !this.has(conversationId)) this.clear();
+    return super.set(conversationId, party);
+  }
 }
