@@ -15,10 +15,11 @@
  * writes; the clients retry by id, and if the commit did happen its events reach the fan-out by the
  * feed's position check.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import type { PushEvent } from '../../../schema';
 import { currentFence, SessionFenced, type Fence } from '../../cluster/fence';
 import type { CommittedEvent, EventOrigin } from '../Store';
+import { noteFailure, statement } from './statements';
 
 /** What a write's work runs against: its transaction's queries, and appends to the push stream. */
 export interface Tx {
@@ -54,10 +55,44 @@ export interface PgCommitHooks {
 const MAX_BATCH = 256;
 const UNIQUE_VIOLATION = '23505';
 
-/** Lock these conversations' rows, in id order (every group takes them in the same order: no deadlock). */
-async function lockConversations(client: PoolClient, ids: readonly string[]): Promise<void> {
-  const sorted = [...new Set(ids)].sort();
-  if (sorted.length > 0) await client.query('SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [sorted]);
+/**
+ * The first statement of a group's transaction, one round trip: read the claims of the sessions
+ * whose writes it carries (FOR SHARE: a login bumping one waits for this commit, so a write either
+ * commits before the newer claim or is refused), and lock the conversations the writes name, in id
+ * order (every group takes them in the same order: no deadlock). A login takes no conversation
+ * lock, so waiting on a claim while holding conversations makes no cycle either. Resolves with the
+ * writes whose session's claim is no longer the newest.
+ */
+async function claimsAndLocks(client: PoolClient, batch: readonly { fence: Fence | undefined; locks: readonly string[] }[]): Promise<Set<number>> {
+  const fenced = batch.flatMap((p, i) => (p.fence ? [{ i, fence: p.fence }] : []));
+  const keys = [...new Map(fenced.map(({ fence }) => [slotKey(fence.userId, fence.scope), fence])).values()];
+  const conversations = [...new Set(batch.flatMap((p) => p.locks))].sort();
+  if (keys.length === 0 && conversations.length === 0) return new Set();
+  const { rows } = await named<{ user_id: string; scope: string; epoch: number }>(
+    client,
+    `WITH locked AS (SELECT id FROM conversations WHERE id = ANY($3::text[]) ORDER BY id FOR UPDATE),
+          claims AS (
+            SELECT c.user_id, c.scope, c.epoch FROM session_claims c
+              JOIN unnest($1::text[], $2::text[]) AS k(user_id, scope) ON c.user_id = k.user_id AND c.scope = k.scope
+             ORDER BY c.user_id, c.scope FOR SHARE OF c)
+     -- Both are read in full whatever the other holds: a CTE not read would take no lock.
+     SELECT c.user_id, c.scope, c.epoch FROM (SELECT COUNT(*) FROM locked) AS l(n) LEFT JOIN claims c ON true`,
+    [keys.map((k) => k.userId), keys.map((k) => k.scope), conversations],
+  );
+  const newest = new Map(rows.filter((r) => r.user_id !== null).map((r) => [slotKey(r.user_id, r.scope), Number(r.epoch)]));
+  return new Set(fenced.filter(({ fence }) => newest.get(slotKey(fence.userId, fence.scope)) !== fence.epoch).map(({ i }) => i));
+}
+
+const slotKey = (userId: string, scope: string) => `${userId}\n${scope}`;
+
+/** A statement of a write, by name (statements.ts). */
+async function named<R extends object>(client: PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+  try {
+    return await client.query<R>(statement(text, params));
+  } catch (err) {
+    noteFailure(text, err);
+    throw err;
+  }
 }
 
 /** Clients that have their 'error' listener (the pool hands the same ones out again). */
@@ -119,12 +154,11 @@ export class PgGroupCommit {
     let broken: unknown = null;
     try {
       await client.query('BEGIN');
-      const stale = await this.superseded(client, batch);
-      await lockConversations(client, batch.flatMap((p) => p.locks));
+      const stale = await claimsAndLocks(client, batch);
       const appended: Appended[] = [];
       const alone = batch.length === 1;
-      for (const p of batch) {
-        if (stale.has(p)) outcomes.push({ ok: false, err: new SessionFenced(p.fence!) });
+      for (const [i, p] of batch.entries()) {
+        if (stale.has(i)) outcomes.push({ ok: false, err: new SessionFenced(p.fence!) });
         else outcomes.push(await this.runOne(client, p, appended, alone));
       }
       if (alone && !outcomes[0]!.ok) {
@@ -154,34 +188,12 @@ export class PgGroupCommit {
     });
   }
 
-  /**
-   * The writes whose session's claim is no longer the newest. The claims are read FOR SHARE: a login
-   * bumping one waits for this commit, so a write either commits before the newer claim or is refused.
-   */
-  private async superseded(client: PoolClient, batch: readonly Pending[]): Promise<Set<Pending>> {
-    const fenced = batch.filter((p) => p.fence !== undefined);
-    if (fenced.length === 0) return new Set();
-    const keys = [...new Map(fenced.map((p) => [`${p.fence!.userId}\n${p.fence!.scope}`, p.fence!])).values()].sort((a, b) =>
-      a.userId === b.userId ? (a.scope < b.scope ? -1 : 1) : a.userId < b.userId ? -1 : 1,
-    );
-    const rows = (
-      await client.query<{ user_id: string; scope: string; epoch: number }>(
-        `SELECT c.user_id, c.scope, c.epoch FROM session_claims c
-          JOIN unnest($1::text[], $2::text[]) AS k(user_id, scope) ON c.user_id = k.user_id AND c.scope = k.scope
-          ORDER BY c.user_id, c.scope FOR SHARE OF c`,
-        [keys.map((k) => k.userId), keys.map((k) => k.scope)],
-      )
-    ).rows;
-    const newest = new Map(rows.map((r) => [`${r.user_id}\n${r.scope}`, r.epoch]));
-    return new Set(fenced.filter((p) => newest.get(`${p.fence!.userId}\n${p.fence!.scope}`) !== p.fence!.epoch));
-  }
-
   /** One write, in a savepoint unless it is the group's only one; retried once after a unique violation. */
   private async runOne(client: PoolClient, p: Pending, appended: Appended[], alone: boolean) {
     for (let attempt = 0; ; attempt++) {
       const mark = appended.length;
       const tx: Tx = {
-        query: async <R>(text: string, params?: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[],
+        query: async <R>(text: string, params?: readonly unknown[]) => (await named(client, text, params)).rows as R[],
         append: (conversationId, event, origin) => appended.push({ conversationId, event, ...(origin ? { origin } : {}) }),
       };
       if (!alone || attempt > 0) await client.query('SAVEPOINT w');
@@ -196,8 +208,7 @@ export class PgGroupCommit {
           if (!isUniqueViolation(err)) return { ok: false as const, err };
           await client.query('ROLLBACK');
           await client.query('BEGIN');
-          if ((await this.superseded(client, [p])).size > 0) return { ok: false as const, err: new SessionFenced(p.fence!) };
-          await lockConversations(client, p.locks);
+          if ((await claimsAndLocks(client, [p])).size > 0) return { ok: false as const, err: new SessionFenced(p.fence!) };
           continue;
         }
         await client.query('ROLLBACK TO SAVEPOINT w');
@@ -208,28 +219,34 @@ export class PgGroupCommit {
     }
   }
 
-  /** Take `n` cursors from the counter (its lock is held to COMMIT) and write the events there. */
+  /**
+   * Take `n` cursors from the counter (its row lock is held to COMMIT) and write the events there,
+   * in one statement: the counter is the last thing a group locks.
+   */
   private async appendEvents(client: PoolClient, appended: readonly Appended[]): Promise<CommittedEvent[]> {
     if (appended.length === 0) return [];
-    const head = Number((await client.query<{ head: number }>('UPDATE stream SET head = head + $1 WHERE id = 1 RETURNING head', [appended.length])).rows[0]!.head);
-    const first = head - appended.length + 1;
-    const now = this.now();
-    const events = appended.map((a, i): CommittedEvent => ({ cursor: first + i, conversationId: a.conversationId, event: a.event, ...(a.origin ? { origin: a.origin } : {}) }));
-    await client.query(
-      `INSERT INTO events (pos, conversation_id, kind, seq, payload, created_at, origin_user, origin_device)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[])`,
+    const { rows } = await named<{ head: number }>(
+      client,
+      `WITH h AS (UPDATE stream SET head = head + $1 WHERE id = 1 RETURNING head),
+            ins AS (
+              INSERT INTO events (pos, conversation_id, kind, seq, payload, created_at, origin_user, origin_device)
+              SELECT h.head - $1 + t.n, t.conversation_id, t.kind, t.seq, t.payload, $2, t.origin_user, t.origin_device
+                FROM h, unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[])
+                        WITH ORDINALITY AS t(conversation_id, kind, seq, payload, origin_user, origin_device, n))
+       SELECT head FROM h`,
       [
-        events.map((e) => e.cursor),
-        events.map((e) => e.conversationId),
-        events.map((e) => e.event.kind),
+        appended.length,
+        this.now(),
+        appended.map((a) => a.conversationId),
+        appended.map((a) => a.event.kind),
         // Message events point at their row instead of copying it.
-        events.map((e) => (e.event.kind === 'message' ? e.event.message.seq : null)),
-        events.map((e) => (e.event.kind === 'message' ? null : JSON.stringify(e.event))),
-        events.map(() => now),
-        events.map((e) => e.origin?.userId ?? null),
-        events.map((e) => e.origin?.deviceId ?? null),
+        appended.map((a) => (a.event.kind === 'message' ? a.event.message.seq : null)),
+        appended.map((a) => (a.event.kind === 'message' ? null : JSON.stringify(a.event))),
+        appended.map((a) => a.origin?.userId ?? null),
+        appended.map((a) => a.origin?.deviceId ?? null),
       ],
     );
-    return events;
+    const first = Number(rows[0]!.head) - appended.length + 1;
+    return appended.map((a, i): CommittedEvent => ({ cursor: first + i, conversationId: a.conversationId, event: a.event, ...(a.origin ? { origin: a.origin } : {}) }));
   }
 }
