@@ -14,6 +14,7 @@ import { ComposedStore, type StoreParts } from '../ComposedStore';
 import type { CommittedEvent, MediaIndex, Store } from '../Store';
 import { currentEpoch, epochEnd } from './epochs';
 import { PG_MIGRATIONS } from './migrations';
+import { noteFailure, statement } from './statements';
 import { PgConversations, type Query } from './PgConversations';
 import { PgDeviceCursors } from './PgDeviceCursors';
 import { PgEventLog } from './PgEventLog';
@@ -50,8 +51,14 @@ export const numericTypes = {
 /** Reads outside a write: one pooled query, its rows. */
 const poolQuery =
   (pool: pg.Pool): Query =>
-  async <R>(text: string, params?: readonly unknown[]) =>
-    (await pool.query(text, params as unknown[])).rows as R[];
+  async <R>(text: string, params?: readonly unknown[]) => {
+    try {
+      return (await pool.query(statement(text, params))).rows as R[];
+    } catch (err) {
+      noteFailure(text, err);
+      throw err;
+    }
+  };
 
 /** Bounds on every connection: nothing waits forever on a dead or stuck database. */
 const CONNECTION_SETTINGS = {
