@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -32,11 +33,14 @@ import { SessionRegistry } from './ws/SessionRegistry';
 /** Serves what the built-in routes do not (the demo app, later); return false for 404. */
 export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
-export interface ParleyServer {
-  listen(port?: number, host?: string): Promise<{ port: number }>;
-  /** http://host:port once listening. */
-  readonly url: string;
-  readonly wsUrl: string;
+/** Connect/Express-style middleware. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
+ * Parley without an HTTP server of its own, for mounting into an existing one (a shop's Express,
+ * Fastify or plain `http` server): its routes as a handler, its WebSocket as an upgrade handler.
+ */
+export interface Parley {
   readonly config: ServerConfig;
   /** The embedded SQLite store, or PostgreSQL when `config.databaseUrl` is set. */
   readonly store: SqliteStore | PgStore;
@@ -45,11 +49,35 @@ export interface ParleyServer {
   /** The push stream's pruning (runs on its own timer; `run()` prunes now). */
   readonly retention: Retention;
   /**
+   * Serves Parley's own routes (`/healthz`, `/metrics`, `/media/…`, the dev token endpoint, test
+   * hooks) and resolves true; resolves false, without touching the response, for any other path.
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /**
+   * Takes a WebSocket upgrade on `/ws` (refusing it with a status when the origin, the drain or the
+   * admission limits say so) and returns true; returns false, leaving the socket untouched, for any
+   * other path, so the host's own upgrades (a dev server's hot reload, say) keep working.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Listens for upgrades on an existing server; the returned function stops listening. */
+  attach(server: http.Server | https.Server): () => void;
+  /** {@link handleRequest} as Connect/Express middleware: Parley's routes, else `next()`. */
+  middleware(): Middleware;
+  /**
    * Stop taking traffic: /healthz says 503 and new sockets are refused at once; after
    * `config.drainDelayMs` the open sockets are closed with 4005 (go elsewhere). close() drains first.
    */
   drain(): Promise<void>;
+  /** Drains, closes every socket and the store. A host's server is left open (it is the host's). */
   close(): Promise<void>;
+}
+
+/** Parley with an HTTP server of its own (the standalone mode `npm start` runs). */
+export interface ParleyServer extends Parley {
+  listen(port?: number, host?: string): Promise<{ port: number }>;
+  /** http://host:port once listening. */
+  readonly url: string;
+  readonly wsUrl: string;
 }
 
 export function isOriginAllowed(origin: string | undefined, host: string | undefined, allowed: ServerConfig['allowedOrigins']): boolean {
@@ -82,11 +110,8 @@ export interface ServerParts {
   mediaStorage?: MediaStorage;
 }
 
-export async function createParleyServer(
-  overrides: Partial<ServerConfig> = {},
-  fallback?: FallbackHandler,
-  parts: ServerParts = {},
-): Promise<ParleyServer> {
+/** Parley for mounting into an existing server: see {@link Parley}. */
+export async function createParley(overrides: Partial<ServerConfig> = {}, parts: ServerParts = {}): Promise<Parley> {
   const config: ServerConfig = { ...defaultConfig(), ...overrides };
   fs.mkdirSync(config.dataDir, { recursive: true });
   const secret = resolveSecret(config.secret, config.dataDir, config.devSecret);
@@ -127,37 +152,20 @@ export async function createParleyServer(
   };
   const sessions = new Set<Session>();
 
-  // Node checks the header and request deadlines on this interval (30 s by default): keep it well inside them.
-  const connectionsCheckingInterval = Math.max(50, Math.min(1000, config.httpTimeouts.headers / 4));
-  const httpServer = http.createServer({ connectionsCheckingInterval }, (req, res) => {
-    void (async () => {
-      try {
-        if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt, unready: () => (draining ? Promise.resolve('draining') : opened.unready()), sessions: () => registry.all().map((s) => ({ userId: s.userId, deviceId: s.deviceId, claim: s.fence?.epoch ?? null })) })) return;
-        if (await handleMediaRoute(req, res, new URL(req.url ?? '/', 'http://localhost'), mediaDeps)) return;
-        if (fallback && (await fallback(req, res))) return;
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      } catch (err) {
-        config.log(`http ${req.url} failed: ${String(err)}`);
-        if (!res.headersSent) res.writeHead(500).end();
-      }
-    })();
-  });
-
-  // Node's defaults let a slow client hold a socket for minutes (requestTimeout 5 min, no idle bound).
-  httpServer.headersTimeout = config.httpTimeouts.headers;
-  httpServer.requestTimeout = config.httpTimeouts.request;
-  httpServer.keepAliveTimeout = config.httpTimeouts.keepAlive;
-  httpServer.timeout = config.httpTimeouts.idle;
-  httpServer.maxConnections = config.maxConnections;
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (await handleRoute(req, res, { config, secret, metrics, hooks, startedAt, unready: () => (draining ? Promise.resolve('draining') : opened.unready()), sessions: () => registry.all().map((s) => ({ userId: s.userId, deviceId: s.deviceId, claim: s.fence?.epoch ?? null })) })) return true;
+    return handleMediaRoute(req, res, new URL(req.url ?? '/', 'http://localhost'), mediaDeps);
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
-  httpServer.on('upgrade', (req, socket, head) => {
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/ws') return false;
     const refuse = (reason: string, status: number, text: string) => {
       metrics.refusedUpgrades.inc(1, { reason });
       refuseUpgrade(socket, status, text);
+      return true;
     };
-    if (path !== '/ws') return refuse('path', 404, 'Not Found');
     if (draining) return refuse('draining', 503, 'Service Unavailable');
     if (!isOriginAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) return refuse('origin', 403, 'Forbidden');
     const ip = clientIp(req, config.trustProxy);
@@ -167,7 +175,8 @@ export async function createParleyServer(
       sessions.add(session);
       ws.on('close', () => sessions.delete(session));
     });
-  });
+    return true;
+  };
 
   // One sweep for every socket: auth deadlines, idle timeouts and push resends.
   const sweepMs = Math.max(10, Math.min(1000, config.pushResendMs / 4, config.idleTimeoutMs / 4));
@@ -199,13 +208,82 @@ export async function createParleyServer(
       for (const s of sessions) s.shutdown();
     })());
 
-  let address = '';
   return {
     config,
     store,
     hooks,
     metrics,
     retention,
+    handleRequest,
+    handleUpgrade,
+    attach(server) {
+      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void handleUpgrade(req, socket, head);
+      server.on('upgrade', onUpgrade);
+      return () => void server.off('upgrade', onUpgrade);
+    },
+    middleware() {
+      return (req, res, next) => {
+        handleRequest(req, res).then((handled) => {
+          if (!handled) next();
+        }, next);
+      };
+    },
+    drain,
+    async close() {
+      await drain();
+      clearInterval(sweep);
+      clearInterval(forget);
+      await retention.stop();
+      // Sockets that did not finish their closing handshake: the host's server may live on.
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await opened.close();
+    },
+  };
+}
+
+/**
+ * Parley on an HTTP server of its own: its routes, then `fallback` (the demo's pages and bundles in
+ * `npm start`), then 404; upgrades on any path but `/ws` are refused.
+ */
+export async function createParleyServer(
+  overrides: Partial<ServerConfig> = {},
+  fallback?: FallbackHandler,
+  parts: ServerParts = {},
+): Promise<ParleyServer> {
+  const parley = await createParley(overrides, parts);
+  const { config } = parley;
+  // Node checks the header and request deadlines on this interval (30 s by default): keep it well inside them.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1000, config.httpTimeouts.headers / 4));
+  const httpServer = http.createServer({ connectionsCheckingInterval }, (req, res) => {
+    void (async () => {
+      try {
+        if (await parley.handleRequest(req, res)) return;
+        if (fallback && (await fallback(req, res))) return;
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      } catch (err) {
+        config.log(`http ${req.url} failed: ${String(err)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      }
+    })();
+  });
+
+  // Node's defaults let a slow client hold a socket for minutes (requestTimeout 5 min, no idle bound).
+  httpServer.headersTimeout = config.httpTimeouts.headers;
+  httpServer.requestTimeout = config.httpTimeouts.request;
+  httpServer.keepAliveTimeout = config.httpTimeouts.keepAlive;
+  httpServer.timeout = config.httpTimeouts.idle;
+  httpServer.maxConnections = config.maxConnections;
+
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (parley.handleUpgrade(req, socket, head)) return;
+    parley.metrics.refusedUpgrades.inc(1, { reason: 'path' });
+    refuseUpgrade(socket, 404, 'Not Found');
+  });
+
+  let address = '';
+  return {
+    ...parley,
     get url() {
       return `http://${address}`;
     },
@@ -222,16 +300,13 @@ export async function createParleyServer(
         });
       });
     },
-    drain,
     async close() {
-      await drain();
-      clearInterval(sweep);
-      clearInterval(forget);
-      await retention.stop();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      // Sockets go with 4005 first; then no request can reach the store while it closes.
+      await parley.drain();
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      await opened.close();
+      await parley.close();
+      await closed;
     },
   };
 }

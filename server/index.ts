@@ -1,5 +1,5 @@
 /** The reference server, for embedding and for tests. `main.ts` is the command-line entry. */
-export { createParleyServer, isOriginAllowed, type FallbackHandler, type ParleyServer, type ServerParts } from './app';
+export { createParley, createParleyServer, isOriginAllowed, type FallbackHandler, type Middleware, type Parley, type ParleyServer, type ServerParts } from './app';
 export type { MediaStorage, MediaMeta, MediaObject } from './media/MediaStorage';
 export { ConfigError, configFromEnv, defaultConfig, productionSign, type ServerConfig, type SessionPolicy } from './config';
 export { signToken, verifyToken, type Identity, type TokenClaims } from './auth/tokens';
