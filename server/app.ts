@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { resolveSecret } from './auth/secret';
+import { TokenVerifier } from './auth/TokenVerifier';
 import { defaultConfig, type ServerConfig } from './config';
 import { CommitPublisher } from './fanout/CommitPublisher';
 import { LocalHub } from './fanout/Hub';
@@ -115,6 +116,7 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
   const config: ServerConfig = { ...defaultConfig(), ...overrides };
   fs.mkdirSync(config.dataDir, { recursive: true });
   const secret = resolveSecret(config.secret, config.dataDir, config.devSecret);
+  const tokens = new TokenVerifier(secret, config.tokens, { allowHs256WithPublicKeys: config.devTokens, now: config.now });
   const registry = new SessionRegistry<Session>(config.sessionPolicy);
   const opened = await openStore(config, registry);
   const store = opened.store;
@@ -127,7 +129,7 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
   const hub = new LocalHub();
   const metrics = serverMetrics();
   const limits = new Limits(config, metrics.unauthenticated);
-  const mediaDeps = { config, secret, store, storage: mediaStorage, metrics, limits, quota: new MediaQuota(store.media, config.mediaQuotaBytes) };
+  const mediaDeps = { config, secret, tokens, store, storage: mediaStorage, metrics, limits, quota: new MediaQuota(store.media, config.mediaQuotaBytes) };
   const hooks = config.testHooks ? new TestHooks() : null;
   const startedAt = config.now();
 
@@ -138,7 +140,7 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
   // Test hooks are wrapped around the real parts here; the sessions and deliveries know nothing of them.
   const sessionDeps = {
     config,
-    secret,
+    tokens,
     store,
     hub,
     recent,

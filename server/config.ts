@@ -1,5 +1,6 @@
 /** Server settings: defaults, and how they are read from the environment. */
 import path from 'node:path';
+import type { TokenSettings } from './auth/TokenVerifier';
 
 export type SessionPolicy = 'single' | 'multi';
 
@@ -16,6 +17,11 @@ export interface ServerConfig {
   dataDir: string;
   /** HMAC key for tokens. Required in production; in dev a random one is kept in dataDir. */
   secret: string | undefined;
+  /**
+   * How session tokens (JWTs) are verified: public keys (a PEM or JWKS file, or a JWKS URL) for
+   * EdDSA/ES256, and the `iss`/`aud` they must carry. Empty: HS256 with `secret`.
+   */
+  tokens: TokenSettings;
   /** 'single': a new login on another device kicks the older one. 'multi': devices coexist. */
   sessionPolicy: SessionPolicy;
   /** Browser origins allowed to open the socket. A missing Origin (non-browser client) is allowed. */
@@ -124,6 +130,7 @@ export function defaultConfig(): ServerConfig {
   return {
     dataDir: path.resolve('data'),
     secret: undefined,
+    tokens: {},
     sessionPolicy: 'single',
     allowedOrigins: 'same-origin',
     maxFrameBytes: 64 * 1024,
@@ -208,6 +215,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
   };
   if (env.PARLEY_DATA_DIR) cfg.dataDir = path.resolve(env.PARLEY_DATA_DIR);
   if (env.PARLEY_SECRET) cfg.secret = env.PARLEY_SECRET;
+  const tokens: TokenSettings = {};
+  if (env.PARLEY_JWT_PUBLIC_KEY_FILE) tokens.publicKeyFile = path.resolve(env.PARLEY_JWT_PUBLIC_KEY_FILE);
+  if (env.PARLEY_JWT_JWKS_URL) tokens.jwksUrl = env.PARLEY_JWT_JWKS_URL.trim();
+  if (env.PARLEY_JWT_ISSUER) tokens.issuer = env.PARLEY_JWT_ISSUER.trim();
+  if (env.PARLEY_JWT_AUDIENCE) tokens.audience = env.PARLEY_JWT_AUDIENCE.trim();
+  if (tokens.publicKeyFile && tokens.jwksUrl) throw new ConfigError('give PARLEY_JWT_PUBLIC_KEY_FILE or PARLEY_JWT_JWKS_URL, not both');
+  if (tokens.jwksUrl && !/^https?:\/\//.test(tokens.jwksUrl)) throw new ConfigError(`PARLEY_JWT_JWKS_URL must be an http(s) URL (got ${tokens.jwksUrl})`);
+  if (Object.keys(tokens).length > 0) cfg.tokens = tokens;
   if (env.PARLEY_SESSION_POLICY === 'multi' || env.PARLEY_SESSION_POLICY === 'single') {
     cfg.sessionPolicy = env.PARLEY_SESSION_POLICY;
   }

@@ -88,8 +88,12 @@ export async function handleRoute(req: IncomingMessage, res: ServerResponse, dep
       sub: user.userId,
       role: user.role,
       exp,
+      iat: Math.floor(config.now() / 1000),
       name: user.displayName,
       ...(user.shopId ? { shop: user.shopId } : {}),
+      // A dev token is an HS256 JWT verified like any other, so it carries what the server requires.
+      ...(config.tokens.issuer !== undefined ? { iss: config.tokens.issuer } : {}),
+      ...(config.tokens.audience !== undefined ? { aud: config.tokens.audience } : {}),
     });
     json(res, 200, { token, userId: user.userId, role: user.role, expiresAt: exp * 1000 }, { 'x-parley-dev-only': 'true' });
     return true;

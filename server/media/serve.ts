@@ -30,7 +30,7 @@ export const MEDIA_HEADERS = {
 /** 401/403 when the caller may not read media of `conversationId`; null when they may. */
 async function denial(req: IncomingMessage, url: URL, key: string, conversationId: string, deps: MediaDeps) {
   const now = deps.config.now();
-  const auth = bearer(req, deps.secret, now);
+  const auth = await bearer(req, deps.tokens, now);
   if (auth.kind === 'failed') return { status: 401, code: auth.code, message: auth.message };
   if (auth.kind === 'ok') {
     if (await deps.store.partyIn(auth.identity, conversationId)) return null;

@@ -45,7 +45,7 @@ export async function handleUpload(req: IncomingMessage, res: ServerResponse, ur
     return refuse(req, res, 400, ErrorCode.INVALID_PARAMS, 'needs conversationId, kind=image|voice|thumb and an optional uuid uploadId');
   }
   // Refused before its body is read, and the socket with it: an unread body must not hold it.
-  const auth = bearer(req, deps.secret, config.now());
+  const auth = await bearer(req, deps.tokens, config.now());
   if (auth.kind !== 'ok') {
     const failed = auth.kind === 'failed' ? auth : { code: ErrorCode.AUTH_REQUIRED, message: 'a Bearer token is required' };
     return refuse(req, res, 401, failed.code, failed.message, { 'www-authenticate': 'Bearer' });

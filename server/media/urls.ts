@@ -29,7 +29,7 @@ const toKey = (k: unknown): string | null => {
 };
 
 export async function handleSign(req: IncomingMessage, res: ServerResponse, deps: MediaDeps): Promise<void> {
-  const identity = requireBearer(req, res, deps.secret, deps.config.now());
+  const identity = await requireBearer(req, res, deps.tokens, deps.config.now());
   if (!identity) return;
   let keys: unknown;
   try {

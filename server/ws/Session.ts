@@ -29,7 +29,8 @@ import {
   type RequestType,
   EntityId,
 } from '../../schema';
-import { verifyToken, type Identity } from '../auth/tokens';
+import type { TokenVerifier } from '../auth/TokenVerifier';
+import type { Identity } from '../auth/tokens';
 import type { ServerConfig } from '../config';
 import type { Hub } from '../fanout/Hub';
 import type { RecentEvents } from '../fanout/RecentEvents';
@@ -45,7 +46,8 @@ import type { SessionRegistry } from './SessionRegistry';
 
 export interface SessionDeps {
   config: ServerConfig;
-  secret: string;
+  /** Verifies the auth frame's token. */
+  tokens: Pick<TokenVerifier, 'verify'>;
   store: Store;
   hub: Hub;
   /** The newest published events: a socket's backlog is read from here while it covers it. */
@@ -277,7 +279,7 @@ export class Session {
         supportedVersions: [...SUPPORTED_PROTOCOL_VERSIONS],
       });
     }
-    const verified = verifyToken(this.deps.secret, frame.token, config.now());
+    const verified = await this.deps.tokens.verify(frame.token, config.now());
     if (!verified.ok) return this.failAuth(verified.code, verified.message);
     const identity = verified.identity;
     await store.upsertUser(identity);

@@ -1,6 +1,7 @@
 /** Authentication: the first frame, token checks, protocol versions and the auth deadline. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../schema';
+import { CLOCK_SKEW_S } from '../../server';
 import { uid } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
 import { frameOf, type WireClient } from '../support/wireClient';
@@ -63,9 +64,9 @@ describe('auth', () => {
   });
 
   it('refuses claims altered after signing (TOKEN_INVALID)', async () => {
-    const [, sig] = srv.token('alice').split('.');
+    const [header, , sig] = srv.token('alice').split('.');
     const forgedBody = Buffer.from(JSON.stringify({ sub: 'shop-agent', role: 'merchant', shop: 'parley-shop', exp: inAnHour() })).toString('base64url');
-    const c = srv.connect({ token: `${forgedBody}.${sig}`, deviceId: 'd1' });
+    const c = srv.connect({ token: `${header}.${forgedBody}.${sig}`, deviceId: 'd1' });
     await expectAuthFailure(c, ErrorCode.TOKEN_INVALID);
   });
 
@@ -74,8 +75,8 @@ describe('auth', () => {
     ['padding', (sig: string) => `${sig}=`],
     ['a stray dash inside', (sig: string) => `${sig.slice(0, 10)}*${sig.slice(10)}`],
   ])('refuses a valid signature with %s added (TOKEN_INVALID): only the canonical encoding verifies', async (_label, spoil) => {
-    const [body, sig] = srv.token('alice').split('.');
-    const c = srv.connect({ token: `${body}.${spoil(sig!)}`, deviceId: 'd1' });
+    const [header, body, sig] = srv.token('alice').split('.');
+    const c = srv.connect({ token: `${header}.${body}.${spoil(sig!)}`, deviceId: 'd1' });
     await expectAuthFailure(c, ErrorCode.TOKEN_INVALID);
   });
 
@@ -89,12 +90,12 @@ describe('auth', () => {
   });
 
   it('reports an expired token as TOKEN_EXPIRED, distinct from TOKEN_INVALID', async () => {
-    const exp = Math.floor(Date.now() / 1000) - 60;
+    const exp = Math.floor(Date.now() / 1000) - CLOCK_SKEW_S - 60;
     await expectAuthFailure(srv.connect({ token: srv.token('alice', { exp }), deviceId: 'd1' }), ErrorCode.TOKEN_EXPIRED);
   });
 
   it('checks the signature before the expiry: a forged expired token is TOKEN_INVALID', async () => {
-    const exp = Math.floor(Date.now() / 1000) - 60;
+    const exp = Math.floor(Date.now() / 1000) - CLOCK_SKEW_S - 60;
     const token = srv.token('alice', { exp, secret: 'some-other-secret-0123456789abcdef0123' });
     await expectAuthFailure(srv.connect({ token, deviceId: 'd1' }), ErrorCode.TOKEN_INVALID);
   });
@@ -170,12 +171,14 @@ describe('token expiry during a session (injected clock)', () => {
   });
   afterAll(() => clocked?.stop());
 
-  it('ends the session with TOKEN_EXPIRED once the token expires, not before', async () => {
+  it('ends the session with TOKEN_EXPIRED once the token expires (with the clock tolerance), not before', async () => {
     const exp = Math.floor(now / 1000) + 60;
     const c = await clocked.login(uid('u'), { exp });
     now += 30_000;
     await c.ping(); // still valid halfway
-    now += 31_000;
+    now += 31_000 + CLOCK_SKEW_S * 1000 - 2_000;
+    await c.ping(); // past exp, inside the tolerance a token would still be accepted at login
+    now += 2_000;
     expect(await c.nextFrame(frameOf('auth_failed'))).toMatchObject({ code: ErrorCode.TOKEN_EXPIRED });
     expect((await c.closed).code).toBe(CloseCode.AUTH_FAILED);
   });
