@@ -12,7 +12,7 @@
  * engines.
  */
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { median, repeat } from '../lib/stats';
+import { median, repeat, rotation } from '../lib/stats';
 import type { BenchEnv, Benchmark, Figure } from '../lib/types';
 import { contextIdOf, conversationOf, openTab, paintMarks, seed, sharedWorkersGone, shopSender, tabUrl, type TabKind } from '../baselines/perTabBench';
 import type { BenchTab, PaintMarks } from '../browser/tabsCommon';
@@ -21,24 +21,26 @@ import { msFigure } from '../lib/figures';
 const ROWS = 50;
 /** Pause after the cold tab is online before the warm one opens (a shopper opens a second tab later). */
 const SETTLE_MS = 300;
+const PAINT_RUNS_FACTOR = 3;
 
 interface RunResult {
   cold: PaintMarks;
   warm: PaintMarks;
 }
 
-async function measure(env: BenchEnv, browser: Browser, baseUrl: string, kind: TabKind, cid: string, stored: number): Promise<RunResult[]> {
+/** A profile with the conversation stored, whose `run()` measures one cold and one warm tab. */
+async function prepare(env: BenchEnv, browser: Browser, baseUrl: string, kind: TabKind, cid: string, stored: number) {
   const context: BrowserContext = await env.newContext();
-  try {
-    // Sync once: a tab that shows all `stored` messages has them in its local database.
-    const first = await openTab(context, baseUrl, kind, { cid, rows: stored });
-    await paintMarks(first, 60_000);
-    const contextId = await contextIdOf(first);
-    await first.close();
-    await sharedWorkersGone(browser, contextId);
+  // Sync once: a tab that shows all `stored` messages has them in its local database.
+  const first = await openTab(context, baseUrl, kind, { cid, rows: stored });
+  await paintMarks(first, 60_000);
+  const contextId = await contextIdOf(first);
+  await first.close();
+  await sharedWorkersGone(browser, contextId);
 
-    const url = tabUrl(baseUrl, kind, { cid, rows: ROWS });
-    return await repeat(env, async () => {
+  const url = tabUrl(baseUrl, kind, { cid, rows: ROWS });
+  return {
+    async run(): Promise<RunResult> {
       const cold = await context.newPage();
       await cold.goto(url);
       const coldMarks = await allMarks(cold);
@@ -52,9 +54,30 @@ async function measure(env: BenchEnv, browser: Browser, baseUrl: string, kind: T
       // Closing the profile's last tab ends the SharedWorker: the next run is cold again.
       await sharedWorkersGone(browser, contextId);
       return { cold: coldMarks, warm: warmMarks };
+    },
+    close: () => context.close(),
+  };
+}
+
+/**
+ * Parley's and the SDK's runs alternate, each going first in turn, so a drift of the machine or the
+ * browser over the suite weighs on both alike; three times the usual runs, as a first paint's
+ * spread is ±40 % here and the verdict compares two medians.
+ */
+async function measureBoth(env: BenchEnv, browser: Browser, baseUrl: string, cids: Record<TabKind, string>, stored: number) {
+  const kinds: TabKind[] = ['parley', 'pertab'];
+  const profiles = await Promise.all(kinds.map((k) => prepare(env, browser, baseUrl, k, cids[k], stored)));
+  try {
+    const results: Record<TabKind, RunResult[]> = { parley: [], pertab: [] };
+    await repeat({ runs: env.runs * PAINT_RUNS_FACTOR, warmups: env.warmups }, async (run) => {
+      for (const i of rotation([0, 1], run)) {
+        const result = await profiles[i]!.run();
+        if (run >= 0) results[kinds[i]!].push(result);
+      }
     });
+    return results;
   } finally {
-    await context.close();
+    await Promise.all(profiles.map((p) => p.close()));
   }
 }
 
@@ -96,8 +119,7 @@ export const paint: Benchmark = {
       await seed(sender, cids.parley, stored);
       await seed(sender, cids.pertab, stored);
       await sender.close();
-      const parley = await measure(env, browser, srv.url, 'parley', cids.parley, stored);
-      const base = await measure(env, browser, srv.url, 'pertab', cids.pertab, stored);
+      const { parley, pertab: base } = await measureBoth(env, browser, srv.url, cids, stored);
       const painted = (rs: RunResult[], which: keyof RunResult) => rs.map((r) => r[which].painted!);
       const livePainted = (rs: RunResult[], which: keyof RunResult) => rs.map((r) => r[which].livePainted!);
       const snapshotShare = (rs: RunResult[], which: keyof RunResult) => rs.filter((r) => r[which].snapshotPainted !== undefined && r[which].snapshotPainted === r[which].painted).length;
@@ -117,7 +139,7 @@ export const paint: Benchmark = {
           msFigure('base-cold-engine', '1st tab, from the page module start (per-tab SDK)', 'baseline', engine(base, 'cold')),
         ],
         notes: [
-          `From navigation start to the frame after ${ROWS} rows are in the DOM; ${stored} messages stored locally beforehand; minimal renderer, no UI kit. Pages and bundles come from the loopback server (no-cache: revalidated on every load).`,
+          `From navigation start to the frame after ${ROWS} rows are in the DOM; ${stored} messages stored locally beforehand; minimal renderer, no UI kit. Pages and bundles come from the loopback server (no-cache: revalidated on every load). Parley's and the SDK's runs alternate, each first in turn; ${parley.length} runs each.`,
           `Parley cold, medians (ms): ${breakdown(parley.map((r) => r.cold))}; the snapshot came first in ${snapshotShare(parley, 'cold')} of ${parley.length} runs (warm: ${snapshotShare(parley, 'warm')}).`,
           `Parley warm: ${breakdown(parley.map((r) => r.warm))}.`,
           `Per-tab SDK cold: ${breakdown(base.map((r) => r.cold))}; warm: ${breakdown(base.map((r) => r.warm))}.`,
