@@ -12,6 +12,7 @@ import { buildBundles } from '../scripts/build';
 import { buildDemo } from '../scripts/build-demo';
 import { buildBenchPages } from './browser/build';
 import { createEnv } from './lib/env';
+import { ensureServices } from './lib/services';
 import { machine, printTable, writeResults, type BenchRecord, type Summary } from './lib/report';
 import { BENCHMARKS } from './suites';
 
@@ -31,6 +32,8 @@ await buildBenchPages();
 const env = createEnv({ quick, log: (m) => log(`   ${m}`) });
 const records: BenchRecord[] = [];
 let browserVersion: string | null = null;
+// A full run writes the committed results: it brings its own PostgreSQL and Redis if none is given.
+const stopServices = quick || (only && !only.includes('cluster-relay')) ? () => {} : ensureServices(log);
 try {
   for (const b of BENCHMARKS) {
     if (only && !only.includes(b.id)) continue;
@@ -47,6 +50,7 @@ try {
   browserVersion = await env.browserVersion().catch(() => null);
 } finally {
   await env.close();
+  stopServices();
 }
 
 const summary: Summary = { generatedAt: new Date().toISOString(), quick, machine: machine(browserVersion), benchmarks: records };
