@@ -38,7 +38,8 @@ export interface ClientRequestOptions {
 
 export interface ClientOptions {
   /** URL of parley-image-worker.js, which prepares pictures off the main thread. */
-  imageWorkerUrl: string;
+  /** The image worker's script; undefined: the one beside the client (see links/workers.ts). */
+  imageWorkerUrl: string | undefined;
 }
 
 /** Opens a link to the engine; called again when the engine behind the previous link died. */

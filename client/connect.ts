@@ -6,6 +6,7 @@ import { workerNameOf } from '../worker/host/workerName';
 import type { AttachRequest, TabCallbacks } from '../worker/protocol';
 import { openFallbackLink } from './links/fallbackLink';
 import { holdLock, openSharedWorkerLink } from './links/sharedWorkerLink';
+import { startSharedWorker } from './links/workers';
 import { ParleyClient } from './ParleyClient';
 import { randomId, withTimeout } from './timeout';
 
@@ -18,9 +19,12 @@ export interface ConnectOptions {
   getToken: (fresh: boolean) => string | Promise<string>;
   /** The server's WebSocket URL. Default: `/ws` on this page's origin. */
   url?: string;
-  /** URL of parley-worker.js. Default: next to the client bundle. */
+  /**
+   * URL of parley-worker.js (an ES module), for a CDN or a hand-served copy. Default: the one beside
+   * the client, which Vite and webpack 5 bundle into the page's build (it must be same-origin).
+   */
   workerUrl?: string;
-  /** URL of parley-image-worker.js (pictures are resized there). Default: next to the client bundle. */
+  /** URL of parley-image-worker.js (pictures are resized there). Default: the one beside the client. */
   imageWorkerUrl?: string;
   /** Who is logged in: each user gets their own engine, socket and local database in this browser. */
   user?: string;
@@ -65,13 +69,12 @@ async function requestPersistence(): Promise<void> {
 
 export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const user = options.user ?? 'default';
-  const workerUrl = options.workerUrl ?? new URL('./parley-worker.js', import.meta.url).href;
   const workerName = workerNameOf(PARLEY_VERSION, user);
   const mode = options.mode ?? 'auto';
   const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
   // Started before anything is awaited: a cold worker's script, wasm and database open (~300 ms)
   // then overlap the persistence request and the tab lock instead of following them.
-  let started: SharedWorker | null = useShared ? new SharedWorker(workerUrl, { name: workerName }) : null;
+  let started: SharedWorker | null = useShared ? startSharedWorker(options.workerUrl, workerName) : null;
   await requestPersistence();
   const tabId = `t_${randomId()}`;
   const tabLock = `parley-tab:${tabId}`;
@@ -85,8 +88,7 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const attach: AttachRequest = { tabId, tabLock, user, parties: options.shopId ? [options.shopId] : [], options: engine };
   const callbacks: TabCallbacks = { getToken: async (fresh) => options.getToken(fresh) };
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
-  const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs };
-  const imageWorkerUrl = options.imageWorkerUrl ?? new URL('./parley-image-worker.js', import.meta.url).href;
+  const linkOptions = { workerUrl: options.workerUrl, workerName, attach, callbacks, callTimeoutMs };
   // The first link uses the worker started above; a reattach (the worker died) starts a new one.
   const takeStarted = (): SharedWorker | undefined => {
     const worker = started ?? undefined;
@@ -95,6 +97,6 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   };
   return ParleyClient.create(
     (sink) => (useShared ? openSharedWorkerLink(linkOptions, sink, takeStarted()) : Promise.resolve(openFallbackLink(linkOptions, sink))),
-    { imageWorkerUrl },
+    { imageWorkerUrl: options.imageWorkerUrl },
   );
 }

@@ -1,8 +1,8 @@
 /**
- * Bundles what browsers load: the worker (IIFE, so it runs as a classic SharedWorker or Worker)
- * and the tab client (ESM). The worker bundle's content hash goes into the client's version, so a
- * deploy that changes the worker also changes the SharedWorker's name. wa-sqlite's .wasm files are
- * copied beside the worker, which fetches the one it needs relative to its own URL.
+ * Bundles what browsers load: the engine's worker and the image worker (ES modules, started as
+ * module workers) and the tab client (ESM). The worker bundle's content hash goes into the client's
+ * version, so a deploy that changes the worker also changes the SharedWorker's name. wa-sqlite's
+ * .wasm files are copied beside the worker, which fetches the one it needs relative to its own URL.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -20,7 +20,8 @@ const common = { bundle: true, minify: true, sourcemap: true, target: 'es2022', 
 const waSqliteDist = path.join(root, 'node_modules/@journeyapps/wa-sqlite/dist');
 
 /**
- * A worker bundle (classic script), with the wa-sqlite .wasm files it may load beside it.
+ * A worker bundle as a classic script (the test and benchmark workers), with the wa-sqlite .wasm
+ * files it may load beside it.
  * wa-sqlite's Emscripten glue is ES modules that read import.meta.url, which an IIFE does not have:
  * the worker's own URL stands in for it (the driver also passes locateFile, so the .wasm is found
  * either way).
@@ -30,20 +31,40 @@ export async function buildWorker(entry: string, outfile: string, extra: BuildOp
   for (const file of Object.values(WA_SQLITE_WASM)) fs.copyFileSync(path.join(waSqliteDist, file), path.join(path.dirname(outfile), file));
 }
 
-export async function buildBundles(): Promise<{ version: string }> {
-  fs.mkdirSync(out, { recursive: true });
-  await buildWorker(path.join(root, 'worker/entry.ts'), path.join(out, 'parley-worker.js'));
-  const hash = createHash('sha256').update(fs.readFileSync(path.join(out, 'parley-worker.js'))).digest('hex').slice(0, 10);
+/**
+ * The engine's worker as an ES module, the .wasm files beside it. It names its .wasm files in
+ * literal `new URL('./…', import.meta.url)` expressions (for bundlers); checked here, so a renamed
+ * file cannot go unnoticed until a browser fails to fetch it.
+ */
+export async function buildEngineWorker(outfile: string, extra: BuildOptions = {}): Promise<void> {
+  await build({ ...common, entryPoints: [path.join(root, 'worker/entry.ts')], outfile, format: 'esm', ...extra });
+  const bundle = fs.readFileSync(outfile, 'utf8');
+  for (const file of Object.values(WA_SQLITE_WASM)) {
+    if (!bundle.includes(`"./${file}"`)) throw new Error(`${path.basename(outfile)} does not name ./${file} (worker/store/waSqliteDriver.ts WASM_BESIDE_WORKER)`);
+    fs.copyFileSync(path.join(waSqliteDist, file), path.join(path.dirname(outfile), file));
+  }
+}
+
+/** The tab client, the engine's worker and the image worker into `dir`; returns the version. */
+export async function buildClient(dir: string, extra: BuildOptions = {}): Promise<{ version: string }> {
+  fs.mkdirSync(dir, { recursive: true });
+  await buildEngineWorker(path.join(dir, 'parley-worker.js'), extra);
+  const hash = createHash('sha256').update(fs.readFileSync(path.join(dir, 'parley-worker.js'))).digest('hex').slice(0, 10);
   const version = `${pkg.version}-${hash}`;
-  // Classic script like the engine's worker: module workers are not everywhere a tab may run.
-  await build({ ...common, entryPoints: [path.join(root, 'client/media/imageWorker.ts')], outfile: path.join(out, 'parley-image-worker.js'), format: 'iife' });
+  await build({ ...common, entryPoints: [path.join(root, 'client/media/imageWorker.ts')], outfile: path.join(dir, 'parley-image-worker.js'), format: 'esm', ...extra });
   await build({
     ...common,
     entryPoints: [path.join(root, 'client/index.ts')],
-    outfile: path.join(out, 'parley-client.js'),
+    outfile: path.join(dir, 'parley-client.js'),
     format: 'esm',
     define: { __PARLEY_VERSION__: JSON.stringify(version) },
+    ...extra,
   });
+  return { version };
+}
+
+export async function buildBundles(): Promise<{ version: string }> {
+  const { version } = await buildClient(out);
   await buildUi();
   fs.writeFileSync(path.join(out, 'version.json'), JSON.stringify({ version }) + '\n');
   return { version };
@@ -57,11 +78,11 @@ export async function buildBundles(): Promise<{ version: string }> {
  */
 const SHARED_WITH_THE_KIT = new Set(['schema/safeUrl.ts']);
 
-export async function buildUi(): Promise<void> {
+export async function buildUi(outfile = path.join(out, 'parley-ui.js')): Promise<void> {
   const { metafile } = await build({
     ...common,
     entryPoints: [path.join(root, 'ui/index.ts')],
-    outfile: path.join(out, 'parley-ui.js'),
+    outfile,
     format: 'esm',
     metafile: true,
     absWorkingDir: root,

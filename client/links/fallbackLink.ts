@@ -12,9 +12,11 @@ import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../..
 import type { LiveUpdate } from '../../worker/protocol';
 import { randomId, withTimeout } from '../timeout';
 import type { EngineMethod, EngineReturn, Link, LinkSink } from './Link';
+import { startEngineWorker } from './workers';
 
 export interface FallbackLinkOptions {
-  workerUrl: string;
+  /** Undefined: the script beside the client (see workers.ts). */
+  workerUrl: string | undefined;
   workerName: string;
   attach: AttachRequest;
   callbacks: TabCallbacks;
@@ -81,7 +83,7 @@ class FallbackLink implements Link {
   }
 
   private async lead(): Promise<void> {
-    const worker = new Worker(this.opts.workerUrl, { name: this.opts.workerName });
+    const worker = startEngineWorker(this.opts.workerUrl, this.opts.workerName);
     const api = Comlink.wrap<EngineApi>(worker);
     const channel = new MessageChannel();
     channel.port1.onmessage = (e: MessageEvent<EventMessage>) => {

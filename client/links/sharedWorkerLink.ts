@@ -8,9 +8,11 @@ import { ErrorCode, ParleyError } from '../../schema/errors';
 import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/protocol';
 import { withTimeout } from '../timeout';
 import type { Link, LinkSink } from './Link';
+import { startSharedWorker } from './workers';
 
 export interface SharedWorkerLinkOptions {
-  workerUrl: string;
+  /** Undefined: the script beside the client (see workers.ts). */
+  workerUrl: string | undefined;
   /** Versioned, so a new deploy never joins a stale worker. */
   workerName: string;
   attach: AttachRequest;
@@ -20,7 +22,7 @@ export interface SharedWorkerLinkOptions {
 
 /** `started`: this link's worker, if the caller started it already (connect() does, to start early). */
 export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: LinkSink, started?: SharedWorker): Promise<Link> {
-  const worker = started ?? new SharedWorker(opts.workerUrl, { name: opts.workerName });
+  const worker = started ?? startSharedWorker(opts.workerUrl, opts.workerName);
   const api = Comlink.wrap<EngineApi>(worker.port);
   const channel = new MessageChannel();
   let closed = false;

@@ -4,6 +4,7 @@
  * OffscreenCanvas, a CSP that blocks the script) the work happens on the main thread instead:
  * slower for the page, but the picture still goes.
  */
+import { startImageWorker } from '../links/workers';
 import { ErrorCode, ParleyError } from '../../schema/errors';
 import { prepareImage, type PreparedImage } from './prepareImage';
 
@@ -20,7 +21,8 @@ export class ImagePreparer {
   private readonly waiting = new Map<number, { resolve(v: PreparedImage): void; reject(e: unknown): void }>();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly workerUrl: string) {}
+  /** `workerUrl`: undefined for the script beside the client (links/workers.ts). */
+  constructor(private readonly workerUrl: string | undefined) {}
 
   async prepare(file: Blob): Promise<PreparedImage> {
     const worker = this.ensureWorker();
@@ -39,7 +41,7 @@ export class ImagePreparer {
     if (this.worker) return this.worker;
     if (this.workerBroken || typeof Worker !== 'function' || typeof OffscreenCanvas !== 'function') return null;
     try {
-      const worker = new Worker(this.workerUrl, { name: 'parley-image' });
+      const worker = startImageWorker(this.workerUrl);
       worker.onmessage = (e: MessageEvent<Answer>) => this.answer(e.data);
       // A script that fails to load (404, CSP): every waiting picture fails, later ones use the main thread.
       worker.onerror = (e) => {

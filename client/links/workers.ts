@@ -1,0 +1,25 @@
+/**
+ * Starting the client's workers. Each default is written out as
+ * `new SharedWorker(new URL('./parley-worker.js', import.meta.url), { type: 'module', … })` on
+ * purpose: that exact shape is what Vite and webpack 5 recognise in a package to bundle the worker
+ * script (and, through the same shape inside it, the wasm) into the shop's own build, same-origin
+ * with its pages, with no copy step. An explicit URL (a CDN, a hand-served copy) skips the bundler.
+ * The scripts are ES modules (module workers: Chromium 80+, Firefox 114+, Safari 15+).
+ */
+
+export function startSharedWorker(url: string | undefined, name: string): SharedWorker {
+  if (url !== undefined) return new SharedWorker(url, { type: 'module', name });
+  return new SharedWorker(new URL('./parley-worker.js', import.meta.url), { type: 'module', name });
+}
+
+/** The engine in a dedicated worker, where SharedWorker is missing (the leader tab runs it). */
+export function startEngineWorker(url: string | undefined, name: string): Worker {
+  if (url !== undefined) return new Worker(url, { type: 'module', name });
+  return new Worker(new URL('./parley-worker.js', import.meta.url), { type: 'module', name });
+}
+
+/** Pictures are resized off the main thread here. */
+export function startImageWorker(url: string | undefined): Worker {
+  if (url !== undefined) return new Worker(url, { type: 'module', name: 'parley-image' });
+  return new Worker(new URL('./parley-image-worker.js', import.meta.url), { type: 'module', name: 'parley-image' });
+}
