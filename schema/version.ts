@@ -1,6 +1,13 @@
 /**
  * The wire protocol version a client announces in its auth frame. Bump it on any change an older
  * peer would misread; the server lists every version it still speaks in SUPPORTED_PROTOCOL_VERSIONS.
+ *
+ * How it moves with the package's (semver) version, one rule: a release that bumps it is at least a
+ * minor release (a patch never changes the wire), and a server speaks at least its own protocol and
+ * the one before it, so a client one minor release behind its server keeps working (servers are
+ * upgraded first, storefronts after). A version leaves SUPPORTED_PROTOCOL_VERSIONS only in a major
+ * release (in 0.x, a minor release whose notes say so). test/server/previousProtocol.test.ts runs a
+ * whole session in the previous protocol's frames.
  */
 export const PROTOCOL_VERSION = 4;
 /**
