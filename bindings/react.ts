@@ -3,9 +3,13 @@
  * watches on `useSyncExternalStore` (React 18+), so every render sees one consistent result and a
  * component's watch stops when it unmounts.
  *
- *   const client = await connect({ getToken });
- *   root.render(<ParleyProvider client={client}><App /></ParleyProvider>);
- *   const messages = useMessages(conversationId); // undefined until the first result
+ * ```ts
+ * const client = await connect({ getToken });
+ * root.render(<ParleyProvider client={client}><App /></ParleyProvider>);
+ * const messages = useMessages(conversationId); // undefined until the first result
+ * ```
+ *
+ * @module parley/react
  */
 import { createContext, createElement, useContext, useMemo, useSyncExternalStore, type DetailedHTMLProps, type HTMLAttributes, type ReactNode } from 'react';
 import type { ConnectionState, LocalConversation, LocalMessage, ParleyClient } from '../client';

@@ -3,8 +3,12 @@
  * (`provideParley(client)` in a parent's setup), then composables returning shallow refs that follow
  * the client's events and watches and stop with the component's scope.
  *
- *   createApp(App).use(parley(await connect({ getToken }))).mount('#app');
- *   const messages = useMessages(() => props.conversationId); // undefined until the first result
+ * ```ts
+ * createApp(App).use(parley(await connect({ getToken }))).mount('#app');
+ * const messages = useMessages(() => props.conversationId); // undefined until the first result
+ * ```
+ *
+ * @module parley/vue
  */
 import { inject, onScopeDispose, provide, shallowRef, toValue, watchEffect, type InjectionKey, type MaybeRefOrGetter, type Plugin, type ShallowRef } from 'vue';
 import type { ConnectionState, LocalConversation, LocalMessage, ParleyClient } from '../client';

@@ -1,9 +1,13 @@
-/** What a storefront tab imports. */
+/**
+ * What a storefront tab imports.
+ *
+ * @module parley/client
+ */
 export { connect, PARLEY_VERSION, type ConnectOptions } from './connect';
 export { ParleyClient, type ClientRequestOptions } from './ParleyClient';
 export { forgetSnapshots, readSnapshot, type ConversationSnapshot, type SnapshotQuery } from './snapshot/readSnapshot';
-export type { ConnectionState, ConnectionStatus } from '../worker/protocol';
-export type { EngineEvent, EngineEventType } from '../worker/protocol';
+export type { ConnectionError, ConnectionState, ConnectionStatus } from '../worker/protocol';
+export type { EngineEvent, EngineEventOf, EngineEventType } from '../worker/protocol';
 export type { LocalConversation, LocalMessage, MessageState } from '../worker/protocol';
 export type { StorageDurability } from '../worker/protocol';
 export type { StoreDiagnostics } from '../worker/protocol';

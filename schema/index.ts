@@ -1,4 +1,8 @@
-/** Parley's contract: imported by the server, the worker, the client and the UI kit alike. */
+/**
+ * Parley's contract: imported by the server, the worker, the client and the UI kit alike.
+ *
+ * @module parley/schema
+ */
 export * from './version';
 export * from './errors';
 export * from './content';

@@ -6,6 +6,8 @@
  *   import { connect } from '/parley/parley-client.js';
  *   import '/parley/parley-ui.js';
  *   document.querySelector('parley-chat-widget').client = await connect({ getToken });
+ *
+ * @module parley/ui
  */
 import { ParleyChat } from './elements/ParleyChat';
 import { ParleyChatWidget } from './elements/ParleyChatWidget';
