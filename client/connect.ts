@@ -6,7 +6,8 @@ import { workerNameOf } from '../worker/host/workerName';
 import type { AttachRequest, TabCallbacks } from '../worker/protocol';
 import { openFallbackLink } from './links/fallbackLink';
 import { holdLock, openSharedWorkerLink } from './links/sharedWorkerLink';
-import { startSharedWorker } from './links/workers';
+import { explicitWorkerUrl, startSharedWorker } from './links/workers';
+import { ErrorCode, ParleyError } from '../schema/errors';
 import { ParleyClient } from './ParleyClient';
 import { randomId, withTimeout } from './timeout';
 
@@ -24,6 +25,11 @@ export interface ConnectOptions {
    * the client, which Vite and webpack 5 bundle into the page's build (it must be same-origin).
    */
   workerUrl?: string;
+  /**
+   * With `workerUrl`: the directory (URL) holding wa-sqlite-jspi.wasm and wa-sqlite-async.wasm, when
+   * they are not beside the worker script (a CDN; cross-origin needs CORS). Default: beside it.
+   */
+  wasmBaseUrl?: string;
   /** URL of parley-image-worker.js (pictures are resized there). Default: the one beside the client. */
   imageWorkerUrl?: string;
   /** Who is logged in: each user gets their own engine, socket and local database in this browser. */
@@ -69,12 +75,17 @@ async function requestPersistence(): Promise<void> {
 
 export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const user = options.user ?? 'default';
+  if (options.wasmBaseUrl !== undefined && options.workerUrl === undefined) {
+    // The bundled worker is started by a literal URL (what bundlers follow), which carries nothing else.
+    throw new ParleyError(ErrorCode.INVALID_PARAMS, 'wasmBaseUrl needs workerUrl: a bundled worker finds its .wasm beside it');
+  }
+  const workerUrl = options.workerUrl === undefined ? undefined : explicitWorkerUrl(options.workerUrl, options.wasmBaseUrl);
   const workerName = workerNameOf(PARLEY_VERSION, user);
   const mode = options.mode ?? 'auto';
   const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
   // Started before anything is awaited: a cold worker's script, wasm and database open (~300 ms)
   // then overlap the persistence request and the tab lock instead of following them.
-  let started: SharedWorker | null = useShared ? startSharedWorker(options.workerUrl, workerName) : null;
+  let started: SharedWorker | null = useShared ? startSharedWorker(workerUrl, workerName) : null;
   await requestPersistence();
   const tabId = `t_${randomId()}`;
   const tabLock = `parley-tab:${tabId}`;
@@ -88,7 +99,7 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const attach: AttachRequest = { tabId, tabLock, user, parties: options.shopId ? [options.shopId] : [], options: engine };
   const callbacks: TabCallbacks = { getToken: async (fresh) => options.getToken(fresh) };
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
-  const linkOptions = { workerUrl: options.workerUrl, workerName, attach, callbacks, callTimeoutMs };
+  const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs };
   // The first link uses the worker started above; a reattach (the worker died) starts a new one.
   const takeStarted = (): SharedWorker | undefined => {
     const worker = started ?? undefined;

@@ -7,6 +7,18 @@
  * The scripts are ES modules (module workers: Chromium 80+, Firefox 114+, Safari 15+).
  */
 
+/**
+ * An explicit worker URL, with where its .wasm files are when they are not beside it: carried in
+ * the URL's fragment, which the worker reads as its script starts (before any tab has attached).
+ * Every tab must pass the same, as the URL is part of the SharedWorker's identity.
+ */
+export function explicitWorkerUrl(url: string, wasmBaseUrl: string | undefined): string {
+  if (wasmBaseUrl === undefined) return url;
+  const u = new URL(url, location.href);
+  u.hash = new URLSearchParams({ wasm: new URL(wasmBaseUrl, location.href).href }).toString();
+  return u.href;
+}
+
 export function startSharedWorker(url: string | undefined, name: string): SharedWorker {
   if (url !== undefined) return new SharedWorker(url, { type: 'module', name });
   return new SharedWorker(new URL('./parley-worker.js', import.meta.url), { type: 'module', name });

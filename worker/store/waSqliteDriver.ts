@@ -38,7 +38,7 @@ import { IDBMirrorVFS } from '@journeyapps/wa-sqlite/src/examples/IDBMirrorVFS.j
 import { SafeIDBBatchAtomicVFS } from './SafeIDBBatchAtomicVFS';
 import { ConnectionLane } from './ConnectionLane';
 import type { SqlDriver, SqlExecutor, SqlRunResult, SqlValue, StorageDurability } from './SqlDriver';
-import type { WaSqliteBuild } from './waSqliteAssets';
+import { WA_SQLITE_WASM, type WaSqliteBuild } from './waSqliteAssets';
 import { type ConnectionOptions, NotReadOnlyError, type QuotaMonitor, type SqliteModule, WaSqliteConnection } from './waSqliteConnection';
 
 export type { WaSqliteBuild } from './waSqliteAssets';
@@ -145,7 +145,7 @@ export async function openWaSqlite(options: WaSqliteOptions): Promise<WaSqliteDr
   openNames.add(name);
   try {
     const build = options.build === 'asyncify' || !hasJspi() ? 'asyncify' : (options.build ?? DEFAULT_BUILD);
-    const wasmUrl = options.wasmUrl ?? WASM_BESIDE_WORKER[build]();
+    const wasmUrl = options.wasmUrl ?? wasmFromWorkerUrl(build) ?? WASM_BESIDE_WORKER[build]();
     const load = () => loadSqlite(build, wasmUrl);
     const first = await load();
     const wanted = options.vfs ?? DEFAULT_VFS;
@@ -294,6 +294,13 @@ function hasJspi(): boolean {
  * so that a bundler building the worker into a shop's app (Vite, webpack 5) emits the file too. The
  * names are WA_SQLITE_WASM's (the build script copies those files beside the bundle).
  */
+/** The .wasm directory a tab named in the worker's URL fragment (`#wasm=<base>`, connect's wasmBaseUrl), if any. */
+function wasmFromWorkerUrl(build: WaSqliteBuild): string | null {
+  const hash = (globalThis as { location?: { hash: string } }).location?.hash ?? '';
+  const base = new URLSearchParams(hash.slice(1)).get('wasm');
+  return base ? new URL(WA_SQLITE_WASM[build], base).href : null;
+}
+
 const WASM_BESIDE_WORKER: Record<WaSqliteBuild, () => string> = {
   jspi: () => new URL('./wa-sqlite-jspi.wasm', import.meta.url).href,
   asyncify: () => new URL('./wa-sqlite-async.wasm', import.meta.url).href,
