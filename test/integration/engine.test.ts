@@ -8,6 +8,7 @@ import type { EngineEvent } from '../../worker/protocol';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../../worker/options';
 import { nodePlatform } from '../support/nodePlatform';
 import { makeToken, startServer, TEST_SECRET, type TestServer } from '../support/server';
+import { CLOCK_SKEW_S } from '../../server';
 
 let server: TestServer | undefined;
 const engines: Engine[] = [];
@@ -139,8 +140,9 @@ describe('Engine against the real server', () => {
     const asked: boolean[] = [];
     const engine = startEngine(server.wsUrl, 'alice', 'dev-a', (fresh) => {
       asked.push(fresh);
-      // The first token expires a second from now; fresh ones last an hour.
-      return makeToken(TEST_SECRET, 'alice', fresh ? {} : { exp: Math.floor(Date.now() / 1000) + 1 });
+      // The first token's session ends a second from now (its exp is that far inside the server's
+      // tolerance for the issuer's clock); fresh ones last an hour.
+      return makeToken(TEST_SECRET, 'alice', fresh ? {} : { exp: Math.floor(Date.now() / 1000) + 1 - CLOCK_SKEW_S });
     });
     await online(engine);
     const expired = nextEvent(engine, (e) => e.type === 'state' && e.state.status !== 'online', 4000);
