@@ -5,6 +5,7 @@
  */
 import { css, html, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import type { ChatConfigInput } from '../config';
+import { ICONS } from '../icons';
 import { ConversationsController } from '../controllers/ConversationsController';
 import { ShopConversationController } from '../controllers/ShopConversationController';
 import { emit } from '../events';
@@ -198,13 +199,13 @@ export class ParleyChatWidget extends ParleyElement {
       <section id="panel" part="panel" class="panel" role="dialog" aria-label=${title} ?hidden=${!this.open}>
         <div part="header" class="header">
           <span>${title}</span>
-          <button type="button" part="close-button" class="close" aria-label=${t('widget.close')} @click=${() => this.hide()}>✕</button>
+          <button type="button" part="close-button" class="close" aria-label=${t('widget.close')} @click=${() => this.hide()}>${ICONS.close}</button>
         </div>
         ${this.open ? this.renderBody() : nothing}
       </section>
       <button type="button" part="launcher" class="launcher" aria-label=${label} aria-expanded=${this.open ? 'true' : 'false'}
         aria-controls="panel" @click=${() => this.toggle()}>
-        <span aria-hidden="true">${this.open ? '✕' : '💬'}</span>
+        <span aria-hidden="true">${this.open ? ICONS.close : ICONS.chat}</span>
         ${unread ? html`<span part="unread-badge" class="badge" aria-hidden="true">${unread > 99 ? '99+' : unread}</span>` : nothing}
       </button>
     </div>`;

@@ -2,7 +2,8 @@
  * The composer: textarea, send button, and the optional emoji / image / voice / more controls,
  * with the image picker's hidden file input and the voice recorder's panel.
  */
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type SVGTemplateResult, type TemplateResult } from 'lit';
+import { ICONS } from '../../icons';
 import type { ChatConfig, MoreItem } from '../../config';
 import type { Translate } from '../../i18n/locale';
 import { safeUrl } from '../../safeUrl';
@@ -58,7 +59,7 @@ function panel(p: ComposerProps): unknown {
   return nothing;
 }
 
-function toggle(p: ComposerProps, which: 'emoji' | 'more', part: string, label: string, glyph: string): TemplateResult {
+function toggle(p: ComposerProps, which: 'emoji' | 'more', part: string, label: string, glyph: SVGTemplateResult): TemplateResult {
   return html`<button type="button" part=${part} class="tool" aria-label=${label} aria-expanded=${p.panel === which ? 'true' : 'false'}
     @click=${() => p.onTogglePanel(which)}>${glyph}</button>`;
 }
@@ -71,18 +72,18 @@ export function composer(p: ComposerProps): TemplateResult {
     ${recording ? recorderPanel({ t, ...p.recorder }) : panel(p)}
     ${p.preparingImages ? html`<div part="composer-note" class="composer-note" role="status">${t('composer.preparingImage')}</div>` : nothing}
     <div class="tools">
-      ${f.emoji ? toggle(p, 'emoji', 'emoji-button', t('composer.emoji'), '☺') : nothing}
+      ${f.emoji ? toggle(p, 'emoji', 'emoji-button', t('composer.emoji'), ICONS.smile) : nothing}
       ${f.image
         ? html`<button type="button" part="image-button" class="tool" aria-label=${t('composer.image')} ?disabled=${p.disabled}
-              @click=${() => p.onFeature('image')}>🖼</button>
+              @click=${() => p.onFeature('image')}>${ICONS.image}</button>
             <input type="file" part="image-input" class="file-input" accept="image/*" multiple hidden tabindex="-1"
               aria-label=${t('composer.imageInput')} @change=${p.onImagesPicked} />`
         : nothing}
       ${f.voice
         ? html`<button type="button" part="voice-button" class="tool" aria-label=${t('composer.voice')} ?disabled=${p.disabled}
-            aria-expanded=${recording ? 'true' : 'false'} @click=${() => p.onFeature('voice')}>🎤</button>`
+            aria-expanded=${recording ? 'true' : 'false'} @click=${() => p.onFeature('voice')}>${ICONS.mic}</button>`
         : nothing}
-      ${config.more.length ? toggle(p, 'more', 'more-button', t('composer.more'), '＋') : nothing}
+      ${config.more.length ? toggle(p, 'more', 'more-button', t('composer.more'), ICONS.plus) : nothing}
     </div>
     <div class="input-row">
       <textarea part="input" class="input" rows="1" aria-label=${t('composer.label')} placeholder=${t('composer.placeholder')}

@@ -7,6 +7,7 @@
  */
 import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
+import { ICONS } from '../../icons';
 import type { Translate } from '../../i18n/locale';
 import type { ImageView } from '../../templates/types';
 
@@ -103,7 +104,7 @@ export class Lightbox implements ReactiveController {
             : html`<figcaption class="lightbox-note" role="status">${t('viewer.loading')}</figcaption>`}
       </figure>
       <button type="button" part="lightbox-close" class="lightbox-close" aria-label=${t('viewer.close')} autofocus
-        @click=${() => this.close()}>✕</button>
+        @click=${() => this.close()}>${ICONS.close}</button>
     </dialog>`;
   }
 }

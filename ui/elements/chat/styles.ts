@@ -163,11 +163,14 @@ export const chatStyles = css`
     display: none;
   }
   .tool {
+    display: inline-flex;
+    align-items: center;
     background: none;
     border: none;
     padding: 2px 6px;
     border-radius: 6px;
     font-size: 1.1em;
+    color: inherit;
   }
   .tool[aria-expanded='true'] {
     background: var(--_theirs-bg);
