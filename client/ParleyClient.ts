@@ -37,9 +37,10 @@ export interface ClientRequestOptions {
 }
 
 export interface ClientOptions {
-  /** URL of parley-image-worker.js, which prepares pictures off the main thread. */
-  /** The image worker's script; undefined: the one beside the client (see links/workers.ts). */
+  /** The image worker's script (pictures are prepared off the main thread); undefined: the one beside the client (see links/workers.ts). */
   imageWorkerUrl: string | undefined;
+  /** Whom this client speaks for in this browser (connect's `user`). */
+  user?: string;
 }
 
 /** Opens a link to the engine; called again when the engine behind the previous link died. */
@@ -98,10 +99,14 @@ export class ParleyClient {
   private readonly images: ImagePreparer;
   private readonly media: MediaResolver;
 
+  /** Whom this client speaks for in this browser (connect's `user`): what is kept per user locally (the database, drafts) is kept under it. */
+  readonly user: string;
+
   private constructor(
     private readonly open: LinkOpener,
     options: ClientOptions,
   ) {
+    this.user = options.user ?? 'default';
     this.images = new ImagePreparer(options.imageWorkerUrl);
     this.media = new MediaResolver({
       localMedia: (ref) => unwrap(this.invoke('localMedia', [ref], LOCAL_CALL_TIMEOUT_MS)),

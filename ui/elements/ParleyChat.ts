@@ -9,6 +9,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { LocalMessage } from '../../worker/protocol';
 import { normalizeConfig, type ChatConfig, type ChatConfigInput, type MoreItem } from '../config';
 import { ConnectionController } from '../controllers/ConnectionController';
+import { DraftController } from '../controllers/DraftController';
 import { MediaUrlController } from '../controllers/MediaUrlController';
 import { MessagesController } from '../controllers/MessagesController';
 import { RerenderOn } from '../controllers/Subscription';
@@ -22,7 +23,7 @@ import { statusLine } from '../status';
 import { onTemplatesChange } from '../templates/registry';
 import type { ImageView, TemplateContext } from '../templates/types';
 import { themeStyles } from '../theme';
-import { composer } from './chat/composer';
+import { composer, MAX_TEXT_CHARS } from './chat/composer';
 import { Lightbox, lightboxStyles } from './chat/lightbox';
 import { MediaInput } from './chat/mediaInput';
 import { mediaStyles } from './chat/mediaStyles';
@@ -74,6 +75,13 @@ export class ParleyChat extends ParleyElement {
   private readonly visibility = new VisibilityController(this, () => this.markReadIfNeeded());
   private readonly media = new MediaUrlController(this, () => this.client);
   private readonly uploads = new UploadProgressController(this, () => this.client, () => this.conversationId);
+  /** The unsent text, per user and conversation, shared by the tabs and kept across reloads. */
+  private readonly drafts = new DraftController(
+    this,
+    () => (this.client && this.conversationId ? { user: this.client.user, conversationId: this.conversationId } : null),
+    (text) => (this.draft = text),
+    MAX_TEXT_CHARS,
+  );
   private readonly lightbox = new Lightbox(this);
   private readonly mediaInput = new MediaInput(this, {
     target: () => (this.client && this.conversationId ? { client: this.client, conversationId: this.conversationId } : null),
@@ -156,6 +164,7 @@ export class ParleyChat extends ParleyElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     this.cardImageOrigins = this.settings.cardImageOrigins;
+    if (changed.has('conversationId') || changed.has('client')) this.drafts.retarget();
     if (changed.has('conversationId')) {
       this.older = [];
       this.noOlder = false;
@@ -215,12 +224,16 @@ export class ParleyChat extends ParleyElement {
     const conversationId = this.conversationId;
     if (!text || !client || !conversationId) return;
     this.draft = '';
+    this.drafts.save('');
     this.panel = null;
     this.stickToBottom = true;
     try {
       this.sent(await client.send(conversationId, { type: 'text', text }));
     } catch (err) {
-      if (!this.draft) this.draft = text; // nothing was stored: give the text back
+      if (!this.draft) {
+        this.draft = text; // nothing was stored: give the text back
+        this.drafts.save(text);
+      }
       this.fail('send', err);
     }
   }
@@ -292,6 +305,7 @@ export class ParleyChat extends ParleyElement {
     const start = input?.selectionStart ?? this.draft.length;
     const end = input?.selectionEnd ?? this.draft.length;
     this.draft = this.draft.slice(0, start) + emoji + this.draft.slice(end);
+    this.drafts.save(this.draft);
     void this.updateComplete.then(() => {
       input?.focus();
       input?.setSelectionRange(start + emoji.length, start + emoji.length);
@@ -370,7 +384,10 @@ export class ParleyChat extends ParleyElement {
         draft: this.draft,
         disabled: !this.client,
         panel: this.panel,
-        onInput: (e) => (this.draft = (e.target as HTMLTextAreaElement).value),
+        onInput: (e) => {
+          this.draft = (e.target as HTMLTextAreaElement).value;
+          this.drafts.save(this.draft);
+        },
         onKeyDown: this.onKeyDown,
         onSend: () => void this.send(),
         onTogglePanel: (p) => (this.panel = this.panel === p ? null : p),

@@ -10,7 +10,7 @@ import { safeUrl } from '../../safeUrl';
 import { recorderPanel, type RecorderPanelProps } from './recorderPanel';
 
 /** schema/content.ts MAX_TEXT_CHARS; not imported, so the kit's bundle does not pull in valibot. */
-const MAX_TEXT_CHARS = 8000;
+export const MAX_TEXT_CHARS = 8000;
 
 export const EMOJI = ['😀', '😂', '😊', '😍', '🤔', '😢', '😮', '😡', '👍', '👎', '👏', '🙏', '❤️', '🎉', '🔥', '✅', '❓', '👌', '🙂', '😅', '🤝', '📦', '🚚', '💰'];
 
