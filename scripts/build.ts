@@ -28,6 +28,11 @@ const waSqliteDist = path.join(root, 'node_modules/@journeyapps/wa-sqlite/dist')
  */
 export async function buildWorker(entry: string, outfile: string, extra: BuildOptions = {}): Promise<void> {
   await build({ ...common, entryPoints: [entry], outfile, format: 'iife', define: { 'import.meta.url': 'self.location.href' }, ...extra });
+  copyWasmBeside(outfile);
+}
+
+/** wa-sqlite's .wasm files, every build's, beside a worker bundle (it fetches the one it runs). */
+function copyWasmBeside(outfile: string): void {
   for (const file of Object.values(WA_SQLITE_WASM)) fs.copyFileSync(path.join(waSqliteDist, file), path.join(path.dirname(outfile), file));
 }
 
@@ -41,8 +46,8 @@ export async function buildEngineWorker(outfile: string, extra: BuildOptions = {
   const bundle = fs.readFileSync(outfile, 'utf8');
   for (const file of Object.values(WA_SQLITE_WASM)) {
     if (!bundle.includes(`"./${file}"`)) throw new Error(`${path.basename(outfile)} does not name ./${file} (worker/store/waSqliteDriver.ts WASM_BESIDE_WORKER)`);
-    fs.copyFileSync(path.join(waSqliteDist, file), path.join(path.dirname(outfile), file));
   }
+  copyWasmBeside(outfile);
 }
 
 /** The tab client, the engine's worker and the image worker into `dir`; returns the version. */

@@ -15,7 +15,10 @@ export interface KeySet {
 /** A file is read again, for a `kid` it lacks, at most this often. */
 const FILE_RECHECK_MS = 5_000;
 
-type Loaded = { kind: 'jwks'; get: ReturnType<typeof createLocalJWKSet> } | { kind: 'pem'; pem: string; alg: string; key: Promise<CryptoKey> };
+type Loaded =
+  | { kind: 'jwks'; get: ReturnType<typeof createLocalJWKSet> }
+  /** One key; `accepts` the algorithm names a token may give it (Ed25519 goes by EdDSA or Ed25519). */
+  | { kind: 'pem'; accepts: readonly string[]; keyFor: (alg: string) => Promise<CryptoKey> };
 
 function load(file: string): Loaded {
   const text = fs.readFileSync(file, 'utf8').trim();
@@ -27,12 +30,18 @@ function load(file: string): Loaded {
   const key = createPublicKey(text);
   const type = key.asymmetricKeyType;
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  const alg = type === 'ed25519' ? 'EdDSA' : type === 'ec' && curve === 'prime256v1' ? 'ES256' : null;
-  if (!alg) throw new Error(`tokens: ${file} holds a ${type}${curve ? ` (${curve})` : ''} key; Ed25519 or P-256 (ES256) is needed`);
+  const accepts = type === 'ed25519' ? ['EdDSA', 'Ed25519'] : type === 'ec' && curve === 'prime256v1' ? ['ES256'] : null;
+  if (!accepts) throw new Error(`tokens: ${file} holds a ${type}${curve ? ` (${curve})` : ''} key; Ed25519 or P-256 (ES256) is needed`);
   const pem = key.export({ type: 'spki', format: 'pem' }).toString();
-  const imported = importSPKI(pem, alg);
-  imported.catch(() => {}); // reported where it is awaited
-  return { kind: 'pem', pem, alg, key: imported };
+  // Imported once per algorithm name, not at every token.
+  const imported = new Map<string, Promise<CryptoKey>>();
+  const keyFor = (alg: string): Promise<CryptoKey> => {
+    let k = imported.get(alg);
+    if (!k) imported.set(alg, (k = importSPKI(pem, alg)));
+    return k;
+  };
+  keyFor(accepts[0]!).catch(() => {}); // imported now; a failure is reported where it is awaited
+  return { kind: 'pem', accepts, keyFor };
 }
 
 /**
@@ -55,9 +64,8 @@ export function fileKeySet(file: string, now: () => number = Date.now): KeySet {
   const fromLoaded = async (header: JWSHeaderParameters): Promise<CryptoKey> => {
     const current = loaded;
     if (current.kind === 'jwks') return current.get(header);
-    // One key: Ed25519 may be named EdDSA or Ed25519 by the token; ES256 only ES256.
-    if (header.alg === current.alg || (current.alg === 'EdDSA' && header.alg === 'Ed25519')) return header.alg === current.alg ? current.key : importSPKI(current.pem, header.alg);
-    throw Object.assign(new Error(`the key file holds an ${current.alg} key, the token is ${header.alg}`), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+    if (header.alg !== undefined && current.accepts.includes(header.alg)) return current.keyFor(header.alg);
+    throw Object.assign(new Error(`the key file holds an ${current.accepts.join('/')} key, the token is ${header.alg}`), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
   };
   return {
     async get(header) {

@@ -53,6 +53,10 @@ describe('TokenVerifier with a PEM public key file', () => {
     expect(verified).toEqual({ ok: true, expiresAt: (nowS + 600 + CLOCK_SKEW_S) * 1000, identity: { userId: 'alice', role: 'customer', shopId: null, displayName: 'Alice' } });
   });
 
+  it("accepts the same key named by the fully specified algorithm 'Ed25519', again and again", async () => {
+    for (let i = 0; i < 2; i++) expect((await verifier.verify(await sign(ed.privateKey, 'Ed25519', good), NOW)).ok).toBe(true);
+  });
+
   it.each([
     ['another issuer', { ...good, iss: 'https://evil.example' }],
     ['another audience', { ...good, aud: 'someone-else' }],

@@ -289,11 +289,6 @@ function hasJspi(): boolean {
   return typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function';
 }
 
-/**
- * Each build's .wasm beside the worker script, written as literal `new URL('./…', import.meta.url)`
- * so that a bundler building the worker into a shop's app (Vite, webpack 5) emits the file too. The
- * names are WA_SQLITE_WASM's (the build script copies those files beside the bundle).
- */
 /** The .wasm directory a tab named in the worker's URL fragment (`#wasm=<base>`, connect's wasmBaseUrl), if any. */
 function wasmFromWorkerUrl(build: WaSqliteBuild): string | null {
   const hash = (globalThis as { location?: { hash: string } }).location?.hash ?? '';
@@ -301,6 +296,11 @@ function wasmFromWorkerUrl(build: WaSqliteBuild): string | null {
   return base ? new URL(WA_SQLITE_WASM[build], base).href : null;
 }
 
+/**
+ * Each build's .wasm beside the worker script, written as literal `new URL('./…', import.meta.url)`
+ * so that a bundler building the worker into a shop's app (Vite, webpack 5) emits the file too. The
+ * names are WA_SQLITE_WASM's (the build script copies those files beside the bundle).
+ */
 const WASM_BESIDE_WORKER: Record<WaSqliteBuild, () => string> = {
   jspi: () => new URL('./wa-sqlite-jspi.wasm', import.meta.url).href,
   asyncify: () => new URL('./wa-sqlite-async.wasm', import.meta.url).href,
