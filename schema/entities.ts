@@ -91,3 +91,16 @@ export const PushEvent = v.variant('kind', [
   v.object({ kind: v.literal('conversation'), conversation: ConversationInfo }),
 ]);
 export type PushEvent = v.InferOutput<typeof PushEvent>;
+
+/**
+ * Whether someone is there to answer. A user is online or away while a device of theirs is
+ * connected (away when they said so), offline otherwise; a shop is online while any of its agents
+ * is, away while agents are connected but all away, offline when none is connected.
+ */
+export const PresenceState = { ONLINE: 'online', AWAY: 'away', OFFLINE: 'offline' } as const;
+export type PresenceState = (typeof PresenceState)[keyof typeof PresenceState];
+export const PresenceStateSchema = v.picklist(Object.values(PresenceState));
+
+/** One subject's presence: a user, or a shop as its agents together. */
+export const Presence = v.object({ id: EntityId, kind: v.picklist(['user', 'shop']), state: PresenceStateSchema });
+export type Presence = v.InferOutput<typeof Presence>;

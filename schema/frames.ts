@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { ErrorCode, KickReason, RebuildReason } from './errors';
-import { EntityId, PushEvent, RoleSchema } from './entities';
+import { EntityId, Presence, PushEvent, RoleSchema } from './entities';
 
 const Cursor = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const Millis = v.pipe(v.number(), v.minValue(0));
@@ -45,11 +45,19 @@ export const RequestFrame = v.object({
 /** Cumulative: the device stored every push with cursor <= this. */
 export const AckFrame = v.object({ t: v.literal('ack'), cursor: Cursor });
 
-export const ClientFrame = v.variant('t', [AuthFrame, PingFrame, RequestFrame, AckFrame]);
+/**
+ * Protocol 5: the user is typing in a conversation (`active`), or stopped. Ephemeral: relayed to
+ * the other members' connected devices, never stored, never replayed, never answered. A client
+ * sends `active: true` at most every TYPING_RESEND_MS while typing goes on.
+ */
+export const TypingFrame = v.object({ t: v.literal('typing'), conversationId: EntityId, active: v.boolean() });
+
+export const ClientFrame = v.variant('t', [AuthFrame, PingFrame, RequestFrame, AckFrame, TypingFrame]);
 export type AuthFrame = v.InferOutput<typeof AuthFrame>;
 export type PingFrame = v.InferOutput<typeof PingFrame>;
 export type RequestFrame = v.InferOutput<typeof RequestFrame>;
 export type AckFrame = v.InferOutput<typeof AckFrame>;
+export type TypingFrame = v.InferOutput<typeof TypingFrame>;
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 
 // ---- server -> client ----------------------------------------------------------------------
@@ -127,6 +135,25 @@ export const KickFrame = v.object({
 /** A frame-level problem not tied to a request (e.g. malformed JSON). The connection stays open. */
 export const ErrorFrame = v.object({ t: v.literal('error'), ...ErrorBody.entries });
 
+/**
+ * Protocol 5: a member of the conversation is typing (or stopped). `from` is the party: a user id,
+ * or the shop's id when one of its agents types (which agent is not said). A receiver drops an
+ * `active` notice TYPING_TTL_MS after it came unless another renews it. Ephemeral, like TypingFrame.
+ */
+export const TypingNoticeFrame = v.object({
+  t: v.literal('typing'),
+  conversationId: EntityId,
+  from: EntityId,
+  fromKind: v.picklist(['user', 'shop']),
+  active: v.boolean(),
+});
+
+/**
+ * Protocol 5: presence changed for subjects this socket watches (`presence.watch`). Ephemeral: a
+ * reconnecting device asks again with presence.watch, whose answer holds the state then.
+ */
+export const PresenceFrame = v.object({ t: v.literal('presence'), presence: v.pipe(v.array(Presence), v.maxLength(1000)) });
+
 export const ServerFrame = v.variant('t', [
   AuthOkFrame,
   AuthFailedFrame,
@@ -135,6 +162,8 @@ export const ServerFrame = v.variant('t', [
   PushFrame,
   KickFrame,
   ErrorFrame,
+  TypingNoticeFrame,
+  PresenceFrame,
 ]);
 export type AuthOkFrame = v.InferOutput<typeof AuthOkFrame>;
 export type AuthFailedFrame = v.InferOutput<typeof AuthFailedFrame>;
@@ -143,4 +172,6 @@ export type ResponseFrame = v.InferOutput<typeof ResponseFrame>;
 export type PushFrame = v.InferOutput<typeof PushFrame>;
 export type KickFrame = v.InferOutput<typeof KickFrame>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrame>;
+export type TypingNoticeFrame = v.InferOutput<typeof TypingNoticeFrame>;
+export type PresenceFrame = v.InferOutput<typeof PresenceFrame>;
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;

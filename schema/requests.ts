@@ -11,6 +11,7 @@ import {
   EntityId,
   Member,
   Message,
+  Presence,
   PushEvent,
 } from './entities';
 
@@ -28,6 +29,8 @@ export const MAX_HEAD_MESSAGES = 100;
 export const HEAD_ANSWER_BYTES = 512 * 1024;
 /** Most messages in one messages.sendBatch (the 64 KiB frame cap bounds it too). */
 export const MAX_SEND_BATCH = 100;
+/** Most conversations one presence.watch names. */
+export const MAX_PRESENCE_WATCH = 100;
 
 /**
  * `echo: false` (protocol 3): do not push the stored messages back to the sending device; it stores
@@ -137,6 +140,23 @@ export const RequestSchemas = {
       conversations: v.array(v.object({ conversation: ConversationView, messages: v.array(Message), members: v.array(Member) })),
       hasMore: v.boolean(),
     }),
+  },
+  /**
+   * Protocol 5: watch the presence of the other parties of these conversations, replacing what this
+   * socket watched before (an empty list stops). The answer holds, per conversation, the parties
+   * the caller may see and their presence now; changes follow as `presence` frames (by subject) until
+   * the socket closes. A shop is visible to every member; a customer only
+   * to the agents of the conversation's shop; other users to their fellow members. Conversations the
+   * caller is not in are FORBIDDEN, as for every request.
+   */
+  'presence.watch': {
+    params: v.object({ conversationIds: v.pipe(v.array(EntityId), v.maxLength(MAX_PRESENCE_WATCH)) }),
+    result: v.object({ conversations: v.array(v.object({ conversationId: EntityId, presence: v.array(Presence) })) }),
+  },
+  /** Protocol 5: the caller is away (or back): what others see while a device of theirs is connected. */
+  'presence.set': {
+    params: v.object({ status: v.picklist(['online', 'away']) }),
+    result: v.object({ status: v.picklist(['online', 'away']) }),
   },
   /** Pull the push stream after a cursor: catch-up without waiting for replay. */
   sync: {

@@ -9,7 +9,7 @@
  * release (in 0.x, a minor release whose notes say so). test/server/previousProtocol.test.ts runs a
  * whole session in the previous protocol's frames.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /**
  * 2: store epochs (`auth.epoch`, `auth_ok.epoch`/`resync`, `conversations.seqsAt`). A version 1 client is served as before, without the rollback check.
  * 3: no echo: a device is not pushed the events its own sends appended (it settles them from the answers). Version 1 and 2 clients are pushed everything, as before.
@@ -17,9 +17,17 @@ export const PROTOCOL_VERSION = 4;
  *    is below what the server pruned, is not replayed the stream; it loads the head instead. Older
  *    clients without a cursor are replayed the stream as before, and refused once it was pruned
  *    past where their replay would start.
+ * 5: ephemeral signals: typing (`typing` both ways) and presence (`presence.watch`, `presence.set`,
+ *    the `presence` frame). Older clients are sent neither frame.
  */
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1, 2, 3, 4];
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
 /** The first version whose devices are not pushed their own sends back. */
 export const NO_ECHO_PROTOCOL_VERSION = 3;
 /** The first version whose devices start at the head instead of replaying the push stream. */
 export const HEAD_START_PROTOCOL_VERSION = 4;
+/** The first version whose devices are sent typing and presence frames. */
+export const SIGNALS_PROTOCOL_VERSION = 5;
+/** A typing sender repeats `active: true` this often while typing goes on. */
+export const TYPING_RESEND_MS = 3_000;
+/** A receiver forgets an `active` typing notice this long after it came (two resends may be lost). */
+export const TYPING_TTL_MS = 7_000;

@@ -30,6 +30,7 @@ import { Limits } from './limits/Limits';
 import { MediaQuota } from './media/quota';
 import { Session } from './ws/Session';
 import { SessionRegistry } from './ws/SessionRegistry';
+import { Signals } from './signals/Signals';
 
 /** Serves what the built-in routes do not (the demo app, later); return false for 404. */
 export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
@@ -137,6 +138,15 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
   const publisher = new CommitPublisher({ recipients: (id) => store.recipients(id), hub, recent, log: config.log });
   store.onCommitted((events) => publisher.committed(events));
   const published = () => publisher.published();
+  const signals = new Signals({
+    members: (id) => store.listMembers(id),
+    socketsOf: (userId) => registry.sessionsOf(userId),
+    broker: opened.broker,
+    epoch: store.epoch,
+    now: config.now,
+    log: config.log,
+  });
+  await signals.start();
   // Test hooks are wrapped around the real parts here; the sessions and deliveries know nothing of them.
   const sessionDeps = {
     config,
@@ -150,6 +160,7 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
     metrics,
     limits,
     published,
+    signals,
     ...(hooks ? { wrapPushSend: <F>(send: (frame: F) => void) => withPushHooks(send, hooks) } : {}),
   };
   const sessions = new Set<Session>();
@@ -235,6 +246,7 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
       await drain();
       clearInterval(sweep);
       clearInterval(forget);
+      signals.stop();
       await retention.stop();
       // Sockets that did not finish their closing handshake: the host's server may live on.
       for (const ws of wss.clients) ws.terminate();

@@ -1,4 +1,4 @@
-import { ErrorCode, ParleyError, type RequestParams, type RequestResult, type RequestType } from '../../schema';
+import { ErrorCode, ParleyError, type Presence, type RequestParams, type RequestResult, type RequestType } from '../../schema';
 import type { Identity } from '../auth/tokens';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
@@ -11,6 +11,14 @@ export interface HandlerDeps {
   published: () => Promise<void>;
 }
 
+/** What presence requests may do for the socket that asks. */
+export interface SessionPresence {
+  /** Watch these subjects from this socket, replacing its last watch; their state now. */
+  watch(subjects: Pick<Presence, 'kind' | 'id'>[]): Presence[];
+  /** The caller is away, or back. */
+  setStatus(status: 'online' | 'away'): void;
+}
+
 /** What a request handler knows: who asks, from which device, and the server's parts it may use. */
 export interface RequestContext {
   identity: Identity;
@@ -20,6 +28,7 @@ export interface RequestContext {
   takeMessages(n: number): boolean;
   /** The parties the session was found to speak for, by conversation: each is looked up once a session. */
   readonly parties: Map<string, string>;
+  readonly presence: SessionPresence;
 }
 
 export type Handler<T extends RequestType> = (ctx: RequestContext, params: RequestParams<T>) => Promise<RequestResult<T>>;

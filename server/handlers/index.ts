@@ -3,6 +3,7 @@ import type { RequestHandlers } from './context';
 import { createConversation, listConversations, listMembers } from './conversations';
 import { history, range, send, sendBatch } from './messages';
 import { delivered, markRead } from './receipts';
+import { setPresence, watchPresence } from './presence';
 import { head, seqsAt, sync } from './sync';
 
 export type { RequestContext, RequestHandlers } from './context';
@@ -19,5 +20,7 @@ export const handlers: RequestHandlers = {
   'conversations.markRead': markRead,
   'conversations.seqsAt': seqsAt,
   'sync.head': head,
+  'presence.watch': watchPresence,
+  'presence.set': setPresence,
   sync,
 };

@@ -12,6 +12,7 @@ import {
   PROTOCOL_VERSION,
   NO_ECHO_PROTOCOL_VERSION,
   HEAD_START_PROTOCOL_VERSION,
+  SIGNALS_PROTOCOL_VERSION,
   RebuildReason,
   SUPPORTED_PROTOCOL_VERSIONS,
   check,
@@ -27,6 +28,9 @@ import {
   type RequestFrame,
   type ServerFrame,
   type RequestType,
+  type TypingFrame,
+  type TypingNoticeFrame,
+  type PresenceFrame,
   EntityId,
 } from '../../schema';
 import type { TokenVerifier } from '../auth/TokenVerifier';
@@ -35,12 +39,13 @@ import type { ServerConfig } from '../config';
 import type { Hub } from '../fanout/Hub';
 import type { RecentEvents } from '../fanout/RecentEvents';
 import type { RequestHandlers } from '../handlers';
-import { requireParty, type HandlerDeps, type RequestContext } from '../handlers/context';
+import { requireParty, type HandlerDeps, type RequestContext, type SessionPresence } from '../handlers/context';
 import type { Limits } from '../limits/Limits';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
 import { runFenced, SessionFenced, type Fence } from '../cluster/fence';
 import type { SessionDirectory } from '../cluster/SessionDirectory';
+import type { SignalSocket, Signals } from '../signals/Signals';
 import { Delivery, type PushOut } from './Delivery';
 import type { SessionRegistry } from './SessionRegistry';
 
@@ -62,17 +67,34 @@ export interface SessionDeps {
   wrapPushSend?: (send: (frame: PushOut) => void) => (frame: PushOut) => void;
   /** Resolves once every event committed so far has reached the hub. */
   published: () => Promise<void>;
+  /** Presence and typing. */
+  signals: Signals;
 }
 
 type SessionState =
   | { kind: 'awaiting_auth'; deadline: number; authenticating: boolean }
-  | { kind: 'active'; identity: Identity; deviceId: string; fence: Fence | null; expiresAt: number; delivery: Delivery; unsubscribe: () => void }
+  | {
+      kind: 'active';
+      identity: Identity;
+      deviceId: string;
+      /** The protocol version the client announced. */
+      version: number;
+      fence: Fence | null;
+      expiresAt: number;
+      delivery: Delivery;
+      unsubscribe: () => void;
+    }
   | { kind: 'closed' };
 
 /** Frames a client may pipeline behind its auth frame. */
 const MAX_EARLY_FRAMES = 32;
+/**
+ * A socket's `active` typing frames for one conversation closer together than this are dropped:
+ * a client that sends one per keystroke costs its receivers no more than one that throttles.
+ */
+const TYPING_MIN_GAP_MS = 1_000;
 
-export class Session {
+export class Session implements SignalSocket {
   private state: SessionState;
   /** What request handlers are given of deps. */
   private readonly handlerDeps: HandlerDeps;
@@ -81,10 +103,12 @@ export class Session {
   /**
    * The party this session speaks for in each conversation it used, looked up once per session, not
    * once per request: membership only grows (nothing removes a member) and the identity is fixed
-   * for the session. Bounded: past PARTIES_CACHED conversations it starts afresh.
+   * for the session. Bounded: past PER_CONVERSATION_CACHED conversations it starts afresh.
    */
-  private readonly parties = new BoundedParties();
+  private readonly parties = new BoundedMap<string>();
   private lastFrameAt: number;
+  /** When each conversation's last `active` typing frame was relayed (bounded like `parties`). */
+  private readonly typedAt = new BoundedMap<number>();
   /** Frames that arrived while the auth frame was being checked. */
   private early: ClientFrame[] = [];
 
@@ -114,6 +138,15 @@ export class Session {
   }
   get fence(): Fence | null {
     return this.state.kind === 'active' ? this.state.fence : null;
+  }
+  /** The shop this session's user is an agent of, or null. */
+  get agentOf(): string | null {
+    return this.state.kind === 'active' ? agentShop(this.state.identity) : null;
+  }
+
+  /** A typing or presence frame: only clients of protocol 5 or later know them. */
+  signal(frame: TypingNoticeFrame | PresenceFrame): void {
+    if (this.state.kind === 'active' && this.state.version >= SIGNALS_PROTOCOL_VERSION) this.send(frame);
   }
 
   private send(frame: ServerFrame): void {
@@ -185,6 +218,7 @@ export class Session {
     if (s.kind === 'awaiting_auth') this.deps.limits.release(this.ip);
     if (s.kind === 'active') {
       s.unsubscribe();
+      this.deps.signals.detach(this);
       this.deps.registry.remove(this);
       this.deps.metrics.connections.dec();
     }
@@ -248,6 +282,26 @@ export class Session {
       case 'req':
         void this.handleRequest(s.identity, s.deviceId, frame);
         return;
+      case 'typing':
+        void this.typing(s.identity, s.deviceId, frame);
+        return;
+    }
+  }
+
+  /** Relay a typing frame to the conversation's other members, if the sender is one. */
+  private async typing(identity: Identity, deviceId: string, frame: TypingFrame): Promise<void> {
+    const now = this.deps.config.now();
+    if (frame.active) {
+      const last = this.typedAt.get(frame.conversationId);
+      if (last !== undefined && now - last < TYPING_MIN_GAP_MS) return;
+      this.typedAt.set(frame.conversationId, now);
+    } else this.typedAt.delete(frame.conversationId);
+    try {
+      const party = await requireParty(this.context(identity, deviceId), frame.conversationId);
+      await this.deps.signals.typing.relay({ userId: identity.userId, shopId: agentShop(identity) }, party, frame.conversationId, frame.active);
+    } catch (err) {
+      if (ParleyError.is(err)) return this.sendError(err.code, `typing: ${err.message}`);
+      this.deps.config.log(`typing failed: ${String(err)}`);
     }
   }
 
@@ -331,6 +385,7 @@ export class Session {
       kind: 'active',
       identity,
       deviceId: frame.deviceId,
+      version: frame.v,
       fence,
       expiresAt: verified.expiresAt,
       delivery,
@@ -338,6 +393,7 @@ export class Session {
     };
     this.deps.limits.release(this.ip);
     metrics.connections.inc();
+    this.deps.signals.attach(this);
     if (!registry.add(this)) return; // a newer claim of the same slot is here: this one was kicked
     this.send({
       t: 'auth_ok',
@@ -390,13 +446,7 @@ export class Session {
     if (!isRequestType(frame.type)) {
       return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
     }
-    const ctx: RequestContext = {
-      identity,
-      deviceId,
-      deps: this.handlerDeps,
-      takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n),
-      parties: this.parties,
-    };
+    const ctx = this.context(identity, deviceId);
     try {
       // Membership first: someone outside a conversation gets nothing for it, not even the work of
       // validating what they sent.
@@ -420,6 +470,35 @@ export class Session {
       this.sendError(ErrorCode.INTERNAL, 'internal error', frame.id);
     }
   }
+
+  private context(identity: Identity, deviceId: string): RequestContext {
+    return {
+      identity,
+      deviceId,
+      deps: this.handlerDeps,
+      takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n),
+      parties: this.parties,
+      presence: this.presence,
+    };
+  }
+
+  /** What presence requests may do for this socket. */
+  private readonly presence: SessionPresence = {
+    watch: (subjects) => {
+      const { presence, watchers } = this.deps.signals;
+      if (this.state.kind !== 'active') return [];
+      watchers.watch(this, subjects);
+      return subjects.map((s) => ({ ...s, state: presence.stateOf(s.kind, s.id) }));
+    },
+    setStatus: (status) => {
+      if (this.state.kind === 'active') this.deps.signals.presence.setStatus(this.state.identity.userId, status);
+    },
+  };
+}
+
+/** The shop a user is an agent of: a merchant's; nobody else's. */
+function agentShop(identity: Identity): string | null {
+  return identity.role === 'merchant' ? identity.shopId : null;
 }
 
 type StreamStart = { kind: 'replay'; cursor: number } | { kind: 'rebuild'; cursor: number; reason: RebuildReason } | { kind: 'refused' };
@@ -432,12 +511,12 @@ function targetConversation(type: RequestType, params: unknown): string | null {
   return v.is(EntityId, id) ? id : null;
 }
 
-const PARTIES_CACHED = 1024;
+const PER_CONVERSATION_CACHED = 1024;
 
-/** A Map that empties itself when it would grow past PARTIES_CACHED entries. */
-class BoundedParties extends Map<string, string> {
-  override set(conversationId: string, party: string): this {
-    if (this.size >= PARTIES_CACHED && !this.has(conversationId)) this.clear();
-    return super.set(conversationId, party);
+/** A Map by conversation that empties itself when it would grow past PER_CONVERSATION_CACHED entries. */
+class BoundedMap<V> extends Map<string, V> {
+  override set(conversationId: string, value: V): this {
+    if (this.size >= PER_CONVERSATION_CACHED && !this.has(conversationId)) this.clear();
+    return super.set(conversationId, value);
   }
 }

@@ -69,6 +69,11 @@ export class SessionRegistry<S extends RegisteredSession = RegisteredSession> im
     }
   }
 
+  /** This node's sessions of a user. */
+  sessionsOf(userId: string): Iterable<S> {
+    return this.byUser.get(userId) ?? [];
+  }
+
   userIds(): string[] {
     return [...this.byUser.keys()];
   }

@@ -108,4 +108,23 @@ describe.skipIf(!databaseUrl || !redisUrl)(`two nodes${databaseUrl ? '' : ` (${S
     const push = await agent.nextFrame((f) => f.t === 'push' && f.event.kind === 'message' && f.event.message.id === m.id);
     expect(push).toMatchObject({ event: { message: { seq: 1 } } });
   });
+
+  it('carries typing and presence between nodes, and forgets a node that stops', async () => {
+    const [a, b] = await twoNodes();
+    const customer = await a.login(uid('c'));
+    const shop = 'parley-shop';
+    const { conversation } = await customer.call('conversations.create', { kind: 'direct', shopId: shop });
+    const watched = await customer.call('presence.watch', { conversationIds: [conversation.id] });
+    expect(watched.conversations[0]!.presence).toEqual([{ id: shop, kind: 'shop', state: 'offline' }]);
+    const agent = await b.login(uid('agent'), { role: 'merchant', shop });
+    expect((await customer.nextFrame(frameOf('presence'))).presence).toEqual([{ id: shop, kind: 'shop', state: 'online' }]);
+
+    customer.send({ t: 'typing', conversationId: conversation.id, active: true });
+    expect(await agent.nextFrame(frameOf('typing'))).toMatchObject({ from: customer.userId, fromKind: 'user', active: true });
+    agent.send({ t: 'typing', conversationId: conversation.id, active: true });
+    expect(await customer.nextFrame(frameOf('typing'))).toMatchObject({ from: shop, fromKind: 'shop', active: true });
+
+    await b.stop();
+    expect((await customer.nextFrame(frameOf('presence'))).presence).toEqual([{ id: shop, kind: 'shop', state: 'offline' }]);
+  });
 });

@@ -38,6 +38,10 @@ export const DISCONNECT_POLICY = {
   'conversations.markRead': 'requeue',
   // direct is idempotent per (customer, shop) and returns the existing one; a repeated group create
   // makes a second group, so that variant must not go out twice.
+  // A watch belongs to a socket and a status to the user while connected: on a new socket, saying
+  // either again is what is wanted.
+  'presence.watch': 'requeue',
+  'presence.set': 'requeue',
   'conversations.create': (params) => (params.kind === 'direct' ? 'requeue' : 'reject'),
 } as const satisfies { [T in RequestType]: Rule<T> };
 
