@@ -22,9 +22,12 @@ import type {
   LocalMessage,
   MediaDraft,
   Settled,
+  SignalsSnapshot,
   StorageDurability,
   StoreDiagnostics,
+  TypingParty,
 } from '../worker/protocol';
+import type { Presence } from '../schema/entities';
 import { onDisconnect } from '../worker/requests/policy';
 import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
 import { ImagePreparer } from './media/ImagePreparer';
@@ -66,6 +69,9 @@ const WATCH_RETRIES = 3;
  */
 const RETRY_WHEN_LOST: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'getState',
+  'signals',
+  'watchPresence',
+  'setPresence',
   'markRead',
   'refresh',
   'loadOlder',
@@ -95,6 +101,12 @@ export class ParleyClient {
   private reattaching: Promise<void> | null = null;
   private readonly watches = new Set<Watch>();
   private readonly earlyLive = new Map<string, LiveResult>();
+  /** Who types where and who is present, as the engine last said (kept from its events). */
+  private readonly typing = new Map<string, TypingParty[]>();
+  private readonly presence = new Map<string, Presence[]>();
+  /** How many watchPresence listeners of this tab want each conversation. */
+  private readonly presenceWanted = new Map<string, number>();
+  private signalsLoaded: Promise<void> | null = null;
 
   private readonly images: ImagePreparer;
   private readonly media: MediaResolver;
@@ -259,6 +271,76 @@ export class ParleyClient {
     return off;
   }
 
+  // ---- typing and presence --------------------------------------------------------------------
+
+  /**
+   * The user is typing in a conversation: call it on every input (the engine sends at most one
+   * notice every few seconds), and with `false` when the text is cleared or sent. Nothing is sent
+   * while offline: typing is about now.
+   */
+  setTyping(conversationId: string, active = true): void {
+    void this.invoke('setTyping', [conversationId, active], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
+  }
+
+  /**
+   * Who is typing in a conversation, now and on every change (an empty list: nobody). A shop's agent
+   * appears as the shop (`kind: 'shop'`), never as which agent.
+   */
+  watchTyping(conversationId: string, listener: (typing: TypingParty[]) => void): () => void {
+    const off = this.on('typing', (e) => {
+      if (e.conversationId === conversationId) listener(e.typing);
+    });
+    void this.loadSignals().then(() => listener(this.typing.get(conversationId) ?? []));
+    return off;
+  }
+
+  /**
+   * The presence of a conversation's other parties that this user may see (a shop as a whole; a
+   * customer, to the shop's agents), now and on every change. Watched across tabs by the engine.
+   */
+  watchPresence(conversationId: string, listener: (presence: Presence[]) => void): () => void {
+    const off = this.on('presence', (e) => {
+      const c = e.conversations.find((x) => x.conversationId === conversationId);
+      if (c) listener(c.presence);
+    });
+    this.presenceWanted.set(conversationId, (this.presenceWanted.get(conversationId) ?? 0) + 1);
+    this.sendPresenceWanted();
+    void this.loadSignals().then(() => {
+      const known = this.presence.get(conversationId);
+      if (known) listener(known);
+    });
+    return () => {
+      off();
+      const n = (this.presenceWanted.get(conversationId) ?? 1) - 1;
+      if (n > 0) this.presenceWanted.set(conversationId, n);
+      else this.presenceWanted.delete(conversationId);
+      this.sendPresenceWanted();
+    };
+  }
+
+  /** The user is away (an agent on a break), or back: others see it while they are connected. */
+  setPresence(status: 'online' | 'away'): void {
+    void this.invoke('setPresence', [status], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
+  }
+
+  private sendPresenceWanted(): void {
+    void this.invoke('watchPresence', [[...this.presenceWanted.keys()]], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
+  }
+
+  /** What the engine holds now, once per engine: events keep it current after. */
+  private loadSignals(): Promise<void> {
+    this.signalsLoaded ??= this.invoke('signals', [], LOCAL_CALL_TIMEOUT_MS).then(
+      (snapshot: SignalsSnapshot) => {
+        for (const t of snapshot.typing) if (!this.typing.has(t.conversationId)) this.typing.set(t.conversationId, t.typing);
+        for (const p of snapshot.presence) if (!this.presence.has(p.conversationId)) this.presence.set(p.conversationId, p.presence);
+      },
+      () => {
+        this.signalsLoaded = null;
+      },
+    );
+    return this.signalsLoaded;
+  }
+
   private watch(query: LiveQuery, deliver: (result: LiveResult) => void): () => void {
     const w: Watch = { query, deliver, remoteId: null, held: null };
     this.watches.add(w);
@@ -308,6 +390,11 @@ export class ParleyClient {
   }
 
   private async resubscribe(): Promise<void> {
+    // A new engine knows nothing of this tab: what it watches, and what it held, start over.
+    this.typing.clear();
+    this.presence.clear();
+    this.signalsLoaded = null;
+    if (this.presenceWanted.size > 0) this.sendPresenceWanted();
     for (const w of this.watches) {
       w.remoteId = null;
       await this.subscribe(w);
@@ -365,6 +452,11 @@ export class ParleyClient {
     if (e.type === 'resync' || e.type === 'rebuild') this.lastCursor = e.cursor;
     if (e.type === 'state') this.current = e.state;
     if (e.type === 'storage') this.durability = e.durability;
+    if (e.type === 'typing') {
+      if (e.typing.length > 0) this.typing.set(e.conversationId, e.typing);
+      else this.typing.delete(e.conversationId);
+    }
+    if (e.type === 'presence') for (const c of e.conversations) this.presence.set(c.conversationId, c.presence);
     this.emitter.emit(e);
   }
 

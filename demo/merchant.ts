@@ -66,6 +66,8 @@ if (connected.status === 'fulfilled') {
   chat.client = client;
   showStatus(status, client, user.userId);
   groupButton.addEventListener('click', () => void openGroup(client));
+  const away = $<HTMLInputElement>('#away');
+  away.addEventListener('change', () => client.setPresence(away.checked ? 'away' : 'online'));
   const fromHash = /^#c=(.+)$/.exec(location.hash)?.[1];
   if (fromHash) select(decodeURIComponent(fromHash));
   else {

@@ -7,7 +7,7 @@
  * Only plain data crosses the port: class instances and AbortSignals do not survive structured
  * cloning, so timeouts are numbers and errors travel as their stable `code`.
  */
-import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
+import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, Presence, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
 import type { EngineOptions } from './options';
 
 // ---- What a tab shows ---------------------------------------------------------------------------
@@ -140,6 +140,26 @@ export type ConnectionState =
 
 export type ConnectionStatus = ConnectionState['status'];
 
+// ---- Typing and presence ------------------------------------------------------------------------
+
+/** Someone typing in a conversation: a user, or a shop (one of its agents; which one is not said). */
+export interface TypingParty {
+  id: string;
+  kind: 'user' | 'shop';
+}
+
+/** The parties of a conversation whose presence this user may see, with their state now. */
+export interface ConversationPresence {
+  conversationId: string;
+  presence: Presence[];
+}
+
+/** Who types where and who is present, as the engine holds it now (what a tab starts from). */
+export interface SignalsSnapshot {
+  typing: { conversationId: string; typing: TypingParty[] }[];
+  presence: ConversationPresence[];
+}
+
 // ---- Events (every tab receives every one) ------------------------------------------------------
 
 export type EngineEvent =
@@ -179,7 +199,14 @@ export type EngineEvent =
    */
   | { type: 'rebuild'; reason: RebuildReason; cursor: number }
   /** The server reported a problem not tied to a request, or sent something invalid. */
-  | { type: 'receive_error'; code: ErrorCode; message: string };
+  | { type: 'receive_error'; code: ErrorCode; message: string }
+  /**
+   * Who is typing in a conversation changed: `typing` is everyone typing there now (empty: nobody).
+   * A notice lasts TYPING_TTL_MS unless renewed; a party's message, or the socket going away, ends it.
+   */
+  | { type: 'typing'; conversationId: string; typing: TypingParty[] }
+  /** Presence changed in these watched conversations: each with all its visible parties' state now. */
+  | { type: 'presence'; conversations: ConversationPresence[] };
 
 export type EngineEventType = EngineEvent['type'];
 export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
@@ -246,6 +273,15 @@ export interface EngineApi {
   request<T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs?: number): Promise<Settled<RequestResult<T>>>;
   reconnect(): void;
   detach(): void;
+  // ---- typing and presence ----
+  /** This user types in a conversation (`active`), or stopped; the engine throttles what it sends. */
+  setTyping(conversationId: string, active: boolean): void;
+  /** The conversations whose parties' presence this tab shows (replacing its last list; [] stops). */
+  watchPresence(conversationIds: string[]): void;
+  /** This user is away, or back (what others see while they are connected). */
+  setPresence(status: 'online' | 'away'): void;
+  /** Who types where and who is present now, as the engine holds it. */
+  signals(): SignalsSnapshot;
   // ---- local-first messaging (needs the local store) ----
   /** Stores the message as pending and returns it; the outbox sends it. */
   send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>>;

@@ -12,6 +12,7 @@ import { ConnectionController } from '../controllers/ConnectionController';
 import { DraftController } from '../controllers/DraftController';
 import { MediaUrlController } from '../controllers/MediaUrlController';
 import { MessagesController } from '../controllers/MessagesController';
+import { SignalsController } from '../controllers/SignalsController';
 import { RerenderOn } from '../controllers/Subscription';
 import { UploadProgressController } from '../controllers/UploadProgressController';
 import { VisibilityController } from '../controllers/VisibilityController';
@@ -82,6 +83,8 @@ export class ParleyChat extends ParleyElement {
     (text) => (this.draft = text),
     MAX_TEXT_CHARS,
   );
+  /** Who types here, and the presence of the other parties. */
+  private readonly signals = new SignalsController(this, () => ({ client: this.client, conversationId: this.conversationId }));
   private readonly lightbox = new Lightbox(this);
   private readonly mediaInput = new MediaInput(this, {
     target: () => (this.client && this.conversationId ? { client: this.client, conversationId: this.conversationId } : null),
@@ -223,6 +226,7 @@ export class ParleyChat extends ParleyElement {
     const client = this.client;
     const conversationId = this.conversationId;
     if (!text || !client || !conversationId) return;
+    client.setTyping(conversationId, false);
     this.draft = '';
     this.drafts.save('');
     this.panel = null;
@@ -356,6 +360,24 @@ export class ParleyChat extends ParleyElement {
         : nothing}${this.notice ? html`<span part="notice" class="notice">${this.notice}</span>` : nothing}</div>`;
   }
 
+  /** The other parties' presence: the shop for a customer, the customer for an agent. */
+  private renderPresence(): unknown {
+    return this.signals.presence.map(
+      (p) => html`<div part="presence" class="presence" data-state=${p.state} data-subject=${p.id}>
+        <span class="dot" aria-hidden="true"></span
+        ><span>${p.kind === 'shop' ? this.t(`presence.shop.${p.state}`) : this.t(`presence.user.${p.state}`, { name: p.id })}</span>
+      </div>`,
+    );
+  }
+
+  private typingText(): string {
+    const typing = this.signals.typing;
+    if (typing.length > 1) return this.t('typing.many', { count: typing.length });
+    const [one] = typing;
+    if (!one) return '';
+    return one.kind === 'shop' ? this.t('typing.shop') : this.t('typing.one', { name: one.id });
+  }
+
   private renderOlder(): unknown {
     const hasStored = this.messages.some((m) => m.seq !== null);
     if (!hasStored) return nothing;
@@ -371,13 +393,14 @@ export class ParleyChat extends ParleyElement {
     const messages = this.messages;
     const actions = { resend: (m: LocalMessage) => void this.act('resend', m), delete: (m: LocalMessage) => void this.act('delete', m) };
     return html`
-      ${this.heading ? html`<div part="header" class="header">${this.heading}</div>` : nothing} ${this.renderStatus()}
+      ${this.heading ? html`<div part="header" class="header">${this.heading}</div>` : nothing} ${this.renderPresence()} ${this.renderStatus()}
       <ol part="message-list" class="list" aria-label=${t('chat.messages')} tabindex="0" @scroll=${this.onScroll}>
         ${this.renderOlder()}
         ${repeat(messages, (m) => m.id, (m) => messageItem(m, this.context(m), actions))}
         ${this.live.loaded && messages.length === 0 ? html`<li class="empty">${t('chat.empty')}</li>` : nothing}
       </ol>
       <div class="sr-only" part="announcer" aria-live="polite" aria-atomic="true">${this.announcement}</div>
+      <div part="typing" class="typing" role="status">${this.typingText()}</div>
       ${composer({
         t,
         config: this.settings,
@@ -387,6 +410,7 @@ export class ParleyChat extends ParleyElement {
         onInput: (e) => {
           this.draft = (e.target as HTMLTextAreaElement).value;
           this.drafts.save(this.draft);
+          if (this.conversationId) this.client?.setTyping(this.conversationId, this.draft.trim().length > 0);
         },
         onKeyDown: this.onKeyDown,
         onSend: () => void this.send(),

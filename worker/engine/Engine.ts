@@ -20,6 +20,7 @@ import type { EngineOptions } from '../options';
 import type { Platform, TimerId } from '../platform';
 import { RequestTracker } from '../requests/RequestTracker';
 import type { PushRecord } from '../store/types';
+import { EngineSignals } from '../signals/EngineSignals';
 import { Emitter } from './Emitter';
 
 /** Where tokens come from: in a SharedWorker, a live tab's `getToken()`. */
@@ -107,6 +108,8 @@ export class Engine<I extends Inbox = Inbox> {
   readonly events = new Emitter<EngineEvent>();
   /** Where pushes are stored (built by `deps.inbox` on this engine's port), or null. */
   readonly inbox: I | null;
+  /** Typing and presence for every tab. */
+  readonly signals: EngineSignals;
   private readonly connection: Connection;
   private readonly requests: RequestTracker;
   private state: ConnectionState;
@@ -158,6 +161,15 @@ export class Engine<I extends Inbox = Inbox> {
       maxPending: options.requests.maxPending,
       send: (frame) => this.connection.send(frame),
     });
+    this.signals = new EngineSignals({
+      platform,
+      send: (frame) => this.connection.send(frame),
+      watch: (params) => this.request('presence.watch', params),
+      setStatus: (params) => this.request('presence.set', params),
+      emitTyping: (conversationId, typing) => this.events.emit({ type: 'typing', conversationId, typing }),
+      emitPresence: (conversations) => this.events.emit({ type: 'presence', conversations }),
+      report: (message) => this.events.emit({ type: 'receive_error', code: ErrorCode.INTERNAL, message }),
+    });
     this.state = this.connection.state;
     this.connection.subscribe((next) => this.onState(next));
     this.inbox = deps.inbox
@@ -200,6 +212,7 @@ export class Engine<I extends Inbox = Inbox> {
     const prev = this.state;
     this.state = next;
     this.events.emit({ type: 'state', state: next });
+    if (prev.status === 'online' && next.status !== 'online') this.signals.offline();
     switch (next.status) {
       case 'online':
         // A fresh socket replays from the stored cursor: a replay still waiting is done.
@@ -208,6 +221,7 @@ export class Engine<I extends Inbox = Inbox> {
         if (this.reset) this.resetStream(this.reset);
         this.events.emit({ type: 'connect_success', userId: next.userId, deviceId: next.deviceId });
         this.requests.connected();
+        this.signals.online();
         break;
       case 'backoff':
         if (prev.status === 'online') this.requests.disconnected();
@@ -262,6 +276,12 @@ export class Engine<I extends Inbox = Inbox> {
       case 'error':
         this.events.emit({ type: 'receive_error', code: frame.code, message: frame.message });
         return;
+      case 'typing':
+        this.signals.onTyping(frame);
+        return;
+      case 'presence':
+        this.signals.onPresence(frame);
+        return;
       default:
         return;
     }
@@ -293,6 +313,7 @@ export class Engine<I extends Inbox = Inbox> {
     if (this.resetting || frame.cursor <= this.emittedCursor) return;
     this.emittedCursor = frame.cursor;
     const record = { cursor: frame.cursor, event: frame.event };
+    if (frame.event.kind === 'message') this.signals.onMessage(frame.event.message.conversationId, frame.event.message.senderId, this.ownParties());
     // The event first: a listener is cheap for a tab; a view update may mean rendering a page.
     this.events.emit({ type: 'receive', ...record, stored: false });
     this.inbox?.arrived?.([record]);
@@ -408,6 +429,12 @@ export class Engine<I extends Inbox = Inbox> {
   private cancelReplay(): void {
     if (this.replayTimer !== null) this.deps.platform.timers.clearTimeout(this.replayTimer);
     this.replayTimer = null;
+  }
+
+  /** Who this user is in conversations: themselves, and their shop if they are its agent. */
+  private ownParties(): string[] {
+    const s = this.state;
+    return s.status === 'online' ? (s.shopId ? [s.userId, s.shopId] : [s.userId]) : [];
   }
 
   private scheduleAck(): void {

@@ -105,7 +105,10 @@ export class EngineHost {
     if (!tab) return;
     this.tabs.delete(tabId);
     tab.events.close();
-    void this.running?.then((r) => r.sync?.live.removeOwner(tabId));
+    void this.running?.then((r) => {
+      r.sync?.live.removeOwner(tabId);
+      r.engine.signals.unwatch(tabId);
+    });
   }
 
   get tabCount(): number {

@@ -13,7 +13,7 @@ import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery } from '../sync/LiveQueries';
 import type { SyncLayer } from '../sync/SyncLayer';
-import type { AttachRequest, AttachResult, EngineApi, Settled, TabCallbacks } from '../protocol';
+import type { AttachRequest, AttachResult, EngineApi, Settled, SignalsSnapshot, TabCallbacks } from '../protocol';
 import type { EngineHost, Running } from './EngineHost';
 
 async function settle<T>(fn: () => Promise<T>): Promise<Settled<T>> {
@@ -58,6 +58,23 @@ export class TabSession implements EngineApi {
 
   reconnect(): void {
     this.attached.engine.reconnect();
+  }
+
+  setTyping(conversationId: string, active: boolean): void {
+    if (typeof conversationId === 'string') this.attached.engine.signals.setTyping(conversationId, active === true);
+  }
+
+  watchPresence(conversationIds: string[]): void {
+    const ids = Array.isArray(conversationIds) ? conversationIds.filter((id): id is string => typeof id === 'string') : [];
+    this.attached.engine.signals.watch(this.tabId!, ids);
+  }
+
+  setPresence(status: 'online' | 'away'): void {
+    this.attached.engine.signals.setStatus(status === 'away' ? 'away' : 'online');
+  }
+
+  signals(): SignalsSnapshot {
+    return this.attached.engine.signals.snapshot();
   }
 
   send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>> {

@@ -27,6 +27,34 @@ export const chatStyles = css`
   .status:empty {
     display: none;
   }
+  .presence {
+    padding: 2px calc(var(--_gap) * 1.5);
+    font-size: 0.8em;
+    color: var(--_muted);
+    display: flex;
+    align-items: center;
+    gap: 6px;
+  }
+  .presence .dot {
+    width: 8px;
+    height: 8px;
+    border-radius: 50%;
+    background: var(--parley-presence-offline, #8c959f);
+    flex: none;
+  }
+  .presence[data-state='online'] .dot {
+    background: var(--parley-presence-online, #1a7f37);
+  }
+  .presence[data-state='away'] .dot {
+    background: var(--parley-presence-away, #bf8700);
+  }
+  .typing {
+    min-height: 1.2em;
+    padding: 0 calc(var(--_gap) * 1.5);
+    font-size: 0.8em;
+    font-style: italic;
+    color: var(--_muted);
+  }
   .link-button {
     background: none;
     border: none;
