@@ -75,7 +75,19 @@ export const OrderContent = v.object({
   url: v.optional(SafeUrl),
 });
 
-export const KNOWN_CONTENT_TYPES = ['text', 'image', 'voice', 'product', 'order'] as const;
+/**
+ * Protocol 5: what a recalled message holds instead of what it said, everywhere (the server keeps no
+ * copy). Set by the server only: a send of it is refused.
+ */
+export const RecalledContent = v.object({ type: v.literal('recalled') });
+
+/**
+ * Content types no one may send: `recalled` is the server's, `deleted` marks a message this device
+ * deleted for its user alone (never on the wire).
+ */
+export const RESERVED_CONTENT_TYPES: readonly string[] = ['recalled', 'deleted'];
+
+export const KNOWN_CONTENT_TYPES = ['text', 'image', 'voice', 'product', 'order', 'recalled'] as const;
 export type KnownContentType = (typeof KNOWN_CONTENT_TYPES)[number];
 
 const KnownContent = v.variant('type', [
@@ -84,6 +96,7 @@ const KnownContent = v.variant('type', [
   VoiceContent,
   ProductContent,
   OrderContent,
+  RecalledContent,
 ]);
 
 /**
@@ -118,6 +131,7 @@ export type ImageContent = v.InferOutput<typeof ImageContent>;
 export type VoiceContent = v.InferOutput<typeof VoiceContent>;
 export type ProductContent = v.InferOutput<typeof ProductContent>;
 export type OrderContent = v.InferOutput<typeof OrderContent>;
+export type RecalledContent = v.InferOutput<typeof RecalledContent>;
 export type Money = v.InferOutput<typeof Money>;
 export type KnownContent = v.InferOutput<typeof KnownContent>;
 export type UnknownContent = { type: string; [key: string]: unknown };

@@ -89,6 +89,11 @@ export const PushEvent = v.variant('kind', [
     upToSeq: Seq,
   }),
   v.object({ kind: v.literal('conversation'), conversation: ConversationInfo }),
+  /**
+   * Protocol 5: the sender recalled the message (`senderId`, `messageId`) at `seq`: every copy shows
+   * `{ type: 'recalled' }` in its place from now on. Older clients are not pushed it.
+   */
+  v.object({ kind: v.literal('recall'), conversationId: EntityId, senderId: EntityId, messageId: ClientId, seq: v.pipe(Seq, v.minValue(1)) }),
 ]);
 export type PushEvent = v.InferOutput<typeof PushEvent>;
 

@@ -104,6 +104,17 @@ export const RequestSchemas = {
       ),
     }),
   },
+  /**
+   * Protocol 5: recall one of the caller's own messages within the server's window (2 minutes by
+   * default; agents may have another). Its content becomes `{ type: 'recalled' }` on the server and,
+   * through a `recall` event, on every device, offline ones when they come back. Idempotent: a
+   * repeat answers the recalled message. NOT_FOUND when the caller sent no such message there,
+   * RECALL_WINDOW_PASSED when it is too late.
+   */
+  'messages.recall': {
+    params: v.object({ conversationId: EntityId, messageId: ClientId }),
+    result: v.object({ message: Message }),
+  },
   /** A device stored every message up to upToSeq (contiguously). Forwarded as a receipt. */
   'receipts.delivered': {
     params: v.object({ conversationId: EntityId, upToSeq: Seq }),

@@ -31,3 +31,8 @@ export const SIGNALS_PROTOCOL_VERSION = 5;
 export const TYPING_RESEND_MS = 3_000;
 /** A receiver forgets an `active` typing notice this long after it came (two resends may be lost). */
 export const TYPING_TTL_MS = 7_000;
+
+/** Whether a client of this protocol version knows a push event of this kind (`recall`: from 5). */
+export function eventKnownTo(version: number, kind: string): boolean {
+  return kind !== 'recall' || version >= SIGNALS_PROTOCOL_VERSION;
+}

@@ -102,6 +102,13 @@ export interface ServerConfig {
    * sending it traffic (PARLEY_DRAIN_DELAY_MS; 0 by default, for a single node).
    */
   drainDelayMs: number;
+  /**
+   * How long after it was stored a sender may recall a message (ms): a customer's and others'
+   * (PARLEY_RECALL_WINDOW_MS, 2 minutes by default) and a shop agent's (PARLEY_AGENT_RECALL_WINDOW_MS,
+   * the same by default).
+   */
+  recallWindowMs: number;
+  agentRecallWindowMs: number;
   /** How often a node on PostgreSQL checks its sessions' claims for newer logins it was not told of (ms). */
   claimCheckMs: number;
   /** Where uploaded media live; undefined means `${dataDir}/media`. */
@@ -159,6 +166,8 @@ export function defaultConfig(): ServerConfig {
     streamCheckMs: 1000,
     claimCheckMs: 2000,
     drainDelayMs: 0,
+    recallWindowMs: 2 * 60_000,
+    agentRecallWindowMs: 2 * 60_000,
     mediaDir: undefined,
     maxImageBytes: 10 * 1024 * 1024,
     maxVoiceBytes: 5 * 1024 * 1024,
@@ -246,6 +255,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv, argv: readonly string[] = 
     maxConnections: positive(env.PARLEY_MAX_CONNECTIONS),
     databasePoolSize: positive(env.PARLEY_DATABASE_POOL),
     drainDelayMs: positive(env.PARLEY_DRAIN_DELAY_MS),
+    recallWindowMs: positive(env.PARLEY_RECALL_WINDOW_MS),
+    agentRecallWindowMs: positive(env.PARLEY_AGENT_RECALL_WINDOW_MS),
   };
   for (const [name, value] of Object.entries(sizes)) if (value !== undefined) Object.assign(cfg, { [name]: value });
   const retentionDays = positive(env.PARLEY_PUSH_RETENTION_DAYS);

@@ -9,6 +9,8 @@ export interface HandlerDeps {
   metrics: ServerMetrics;
   /** Resolves once every event committed so far has reached the hub. */
   published: () => Promise<void>;
+  /** How long after its store a message may be recalled: by a shop's agent, by anyone else. */
+  recallWindows: { agentMs: number; otherMs: number };
 }
 
 /** What presence requests may do for the socket that asks. */
@@ -23,6 +25,8 @@ export interface SessionPresence {
 export interface RequestContext {
   identity: Identity;
   deviceId: string;
+  /** The protocol version the client announced: what it may be sent. */
+  version: number;
   deps: HandlerDeps;
   /** Count `n` messages against the session's message rate; false when over it. */
   takeMessages(n: number): boolean;

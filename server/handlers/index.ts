@@ -1,7 +1,7 @@
 /** Request type -> handler. The compiler checks every request type has one. */
 import type { RequestHandlers } from './context';
 import { createConversation, listConversations, listMembers } from './conversations';
-import { history, range, send, sendBatch } from './messages';
+import { history, range, recall, send, sendBatch } from './messages';
 import { delivered, markRead } from './receipts';
 import { setPresence, watchPresence } from './presence';
 import { head, seqsAt, sync } from './sync';
@@ -16,6 +16,7 @@ export const handlers: RequestHandlers = {
   'messages.range': range,
   'messages.send': send,
   'messages.sendBatch': sendBatch,
+  'messages.recall': recall,
   'receipts.delivered': delivered,
   'conversations.markRead': markRead,
   'conversations.seqsAt': seqsAt,

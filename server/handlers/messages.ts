@@ -1,4 +1,4 @@
-import { contentBytes, ErrorCode, MAX_CONTENT_BYTES, ParleyError, type Content, type Message, type RequestResult } from '../../schema';
+import { contentBytes, ErrorCode, MAX_CONTENT_BYTES, ParleyError, RESERVED_CONTENT_TYPES, Role, type Content, type Message, type RequestResult } from '../../schema';
 import type { SendInput } from '../store/Store';
 import { requireParty, type Handler, type RequestContext } from './context';
 
@@ -49,9 +49,30 @@ export const sendBatch: Handler<'messages.sendBatch'> = async (ctx, p) => {
   return answer(ctx, stored, { results });
 };
 
+/** The sender's own message, within the window for their role: see `messages.recall` in the schema. */
+export const recall: Handler<'messages.recall'> = async (ctx, p) => {
+  await requireParty(ctx, p.conversationId);
+  const { recallWindows } = ctx.deps;
+  const windowMs = ctx.identity.role === Role.MERCHANT ? recallWindows.agentMs : recallWindows.otherMs;
+  const outcome = await ctx.deps.store.recall({ sender: ctx.identity, conversationId: p.conversationId, messageId: p.messageId, windowMs });
+  switch (outcome.kind) {
+    case 'not_found':
+      throw new ParleyError(ErrorCode.NOT_FOUND, 'you sent no such message in this conversation');
+    case 'too_late':
+      throw new ParleyError(ErrorCode.RECALL_WINDOW_PASSED, `a message can be recalled within ${Math.round(windowMs / 1000)} s of sending`);
+    case 'already':
+      return { message: outcome.message };
+    case 'recalled':
+      await ctx.deps.published();
+      return { message: outcome.message };
+  }
+};
+
 const CONFLICT_MESSAGE = 'this client id was already used for another conversation';
 
+/** Why this content cannot be stored (too large, or a type only the server or a device sets), or null. */
 function sizeError(content: Content): ParleyError | null {
+  if (RESERVED_CONTENT_TYPES.includes(content.type)) return new ParleyError(ErrorCode.INVALID_PARAMS, `content type ${content.type} cannot be sent`);
   const bytes = contentBytes(content);
   return bytes > MAX_CONTENT_BYTES ? new ParleyError(ErrorCode.PAYLOAD_TOO_LARGE, `content is ${bytes} bytes; the limit is ${MAX_CONTENT_BYTES}`) : null;
 }

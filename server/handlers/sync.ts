@@ -1,10 +1,12 @@
-import { contentBytes, HEAD_ANSWER_BYTES, type HeadEntry } from '../../schema';
+import { contentBytes, eventKnownTo, HEAD_ANSWER_BYTES, type HeadEntry } from '../../schema';
 import type { Handler } from './context';
 
 /** The push stream as a pull: how a client catches up in large pages after a long absence. */
 export const sync: Handler<'sync'> = async (ctx, p) => {
   const { events, hasMore } = await ctx.deps.store.eventsAfter(ctx.identity, p.cursor, p.limit);
-  return { events, hasMore, nextCursor: events.at(-1)?.cursor ?? p.cursor };
+  // The cursor moves past what an older client is not sent, as past what it is.
+  const nextCursor = events.at(-1)?.cursor ?? p.cursor;
+  return { events: events.filter((e) => eventKnownTo(ctx.version, e.event.kind)), hasMore, nextCursor };
 };
 
 /** What a device told to resync may keep of each conversation: see `conversations.seqsAt` in the schema. */

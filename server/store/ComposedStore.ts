@@ -5,12 +5,12 @@
  */
 import type { Identity } from '../auth/tokens';
 import type { ReceiptKind } from '../../schema';
-import type { SendInput, Store } from './Store';
+import type { RecallInput, SendInput, Store } from './Store';
 
 export interface StoreParts {
   userRecords: Pick<Store, 'upsertUser' | 'users'>;
   conversations: Pick<Store, 'getConversation' | 'partyIn' | 'listConversations' | 'openDirect' | 'createGroup' | 'listMembers' | 'recipients' | 'conversationPage'>;
-  messages: Pick<Store, 'history' | 'range' | 'send' | 'sendBatch' | 'receipt' | 'messageCount'>;
+  messages: Pick<Store, 'history' | 'range' | 'send' | 'sendBatch' | 'recall' | 'receipt' | 'messageCount'>;
   eventLog: Pick<Store, 'seqsAt' | 'eventsAfter' | 'headCursor' | 'streamHead'>;
   retention: Pick<Store, 'prune' | 'prunedAfter'>;
 }
@@ -61,6 +61,9 @@ export abstract class ComposedStore {
   }
   sendBatch(inputs: readonly SendInput[]) {
     return this.parts.messages.sendBatch(inputs);
+  }
+  recall(input: RecallInput) {
+    return this.parts.messages.recall(input);
   }
   receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
     return this.parts.messages.receipt(party, conversationId, kind, upToSeq);

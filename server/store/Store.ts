@@ -50,6 +50,23 @@ export type SendOutcome =
   /** The (sender, clientId) pair was already used for another conversation. */
   | { kind: 'conflict' };
 
+export interface RecallInput {
+  sender: Identity;
+  conversationId: string;
+  /** The sender's client id of the message. */
+  messageId: string;
+  /** How long after its first store the message may be recalled. */
+  windowMs: number;
+}
+
+export type RecallOutcome =
+  /** Recalled now (`message` as it is now: content `{ type: 'recalled' }`), or already before. */
+  | { kind: 'recalled' | 'already'; message: Message }
+  /** The sender sent no message of that id to that conversation. */
+  | { kind: 'not_found' }
+  /** Past the window: nothing changed. */
+  | { kind: 'too_late' };
+
 export interface UserRecord {
   id: string;
   role: Role;
@@ -126,6 +143,11 @@ export interface Store {
    * stores none of them.
    */
   sendBatch(inputs: readonly SendInput[]): Promise<SendOutcome[]>;
+  /**
+   * Replace the sender's message with the recalled placeholder and append a `recall` event for the
+   * conversation's members, in one commit. The original content is not kept.
+   */
+  recall(input: RecallInput): Promise<RecallOutcome>;
   /** Advance a party's delivered/read position; never moves backwards. Resolves with the position after. */
   receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number): Promise<{ seq: number }>;
   /** The user's push stream after a cursor, ascending. Pruned events are gone: see {@link prunedAfter}. */

@@ -23,6 +23,9 @@ export interface MessageRow {
   server_ts: number;
 }
 
+/** A recalled message's content as stored (compared as text: the store writes exactly this). */
+export const RECALLED_JSON = JSON.stringify({ type: 'recalled' });
+
 export const toInfo = (r: ConversationRow): ConversationInfo => ({
   id: r.id,
   kind: r.kind,

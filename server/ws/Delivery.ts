@@ -4,7 +4,7 @@
  * progress for `resendMs` everything unacked is sent again from the database; after `resendLimit`
  * such rounds the socket is given up on (the client will reconnect and replay from its cursor).
  */
-import type { PushEvent } from '../../schema';
+import { eventKnownTo, type PushEvent } from '../../schema';
 import type { Identity } from '../auth/tokens';
 import type { Subscriber } from '../fanout/Hub';
 import type { RecentEvents } from '../fanout/RecentEvents';
@@ -26,6 +26,8 @@ export interface DeliveryDeps {
    * appended are passed over, not pushed. Older clients are pushed everything.
    */
   skipOwnSends: boolean;
+  /** The client's protocol version: events of kinds it does not know are passed over, like own sends. */
+  version: number;
   metrics: ServerMetrics;
   now: () => number;
   window: number;
@@ -126,7 +128,7 @@ export class Delivery implements Subscriber {
   }
 
   private emit(cursor: number, event: PushEvent, origin?: EventOrigin): void {
-    if (this.isOwnSend(origin)) {
+    if (this.isOwnSend(origin) || !eventKnownTo(this.deps.version, event.kind)) {
       this.sent = cursor;
       return;
     }

@@ -121,7 +121,12 @@ export class Session implements SignalSocket {
     private readonly deps: SessionDeps,
     private readonly ip: string,
   ) {
-    this.handlerDeps = { store: deps.store, metrics: deps.metrics, published: deps.published };
+    this.handlerDeps = {
+      store: deps.store,
+      metrics: deps.metrics,
+      published: deps.published,
+      recallWindows: { agentMs: deps.config.agentRecallWindowMs, otherMs: deps.config.recallWindowMs },
+    };
     const now = deps.config.now();
     this.state = { kind: 'awaiting_auth', deadline: now + deps.config.authTimeoutMs, authenticating: false };
     this.lastFrameAt = now;
@@ -372,6 +377,7 @@ export class Session implements SignalSocket {
         identity,
         deviceId: frame.deviceId,
         skipOwnSends: frame.v >= NO_ECHO_PROTOCOL_VERSION,
+        version: frame.v,
         send: this.deps.wrapPushSend?.((f) => this.send(f)) ?? ((f) => this.send(f)),
         metrics,
         now: config.now,
@@ -475,6 +481,7 @@ export class Session implements SignalSocket {
     return {
       identity,
       deviceId,
+      version: this.state.kind === 'active' ? this.state.version : PROTOCOL_VERSION,
       deps: this.handlerDeps,
       takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n),
       parties: this.parties,

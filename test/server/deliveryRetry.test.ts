@@ -23,7 +23,7 @@ describe('Delivery, database down', () => {
     } as unknown as Store;
     const sent: PushOut[] = [];
     const delivery = new Delivery(
-      { store, recent: null, identity: alice, deviceId: 'd1', send: (f) => sent.push(f), skipOwnSends: true, metrics: serverMetrics(), now: () => now, window: 8, resendMs: 5_000, resendLimit: 3 },
+      { store, recent: null, identity: alice, deviceId: 'd1', send: (f) => sent.push(f), skipOwnSends: true, version: 5, metrics: serverMetrics(), now: () => now, window: 8, resendMs: 5_000, resendLimit: 3 },
       10,
     );
     delivery.start();

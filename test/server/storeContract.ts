@@ -92,6 +92,24 @@ export function storeContract(name: string, open: () => Promise<ContractStore>):
       expect(messages.map((m) => m.seq)).toEqual([1, 2]);
     });
 
+    it("recalls the sender's own message within the window, once, in the stream and in history; no one else's, not late", async () => {
+      const { alice, conversationId } = await direct();
+      const sent = await s.store.send(input(alice, conversationId, randomUUID(), 'oops, my address'));
+      const message = (sent as { message: { id: string; seq: number } }).message;
+      const agent: Identity = { userId: `agent-${randomUUID().slice(0, 8)}`, role: 'merchant', shopId: s.shopId, displayName: 'agent' };
+      expect(await s.store.recall({ sender: agent, conversationId, messageId: message.id, windowMs: 60_000 })).toEqual({ kind: 'not_found' });
+      expect(await s.store.recall({ sender: alice, conversationId, messageId: message.id, windowMs: -1 })).toEqual({ kind: 'too_late' });
+      const head = await s.store.headCursor(alice);
+      const recalled = await s.store.recall({ sender: alice, conversationId, messageId: message.id, windowMs: 60_000 });
+      expect(recalled).toMatchObject({ kind: 'recalled', message: { id: message.id, seq: message.seq, content: { type: 'recalled' } } });
+      expect(await s.store.recall({ sender: alice, conversationId, messageId: message.id, windowMs: 60_000 })).toMatchObject({ kind: 'already' });
+      const { events } = await s.store.eventsAfter(alice, head, 10);
+      expect(events.map((e) => e.event)).toEqual([{ kind: 'recall', conversationId, senderId: alice.userId, messageId: message.id, seq: message.seq }]);
+      const { messages } = await s.store.history(conversationId, undefined, 10);
+      expect(messages.map((m) => m.content)).toEqual([{ type: 'recalled' }]);
+      expect(JSON.stringify(messages)).not.toContain('my address');
+    });
+
     it('moves receipts only forward, and never past the last message', async () => {
       const { alice, conversationId } = await direct();
       for (let i = 0; i < 5; i++) await s.store.send(input(alice, conversationId));

@@ -33,6 +33,8 @@ export const DISCONNECT_POLICY = {
   // Idempotent on (sender, clientId): a retry returns the first attempt's message, duplicate: true.
   'messages.send': 'requeue',
   'messages.sendBatch': 'requeue',
+  // A repeat of a recall answers the recalled message.
+  'messages.recall': 'requeue',
   // Cumulative and never moves backwards: repeating upToSeq leaves the position where it was.
   'receipts.delivered': 'requeue',
   'conversations.markRead': 'requeue',

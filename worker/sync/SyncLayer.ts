@@ -426,8 +426,8 @@ function conversationsOf(records: readonly PushRecord[]): string[] {
   const ids = new Set<string>();
   for (const { event } of records) {
     if (event.kind === 'message') ids.add(event.message.conversationId);
-    else if (event.kind === 'receipt') ids.add(event.conversationId);
-    else ids.add(event.conversation.id);
+    else if (event.kind === 'conversation') ids.add(event.conversation.id);
+    else ids.add(event.conversationId);
   }
   return [...ids];
 }

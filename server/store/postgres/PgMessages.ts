@@ -6,13 +6,13 @@
  * first is committing waits for it and then finds its row.
  */
 import type { Message, ReceiptKind } from '../../../schema';
-import { toMessage, type MessageRow } from '../rows';
-import type { SendInput, SendOutcome, Store } from '../Store';
+import { RECALLED_JSON, toMessage, type MessageRow } from '../rows';
+import type { RecallInput, RecallOutcome, SendInput, SendOutcome, Store } from '../Store';
 import { asParty, partyParams } from './party';
 import type { Query } from './PgConversations';
 import type { PgWrite, Tx } from './PgGroupCommit';
 
-type MessageMethods = 'history' | 'range' | 'send' | 'sendBatch' | 'receipt' | 'messageCount';
+type MessageMethods = 'history' | 'range' | 'send' | 'sendBatch' | 'recall' | 'receipt' | 'messageCount';
 
 /** The sender's earlier message with this client id, if any, and the kinds of member row they speak through here. */
 type PriorRow = Partial<MessageRow> & { kinds: string[] | null };
@@ -94,6 +94,19 @@ export class PgMessages implements Pick<Store, MessageMethods> {
       tx.append(input.conversationId, { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: stored.seq }, origin);
     }
     return { kind: 'stored', message };
+  }
+
+  recall(input: RecallInput): Promise<RecallOutcome> {
+    return this.write([input.conversationId], async (tx): Promise<RecallOutcome> => {
+      const [row] = await tx.query<MessageRow>('SELECT * FROM messages WHERE sender_id = $1 AND client_id = $2', [input.sender.userId, input.messageId]);
+      if (!row || row.conversation_id !== input.conversationId) return { kind: 'not_found' };
+      if (row.content === RECALLED_JSON) return { kind: 'already', message: toMessage(row) };
+      if (this.now() - row.server_ts > input.windowMs) return { kind: 'too_late' };
+      await tx.query('UPDATE messages SET content = $3 WHERE conversation_id = $1 AND seq = $2', [row.conversation_id, row.seq, RECALLED_JSON]);
+      const message = toMessage({ ...row, content: RECALLED_JSON });
+      tx.append(row.conversation_id, { kind: 'recall', conversationId: row.conversation_id, senderId: row.sender_id, messageId: row.client_id, seq: row.seq });
+      return { kind: 'recalled', message };
+    });
   }
 
   receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {

@@ -4,12 +4,12 @@
  */
 import type { Message, ReceiptKind } from '../../../schema';
 import type { Identity } from '../../auth/tokens';
-import type { SendInput, SendOutcome, Store } from '../Store';
+import type { RecallInput, RecallOutcome, SendInput, SendOutcome, Store } from '../Store';
 import type { AppendEvent, Write } from './ports';
-import { toMessage, type MessageRow } from '../rows';
+import { RECALLED_JSON, toMessage, type MessageRow } from '../rows';
 import type { Sql } from './statements';
 
-type MessageMethods = 'history' | 'range' | 'send' | 'sendBatch' | 'receipt' | 'messageCount';
+type MessageMethods = 'history' | 'range' | 'send' | 'sendBatch' | 'recall' | 'receipt' | 'messageCount';
 
 export class SqliteMessages implements Pick<Store, MessageMethods> {
   constructor(
@@ -92,6 +92,19 @@ export class SqliteMessages implements Pick<Store, MessageMethods> {
       this.appendEvent(input.conversationId, { kind: 'receipt', conversationId: input.conversationId, userId: party, receipt: 'read', upToSeq: seq }, origin);
     }
     return { kind: 'stored', message };
+  }
+
+  recall(input: RecallInput): Promise<RecallOutcome> {
+    return this.write((): RecallOutcome => {
+      const row = this.sql('SELECT * FROM messages WHERE sender_id = ? AND client_id = ?').get(input.sender.userId, input.messageId) as MessageRow | undefined;
+      if (!row || row.conversation_id !== input.conversationId) return { kind: 'not_found' };
+      if (row.content === RECALLED_JSON) return { kind: 'already', message: toMessage(row) };
+      if (this.now() - row.server_ts > input.windowMs) return { kind: 'too_late' };
+      this.sql('UPDATE messages SET content = ? WHERE conversation_id = ? AND seq = ?').run(RECALLED_JSON, row.conversation_id, row.seq);
+      const message = toMessage({ ...row, content: RECALLED_JSON });
+      this.appendEvent(row.conversation_id, { kind: 'recall', conversationId: row.conversation_id, senderId: row.sender_id, messageId: row.client_id, seq: row.seq });
+      return { kind: 'recalled', message };
+    });
   }
 
   receipt(party: string, conversationId: string, kind: ReceiptKind, upToSeq: number) {
