@@ -70,6 +70,8 @@ const WATCH_RETRIES = 3;
 const RETRY_WHEN_LOST: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'getState',
   'signals',
+  'recall',
+  'deleteForMe',
   'watchPresence',
   'setPresence',
   'markRead',
@@ -230,6 +232,25 @@ export class ParleyClient {
   /** Delete a message that is pending or failed (not one the server already has). */
   async deletePending(id: string): Promise<void> {
     await unwrap(this.invoke('deletePending', [id], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /**
+   * Recall one of your messages: within the server's window (2 minutes by default) every device,
+   * offline ones when they return, shows "message recalled" instead, and its text leaves search.
+   * Needs the network (the server judges the window); an unsent message is simply deleted.
+   * Rejects with RECALL_WINDOW_PASSED when too late.
+   */
+  async recall(id: string): Promise<void> {
+    await unwrap(this.invoke('recall', [id], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS));
+  }
+
+  /**
+   * Delete a message (anyone's) for this user on this device: it leaves every tab's views and search
+   * and stays gone after reloads and resyncs. Its row stays as content `{ type: 'deleted' }`, which
+   * the UI kit leaves out and a custom view should too. Others still have it.
+   */
+  async deleteForMe(message: Pick<LocalMessage, 'id' | 'senderId'>): Promise<void> {
+    await unwrap(this.invoke('deleteForMe', [message.senderId, message.id], LOCAL_CALL_TIMEOUT_MS));
   }
 
   /** Mark the conversation read up to its latest message, in every tab and on the server. */

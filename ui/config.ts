@@ -39,6 +39,11 @@ export interface ChatConfig {
    * would tell that host each reader's IP address and when they read. Images elsewhere are left out.
    */
   cardImageOrigins: string[];
+  /**
+   * How long after sending an own message shows a Recall action (ms; default 2 minutes, the
+   * server's default window). Set it to the server's window for the user's role; 0 hides it.
+   */
+  recallWindowMs: number;
 }
 
 /** What a host may pass: any subset. */
@@ -50,6 +55,7 @@ export const DEFAULT_CONFIG: ChatConfig = {
   more: [],
   voiceMaxMs: 60_000,
   cardImageOrigins: [],
+  recallWindowMs: 2 * 60_000,
 };
 
 /** The server accepts voice messages up to 10 minutes. */
@@ -74,6 +80,7 @@ export function normalizeConfig(input: ChatConfigInput | null | undefined): Chat
       : [],
     voiceMaxMs: Number.isFinite(voiceMax) ? Math.min(VOICE_MAX_LIMIT_MS, Math.max(1000, Math.floor(voiceMax))) : DEFAULT_CONFIG.voiceMaxMs,
     cardImageOrigins: Array.isArray(input?.cardImageOrigins) ? input.cardImageOrigins.flatMap((o) => originOf(o) ?? []) : [],
+    recallWindowMs: Number.isFinite(Number(input?.recallWindowMs)) && Number(input?.recallWindowMs) >= 0 ? Number(input?.recallWindowMs) : DEFAULT_CONFIG.recallWindowMs,
   };
 }
 

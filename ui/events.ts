@@ -27,6 +27,10 @@ export interface ParleyEventMap {
   'parley-message-resend': { messageId: string; conversationId: string };
   /** The user deleted a pending/failed message (client.deletePending already called). */
   'parley-message-delete': { messageId: string; conversationId: string };
+  /** The user recalled an own message (client.recall already succeeded). */
+  'parley-message-recall': { messageId: string; conversationId: string };
+  /** The user deleted a message for themselves on this device (client.deleteForMe already called). */
+  'parley-message-delete-for-me': { messageId: string; conversationId: string };
   /** The composer stored a message (state 'pending'): text, image or voice. */
   'parley-message-send': { message: LocalMessage };
   /**
@@ -39,7 +43,7 @@ export interface ParleyEventMap {
   'parley-open-change': { open: boolean; conversationId: string | null };
 }
 
-export type ParleyErrorAction = 'send' | 'send-image' | 'send-voice' | 'record-voice' | 'resend' | 'delete' | 'load-older' | 'open';
+export type ParleyErrorAction = 'send' | 'send-image' | 'send-voice' | 'record-voice' | 'resend' | 'delete' | 'recall' | 'delete-for-me' | 'load-older' | 'open';
 
 export type ParleyEventName = keyof ParleyEventMap;
 
@@ -64,6 +68,8 @@ declare global {
     'parley-order-click': CustomEvent<ParleyEventMap['parley-order-click']>;
     'parley-message-resend': CustomEvent<ParleyEventMap['parley-message-resend']>;
     'parley-message-delete': CustomEvent<ParleyEventMap['parley-message-delete']>;
+    'parley-message-recall': CustomEvent<ParleyEventMap['parley-message-recall']>;
+    'parley-message-delete-for-me': CustomEvent<ParleyEventMap['parley-message-delete-for-me']>;
     'parley-message-send': CustomEvent<ParleyEventMap['parley-message-send']>;
     'parley-error': CustomEvent<ParleyEventMap['parley-error']>;
     'parley-open-change': CustomEvent<ParleyEventMap['parley-open-change']>;

@@ -293,6 +293,10 @@ export interface EngineApi {
   signMedia(paths: string[]): Promise<Settled<Record<string, string>>>;
   resend(id: string): Promise<Settled<null>>;
   deletePending(id: string): Promise<Settled<null>>;
+  /** Recall an own message (deleted outright while unsent): every device shows it as recalled. */
+  recall(id: string): Promise<Settled<null>>;
+  /** Delete a message for this user on this device only. */
+  deleteForMe(senderId: string, id: string): Promise<Settled<null>>;
   markRead(conversationId: string): Promise<Settled<null>>;
   /** Fetch messages newer than what is stored (a tab opened the conversation). */
   refresh(conversationId: string): Promise<Settled<null>>;

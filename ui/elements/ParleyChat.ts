@@ -95,6 +95,8 @@ export class ParleyChat extends ParleyElement {
     announce: (text) => (this.announcement = this.t(text)),
     query: (selector) => this.renderRoot.querySelector(selector),
   });
+  /** The message the live region last announced. */
+  private announced: string | null = null;
   /** Highest seq of others' messages we already marked read. */
   private readSeq = 0;
   private stickToBottom = true;
@@ -130,7 +132,8 @@ export class ParleyChat extends ParleyElement {
   get messages(): LocalMessage[] {
     const live = this.live.messages;
     const ids = new Set(live.map((m) => m.id));
-    return [...this.older.filter((m) => !ids.has(m.id)), ...live];
+    // A message deleted for this user stays in the database as a placeholder: not shown.
+    return [...this.older.filter((m) => !ids.has(m.id)), ...live].filter((m) => m.content?.type !== 'deleted');
   }
 
   /** Focus the message input. */
@@ -200,7 +203,13 @@ export class ParleyChat extends ParleyElement {
       const seen = new Set(prev.map((m) => m.id));
       const incoming = messages.filter((m) => m.state === 'received' && !seen.has(m.id));
       const last = incoming[incoming.length - 1];
-      if (last) this.announcement = this.t('chat.announce', { text: previewText(last.content, this.t) });
+      if (last) {
+        this.announcement = this.t('chat.announce', { text: previewText(last.content, this.t) });
+        this.announced = last.id;
+      }
+      // A recalled (or deleted) message's text must not linger in the live region either.
+      const gone = messages.find((m) => m.id === this.announced && (m.content?.type === 'recalled' || m.content?.type === 'deleted'));
+      if (gone) this.announcement = '';
       const ownNew = messages.some((m) => m.state !== 'received' && !seen.has(m.id));
       this.stickToBottom = atBottom || ownNew;
     } else {
@@ -242,17 +251,25 @@ export class ParleyChat extends ParleyElement {
     }
   }
 
-  private async act(action: 'resend' | 'delete', message: LocalMessage): Promise<void> {
+  private async act(action: 'resend' | 'delete' | 'recall' | 'delete-for-me', message: LocalMessage): Promise<void> {
     const client = this.client;
     if (!client) return;
     try {
       if (action === 'resend') await client.resend(message.id);
-      else await client.deletePending(message.id);
+      else if (action === 'delete') await client.deletePending(message.id);
+      else if (action === 'recall') await client.recall(message.id);
+      else await client.deleteForMe(message);
+      // Pages loaded with "load older" are copies: they follow what was just done to one of theirs.
+      if (action === 'recall' || action === 'delete-for-me') {
+        const content = { type: action === 'recall' ? 'recalled' : 'deleted' };
+        this.older = this.older.map((m) => (m.id === message.id && m.senderId === message.senderId ? { ...m, content } : m));
+      }
       this.problem = '';
       const detail = { messageId: message.id, conversationId: message.conversationId };
-      emit(this, action === 'resend' ? 'parley-message-resend' : 'parley-message-delete', detail);
+      const events = { resend: 'parley-message-resend', delete: 'parley-message-delete', recall: 'parley-message-recall', 'delete-for-me': 'parley-message-delete-for-me' } as const;
+      emit(this, events[action], detail);
     } catch (err) {
-      this.fail(action, err);
+      this.fail(action, err, errorInfo(err).code === 'RECALL_WINDOW_PASSED' ? 'message.recallTooLate' : undefined);
     }
   }
 
@@ -391,7 +408,14 @@ export class ParleyChat extends ParleyElement {
     const t = this.t;
     if (!this.conversationId) return html`<p class="empty">${t('chat.noConversation')}</p>`;
     const messages = this.messages;
-    const actions = { resend: (m: LocalMessage) => void this.act('resend', m), delete: (m: LocalMessage) => void this.act('delete', m) };
+    const recallWindowMs = this.settings.recallWindowMs;
+    const actions = {
+      resend: (m: LocalMessage) => void this.act('resend', m),
+      delete: (m: LocalMessage) => void this.act('delete', m),
+      recall: (m: LocalMessage) => void this.act('recall', m),
+      deleteForMe: (m: LocalMessage) => void this.act('delete-for-me', m),
+      canRecall: (m: LocalMessage) => m.serverTs !== null && Date.now() - m.serverTs < recallWindowMs,
+    };
     return html`
       ${this.heading ? html`<div part="header" class="header">${this.heading}</div>` : nothing} ${this.renderPresence()} ${this.renderStatus()}
       <ol part="message-list" class="list" aria-label=${t('chat.messages')} tabindex="0" @scroll=${this.onScroll}>

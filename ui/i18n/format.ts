@@ -51,6 +51,10 @@ export function previewText(content: Content, t: Translate): string {
       return t('preview.product', { title: String(content.title ?? '') });
     case 'order':
       return t('preview.order', { status: String(content.status ?? '') });
+    case 'recalled':
+      return t('message.recalled');
+    case 'deleted':
+      return t('preview.deleted');
     default:
       return t('preview.unsupported');
   }

@@ -71,6 +71,10 @@ const order: TemplateRenderer = (m, ctx) => {
   return card('order', `${heading} ${total}`, url, activate, body);
 };
 
+/** A recalled message: the placeholder every device shows in its place. */
+const recalled: TemplateRenderer = (_m, ctx) =>
+  html`<span part="recalled" class="recalled">${ctx.t(ctx.mine ? 'message.recalledMine' : 'message.recalled')}</span>`;
+
 const unsupported: TemplateRenderer = (_m, ctx) => html`<span part="unsupported" class="unsupported">${ctx.t('message.unsupported')}</span>`;
 
 let installed = false;
@@ -84,5 +88,6 @@ export function installBuiltinTemplates(): void {
   registerBuiltinTemplate('voice', voice);
   registerBuiltinTemplate('product', product);
   registerBuiltinTemplate('order', order);
+  registerBuiltinTemplate('recalled', recalled);
   setFallbackTemplate(unsupported);
 }

@@ -101,6 +101,14 @@ export class TabSession implements EngineApi {
     return settle(async () => (await this.messaging.deletePending(id), null));
   }
 
+  recall(id: string): Promise<Settled<null>> {
+    return settle(async () => (await this.messaging.recall(String(id)), null));
+  }
+
+  deleteForMe(senderId: string, id: string): Promise<Settled<null>> {
+    return settle(async () => (await this.messaging.deleteForMe(String(senderId), String(id)), null));
+  }
+
   markRead(conversationId: string): Promise<Settled<null>> {
     return settle(async () => (await this.messaging.markRead(conversationId), null));
   }

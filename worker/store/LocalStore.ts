@@ -18,6 +18,7 @@ import * as media from './media';
 import { claim, migrate } from './migrate';
 import * as outbox from './outbox';
 import * as queries from './queries';
+import * as redaction from './redaction';
 import { rollback, type RollbackInput, type RollbackResult } from './rollback';
 import type { StoreContext } from './rows';
 import type { SqlDriver, StorageDurability } from './SqlDriver';
@@ -135,6 +136,16 @@ export class LocalStore {
    */
   deletePending(id: string): Promise<LocalMessage> {
     return this.writes.submit((tx) => outbox.deletePending(tx, this.ctx, id));
+  }
+
+  /** The sender recalled the message (the server said so): its conversation, or null if nothing changed. */
+  recalled(senderId: string, id: string): Promise<string | null> {
+    return this.writes.submit((tx) => redaction.applyRecall(tx, senderId, id));
+  }
+
+  /** This user deleted a stored message on this device: its conversation, or null if nothing changed. */
+  deleteForMe(senderId: string, id: string): Promise<string | null> {
+    return this.writes.submit((tx) => redaction.deleteForMe(tx, senderId, id));
   }
 
   /** The connection is back: queued messages waiting for a retry are due now. Returns how many. */

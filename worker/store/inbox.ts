@@ -16,6 +16,7 @@ import {
 import { ownStateAt, settleUnsent, shaped, type OthersPositions } from './settle';
 import type { SqlExecutor } from './SqlDriver';
 import type { IngestResult, MessageState, PushRecord } from './types';
+import { applyRecall } from './redaction';
 
 type ReceiptEvent = Extract<PushEvent, { kind: 'receipt' }>;
 
@@ -91,6 +92,9 @@ export async function ingest(tx: SqlExecutor, ctx: StoreContext, records: readon
         break;
       case 'conversation':
         if (await upsertConversation(tx, event.conversation, 0)) changes.conversation(event.conversation.id);
+        break;
+      case 'recall':
+        if (await applyRecall(tx, event.senderId, event.messageId)) changes.message(event.conversationId, event.messageId);
         break;
     }
   }
@@ -197,6 +201,11 @@ export async function putMessages(tx: SqlExecutor, ctx: StoreContext, conversati
   }
   await settleRun();
   await insertMessages(tx, run, changes);
+  // A page may say a message stored here was recalled since (a recall event this device never took:
+  // it started at the head, or the event was pruned): the stored row follows the page.
+  for (const m of messages) {
+    if (m.content.type === 'recalled' && (await applyRecall(tx, m.senderId, m.id))) changes.message(m.conversationId, m.id);
+  }
 }
 
 interface NewMessage {

@@ -343,6 +343,33 @@ export class SyncLayer implements Inbox {
     this.changedMessage(m);
   }
 
+  /**
+   * Recall one of this user's messages. One not yet sent is simply deleted (nobody has it); one the
+   * server holds is recalled there (online only: the server judges the window) and replaced here at
+   * once, before the recall event comes back. Rejects with the server's code otherwise
+   * (RECALL_WINDOW_PASSED, NOT_FOUND, DISCONNECTED...).
+   */
+  async recall(id: string): Promise<void> {
+    const m = await this.db.message(this.db.userId, id);
+    if (!m) throw new ParleyError(ErrorCode.NOT_FOUND, `no own message ${id}`);
+    if (m.seq === null) return this.deletePending(id);
+    await this.request('messages.recall', { conversationId: m.conversationId, messageId: id });
+    const changed = await this.db.recalled(this.db.userId, id);
+    if (changed) this.live.changed([changed]);
+  }
+
+  /**
+   * Delete a message for this user on this device only: it leaves the views and search, and stays
+   * gone after a reload, a resync or a rebuild. An unsent own message is deleted outright.
+   */
+  async deleteForMe(senderId: string, id: string): Promise<void> {
+    const m = await this.db.message(senderId, id);
+    if (!m) throw new ParleyError(ErrorCode.NOT_FOUND, `no message ${id} from ${senderId}`);
+    if (m.seq === null) return this.deletePending(id);
+    const changed = await this.db.deleteForMe(senderId, id);
+    if (changed) this.live.changed([changed]);
+  }
+
   private changedMessage(m: LocalMessage): void {
     this.live.changed([m.conversationId]);
   }

@@ -8,6 +8,10 @@ import type { TemplateContext } from '../../templates/types';
 export interface MessageActions {
   resend(message: LocalMessage): void;
   delete(message: LocalMessage): void;
+  recall(message: LocalMessage): void;
+  deleteForMe(message: LocalMessage): void;
+  /** Whether an own sent message may still be recalled (the server has the last word). */
+  canRecall(message: LocalMessage): boolean;
 }
 
 function content(message: LocalMessage, ctx: TemplateContext): unknown {
@@ -26,6 +30,7 @@ export function messageItem(message: LocalMessage, ctx: TemplateContext, actions
   const who = mine ? 'mine' : 'theirs';
   const time = ctx.formatTime(message.serverTs ?? message.createdAt);
   const failed = message.state === 'failed';
+  const stored = message.seq !== null && message.content?.type !== 'recalled';
   return html`<li
     part="message message-${who}"
     class="message ${who} ${message.state}"
@@ -44,6 +49,13 @@ export function messageItem(message: LocalMessage, ctx: TemplateContext, actions
               @click=${() => actions.resend(message)}>${ctx.t('message.resend')}</button>
             <button type="button" part="delete-button" class="action" aria-label=${ctx.t('message.delete')}
               @click=${() => actions.delete(message)}>${ctx.t('message.delete')}</button>`
+        : nothing}
+      ${stored
+        ? html`<span class="message-actions">${mine && actions.canRecall(message)
+              ? html`<button type="button" part="recall-button" class="action" aria-label=${ctx.t('message.recall')}
+                  @click=${() => actions.recall(message)}>${ctx.t('message.recall')}</button>`
+              : nothing}<button type="button" part="delete-for-me-button" class="action" aria-label=${ctx.t('message.deleteForMe')}
+              @click=${() => actions.deleteForMe(message)}>${ctx.t('message.deleteForMe')}</button></span>`
         : nothing}
     </div>
   </li>`;

@@ -48,6 +48,20 @@ export const chatStyles = css`
   .presence[data-state='away'] .dot {
     background: var(--parley-presence-away, #bf8700);
   }
+  .recalled {
+    font-style: italic;
+    color: var(--_muted);
+  }
+  /* Per-message actions: in the tab order always, shown on hover and while focused within. */
+  .message-actions {
+    display: inline-flex;
+    gap: 4px;
+    opacity: 0;
+  }
+  .message:hover .message-actions,
+  .message:focus-within .message-actions {
+    opacity: 1;
+  }
   .typing {
     min-height: 1.2em;
     padding: 0 calc(var(--_gap) * 1.5);
