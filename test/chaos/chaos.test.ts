@@ -22,6 +22,8 @@ describe('chaos (Node tier)', () => {
       const { counts } = result.check;
       const report = `${summary(result)}\n  (this schedule: npm run chaos -- --seed ${seed} --minutes ${DURATION_MS / 60_000})`;
       expect(result.check.acknowledged, report).toBeGreaterThan(50);
+      // Recalls were made during the faults, so "recalled everywhere, exactly once" was put to the test.
+      expect(result.recalls.resolved ?? 0, report).toBeGreaterThan(0);
       // The faults struck: every kind the schedule drew was applied, each crash point killed the
       // server, and nothing else did. A harness that applied nothing would pass every count below.
       expect(faultShortfalls(result), report).toEqual([]);

@@ -93,6 +93,60 @@ describe('chaos checker', () => {
     expect(r.anomalies[0]!.detail).toContain('b.1');
   });
 
+  describe('recalls', () => {
+    const RECALLED = '{"type":"recalled"}';
+    /** m2 recalled: on the server (with its event), and on `onDevices`. */
+    function recalledWorld(onDevices: string[], resolved = true) {
+      const w = world();
+      w.history.beginRecall(w.history.sends.get('m2')!).outcome = resolved ? 'resolved' : 'rejected';
+      Object.assign(w.server.rows[1]!, { text: RECALLED, recalled: true });
+      w.server.events.push({ cursor: 3, conversationId: C, kind: 'recall', seq: 2, recall: { senderId: 'a', messageId: 'm2' }, createdAt: 0 });
+      for (const d of w.devices) {
+        d.cursor = 3;
+        w.history.pushStored(d.device, 3);
+        if (onDevices.includes(d.device)) Object.assign(d.messages[1]!, { text: RECALLED, recalled: true });
+      }
+      return w;
+    }
+
+    it('passes a message recalled everywhere: a state of it, not a lost or unknown message', () => {
+      const { history, server, devices } = recalledWorld(['a.1', 'b.1']);
+      expect(check(history, server, devices, topology).counts).toEqual(NO_ANOMALIES);
+    });
+
+    it('finds a device still showing what the server recalled, and a resolved recall the server lacks', () => {
+      const w = recalledWorld(['a.1']);
+      expect(check(w.history, w.server, w.devices, topology).counts).toEqual(only({ unrecalled: 1 }));
+      const v = world();
+      v.history.beginRecall(v.history.sends.get('m1')!).outcome = 'resolved';
+      expect(check(v.history, v.server, v.devices, topology).counts).toEqual(only({ unrecalled: 1 }));
+    });
+
+    it('finds a recall nobody made, one recalled only on a device, and a recall made twice', () => {
+      const w = recalledWorld(['a.1', 'b.1']);
+      w.history.recalls.clear();
+      expect(check(w.history, w.server, w.devices, topology).counts).toEqual(only({ unexpected: 1 }));
+      const v = world();
+      Object.assign(v.devices[1]!.messages[0]!, { text: RECALLED, recalled: true });
+      expect(check(v.history, v.server, v.devices, topology).counts).toEqual(only({ unexpected: 1 }));
+      const twice = recalledWorld(['a.1', 'b.1']);
+      twice.server.events.push({ cursor: 4, conversationId: C, kind: 'recall', seq: 2, recall: { senderId: 'a', messageId: 'm2' }, createdAt: 0 });
+      for (const d of twice.devices) {
+        d.cursor = 4;
+        twice.history.pushStored(d.device, 4);
+      }
+      expect(check(twice.history, twice.server, twice.devices, topology).counts).toEqual(only({ duplicated: 1 }));
+    });
+
+    it('counts a recalled message shown with its content again as a regression', () => {
+      const { history } = world();
+      const recalled = { ...local('m1', 1, 'received'), content: { type: 'recalled' } };
+      history.messages('b.1', C, [recalled]);
+      history.messages('b.1', C, [local('m1', 1, 'received')]);
+      expect(history.count('regression')).toBe(1);
+    });
+  });
+
   it("counts a browser tab whose view disagrees with the database as lost (UI)", () => {
     const { history, server, devices } = world();
     devices[1]!.uiDiffs = ['tab 1 of b.1 shows 1 messages in c1, tab 0 2, or in other states'];

@@ -34,6 +34,11 @@
  * - rejected: a send() that rejected with no fault of its device to explain it (rejections.ts):
  *   STORAGE_FULL outside a quota episode, an unknown outcome with no kill or closed worker around
  *   it, or any other code (the workload's sends are all valid).
+ * - unrecalled: a recall is a state of a message, and a recalled message must be recalled
+ *   everywhere, exactly once: a recall() that resolved whose message the server does not hold
+ *   recalled; a message the server holds recalled that some device holding it does not; a message
+ *   recalled on the server or on a device though no recall() was called for it (counted as
+ *   unexpected), or with more than one recall event in the stream (counted as duplicated).
  * Pass: all of them zero.
  */
 import Database from 'better-sqlite3';
@@ -51,6 +56,8 @@ export interface ServerRow {
   senderId: string;
   clientId: string;
   text: string;
+  /** Its content is the recalled placeholder (`text` is then that JSON). */
+  recalled?: boolean;
 }
 
 export interface DeviceRow {
@@ -60,6 +67,7 @@ export interface DeviceRow {
   seq: number | null;
   state: MessageState;
   text: string;
+  recalled?: boolean;
 }
 
 export interface DeviceSnapshot {
@@ -89,6 +97,7 @@ const textOf = (content: string): string => {
   const c = JSON.parse(content) as { type?: string; text?: string };
   return c.type === 'text' && typeof c.text === 'string' ? c.text : content;
 };
+const recalledContent = (content: string): boolean => (JSON.parse(content) as { type?: string }).type === 'recalled';
 
 export interface ServerSnapshot {
   rows: ServerRow[];
@@ -114,6 +123,8 @@ export interface ServerEvent {
   senderId?: string;
   /** A receipt event: whose, which, how far. */
   receipt?: { userId: string; kind: string; upToSeq: number };
+  /** A recall event: whose message. */
+  recall?: { senderId: string; messageId: string };
 }
 
 interface Positions {
@@ -159,7 +170,7 @@ async function readServerRows(all: <T>(sql: string) => Promise<T[]>): Promise<Se
         client_id: string;
         content: string;
       }[]
-    ).map((r) => ({ conversationId: r.conversation_id, seq: r.seq, senderId: r.sender_id, clientId: r.client_id, text: textOf(r.content) }));
+    ).map((r) => ({ conversationId: r.conversation_id, seq: r.seq, senderId: r.sender_id, clientId: r.client_id, text: textOf(r.content), recalled: recalledContent(r.content) }));
     const lastSeq = new Map(
       ((await all('SELECT id, last_seq FROM conversations')) as { id: string; last_seq: number }[]).map((r) => [r.id, r.last_seq]),
     );
@@ -208,6 +219,11 @@ async function readServerRows(all: <T>(sql: string) => Promise<T[]>): Promise<Se
         const r = JSON.parse(e.payload) as { userId: string; receipt: string; upToSeq: number };
         event.receipt = { userId: r.userId, kind: r.receipt, upToSeq: r.upToSeq };
       }
+      if (e.kind === 'recall' && e.payload) {
+        const r = JSON.parse(e.payload) as { senderId: string; messageId: string; seq: number };
+        event.recall = { senderId: r.senderId, messageId: r.messageId };
+        event.seq = r.seq;
+      }
       return event;
     });
     return { rows, lastSeq, members, announced, events };
@@ -232,7 +248,7 @@ export function deviceSnapshot(device: string, user: string, rows: StoredRows): 
   return {
     device,
     user,
-    messages: rows.messages.map(({ content, ...m }) => ({ ...m, text: textOf(content) })),
+    messages: rows.messages.map(({ content, ...m }) => ({ ...m, text: textOf(content), recalled: recalledContent(content) })),
     outbox: rows.outbox,
     readSeq: new Map(rows.readSeq),
     cursor: rows.cursor,
@@ -322,10 +338,11 @@ export interface Counts {
   stale: number;
   dropped: number;
   rejected: number;
+  unrecalled: number;
 }
 
 /** A run's counts when nothing went wrong: what the bounded runs in `npm test` require. */
-export const NO_ANOMALIES: Counts = { lost: 0, duplicated: 0, reordered: 0, regressions: 0, stuck: 0, unexpected: 0, failed: 0, stale: 0, dropped: 0, rejected: 0 };
+export const NO_ANOMALIES: Counts = { lost: 0, duplicated: 0, reordered: 0, regressions: 0, stuck: 0, unexpected: 0, failed: 0, stale: 0, dropped: 0, rejected: 0, unrecalled: 0 };
 
 export interface CheckResult {
   counts: Counts;
@@ -372,11 +389,19 @@ export function check(
   const serverById = new Map<string, ServerRow>();
   const serverBySeq = new Map<string, ServerRow>();
   const serverTexts = new Map<string, number>();
+  /** The send a row is: by its text, or (recalled: no text left) by its identity. */
+  const sendOf = (r: { recalled?: boolean; text: string; senderId: string }, id: string): SendRecord | undefined => {
+    if (!r.recalled) return sendsByText.get(r.text);
+    const s = history.sends.get(id);
+    return s && s.user === r.senderId ? s : undefined;
+  };
   for (const r of server.rows) {
     serverById.set(key(r.senderId, r.clientId), r);
     serverBySeq.set(`${r.conversationId}#${r.seq}`, r);
-    serverTexts.set(r.text, (serverTexts.get(r.text) ?? 0) + 1);
-    const sent = sendsByText.get(r.text);
+    const sent = sendOf(r, r.clientId);
+    const text = r.recalled ? (sent?.text ?? `recalled ${r.senderId}/${r.clientId}`) : r.text;
+    serverTexts.set(text, (serverTexts.get(text) ?? 0) + 1);
+    if (r.recalled && sent && !history.recalls.has(sent.id)) found.push({ kind: 'unexpected', id: r.clientId, detail: `"${sent.text}" is recalled on the server, though nobody recalled it` });
     if (!sent) found.push({ kind: 'unexpected', id: r.clientId, detail: `server holds a message nobody sent: ${r.text.slice(0, 80)}` });
     else if (sent.id !== r.clientId || sent.user !== r.senderId || sent.conversationId !== r.conversationId) {
       found.push({ kind: 'duplicate', id: r.clientId, detail: `server holds "${r.text}" as ${r.senderId}/${r.clientId}, sent as ${sent.user}/${sent.id}` });
@@ -393,8 +418,12 @@ export function check(
     const texts = new Map<string, number>();
     for (const m of d.messages) {
       byId.set(key(m.senderId, m.id), m);
-      texts.set(m.text, (texts.get(m.text) ?? 0) + 1);
-      const sent = sendsByText.get(m.text);
+      const sent = sendOf(m, m.id);
+      const text = m.recalled ? (sent?.text ?? `recalled ${m.senderId}/${m.id}`) : m.text;
+      texts.set(text, (texts.get(text) ?? 0) + 1);
+      if (m.recalled && serverById.get(key(m.senderId, m.id))?.recalled !== true) {
+        found.push({ kind: 'unexpected', device: d.device, id: m.id, detail: `"${sent?.text ?? m.id}" is recalled here but not on the server` });
+      }
       if (!sent) found.push({ kind: 'unexpected', device: d.device, id: m.id, detail: `holds a message nobody sent: ${m.text.slice(0, 80)}` });
       else if (sent.id !== m.id || sent.user !== m.senderId) {
         found.push({ kind: 'duplicate', device: d.device, id: m.id, detail: `holds "${m.text}" as ${m.senderId}/${m.id}, sent as ${sent.user}/${sent.id}` });
@@ -517,6 +546,25 @@ export function check(
     }
   }
 
+  // ---- recalls: a state of a message, the same everywhere, made once ----------------------------------
+  for (const r of history.recalls.values()) {
+    if (r.outcome === 'resolved' && serverById.get(key(r.user, r.id))?.recalled !== true) {
+      found.push({ kind: 'unrecalled', id: r.id, detail: `"${r.text}": recall() resolved, but the server does not hold it recalled` });
+    }
+  }
+  for (const row of server.rows) {
+    if (!row.recalled) continue;
+    for (const user of topology.membersOf(row.conversationId)) {
+      for (const device of topology.devicesOf(user)) {
+        const copy = held.get(device)?.get(key(row.senderId, row.clientId));
+        if (copy && !copy.recalled) found.push({ kind: 'unrecalled', device, id: row.clientId, detail: `"${copy.text}" is recalled on the server but not here` });
+      }
+    }
+  }
+  const recallEvents = new Map<string, number>();
+  for (const e of server.events) if (e.recall) recallEvents.set(key(e.recall.senderId, e.recall.messageId), (recallEvents.get(key(e.recall.senderId, e.recall.messageId)) ?? 0) + 1);
+  for (const [k, count] of recallEvents) if (count > 1) found.push({ kind: 'duplicate', detail: `${k} recalled ${count} times in the stream` });
+
   let silentReads = 0;
   for (const d of devices) {
     const party = topology.partyOf(d.user);
@@ -559,6 +607,7 @@ export function check(
     stale: n('stale'),
     dropped: n('dropped'),
     rejected: n('rejected'),
+    unrecalled: n('unrecalled'),
   };
   return {
     counts,

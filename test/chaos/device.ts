@@ -67,6 +67,8 @@ export interface ChaosDevice {
   markRead(conversationId: string): Promise<void>;
   /** Press Resend on a failed message. */
   resend(id: string): Promise<void>;
+  /** Press Recall on an own message the server has (`unsent`: not sent yet, nothing done). */
+  recall(id: string): Promise<'called' | 'unsent'>;
   /** The connection's status ('online', 'backoff', ...), or 'closed' while the device is down. */
   status(): Promise<string>;
   /** Reconnect if the engine sits in a terminal state (an app's "retry" button). */
@@ -210,6 +212,13 @@ export class Device implements ChaosDevice {
 
   resend(id: string): Promise<void> {
     return this.messaging.resend(id);
+  }
+
+  async recall(id: string): Promise<'called' | 'unsent'> {
+    const m = await this.running?.store.message(this.user.id, id);
+    if (!m || m.seq === null) return 'unsent';
+    await this.messaging.recall(id);
+    return 'called';
   }
 
   async status(): Promise<string> {

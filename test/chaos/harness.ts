@@ -27,7 +27,7 @@ import { check, readServer, readServerPg, staleStates, type CheckResult, type De
 import { dropSchema } from '../support/services';
 import { ChaosCluster, type ClusterServices } from './cluster';
 import { Device, type ChaosDevice } from './device';
-import { History } from './history';
+import { History, type SendRecord } from './history';
 import { Prng } from './prng';
 import { Nemesis, type Link } from './faults';
 import type { ProbeOutcome } from './fenceProbe';
@@ -77,6 +77,8 @@ export interface ChaosResult {
   faultLog: string[];
   /** send() calls made. */
   sent: number;
+  /** recall() presses by how they ended (resolved, rejected, skipped: never sent in time). */
+  recalls: Record<string, number>;
   /** Device restarts: graceful reloads and crashes (see Device.close). */
   reloads: { reload: number; crash: number };
   serverStarts: number;
@@ -108,6 +110,11 @@ export interface ChaosResult {
 }
 
 const POLL_MS = 500;
+/** One message in this many is recalled by its sender (by the sender's message counter: the schedule stays the seed's). */
+const RECALL_EVERY = 7;
+/** A recall waits for its message to be sent: up to this many looks, this far apart. */
+const RECALL_TRIES = 10;
+const RECALL_WAIT_MS = 300;
 const RECEIPT_SETTLE_MS = 3_000;
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
@@ -145,6 +152,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       browsers: opts.browsers ?? false,
       faultLog: run.nemesis.log,
       sent: run.history.sends.size,
+      recalls: countBy([...run.history.recalls.values()].map((r) => r.outcome)),
       reloads: run.reloads,
       serverStarts: run.server.starts,
       serverDeaths: run.nemesis.serverDeaths,
@@ -365,6 +373,7 @@ class ChaosRun {
           () => {
             record.settledAt = Date.now();
             record.acknowledged = true;
+            if (n % RECALL_EVERY === 0) this.recallLater(device, record);
           },
           (err: unknown) => {
             record.settledAt = Date.now();
@@ -376,6 +385,30 @@ class ChaosRun {
       );
     }
     await Promise.all(calls);
+  }
+
+  /**
+   * The sender recalls one message in RECALL_EVERY, behind its device's other actions: once it is
+   * sent (tried a few times while it is not), whatever the network is doing then.
+   */
+  private recallLater(device: ChaosDevice, send: SendRecord): void {
+    const record = this.history.beginRecall(send);
+    void device.enqueue('recall', async () => {
+      for (let attempt = 0; attempt < RECALL_TRIES; attempt++) {
+        try {
+          if ((await device.recall(send.id)) === 'called') {
+            record.outcome = 'resolved';
+            return;
+          }
+        } catch (err) {
+          record.outcome = 'rejected';
+          record.code = rejectionCode(err);
+          return;
+        }
+        await sleep(RECALL_WAIT_MS);
+      }
+      record.outcome = 'skipped';
+    });
   }
 
   // ---- heal, quiesce, check ------------------------------------------------------------------
@@ -513,6 +546,12 @@ function rejectionCode(err: unknown): string | null {
   if (err instanceof SendUnanswered) return null;
   return ParleyError.is(err) ? err.code : 'NO_CODE';
 }
+
+const countBy = (keys: readonly string[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const k of keys) counts[k] = (counts[k] ?? 0) + 1;
+  return counts;
+};
 
 const partyOf = (user: string): string => USERS.find((u) => u.id === user)?.shop ?? user;
 

@@ -28,8 +28,21 @@ export interface SendRecord {
   indeterminate?: boolean;
 }
 
+/** A recall() call on an own message, and how it ended. */
+export interface RecallRecord {
+  /** The message's id (its send's). */
+  id: string;
+  device: string;
+  user: string;
+  conversationId: string;
+  text: string;
+  /** resolved: the server recalled it; rejected: it may or may not have (the answer was lost); skipped: not sent yet, not called. */
+  outcome: 'pending' | 'resolved' | 'rejected' | 'skipped';
+  code?: string | null;
+}
+
 export interface Anomaly {
-  kind: 'regression' | 'duplicate' | 'reordered' | 'lost' | 'stuck' | 'unexpected' | 'failed' | 'stale' | 'dropped' | 'rejected';
+  kind: 'regression' | 'duplicate' | 'reordered' | 'lost' | 'stuck' | 'unexpected' | 'failed' | 'stale' | 'dropped' | 'rejected' | 'unrecalled';
   device?: string;
   id?: string;
   detail: string;
@@ -45,7 +58,10 @@ export function contentText(content: unknown): string {
   return c.type === 'text' && typeof c.text === 'string' ? c.text : JSON.stringify(c);
 }
 
-const textOf = (m: LocalMessage): string => contentText(m.content);
+export const isRecalled = (content: unknown): boolean => (content as { type?: unknown })?.type === 'recalled';
+
+/** A recalled message has no text left: it is known by its identity instead. */
+const textOf = (m: LocalMessage): string => (isRecalled(m.content) ? `recalled ${m.senderId}/${m.id}` : contentText(m.content));
 
 /** Own messages only move forward: pending/failed (0) → sent (1) → delivered (2) → read (3). */
 const RANK: Record<MessageState, number> = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3, received: -1 };
@@ -54,10 +70,13 @@ interface Seen {
   state: MessageState;
   rank: number;
   seq: number | null;
+  recalled: boolean;
 }
 
 export class History implements DeviceObserver {
   readonly sends = new Map<string, SendRecord>();
+  /** recall() calls, by message id. */
+  readonly recalls = new Map<string, RecallRecord>();
   private readonly nextIndex = new Map<string, number>();
   /** device → message id → the furthest state seen. */
   private readonly seen = new Map<string, Map<string, Seen>>();
@@ -87,6 +106,12 @@ export class History implements DeviceObserver {
     this.nextIndex.set(key, index + 1);
     const r: SendRecord = { id, device, user: this.userOf(device), conversationId, text, index, calledAt: Date.now(), acknowledged: false };
     this.sends.set(id, r);
+    return r;
+  }
+
+  beginRecall(send: SendRecord): RecallRecord {
+    const r: RecallRecord = { id: send.id, device: send.device, user: send.user, conversationId: send.conversationId, text: send.text, outcome: 'pending' };
+    this.recalls.set(send.id, r);
     return r;
   }
 
@@ -148,9 +173,13 @@ export class History implements DeviceObserver {
         this.add({ kind: 'regression', device, id: m.id, detail: `state ${prev.state} → ${m.state}` });
       }
       // failed → pending is the user's resend; anything else that returns to pending regressed above.
+      if (prev.recalled && !isRecalled(m.content)) {
+        this.add({ kind: 'regression', device, id: m.id, detail: 'a recalled message shown with its content again' });
+      }
     }
-    if (!prev || rank > prev.rank || (rank === prev.rank && m.state !== prev.state) || (prev.seq === null && m.seq !== null)) {
-      seen.set(m.id, { state: m.state, rank: Math.max(rank, prev?.rank ?? -1), seq: m.seq ?? prev?.seq ?? null });
+    const recalled = isRecalled(m.content) || (prev?.recalled ?? false);
+    if (!prev || rank > prev.rank || (rank === prev.rank && m.state !== prev.state) || (prev.seq === null && m.seq !== null) || recalled !== prev.recalled) {
+      seen.set(m.id, { state: m.state, rank: Math.max(rank, prev?.rank ?? -1), seq: m.seq ?? prev?.seq ?? null, recalled });
     }
   }
 

@@ -41,6 +41,7 @@ export function summary(r: ChaosResult): string {
   const lines = [
     `seed ${r.seed}, ${(r.durationMs / 1000).toFixed(0)} s, schedule ${r.scheduleDigest}: ${verdict(r)}`,
     `  sent ${r.sent} (acknowledged ${c.acknowledged}, refused ${c.refused}), on the server ${c.serverMessages}, failed by the engine ${c.resent} (gave up after its retries: ${c.gaveUp}), resent at the end`,
+    `  recalls ${JSON.stringify(r.recalls ?? {})}`,
     `  ${COUNTS.map((k) => `${k} ${c.counts[k]}`).join(', ')}`,
     `  faults: ${faults || 'none'}`,
     ...faultShortfalls(r).map((s) => `  fault not applied as drawn: ${s}`),

@@ -49,6 +49,7 @@ type ChaosWindow = Window & {
     send(cid: string, content: unknown, opts: { id: string }): Promise<{ id: string }>;
     markRead(cid: string): Promise<void>;
     resend(id: string): Promise<void>;
+    recall(id: string): Promise<void>;
     reconnect(): Promise<void>;
     diagnostics(): Promise<StoreDiagnostics>;
     watchMessages(cid: string, listener: (m: Row[]) => void, opts: { limit: number }): () => void;
@@ -415,6 +416,18 @@ export class BrowserDevice implements ChaosDevice {
   async resend(id: string): Promise<void> {
     const page = await this.tab();
     await page.evaluate((id) => (window as unknown as ChaosWindow).client.resend(id), id);
+  }
+
+  /** Recall only what the server has: a message still in the outbox is left alone. */
+  async recall(id: string): Promise<'called' | 'unsent'> {
+    const page = await this.tab();
+    return page.evaluate(async (id) => {
+      const { client } = window as unknown as ChaosWindow;
+      const { outbox } = await client.diagnostics();
+      if (outbox.some((o) => o.messageId === id)) return 'unsent' as const;
+      await client.recall(id);
+      return 'called' as const;
+    }, id);
   }
 
   async status(): Promise<string> {
