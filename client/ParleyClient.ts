@@ -32,6 +32,7 @@ import { onDisconnect } from '../worker/requests/policy';
 import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
 import { ImagePreparer } from './media/ImagePreparer';
 import { MediaResolver } from './media/MediaResolver';
+import { TabNotifications, type NotificationOptions } from './notifications/TabNotifications';
 
 export interface ClientRequestOptions {
   /** Engine-side timeout for this request (default: the engine's, 10 s). */
@@ -44,6 +45,8 @@ export interface ClientOptions {
   imageWorkerUrl: string | undefined;
   /** Whom this client speaks for in this browser (connect's `user`). */
   user?: string;
+  /** This tab's id, as the engine knows it (connect makes one). */
+  tabId?: string;
 }
 
 /** Opens a link to the engine; called again when the engine behind the previous link died. */
@@ -70,6 +73,8 @@ const WATCH_RETRIES = 3;
 const RETRY_WHEN_LOST: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'getState',
   'signals',
+  'setTabView',
+  'notificationShown',
   'recall',
   'deleteForMe',
   'watchPresence',
@@ -112,6 +117,8 @@ export class ParleyClient {
 
   private readonly images: ImagePreparer;
   private readonly media: MediaResolver;
+  private readonly notifications: TabNotifications;
+  private titleBase: string | null = null;
 
   /** Whom this client speaks for in this browser (connect's `user`): what is kept per user locally (the database, drafts) is kept under it. */
   readonly user: string;
@@ -126,11 +133,18 @@ export class ParleyClient {
       localMedia: (ref) => unwrap(this.invoke('localMedia', [ref], LOCAL_CALL_TIMEOUT_MS)),
       signMedia: (paths) => unwrap(this.invoke('signMedia', [paths], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS)),
     });
+    const tabId = options.tabId ?? `t_${Math.random().toString(36).slice(2)}`;
+    this.notifications = new TabNotifications({
+      tabId,
+      setTabView: (view) => void this.invoke('setTabView', [tabId, view], LOCAL_CALL_TIMEOUT_MS).catch(() => {}),
+      shown: (messageId) => void this.invoke('notificationShown', [messageId], LOCAL_CALL_TIMEOUT_MS).catch(() => {}),
+    });
   }
 
   static async create(open: LinkOpener, options: ClientOptions): Promise<ParleyClient> {
     const client = new ParleyClient(open, options);
     client.link = await open(client.sink());
+    client.notifications.start();
     return client;
   }
 
@@ -339,6 +353,45 @@ export class ParleyClient {
     };
   }
 
+  // ---- notifications -----------------------------------------------------------------------------
+
+  /**
+   * Show a system notification for others' messages that arrive while none of this user's tabs is
+   * visible: one per message across all tabs (the engine picks the tab most recently used among
+   * those that enabled them). Asks the user's permission: call it from a click. Resolves with the
+   * permission; nothing is shown unless it is 'granted'.
+   */
+  enableNotifications(options: NotificationOptions = {}): Promise<NotificationPermission> {
+    return this.notifications.enable(options);
+  }
+
+  disableNotifications(): void {
+    this.notifications.disable();
+  }
+
+  /** Whether this tab shows notifications (enabled, and allowed by the user). */
+  get notificationsEnabled(): boolean {
+    return this.notifications.enabled;
+  }
+
+  /**
+   * Prefix the page's title with the unread total over the user's conversations, "(3) Shop", in this
+   * tab, kept current; returns the function that stops and restores the title.
+   */
+  showUnreadInTitle(): () => void {
+    if (typeof document === 'undefined') return () => {};
+    this.titleBase ??= document.title.replace(/^\(\d+\+?\) /, '');
+    const base = this.titleBase;
+    const off = this.watchConversations((list) => {
+      const unread = list.reduce((n, c) => n + c.unread, 0);
+      document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) ${base}` : base;
+    }, { limit: 200 });
+    return () => {
+      off();
+      document.title = base;
+    };
+  }
+
   /** The user is away (an agent on a break), or back: others see it while they are connected. */
   setPresence(status: 'online' | 'away'): void {
     void this.invoke('setPresence', [status], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
@@ -411,6 +464,8 @@ export class ParleyClient {
   }
 
   private async resubscribe(): Promise<void> {
+    // A new engine has not heard this tab's view yet.
+    this.notifications.refresh();
     // A new engine knows nothing of this tab: what it watches, and what it held, start over.
     this.typing.clear();
     this.presence.clear();
@@ -432,6 +487,7 @@ export class ParleyClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.notifications.stop();
     this.watches.clear();
     this.images.close();
     this.media.close();
@@ -478,6 +534,7 @@ export class ParleyClient {
       else this.typing.delete(e.conversationId);
     }
     if (e.type === 'presence') for (const c of e.conversations) this.presence.set(c.conversationId, c.presence);
+    if (e.type === 'notify') this.notifications.handle(e);
     this.emitter.emit(e);
   }
 

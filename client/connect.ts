@@ -108,6 +108,6 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   };
   return ParleyClient.create(
     (sink) => (useShared ? openSharedWorkerLink(linkOptions, sink, takeStarted()) : Promise.resolve(openFallbackLink(linkOptions, sink))),
-    { imageWorkerUrl: options.imageWorkerUrl, user },
+    { imageWorkerUrl: options.imageWorkerUrl, user, tabId },
   );
 }

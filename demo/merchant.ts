@@ -66,6 +66,7 @@ if (connected.status === 'fulfilled') {
   chat.client = client;
   showStatus(status, client, user.userId);
   groupButton.addEventListener('click', () => void openGroup(client));
+  client.showUnreadInTitle();
   const away = $<HTMLInputElement>('#away');
   away.addEventListener('change', () => client.setPresence(away.checked ? 'away' : 'online'));
   const fromHash = /^#c=(.+)$/.exec(location.hash)?.[1];

@@ -81,6 +81,15 @@ if (connected.status === 'fulfilled') {
   client = connected.value;
   widget.client = client;
   showStatus(status, client, user.userId);
+  client.showUnreadInTitle();
+  const notify = $<HTMLButtonElement>('#notify');
+  const c = client;
+  notify.addEventListener('click', async () => {
+    // One notification per reply across every open tab; a click brings this tab up with the chat open.
+    const permission = await c.enableNotifications({ onClick: () => void widget.show?.() });
+    notify.textContent = permission === 'granted' ? 'Notifications on' : 'Notifications blocked';
+    notify.disabled = permission === 'granted';
+  });
 } else {
   status.dataset.state = 'error';
   status.textContent = `could not start Parley: ${String(connected.reason)}`;

@@ -7,7 +7,7 @@
  * Only plain data crosses the port: class instances and AbortSignals do not survive structured
  * cloning, so timeouts are numbers and errors travel as their stable `code`.
  */
-import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, Presence, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
+import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, Message, Presence, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
 import type { EngineOptions } from './options';
 
 // ---- What a tab shows ---------------------------------------------------------------------------
@@ -160,6 +160,16 @@ export interface SignalsSnapshot {
   presence: ConversationPresence[];
 }
 
+// ---- Notifications ------------------------------------------------------------------------------
+
+/** What a tab tells the engine of itself, for picking the tab that shows a notification. */
+export interface TabView {
+  /** The page is visible (document.visibilityState). */
+  visible: boolean;
+  /** It turned notifications on and the user allowed them: it may be picked. */
+  notify: boolean;
+}
+
 // ---- Events (every tab receives every one) ------------------------------------------------------
 
 export type EngineEvent =
@@ -206,7 +216,13 @@ export type EngineEvent =
    */
   | { type: 'typing'; conversationId: string; typing: TypingParty[] }
   /** Presence changed in these watched conversations: each with all its visible parties' state now. */
-  | { type: 'presence'; conversations: ConversationPresence[] };
+  | { type: 'presence'; conversations: ConversationPresence[] }
+  /**
+   * Show a notification for this message, in the tab `tabId` only (every tab hears the event; the
+   * others ignore it). The engine picks one tab per message when none is visible; that tab
+   * confirms with `notificationShown`, or the next is asked.
+   */
+  | { type: 'notify'; tabId: string; message: Message };
 
 export type EngineEventType = EngineEvent['type'];
 export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
@@ -282,6 +298,11 @@ export interface EngineApi {
   setPresence(status: 'online' | 'away'): void;
   /** Who types where and who is present now, as the engine holds it. */
   signals(): SignalsSnapshot;
+  // ---- notifications ----
+  /** A tab's view (visible, notifications on), reported as it changes and every VIEW_REFRESH_MS. */
+  setTabView(tabId: string, view: TabView): void;
+  /** The tab picked for this message showed its notification. */
+  notificationShown(messageId: string): void;
   // ---- local-first messaging (needs the local store) ----
   /** Stores the message as pending and returns it; the outbox sends it. */
   send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>>;

@@ -15,6 +15,8 @@ const ALLOWED = new Set([
   'worker/host/workerName',
   'worker/options',
   'worker/requests/policy',
+  // How often a tab reports its view for notifications, and how long the engine trusts it.
+  'worker/notify/tabView',
   // The snapshot's IndexedDB format, read by the tab before the engine runs (both sides must agree).
   'worker/snapshot/snapshotDb',
 ]);

@@ -5,6 +5,7 @@
  */
 import { ErrorCode, ParleyError } from '../../schema';
 import { Engine } from '../engine/Engine';
+import { NotificationPicker } from '../notify/NotificationPicker';
 import type { LocalStore } from '../store/LocalStore';
 import type { StorageDurability } from '../store/SqlDriver';
 import { SyncLayer } from '../sync/SyncLayer';
@@ -29,6 +30,8 @@ export type StoreOpener = (user: string, parties: string[]) => Promise<{ store: 
 /** The running engine and what sits on it, shared by every tab of this worker. */
 export interface Running {
   engine: Engine<SyncLayer>;
+  /** Which tab shows a message's notification. */
+  notifications: NotificationPicker;
   /** The sync layer on the local store; null when there is no store. */
   sync: SyncLayer | null;
   durability: StorageDurability;
@@ -88,11 +91,18 @@ export class EngineHost {
           }
         : {}),
     });
+    const notifications = new NotificationPicker(this.platform, (e) => this.broadcast(e), () => {
+      const s = engine.getState();
+      return s.status === 'online' ? [s.userId, ...(s.shopId ? [s.shopId] : []), ...req.parties] : [req.user, ...req.parties];
+    });
     // Tabs hear one stream: the engine's events and the sync layer's.
-    engine.events.on((e) => this.broadcast(e));
+    engine.events.on((e) => {
+      this.broadcast(e);
+      if (e.type === 'receive' && e.event.kind === 'message') notifications.arrived(e.event.message);
+    });
     engine.inbox?.events.on((e) => this.broadcast(e));
     engine.start();
-    return { engine, sync: engine.inbox, durability: opened?.durability ?? 'memory' };
+    return { engine, notifications, sync: engine.inbox, durability: opened?.durability ?? 'memory' };
   }
 
   /** Send one tab something on its events port. */
@@ -108,6 +118,7 @@ export class EngineHost {
     void this.running?.then((r) => {
       r.sync?.live.removeOwner(tabId);
       r.engine.signals.unwatch(tabId);
+      r.notifications.forget(tabId);
     });
   }
 

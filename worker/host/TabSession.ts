@@ -13,7 +13,7 @@ import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery } from '../sync/LiveQueries';
 import type { SyncLayer } from '../sync/SyncLayer';
-import type { AttachRequest, AttachResult, EngineApi, Settled, SignalsSnapshot, TabCallbacks } from '../protocol';
+import type { AttachRequest, AttachResult, EngineApi, Settled, SignalsSnapshot, TabCallbacks, TabView } from '../protocol';
 import type { EngineHost, Running } from './EngineHost';
 
 async function settle<T>(fn: () => Promise<T>): Promise<Settled<T>> {
@@ -75,6 +75,15 @@ export class TabSession implements EngineApi {
 
   signals(): SignalsSnapshot {
     return this.attached.engine.signals.snapshot();
+  }
+
+  setTabView(tabId: string, view: TabView): void {
+    if (typeof tabId !== 'string' || typeof view !== 'object' || view === null) return;
+    this.attached.notifications.setView(tabId, { visible: view.visible === true, notify: view.notify === true });
+  }
+
+  notificationShown(messageId: string): void {
+    this.attached.notifications.shown(String(messageId));
   }
 
   send(conversationId: string, content: Content, id?: string): Promise<Settled<LocalMessage>> {
