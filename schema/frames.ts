@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { ErrorCode, KickReason, RebuildReason } from './errors';
+import { DeskChange } from './desk';
 import { EntityId, Presence, PushEvent, RoleSchema } from './entities';
 
 const Cursor = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
@@ -154,6 +155,9 @@ export const TypingNoticeFrame = v.object({
  */
 export const PresenceFrame = v.object({ t: v.literal('presence'), presence: v.pipe(v.array(Presence), v.maxLength(1000)) });
 
+/** Protocol 5: something changed at the desk of the shop this agent works for (see schema/desk.ts). */
+export const DeskFrame = v.object({ t: v.literal('desk'), shopId: EntityId, change: DeskChange });
+
 export const ServerFrame = v.variant('t', [
   AuthOkFrame,
   AuthFailedFrame,
@@ -164,6 +168,7 @@ export const ServerFrame = v.variant('t', [
   ErrorFrame,
   TypingNoticeFrame,
   PresenceFrame,
+  DeskFrame,
 ]);
 export type AuthOkFrame = v.InferOutput<typeof AuthOkFrame>;
 export type AuthFailedFrame = v.InferOutput<typeof AuthFailedFrame>;
@@ -174,4 +179,5 @@ export type KickFrame = v.InferOutput<typeof KickFrame>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrame>;
 export type TypingNoticeFrame = v.InferOutput<typeof TypingNoticeFrame>;
 export type PresenceFrame = v.InferOutput<typeof PresenceFrame>;
+export type DeskFrame = v.InferOutput<typeof DeskFrame>;
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;

@@ -8,6 +8,7 @@ export * from './errors';
 export * from './content';
 export * from './safeUrl';
 export * from './entities';
+export * from './desk';
 export * from './requests';
 export * from './frames';
 export * from './codec';

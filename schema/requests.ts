@@ -14,6 +14,7 @@ import {
   Presence,
   PushEvent,
 } from './entities';
+import { Assignment, DeskAgent, MAX_NOTE_CHARS, QuickReply } from './desk';
 
 const Seq = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const Cursor = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
@@ -168,6 +169,40 @@ export const RequestSchemas = {
   'presence.set': {
     params: v.object({ status: v.picklist(['online', 'away']) }),
     result: v.object({ status: v.picklist(['online', 'away']) }),
+  },
+  /**
+   * Protocol 5, agents only: the caller's shop desk now: its agents (with presence), the most recent
+   * assignments (conversation → agent, or the queue) and the quick replies. Changes follow as
+   * `desk` frames to every agent of the shop. Anyone else: FORBIDDEN.
+   */
+  'desk.state': {
+    params: v.object({}),
+    result: v.object({ shopId: EntityId, agents: v.array(DeskAgent), assignments: v.array(Assignment), quickReplies: v.array(QuickReply) }),
+  },
+  /**
+   * Protocol 5, agents of the conversation's shop: assign it to an agent of the shop (take it:
+   * yourself; transfer it: another, with a `note` only agents see) or back to the queue (null).
+   * Exactly once per `actionId` (made by the client when the user acts, so a queued action sent
+   * again after a reconnect is applied once): a repeat answers the assignment now, `duplicate`.
+   */
+  'desk.assign': {
+    params: v.object({
+      actionId: ClientId,
+      conversationId: EntityId,
+      agentId: v.nullable(EntityId),
+      note: v.optional(v.pipe(v.string(), v.maxLength(MAX_NOTE_CHARS))),
+    }),
+    result: v.object({ assignment: Assignment, duplicate: v.boolean() }),
+  },
+  /** Protocol 5, agents: create or replace (by id) one of the shop's quick replies. */
+  'desk.replies.save': {
+    params: v.object({ reply: QuickReply }),
+    result: v.object({ quickReplies: v.array(QuickReply) }),
+  },
+  /** Protocol 5, agents: delete one of the shop's quick replies (none of that id: nothing changes). */
+  'desk.replies.delete': {
+    params: v.object({ id: ClientId }),
+    result: v.object({ quickReplies: v.array(QuickReply) }),
   },
   /** Pull the push stream after a cursor: catch-up without waiting for replay. */
   sync: {

@@ -31,6 +31,7 @@ import { MediaQuota } from './media/quota';
 import { Session } from './ws/Session';
 import { SessionRegistry } from './ws/SessionRegistry';
 import { Signals } from './signals/Signals';
+import { Desk } from './desk/Desk';
 
 /** Serves what the built-in routes do not (the demo app, later); return false for 404. */
 export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
@@ -147,6 +148,7 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
     log: config.log,
   });
   await signals.start();
+  const desk = new Desk(store, signals, config.log);
   // Test hooks are wrapped around the real parts here; the sessions and deliveries know nothing of them.
   const sessionDeps = {
     config,
@@ -161,6 +163,7 @@ export async function createParley(overrides: Partial<ServerConfig> = {}, parts:
     limits,
     published,
     signals,
+    desk,
     ...(hooks ? { wrapPushSend: <F>(send: (frame: F) => void) => withPushHooks(send, hooks) } : {}),
   };
   const sessions = new Set<Session>();

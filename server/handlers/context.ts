@@ -2,6 +2,7 @@ import { ErrorCode, ParleyError, type Presence, type RequestParams, type Request
 import type { Identity } from '../auth/tokens';
 import type { ServerMetrics } from '../metrics';
 import type { Store } from '../store/Store';
+import type { Desk } from '../desk/Desk';
 
 /** The server's parts a handler uses: nothing of the sessions, the secret or the handlers themselves. */
 export interface HandlerDeps {
@@ -9,6 +10,8 @@ export interface HandlerDeps {
   metrics: ServerMetrics;
   /** Resolves once every event committed so far has reached the hub. */
   published: () => Promise<void>;
+  /** The shops' service desks. */
+  desk: Desk;
   /** How long after its store a message may be recalled: by a shop's agent, by anyone else. */
   recallWindows: { agentMs: number; otherMs: number };
 }

@@ -3,6 +3,7 @@ import type { RequestHandlers } from './context';
 import { createConversation, listConversations, listMembers } from './conversations';
 import { history, range, recall, send, sendBatch } from './messages';
 import { delivered, markRead } from './receipts';
+import { deleteQuickReply, deskAssign, deskState, saveQuickReply } from './desk';
 import { setPresence, watchPresence } from './presence';
 import { head, seqsAt, sync } from './sync';
 
@@ -23,5 +24,9 @@ export const handlers: RequestHandlers = {
   'sync.head': head,
   'presence.watch': watchPresence,
   'presence.set': setPresence,
+  'desk.state': deskState,
+  'desk.assign': deskAssign,
+  'desk.replies.save': saveQuickReply,
+  'desk.replies.delete': deleteQuickReply,
   sync,
 };

@@ -35,6 +35,7 @@ export const sendBatch: Handler<'messages.sendBatch'> = async (ctx, p) => {
     inputs.push(sendInput(ctx, p.conversationId, m.clientId, m.content, p.echo));
   }
   const outcomes = inputs.length > 0 ? await ctx.deps.store.sendBatch(inputs) : [];
+  if (outcomes.some((o) => o.kind === 'stored')) ctx.deps.desk.customerWrote(ctx.identity, p.conversationId);
   const results: RequestResult<'messages.sendBatch'>['results'] = [];
   let stored = 0;
   for (const outcome of outcomes) {
@@ -102,6 +103,7 @@ async function storeOne(
   const tooLarge = sizeError(content);
   if (tooLarge) throw tooLarge;
   const outcome = await ctx.deps.store.send(sendInput(ctx, conversationId, clientId, content, echo));
+  if (outcome.kind === 'stored') ctx.deps.desk.customerWrote(ctx.identity, conversationId);
   switch (outcome.kind) {
     case 'conflict':
       throw new ParleyError(ErrorCode.CONFLICT, CONFLICT_MESSAGE);

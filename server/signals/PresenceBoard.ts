@@ -117,6 +117,25 @@ export class PresenceBoard {
     }
   }
 
+  /** The shop a connected user is an agent of, as any node says; null for others and the absent. */
+  shopOf(userId: string): string | null {
+    const here = this.local.get(userId);
+    if (here) return here.shopId;
+    for (const t of this.remote.values()) {
+      const u = t.users.get(userId);
+      if (u) return u.shopId;
+    }
+    return null;
+  }
+
+  /** The shop's agents connected now (on any node) and not away. */
+  onlineAgents(shopId: string): string[] {
+    const ids = new Set<string>();
+    for (const [id, u] of this.local) if (u.shopId === shopId && u.status === PresenceState.ONLINE) ids.add(id);
+    for (const t of this.remote.values()) for (const [id, u] of t.users) if (u.shopId === shopId && u.status === PresenceState.ONLINE) ids.add(id);
+    return [...ids];
+  }
+
   stateOf(kind: Presence['kind'], id: string): PresenceState {
     return kind === 'user' ? this.userState(id) : this.shopState(id);
   }

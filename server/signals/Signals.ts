@@ -3,7 +3,7 @@
  * replayed; on a cluster it travels between nodes over the broker, at most once (a lost presence
  * update is mended by the next full gossip, a lost typing notice by the sender's next one).
  */
-import type { Member, PresenceFrame, TypingNoticeFrame } from '../../schema';
+import type { DeskChange, DeskFrame, Member, PresenceFrame, TypingNoticeFrame } from '../../schema';
 import type { Broker } from '../cluster/Broker';
 import { PresenceBoard, type PresenceHolder } from './PresenceBoard';
 import { PresenceGossip } from './PresenceGossip';
@@ -16,7 +16,7 @@ export interface SignalSocket {
   /** The shop this socket's user is an agent of, or null. */
   readonly agentOf: string | null;
   /** Sent only to sockets whose protocol has signals; dropped for the others. */
-  signal(frame: TypingNoticeFrame | PresenceFrame): void;
+  signal(frame: TypingNoticeFrame | PresenceFrame | DeskFrame): void;
 }
 
 export interface SignalsDeps {
@@ -39,6 +39,9 @@ export class Signals {
   readonly typing: TypingRelay;
   private readonly gossip: PresenceGossip | null;
   private readonly attached = new Map<SignalSocket, PresenceHolder>();
+  private readonly nodeId = Math.random().toString(36).slice(2);
+  /** The shop of each agent seen present, so their going offline still reaches the shop. */
+  private readonly agentShops = new Map<string, string>();
   /** This node's sockets of each shop's agents. */
   private readonly agents = new Map<string, Set<SignalSocket>>();
   /**
@@ -47,8 +50,21 @@ export class Signals {
    */
   private readonly members = new Map<string, { at: number; members: Promise<{ userIds: string[]; shopIds: string[] }> }>();
 
+  private readonly deskChannel: string;
+
   constructor(private readonly deps: SignalsDeps) {
-    this.presence.onChange((changes) => this.watchers.changed(changes));
+    this.deskChannel = `parley:${deps.epoch}:desk`;
+    this.presence.onChange((changes) => {
+      this.watchers.changed(changes);
+      // A shop's agents see their colleagues come and go. Every node's board hears of every change,
+      // so each tells its own sockets only.
+      for (const c of changes) {
+        const shopId = c.kind === 'user' ? (this.presence.shopOf(c.id) ?? this.agentShops.get(c.id)) : undefined;
+        if (shopId) this.deliverToShop(shopId, { t: 'desk', shopId, change: { kind: 'agent', agentId: c.id, state: c.state } });
+        if (c.kind === 'user' && c.state === 'offline') this.agentShops.delete(c.id);
+        else if (shopId) this.agentShops.set(c.id, shopId);
+      }
+    });
     this.typing = new TypingRelay({
       members: (id) => this.membersOf(id),
       deliver: (target) => this.deliverTyping(target),
@@ -60,6 +76,7 @@ export class Signals {
   }
 
   async start(): Promise<void> {
+    await this.deps.broker?.subscribe(this.deskChannel, (message) => this.heardDesk(message));
     await this.typing.start();
     await this.gossip?.start();
   }
@@ -90,6 +107,28 @@ export class Signals {
     const set = holder.shopId === null ? undefined : this.agents.get(holder.shopId);
     set?.delete(socket);
     if (set?.size === 0) this.agents.delete(holder.shopId!);
+  }
+
+  /** Tell every agent of the shop, on every node, what changed at its desk. */
+  toShop(shopId: string, change: DeskChange): void {
+    const frame: DeskFrame = { t: 'desk', shopId, change };
+    this.deliverToShop(shopId, frame);
+    this.deps.broker?.publish(this.deskChannel, JSON.stringify({ node: this.nodeId, frame }));
+  }
+
+  private deliverToShop(shopId: string, frame: DeskFrame): void {
+    for (const socket of this.agents.get(shopId) ?? []) socket.signal(frame);
+  }
+
+  private heardDesk(text: string): void {
+    try {
+      const m = JSON.parse(text) as { node: string; frame: DeskFrame };
+      if (m.node === this.nodeId) return;
+      if (m.frame?.t !== 'desk' || typeof m.frame.shopId !== 'string') throw new Error('not a desk message');
+      this.deliverToShop(m.frame.shopId, m.frame);
+    } catch (err) {
+      this.deps.log(`desk relay: dropped a message that does not parse (${String(err)})`);
+    }
   }
 
   private membersOf(conversationId: string): Promise<{ userIds: string[]; shopIds: string[] }> {

@@ -5,6 +5,7 @@
  * durable, in commit (cursor) order, before the write's promise settles. Fan-out hangs off that,
  * so no caller's continuation can reorder events on their way to the hub.
  */
+import type { Assignment, QuickReply } from '../../schema';
 import type {
   Content,
   ConversationInfo,
@@ -98,9 +99,39 @@ export interface MediaIndex {
   bytesOwnedBy(ownerId: string): Promise<number>;
 }
 
+/** An assignment to make (see `desk.assign` in the schema): applied once per `actionId`. */
+export interface AssignInput {
+  actionId: string;
+  shopId: string;
+  conversationId: string;
+  agentId: string | null;
+  note: string | null;
+  by: string;
+}
+
+/** The service desk's tables: assignments, exactly-once desk actions, the round robin, quick replies. */
+export interface DeskStore {
+  /** The shop's agents (users whose token named the shop), its latest assignments, its quick replies. */
+  state(shopId: string, limit: number): Promise<{ agents: { id: string; displayName: string }[]; assignments: Assignment[]; quickReplies: QuickReply[] }>;
+  assignment(conversationId: string): Promise<Assignment | null>;
+  /** Apply once per actionId; a repeat changes nothing and answers the assignment now. */
+  assign(input: AssignInput): Promise<{ assignment: Assignment; duplicate: boolean }>;
+  /**
+   * A customer wrote in a conversation nobody handles yet: assign it to the next of `online` agents
+   * after the one the shop's round robin gave the last conversation to, or put it in the queue when
+   * none is online. Null (nothing done) when it already had an assignment or queue place.
+   */
+  autoAssign(shopId: string, conversationId: string, online: readonly string[]): Promise<Assignment | null>;
+  /** Create or replace by id; resolves with the shop's replies after. */
+  saveReply(shopId: string, reply: QuickReply): Promise<QuickReply[]>;
+  deleteReply(shopId: string, id: string): Promise<QuickReply[]>;
+}
+
 export interface Store {
   /** Who may read which uploaded file. */
   readonly media: MediaIndex;
+  /** The shops' service desks. */
+  readonly desk: DeskStore;
   /**
    * This run's store epoch. A new one begins at every start, after recovery, at the highest cursor
    * then held: what a device saw of an earlier epoch past that point was lost (a power loss or a

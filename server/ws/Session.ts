@@ -31,6 +31,7 @@ import {
   type TypingFrame,
   type TypingNoticeFrame,
   type PresenceFrame,
+  type DeskFrame,
   EntityId,
 } from '../../schema';
 import type { TokenVerifier } from '../auth/TokenVerifier';
@@ -46,6 +47,7 @@ import type { Store } from '../store/Store';
 import { runFenced, SessionFenced, type Fence } from '../cluster/fence';
 import type { SessionDirectory } from '../cluster/SessionDirectory';
 import type { SignalSocket, Signals } from '../signals/Signals';
+import type { Desk } from '../desk/Desk';
 import { Delivery, type PushOut } from './Delivery';
 import type { SessionRegistry } from './SessionRegistry';
 
@@ -69,6 +71,8 @@ export interface SessionDeps {
   published: () => Promise<void>;
   /** Presence and typing. */
   signals: Signals;
+  /** The shops' service desks. */
+  desk: Desk;
 }
 
 type SessionState =
@@ -125,6 +129,7 @@ export class Session implements SignalSocket {
       store: deps.store,
       metrics: deps.metrics,
       published: deps.published,
+      desk: deps.desk,
       recallWindows: { agentMs: deps.config.agentRecallWindowMs, otherMs: deps.config.recallWindowMs },
     };
     const now = deps.config.now();
@@ -150,7 +155,7 @@ export class Session implements SignalSocket {
   }
 
   /** A typing or presence frame: only clients of protocol 5 or later know them. */
-  signal(frame: TypingNoticeFrame | PresenceFrame): void {
+  signal(frame: TypingNoticeFrame | PresenceFrame | DeskFrame): void {
     if (this.state.kind === 'active' && this.state.version >= SIGNALS_PROTOCOL_VERSION) this.send(frame);
   }
 

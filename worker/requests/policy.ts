@@ -43,6 +43,11 @@ export const DISCONNECT_POLICY = {
   // A watch belongs to a socket and a status to the user while connected: on a new socket, saying
   // either again is what is wanted.
   'presence.watch': 'requeue',
+  'desk.state': 'requeue',
+  // Exactly once per actionId on the server; a save replaces by id, a delete of what is gone is a no-op.
+  'desk.assign': 'requeue',
+  'desk.replies.save': 'requeue',
+  'desk.replies.delete': 'requeue',
   'presence.set': 'requeue',
   'conversations.create': (params) => (params.kind === 'direct' ? 'requeue' : 'reject'),
 } as const satisfies { [T in RequestType]: Rule<T> };

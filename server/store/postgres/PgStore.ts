@@ -14,6 +14,7 @@ import { ComposedStore, type StoreParts } from '../ComposedStore';
 import type { CommittedEvent, MediaIndex, Store } from '../Store';
 import { currentEpoch, epochEnd } from './epochs';
 import { PG_MIGRATIONS } from './migrations';
+import { PgDesk } from './PgDesk';
 import { noteFailure, statement } from './statements';
 import { PgConversations, type Query } from './PgConversations';
 import { PgDeviceCursors } from './PgDeviceCursors';
@@ -75,6 +76,7 @@ const CONNECTION_SETTINGS = {
 
 export class PgStore extends ComposedStore implements Store {
   readonly media: MediaIndex;
+  readonly desk: PgDesk;
   readonly writes: PgGroupCommit;
   /** The whole push stream in order: this node's commits and the other nodes'. */
   readonly feed: StreamFeed;
@@ -105,6 +107,7 @@ export class PgStore extends ComposedStore implements Store {
     });
     const write = this.writes.run;
     this.media = new PgMediaIndex(query, write);
+    this.desk = new PgDesk(query, write, now);
     this.cursors = new PgDeviceCursors(query, write, now);
     const conversations = new PgConversations(query, write, now);
     // Who is a shop's agent decides who receives its conversations: a change there clears the recipients cached.

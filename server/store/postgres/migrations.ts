@@ -131,4 +131,27 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (key, n)
   );
   `,
+  /* 4: the service desk (protocol 5): who handles each shop conversation, exactly-once desk actions,
+     the round robin's place per shop, and the shop's quick replies */ `
+  CREATE TABLE desk_assignments (
+    conversation_id TEXT PRIMARY KEY,
+    shop_id TEXT NOT NULL,
+    agent_id TEXT,
+    note TEXT,
+    by_id TEXT,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX desk_assignments_by_shop ON desk_assignments (shop_id, updated_at);
+  CREATE TABLE desk_actions (action_id TEXT PRIMARY KEY, created_at BIGINT NOT NULL);
+  CREATE INDEX desk_actions_by_age ON desk_actions (created_at);
+  CREATE TABLE desk_rotation (shop_id TEXT PRIMARY KEY, last_agent TEXT NOT NULL);
+  CREATE TABLE quick_replies (
+    shop_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    shortcut TEXT NOT NULL,
+    text TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (shop_id, id)
+  );
+  `,
 ];

@@ -25,6 +25,7 @@ import { SqliteEpochs } from './SqliteEpochs';
 import { SqliteEventLog } from './SqliteEventLog';
 import { SqliteMediaIndex } from './SqliteMediaIndex';
 import { SqliteMessages } from './SqliteMessages';
+import { SqliteDesk } from './SqliteDesk';
 import { SqliteRetention } from './SqliteRetention';
 import { SqliteUsers } from './SqliteUsers';
 import { statementCache } from './statements';
@@ -43,6 +44,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore extends ComposedStore implements Store {
   readonly db: Database.Database;
   readonly media: MediaIndex;
+  readonly desk: SqliteDesk;
   readonly epoch: string;
   /** Every write after start-up goes through here: one commit (and fsync) per turn of the event loop. */
   readonly writes: GroupCommit;
@@ -85,6 +87,7 @@ export class SqliteStore extends ComposedStore implements Store {
     const append: AppendEvent = (conversationId, event, origin) => this.eventLog.append(conversationId, event, origin);
     const conversations = new SqliteConversations(sql, write, now, append);
     this.userRecords = new SqliteUsers(this.db, sql, write, now, () => conversations.forgetRecipients());
+    this.desk = new SqliteDesk(sql, write, now);
     this.parts = {
       conversations,
       messages: new SqliteMessages(sql, write, now, append, (user, id) => conversations.partyInSync(user, id)),

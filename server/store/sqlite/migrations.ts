@@ -108,4 +108,28 @@ export const MIGRATIONS: readonly string[] = [
      device whose replay would start below it missed events that are gone, and rebuilds from the head */ `
   ALTER TABLE conversations ADD COLUMN pruned_pos INTEGER NOT NULL DEFAULT 0;
   `,
+  /* 8: the service desk (protocol 5): who handles each shop conversation, exactly-once desk actions,
+     the round robin's place per shop, and the shop's quick replies */ `
+  CREATE TABLE desk_assignments (
+    conversation_id TEXT PRIMARY KEY,
+    shop_id TEXT NOT NULL,
+    -- NULL: in the shop's queue.
+    agent_id TEXT,
+    note TEXT,
+    by_id TEXT,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX desk_assignments_by_shop ON desk_assignments (shop_id, updated_at);
+  CREATE TABLE desk_actions (action_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+  CREATE INDEX desk_actions_by_age ON desk_actions (created_at);
+  CREATE TABLE desk_rotation (shop_id TEXT PRIMARY KEY, last_agent TEXT NOT NULL);
+  CREATE TABLE quick_replies (
+    shop_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    shortcut TEXT NOT NULL,
+    text TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, id)
+  );
+  `,
 ];
