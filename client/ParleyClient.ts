@@ -23,11 +23,13 @@ import type {
   MediaDraft,
   Settled,
   SignalsSnapshot,
+  DeskView,
   StorageDurability,
   StoreDiagnostics,
   TypingParty,
 } from '../worker/protocol';
 import type { Presence } from '../schema/entities';
+import type { QuickReply } from '../schema/desk';
 import { onDisconnect } from '../worker/requests/policy';
 import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
 import { ImagePreparer } from './media/ImagePreparer';
@@ -73,6 +75,8 @@ const WATCH_RETRIES = 3;
 const RETRY_WHEN_LOST: ReadonlySet<EngineMethod> = new Set<EngineMethod>([
   'getState',
   'signals',
+  'desk',
+  'deleteQuickReply',
   'setTabView',
   'notificationShown',
   'recall',
@@ -351,6 +355,47 @@ export class ParleyClient {
       else this.presenceWanted.delete(conversationId);
       this.sendPresenceWanted();
     };
+  }
+
+  // ---- the service desk (a shop's agents) ------------------------------------------------------
+
+  /**
+   * The shop's service desk, now and on every change: its agents with presence, who handles each
+   * conversation (or the queue) with the last transfer's note, its quick replies, and how many
+   * actions taken here wait for the network. `null` for a user who is no shop's agent (and until
+   * the first connection loads it).
+   */
+  watchDesk(listener: (desk: DeskView | null) => void): () => void {
+    let live = false;
+    const off = this.on('desk', (e) => {
+      live = true;
+      listener(e.desk);
+    });
+    void unwrap(this.invoke('desk', [], LOCAL_CALL_TIMEOUT_MS)).then(
+      (desk) => !live && !this.closed && listener(desk),
+      () => {},
+    );
+    return off;
+  }
+
+  /**
+   * Take a conversation (`agentId`: yourself), transfer it to another agent of the shop (with a
+   * `note` only agents see), or put it back in the queue (null). Stored here first: offline it waits,
+   * survives a reload, and is applied exactly once when the network is back. A refusal arrives later
+   * as a `desk_error` event.
+   */
+  async assign(conversationId: string, agentId: string | null, opts: { note?: string } = {}): Promise<void> {
+    await unwrap(this.invoke('assign', [conversationId, agentId, opts.note], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /** Create (no id) or replace a quick reply of the shop; resolves with all of them. Needs the network. */
+  saveQuickReply(reply: { id?: string; shortcut: string; text: string }): Promise<QuickReply[]> {
+    const full: QuickReply = { id: reply.id ?? crypto.randomUUID(), shortcut: reply.shortcut, text: reply.text };
+    return unwrap(this.invoke('saveQuickReply', [full], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS));
+  }
+
+  deleteQuickReply(id: string): Promise<QuickReply[]> {
+    return unwrap(this.invoke('deleteQuickReply', [id], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS));
   }
 
   // ---- notifications -----------------------------------------------------------------------------

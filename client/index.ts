@@ -11,7 +11,9 @@ export type { EngineEvent, EngineEventOf, EngineEventType } from '../worker/prot
 export type { LocalConversation, LocalMessage, MessageState } from '../worker/protocol';
 export type { StorageDurability } from '../worker/protocol';
 export type { StoreDiagnostics } from '../worker/protocol';
-export type { ConversationPresence, SignalsSnapshot, TypingParty } from '../worker/protocol';
+export type { ConversationPresence, DeskView, SignalsSnapshot, TabView, TypingParty } from '../worker/protocol';
+export type * from '../schema/desk';
+export type { NotificationOptions } from './notifications/TabNotifications';
 export * from '../schema/errors';
 export type * from '../schema/entities';
 export type * from '../schema/content';

@@ -7,7 +7,7 @@
  * Only plain data crosses the port: class instances and AbortSignals do not survive structured
  * cloning, so timeouts are numbers and errors travel as their stable `code`.
  */
-import type { AuthFailedFrame, Content, ConversationKind, ErrorCode, KickReason, Message, Presence, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
+import type { Assignment, AuthFailedFrame, Content, ConversationKind, DeskAgent, DeskChange, ErrorCode, KickReason, Message, QuickReply, Presence, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
 import type { EngineOptions } from './options';
 
 // ---- What a tab shows ---------------------------------------------------------------------------
@@ -160,6 +160,20 @@ export interface SignalsSnapshot {
   presence: ConversationPresence[];
 }
 
+// ---- The service desk (a shop's agents) ---------------------------------------------------------
+
+/** A shop's desk as its agents see it, with this device's queued actions applied on top. */
+export interface DeskView {
+  shopId: string;
+  /** The shop's agents and their presence. */
+  agents: DeskAgent[];
+  /** Who handles each conversation (`agentId` null: the queue). `queued`: set here, not yet applied by the server. */
+  assignments: (Assignment & { queued?: true })[];
+  quickReplies: QuickReply[];
+  /** Desk actions taken on this device the server has not applied yet (offline). */
+  queued: number;
+}
+
 // ---- Notifications ------------------------------------------------------------------------------
 
 /** What a tab tells the engine of itself, for picking the tab that shows a notification. */
@@ -222,7 +236,13 @@ export type EngineEvent =
    * others ignore it). The engine picks one tab per message when none is visible; that tab
    * confirms with `notificationShown`, or the next is asked.
    */
-  | { type: 'notify'; tabId: string; message: Message };
+  | { type: 'notify'; tabId: string; message: Message }
+  /** A change at the desk, as the server sent it (agents only); `desk` follows with the whole view. */
+  | { type: 'desk_change'; shopId: string; change: DeskChange }
+  /** The desk as it stands now (agents only), after a change, a reconnect or an action taken here. */
+  | { type: 'desk'; desk: DeskView }
+  /** A desk action taken here was refused by the server (FORBIDDEN, NOT_FOUND...) and dropped. */
+  | { type: 'desk_error'; conversationId: string; code: string; message: string };
 
 export type EngineEventType = EngineEvent['type'];
 export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
@@ -298,6 +318,13 @@ export interface EngineApi {
   setPresence(status: 'online' | 'away'): void;
   /** Who types where and who is present now, as the engine holds it. */
   signals(): SignalsSnapshot;
+  // ---- the service desk (agents) ----
+  /** The desk now; null for a user who is no shop's agent (or before the first connection). */
+  desk(): Promise<Settled<DeskView | null>>;
+  /** Take (yourself), transfer (another agent, with a note) or queue (null) a conversation; queued while offline. */
+  assign(conversationId: string, agentId: string | null, note?: string): Promise<Settled<null>>;
+  saveQuickReply(reply: QuickReply): Promise<Settled<QuickReply[]>>;
+  deleteQuickReply(id: string): Promise<Settled<QuickReply[]>>;
   // ---- notifications ----
   /** A tab's view (visible, notifications on), reported as it changes and every VIEW_REFRESH_MS. */
   setTabView(tabId: string, view: TabView): void;

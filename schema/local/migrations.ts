@@ -166,6 +166,15 @@ export const LOCAL_MIGRATIONS: readonly string[] = [
   `
   INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 16);
   `,
+  /* 5: the service desk's actions taken offline (take, transfer, queue), sent once in order when online */ `
+  CREATE TABLE desk_outbox (
+    action_id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    agent_id TEXT,
+    note TEXT,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Keys of the meta table. */

@@ -282,6 +282,9 @@ export class Engine<I extends Inbox = Inbox> {
       case 'presence':
         this.signals.onPresence(frame);
         return;
+      case 'desk':
+        this.events.emit({ type: 'desk_change', shopId: frame.shopId, change: frame.change });
+        return;
       default:
         return;
     }

@@ -13,7 +13,9 @@ import type { StoreDiagnostics } from '../store/diagnostics';
 import type { LocalMessage } from '../store/types';
 import type { LiveQuery } from '../sync/LiveQueries';
 import type { SyncLayer } from '../sync/SyncLayer';
-import type { AttachRequest, AttachResult, EngineApi, Settled, SignalsSnapshot, TabCallbacks, TabView } from '../protocol';
+import type { AttachRequest, AttachResult, DeskView, EngineApi, Settled, SignalsSnapshot, TabCallbacks, TabView } from '../protocol';
+import { check } from '../../schema/codec';
+import { QuickReply as QuickReplySchema, type QuickReply } from '../../schema/desk';
 import type { EngineHost, Running } from './EngineHost';
 
 async function settle<T>(fn: () => Promise<T>): Promise<Settled<T>> {
@@ -75,6 +77,29 @@ export class TabSession implements EngineApi {
 
   signals(): SignalsSnapshot {
     return this.attached.engine.signals.snapshot();
+  }
+
+  desk(): Promise<Settled<DeskView | null>> {
+    return settle(async () => this.messaging.desk.view());
+  }
+
+  assign(conversationId: string, agentId: string | null, note?: string): Promise<Settled<null>> {
+    return settle(async () => {
+      await this.messaging.desk.assign(String(conversationId), agentId === null ? null : String(agentId), typeof note === 'string' ? note : undefined);
+      return null;
+    });
+  }
+
+  saveQuickReply(reply: QuickReply): Promise<Settled<QuickReply[]>> {
+    return settle(() => {
+      const checked = check(QuickReplySchema, reply, ErrorCode.INVALID_PARAMS);
+      if (!checked.ok) throw new ParleyError(checked.code, checked.message);
+      return this.messaging.desk.saveReply(checked.value);
+    });
+  }
+
+  deleteQuickReply(id: string): Promise<Settled<QuickReply[]>> {
+    return settle(() => this.messaging.desk.deleteReply(String(id)));
   }
 
   setTabView(tabId: string, view: TabView): void {

@@ -19,6 +19,7 @@ import { claim, migrate } from './migrate';
 import * as outbox from './outbox';
 import * as queries from './queries';
 import * as redaction from './redaction';
+import * as deskOutbox from './deskOutbox';
 import { rollback, type RollbackInput, type RollbackResult } from './rollback';
 import type { StoreContext } from './rows';
 import type { SqlDriver, StorageDurability } from './SqlDriver';
@@ -146,6 +147,20 @@ export class LocalStore {
   /** This user deleted a stored message on this device: its conversation, or null if nothing changed. */
   deleteForMe(senderId: string, id: string): Promise<string | null> {
     return this.writes.submit((tx) => redaction.deleteForMe(tx, senderId, id));
+  }
+
+  /** Keep a desk action until the server applied it; false when MAX_DESK_ACTIONS are queued already. */
+  queueDeskAction(action: deskOutbox.DeskAction): Promise<boolean> {
+    return this.writes.submit((tx) => deskOutbox.queueDeskAction(tx, action));
+  }
+
+  /** Desk actions not yet applied by the server, oldest first. */
+  deskActions(): Promise<deskOutbox.DeskAction[]> {
+    return deskOutbox.deskActions(this.driver);
+  }
+
+  removeDeskAction(actionId: string): Promise<void> {
+    return this.writes.submit((tx) => deskOutbox.removeDeskAction(tx, actionId));
   }
 
   /** The connection is back: queued messages waiting for a retry are due now. Returns how many. */

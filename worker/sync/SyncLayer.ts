@@ -32,6 +32,7 @@ import type { IngestResult, LocalMessage, PushRecord } from '../store/types';
 import { CatchUpWriter, MAX_PAGES_AHEAD } from './CatchUpWriter';
 import { LiveQueries, type LiveQuery, type LiveResult } from './LiveQueries';
 import { OutboxRunner } from './OutboxRunner';
+import { DeskLayer } from './DeskLayer';
 import { ReceiptSender } from './ReceiptSender';
 
 /**
@@ -69,6 +70,8 @@ export class SyncLayer implements Inbox {
   private readonly db: LocalStore;
   private readonly platform: Platform;
   private readonly engine: EnginePort;
+  /** The shop's service desk, for an agent. */
+  readonly desk: DeskLayer;
   private readonly outbox: OutboxRunner;
   private readonly receipts: ReceiptSender;
   private readonly filling = new Set<string>();
@@ -106,6 +109,7 @@ export class SyncLayer implements Inbox {
       // close a gap, like a push's.
       settled: (result) => this.afterIngest(result),
     });
+    this.desk = new DeskLayer({ db: this.db, engine, platform, emit: (e) => this.events.emit(e) });
     this.receipts = new ReceiptSender({
       platform,
       isOnline: online,
