@@ -68,6 +68,7 @@ declare module 'react' {
       'parley-chat-widget': ParleyElementProps & { 'shop-id'?: string };
       'parley-chat': ParleyElementProps & { 'conversation-id'?: string };
       'parley-conversation-list': ParleyElementProps;
+      'parley-customer-context': ParleyElementProps & { 'conversation-id'?: string };
     }
   }
 }

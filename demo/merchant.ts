@@ -14,6 +14,7 @@ const $ = <T extends HTMLElement>(sel: string) => document.querySelector<T>(sel)
 const status = $('#status');
 const list = $<HTMLElement & { client?: Client }>('parley-conversation-list');
 const chat = $<HTMLElement & { client?: Client; config?: ChatConfigInput }>('parley-chat');
+const context = $<HTMLElement & { client?: Client; context?: (conversationId: string) => Promise<unknown> }>('parley-customer-context');
 // Images and voice are opt-in in the kit; the console turns them on (picked up when the element upgrades).
 chat.config = { features: { image: true, voice: true } };
 const groupButton = $<HTMLButtonElement>('#open-group');
@@ -28,6 +29,7 @@ groupButton.hidden = user.role !== 'merchant';
 /** The selected conversation lives in the URL's hash, so a reload (also offline) reopens it. */
 function select(conversationId: string): void {
   chat.setAttribute('conversation-id', conversationId);
+  context.setAttribute('conversation-id', conversationId);
   // Also when chosen from the hash or as the latest: the list marks it (aria-current) either way.
   list.setAttribute('selected-id', conversationId);
   document.body.dataset.selected = conversationId;
@@ -35,6 +37,35 @@ function select(conversationId: string): void {
 }
 
 list.addEventListener('parley-conversation-select', (e) => select((e as CustomEvent<{ conversationId: string }>).detail.conversationId));
+
+/** The shop's quick replies: listed, added and deleted here; used with `/` in the composer. */
+function manageQuickReplies(client: Client): void {
+  const section = $<HTMLElement>('#quick-replies');
+  const list = $<HTMLUListElement>('#qr-list');
+  const form = $<HTMLFormElement>('#qr-form');
+  client.watchDesk((desk) => {
+    section.hidden = desk === null;
+    list.replaceChildren(
+      ...(desk?.quickReplies ?? []).map((r) => {
+        const li = document.createElement('li');
+        const label = Object.assign(document.createElement('span'), { textContent: `/${r.shortcut} — ${r.text}` });
+        const remove = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Delete' });
+        remove.setAttribute('aria-label', `Delete quick reply /${r.shortcut}`);
+        remove.addEventListener('click', () => void client.deleteQuickReply(r.id).catch((err: unknown) => (note.textContent = String(err))));
+        li.append(label, remove);
+        return li;
+      }),
+    );
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    client.saveQuickReply({ shortcut: String(data.get('shortcut')), text: String(data.get('text')) }).then(
+      () => form.reset(),
+      (err: unknown) => (note.textContent = `Could not save the quick reply: ${(err as { code?: string }).code ?? String(err)}`),
+    );
+  });
+}
 
 async function openGroup(client: Client): Promise<void> {
   groupButton.disabled = true;
@@ -67,6 +98,14 @@ if (connected.status === 'fulfilled') {
   showStatus(status, client, user.userId);
   groupButton.addEventListener('click', () => void openGroup(client));
   client.showUnreadInTitle();
+  context.client = client;
+  // The shop's own data about the customer, from its backend; the demo makes some up.
+  context.context = async (conversationId) => {
+    const c = (await localConversations(client)).find((x) => x.id === conversationId);
+    if (!c || c.kind !== 'direct') return null;
+    return { title: 'From the shop', fields: [{ label: 'Customer', value: c.title.split(' · ')[0] ?? c.title }, { label: 'Member since', value: '2024' }, { label: 'Orders', value: '3' }] };
+  };
+  manageQuickReplies(client);
   const away = $<HTMLInputElement>('#away');
   away.addEventListener('change', () => client.setPresence(away.checked ? 'away' : 'online'));
   const fromHash = /^#c=(.+)$/.exec(location.hash)?.[1];

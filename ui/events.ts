@@ -43,7 +43,7 @@ export interface ParleyEventMap {
   'parley-open-change': { open: boolean; conversationId: string | null };
 }
 
-export type ParleyErrorAction = 'send' | 'send-image' | 'send-voice' | 'record-voice' | 'resend' | 'delete' | 'recall' | 'delete-for-me' | 'load-older' | 'open';
+export type ParleyErrorAction = 'send' | 'send-image' | 'send-voice' | 'record-voice' | 'resend' | 'delete' | 'recall' | 'delete-for-me' | 'assign' | 'load-older' | 'open';
 
 export type ParleyEventName = keyof ParleyEventMap;
 

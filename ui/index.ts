@@ -1,7 +1,7 @@
 /**
  * Parley UI kit: framework-agnostic custom elements over a ParleyClient. Importing this module
- * defines <parley-chat>, <parley-conversation-list>, <parley-chat-widget> and the voice message
- * player <parley-voice-player> (once; a page that already defined a tag keeps its own).
+ * defines <parley-chat>, <parley-conversation-list>, <parley-chat-widget>, an agent's
+ * <parley-customer-context> and the voice message player <parley-voice-player> (once; a page that already defined a tag keeps its own).
  *
  *   import { connect } from '/parley/parley-client.js';
  *   import '/parley/parley-ui.js';
@@ -12,10 +12,12 @@
 import { ParleyChat } from './elements/ParleyChat';
 import { ParleyChatWidget } from './elements/ParleyChatWidget';
 import { ParleyConversationList } from './elements/ParleyConversationList';
+import { ParleyCustomerContext } from './elements/ParleyCustomerContext';
 import { ParleyVoicePlayer } from './elements/ParleyVoicePlayer';
 import { installBuiltinTemplates } from './templates/builtins';
 
-export { ParleyChat, ParleyChatWidget, ParleyConversationList, ParleyVoicePlayer };
+export { ParleyChat, ParleyChatWidget, ParleyConversationList, ParleyCustomerContext, ParleyVoicePlayer };
+export type { CustomerContext, CustomerContextHook } from './elements/ParleyCustomerContext';
 export { ParleyElement } from './elements/ParleyElement';
 export { registerTemplate, resolveTemplate } from './templates/registry';
 export type { ImageView, TemplateContext, TemplateRenderer, UploadFraction } from './templates/types';
@@ -33,6 +35,7 @@ const TAGS = {
   'parley-conversation-list': ParleyConversationList,
   'parley-chat-widget': ParleyChatWidget,
   'parley-voice-player': ParleyVoicePlayer,
+  'parley-customer-context': ParleyCustomerContext,
 } as const;
 
 for (const [tag, ctor] of Object.entries(TAGS)) {
@@ -45,5 +48,6 @@ declare global {
     'parley-conversation-list': ParleyConversationList;
     'parley-chat-widget': ParleyChatWidget;
     'parley-voice-player': ParleyVoicePlayer;
+    'parley-customer-context': ParleyCustomerContext;
   }
 }

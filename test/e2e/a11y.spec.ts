@@ -73,3 +73,35 @@ test('the merchant console: a list with unread conversations and an open chat', 
   expect(await axeViolations(page)).toEqual([]);
   await context.close();
 });
+
+test('the new views: presence and typing in the storefront chat; the desk bar, transfer form, quick replies and customer context in the console', async ({ browser }) => {
+  const shopper = await browser.newContext();
+  const shop = await openOnline(shopper, '/?as=alice');
+  const widget = shop.locator('parley-chat-widget');
+  await widget.evaluate((el: HTMLElement & { show(): Promise<string | null> }) => el.show());
+  await shop.locator('.send-product[data-product-id="mug"]').click();
+  await widget.locator('textarea.input').fill('Is the mug dishwasher safe?');
+  await widget.getByRole('button', { name: 'Send', exact: true }).click();
+  const conversationId = await widget.evaluate((el: HTMLElement & { conversationId: string }) => el.conversationId);
+
+  const staff = await browser.newContext();
+  const console_ = await openOnline(staff, `/merchant?as=shop-agent#c=${conversationId}`);
+  const chat = console_.locator('parley-chat');
+  await expect(chat.locator('[part~="desk"]')).toBeVisible();
+  await expect(console_.locator('parley-customer-context')).toContainText('Parley mug');
+  await console_.getByLabel('Shortcut').fill('dish');
+  await console_.getByLabel('Text', { exact: true }).fill('Yes, it is dishwasher safe.');
+  await console_.getByRole('button', { name: 'Save quick reply' }).click();
+  await chat.locator('textarea.input').pressSequentially('/di');
+  await expect(chat.locator('[part~="quick-reply"]')).toHaveCount(1);
+  await chat.getByRole('button', { name: 'Transfer' }).click();
+  await expect(chat.locator('[part~="transfer-form"]')).toBeVisible();
+  // The shopper sees the shop online and typing.
+  await expect(widget.locator('[part~="presence"]')).toHaveAttribute('data-state', 'online');
+  await expect(widget.locator('[part~="typing"]')).toHaveText('The shop is typing…');
+
+  expect(await axeViolations(shop)).toEqual([]);
+  expect(await axeViolations(console_)).toEqual([]);
+  await shopper.close();
+  await staff.close();
+});

@@ -88,12 +88,13 @@ it("refuses another shop's agent, a conversation of another shop, and an assigne
   await expect(a.call('desk.assign', { actionId: crypto.randomUUID(), conversationId, agentId: 'alice' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   const { assignment } = await a.call('desk.assign', { actionId: crypto.randomUUID(), conversationId, agentId: null });
   expect(assignment).toMatchObject({ agentId: null, by: 'agent-a' });
-  // The shop's agents, with their presence (the demo's shop-agent is known but not connected); not the rival.
+  // The shop's agents, with their presence (the demo's agents are known but not connected); not the rival.
   const { agents } = await a.call('desk.state', {});
   expect(agents.map((x) => [x.id, x.state])).toEqual([
     ['agent-a', 'online'],
     ['agent-b', 'online'],
     ['shop-agent', 'offline'],
+    ['shop-agent-2', 'offline'],
   ]);
 });
 

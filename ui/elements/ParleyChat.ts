@@ -13,6 +13,11 @@ import { DraftController } from '../controllers/DraftController';
 import { MediaUrlController } from '../controllers/MediaUrlController';
 import { MessagesController } from '../controllers/MessagesController';
 import { SignalsController } from '../controllers/SignalsController';
+import { ConversationsController } from '../controllers/ConversationsController';
+import { DeskController } from '../controllers/DeskController';
+import type { QuickReply } from '../../schema/desk';
+import { deskBar } from './chat/deskBar';
+import { quickReplyList, quickReplyMatches } from './chat/quickReplies';
 import { RerenderOn } from '../controllers/Subscription';
 import { UploadProgressController } from '../controllers/UploadProgressController';
 import { VisibilityController } from '../controllers/VisibilityController';
@@ -49,6 +54,8 @@ export class ParleyChat extends ParleyElement {
     announcement: { state: true },
     problem: { state: true },
     notice: { state: true },
+    transferring: { state: true },
+    quickActive: { state: true },
   };
 
   /** The conversation to show. */
@@ -66,6 +73,10 @@ export class ParleyChat extends ParleyElement {
   private declare problem: string;
   /** A hint that is not an error (e.g. a voice recording too short to send). */
   private declare notice: string;
+  /** An agent's transfer form is open. */
+  private declare transferring: boolean;
+  /** The quick reply highlighted in the `/` list. */
+  private declare quickActive: number;
 
   private readonly live = new MessagesController(
     this,
@@ -83,6 +94,10 @@ export class ParleyChat extends ParleyElement {
     (text) => (this.draft = text),
     MAX_TEXT_CHARS,
   );
+  /** The shop's desk, for an agent: who handles this conversation, transfers, quick replies. */
+  private readonly desk = new DeskController(this, () => this.client);
+  /** Which conversations are the shop's (their shopId): watched only for an agent. */
+  private readonly shopConversations = new ConversationsController(this, () => (this.desk.desk ? this.client : null));
   /** Who types here, and the presence of the other parties. */
   private readonly signals = new SignalsController(this, () => ({ client: this.client, conversationId: this.conversationId }));
   private readonly lightbox = new Lightbox(this);
@@ -114,6 +129,8 @@ export class ParleyChat extends ParleyElement {
     this.announcement = '';
     this.problem = '';
     this.notice = '';
+    this.transferring = false;
+    this.quickActive = 0;
     new RerenderOn(this, [onTemplatesChange]);
     // Images dropped anywhere on the chat are sent (when the image feature is on).
     this.addEventListener('dragover', (e) => this.settings.features.image && this.mediaInput.onDragOver(e));
@@ -172,6 +189,7 @@ export class ParleyChat extends ParleyElement {
     this.cardImageOrigins = this.settings.cardImageOrigins;
     if (changed.has('conversationId') || changed.has('client')) this.drafts.retarget();
     if (changed.has('conversationId')) {
+      this.transferring = false;
       this.older = [];
       this.noOlder = false;
       this.readSeq = 0;
@@ -310,6 +328,7 @@ export class ParleyChat extends ParleyElement {
   }
 
   private onKeyDown = (e: KeyboardEvent): void => {
+    if (this.onQuickReplyKey(e)) return;
     if (e.key === 'Escape' && this.panel) {
       e.stopPropagation(); // closes the panel, not an enclosing widget
       this.panel = null;
@@ -320,6 +339,81 @@ export class ParleyChat extends ParleyElement {
     e.preventDefault();
     void this.send();
   };
+
+  /** The `/` list of quick replies takes arrows, Enter, Tab and Escape while it is open. True if it took the key. */
+  private onQuickReplyKey(e: KeyboardEvent): boolean {
+    const matches = this.quickMatches();
+    if (!matches || e.isComposing || e.keyCode === 229) return false;
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      this.setDraft(this.draft.slice(1));
+      return true;
+    }
+    if (matches.length === 0) return false;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      this.quickActive = (this.quickActive + (e.key === 'ArrowDown' ? 1 : matches.length - 1)) % matches.length;
+      return true;
+    }
+    if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+      e.preventDefault();
+      this.insertQuickReply(matches[this.quickActive] ?? matches[0]!);
+      return true;
+    }
+    return false;
+  }
+
+  private quickMatches(): QuickReply[] | null {
+    const desk = this.desk.desk;
+    return desk ? quickReplyMatches(this.draft, desk.quickReplies) : null;
+  }
+
+  private insertQuickReply(reply: QuickReply): void {
+    this.setDraft(reply.text);
+    void this.updateComplete.then(() => {
+      const input = this.renderRoot.querySelector<HTMLTextAreaElement>('textarea');
+      input?.focus();
+      input?.setSelectionRange(reply.text.length, reply.text.length);
+    });
+  }
+
+  private setDraft(text: string): void {
+    this.draft = text;
+    this.quickActive = 0;
+    this.drafts.save(text);
+    if (this.conversationId) this.client?.setTyping(this.conversationId, text.trim().length > 0);
+  }
+
+  /** The desk bar, for an agent in one of their shop's conversations. */
+  private renderDesk(): unknown {
+    const desk = this.desk.desk;
+    const id = this.conversationId;
+    if (!desk || !id) return nothing;
+    const conversation = this.shopConversations.conversations.find((c) => c.id === id);
+    const assignment = this.desk.assignmentOf(id);
+    if (conversation?.shopId !== desk.shopId && !assignment) return nothing;
+    const me = this.client?.state.status === 'online' ? this.client.state.userId : null;
+    const assign = (agentId: string | null, note?: string) => {
+      const client = this.client;
+      if (!client) return;
+      client.assign(id, agentId, note ? { note } : {}).then(
+        () => (this.transferring = false),
+        (err: unknown) => this.fail('assign', err),
+      );
+    };
+    return deskBar({
+      t: this.t,
+      me,
+      assignment,
+      agents: desk.agents,
+      nameOf: (agentId) => this.desk.nameOf(agentId),
+      transferring: this.transferring,
+      onTake: () => me && assign(me),
+      onToggleTransfer: () => (this.transferring = !this.transferring),
+      onTransfer: (agentId, note) => assign(agentId, note),
+    });
+  }
 
   private insertEmoji(emoji: string): void {
     const input = this.renderRoot.querySelector<HTMLTextAreaElement>('textarea');
@@ -387,6 +481,11 @@ export class ParleyChat extends ParleyElement {
     );
   }
 
+  private renderQuickReplies(): unknown {
+    const matches = this.quickMatches();
+    return matches ? quickReplyList(this.t, matches, this.quickActive, (r) => this.insertQuickReply(r)) : nothing;
+  }
+
   private typingText(): string {
     const typing = this.signals.typing;
     if (typing.length > 1) return this.t('typing.many', { count: typing.length });
@@ -417,7 +516,8 @@ export class ParleyChat extends ParleyElement {
       canRecall: (m: LocalMessage) => m.serverTs !== null && Date.now() - m.serverTs < recallWindowMs,
     };
     return html`
-      ${this.heading ? html`<div part="header" class="header">${this.heading}</div>` : nothing} ${this.renderPresence()} ${this.renderStatus()}
+      ${this.heading ? html`<div part="header" class="header">${this.heading}</div>` : nothing} ${this.renderPresence()} ${this.renderDesk()}
+      ${this.renderStatus()}
       <ol part="message-list" class="list" aria-label=${t('chat.messages')} tabindex="0" @scroll=${this.onScroll}>
         ${this.renderOlder()}
         ${repeat(messages, (m) => m.id, (m) => messageItem(m, this.context(m), actions))}
@@ -425,17 +525,14 @@ export class ParleyChat extends ParleyElement {
       </ol>
       <div class="sr-only" part="announcer" aria-live="polite" aria-atomic="true">${this.announcement}</div>
       <div part="typing" class="typing" role="status">${this.typingText()}</div>
+      ${this.renderQuickReplies()}
       ${composer({
         t,
         config: this.settings,
         draft: this.draft,
         disabled: !this.client,
         panel: this.panel,
-        onInput: (e) => {
-          this.draft = (e.target as HTMLTextAreaElement).value;
-          this.drafts.save(this.draft);
-          if (this.conversationId) this.client?.setTyping(this.conversationId, this.draft.trim().length > 0);
-        },
+        onInput: (e) => this.setDraft((e.target as HTMLTextAreaElement).value),
         onKeyDown: this.onKeyDown,
         onSend: () => void this.send(),
         onTogglePanel: (p) => (this.panel = this.panel === p ? null : p),

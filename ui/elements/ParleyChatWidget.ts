@@ -21,7 +21,7 @@ const CHAT_PARTS = [
   'upload-progress', 'voice', 'voice-play', 'voice-progress', 'voice-time', 'unsupported', 'lightbox', 'lightbox-image',
   'lightbox-close', 'composer', 'composer-note', 'notice', 'input', 'send-button', 'emoji-button', 'emoji-panel', 'emoji',
   'image-button', 'image-input', 'voice-button', 'voice-recorder', 'voice-timer', 'voice-cancel', 'voice-send',
-  'more-button', 'more-panel', 'more-item', 'presence', 'typing', 'recall-button', 'delete-for-me-button', 'recalled',
+  'more-button', 'more-panel', 'more-item', 'presence', 'typing', 'recall-button', 'delete-for-me-button', 'recalled', 'quick-replies', 'quick-reply',
 ].join(', ');
 
 export class ParleyChatWidget extends ParleyElement {

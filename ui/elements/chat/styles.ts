@@ -62,6 +62,60 @@ export const chatStyles = css`
   .message:focus-within .message-actions {
     opacity: 1;
   }
+  .desk {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 4px var(--_gap);
+    padding: 4px calc(var(--_gap) * 1.5);
+    border-bottom: 1px solid var(--_border);
+    font-size: 0.85em;
+  }
+  .desk-note {
+    flex-basis: 100%;
+    color: var(--_muted);
+  }
+  .desk-actions {
+    margin-inline-start: auto;
+    display: inline-flex;
+    gap: 4px;
+  }
+  .transfer-form {
+    flex-basis: 100%;
+    display: flex;
+    flex-wrap: wrap;
+    gap: 4px var(--_gap);
+    align-items: center;
+  }
+  .quick-replies {
+    margin: 0 calc(var(--_gap) * 1.5);
+    border: 1px solid var(--_border);
+    border-radius: 6px;
+    background: var(--_bg);
+    max-height: 12em;
+    overflow-y: auto;
+    font-size: 0.9em;
+  }
+  .quick-replies ul {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+  }
+  .quick-replies li {
+    padding: 4px 8px;
+    cursor: pointer;
+  }
+  .quick-replies li[aria-selected='true'] {
+    background: var(--_theirs-bg);
+  }
+  .quick-shortcut {
+    font-weight: 600;
+  }
+  .quick-none {
+    margin: 0;
+    padding: 4px 8px;
+    color: var(--_muted);
+  }
   .typing {
     min-height: 1.2em;
     padding: 0 calc(var(--_gap) * 1.5);
