@@ -106,6 +106,13 @@ if (connected.status === 'fulfilled') {
     return { title: 'From the shop', fields: [{ label: 'Customer', value: c.title.split(' · ')[0] ?? c.title }, { label: 'Member since', value: '2024' }, { label: 'Orders', value: '3' }] };
   };
   manageQuickReplies(client);
+  const notify = $<HTMLButtonElement>('#notify');
+  notify.addEventListener('click', async () => {
+    // One notification per message across the console's tabs; a click opens that conversation here.
+    const permission = await client.enableNotifications({ onClick: (m) => select(m.conversationId) });
+    notify.textContent = permission === 'granted' ? 'Notifications on' : 'Notifications blocked';
+    notify.disabled = permission === 'granted';
+  });
   const away = $<HTMLInputElement>('#away');
   away.addEventListener('change', () => client.setPresence(away.checked ? 'away' : 'online'));
   const fromHash = /^#c=(.+)$/.exec(location.hash)?.[1];
