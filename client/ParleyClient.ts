@@ -122,6 +122,8 @@ export class ParleyClient {
   private readonly images: ImagePreparer;
   private readonly media: MediaResolver;
   private readonly notifications: TabNotifications;
+  /** This tab, as the engine knows it. */
+  private readonly tabId: string;
   private titleBase: string | null = null;
 
   /** Whom this client speaks for in this browser (connect's `user`): what is kept per user locally (the database, drafts) is kept under it. */
@@ -138,6 +140,7 @@ export class ParleyClient {
       signMedia: (paths) => unwrap(this.invoke('signMedia', [paths], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS)),
     });
     const tabId = options.tabId ?? `t_${Math.random().toString(36).slice(2)}`;
+    this.tabId = tabId;
     this.notifications = new TabNotifications({
       tabId,
       setTabView: (view) => void this.invoke('setTabView', [tabId, view], LOCAL_CALL_TIMEOUT_MS).catch(() => {}),
@@ -443,7 +446,7 @@ export class ParleyClient {
   }
 
   private sendPresenceWanted(): void {
-    void this.invoke('watchPresence', [[...this.presenceWanted.keys()]], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
+    void this.invoke('watchPresence', [this.tabId, [...this.presenceWanted.keys()]], LOCAL_CALL_TIMEOUT_MS).catch(() => {});
   }
 
   /** What the engine holds now, once per engine: events keep it current after. */

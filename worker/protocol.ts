@@ -312,8 +312,11 @@ export interface EngineApi {
   // ---- typing and presence ----
   /** This user types in a conversation (`active`), or stopped; the engine throttles what it sends. */
   setTyping(conversationId: string, active: boolean): void;
-  /** The conversations whose parties' presence this tab shows (replacing its last list; [] stops). */
-  watchPresence(conversationIds: string[]): void;
+  /**
+   * The conversations whose parties' presence the tab `tabId` shows (replacing its last list; []
+   * stops). The tab names itself: without SharedWorker, other tabs' calls arrive through the leader's.
+   */
+  watchPresence(tabId: string, conversationIds: string[]): void;
   /** This user is away, or back (what others see while they are connected). */
   setPresence(status: 'online' | 'away'): void;
   /** Who types where and who is present now, as the engine holds it. */

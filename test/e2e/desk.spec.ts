@@ -5,7 +5,7 @@
  * and the customer context lists the product the customer sent.
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { startE2EServer, type E2EServer } from './fixtures';
+import { openWidgetChat, startE2EServer, type E2EServer } from './fixtures';
 
 let srv: E2EServer;
 test.beforeEach(async () => {
@@ -31,13 +31,7 @@ test('a transfer moves a conversation between two agents, with a note only agent
 
   const shop = await shopper.newPage();
   await shop.goto(`${srv.url}/?as=alice`);
-  const conversationId = await shop.locator('parley-chat-widget').evaluate(async (el: HTMLElement & { show(): Promise<string | null> }) => {
-    for (;;) {
-      const id = await el.show();
-      if (id) return id;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  });
+  const conversationId = await openWidgetChat(shop);
   await shop.locator('.product', { hasText: 'Parley mug' }).getByRole('button', { name: 'Send this product' }).click();
   await shop.locator('parley-chat-widget textarea.input').fill('Is this mug dishwasher safe?');
   await shop.locator('parley-chat-widget').getByRole('button', { name: 'Send', exact: true }).click();

@@ -71,3 +71,24 @@ export async function waitForEventSince(page: Page, mark: number, type: string):
     [mark, type] as const,
   );
 }
+
+/**
+ * Open the storefront's chat widget on `page` (already at the storefront) and resolve with the
+ * shopper's conversation with the shop, once the widget has it (the client may still be connecting).
+ */
+export function openWidgetChat(page: Page): Promise<string> {
+  return page.locator('parley-chat-widget').evaluate(async (el: HTMLElement & { show(): Promise<string | null> }) => {
+    for (;;) {
+      const id = await el.show();
+      if (id) return id;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+}
+
+/** A new tab of `context` on the storefront as `user`, with the chat open: the tab and the conversation. */
+export async function openShopTab(context: BrowserContext, baseUrl: string, user = 'alice'): Promise<{ page: Page; conversationId: string }> {
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/?as=${user}`);
+  return { page, conversationId: await openWidgetChat(page) };
+}

@@ -7,7 +7,7 @@
  * sets: headless pages all count as visible otherwise.
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { startE2EServer, type E2EServer } from './fixtures';
+import { openWidgetChat, startE2EServer, type E2EServer } from './fixtures';
 
 let srv: E2EServer;
 test.beforeEach(async () => {
@@ -72,13 +72,7 @@ test('N tabs, one notification: in the tab used last, none while a tab is visibl
   const shopper = await browser.newContext();
   await stubs(shopper);
   const tabs = [await shopperTab(shopper), await shopperTab(shopper), await shopperTab(shopper)];
-  const conversationId = await tabs[0]!.locator('parley-chat-widget').evaluate(async (el: HTMLElement & { show(): Promise<string | null> }) => {
-    for (;;) {
-      const id = await el.show();
-      if (id) return id;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  });
+  const conversationId = await openWidgetChat(tabs[0]!);
   await tabs[0]!.locator('parley-chat-widget textarea.input').fill('Is the mug dishwasher safe?');
   await tabs[0]!.locator('parley-chat-widget').getByRole('button', { name: 'Send', exact: true }).click();
   // Close the chat so the reply stays unread, then the tabs go to the background, tab 1 last.

@@ -5,7 +5,7 @@
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { TcpProxy } from '../support/tcpProxy';
-import { startE2EServer, type E2EServer } from './fixtures';
+import { openShopTab, startE2EServer, type E2EServer } from './fixtures';
 
 let srv: E2EServer;
 test.beforeEach(async () => {
@@ -18,18 +18,7 @@ test.afterEach(async () => {
 type Widget = HTMLElement & { show(): Promise<string | null> };
 type WithClient = Window & { parley: { search(q: string): Promise<{ id: string }[]>; state: { status: string } } };
 
-async function openShop(context: BrowserContext): Promise<{ page: Page; conversationId: string }> {
-  const page = await context.newPage();
-  await page.goto(`${srv.url}/?as=alice`);
-  const conversationId = await page.locator('parley-chat-widget').evaluate(async (el: Widget) => {
-    for (;;) {
-      const id = await el.show();
-      if (id) return id;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  });
-  return { page, conversationId };
-}
+const openShop = (context: BrowserContext) => openShopTab(context, srv.url);
 
 const search = (page: Page, q: string) => page.evaluate((text) => (window as unknown as WithClient).parley.search(text), q);
 

@@ -3,7 +3,7 @@
  * console), each in their own browser context with several tabs: one engine, one socket per user.
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { startE2EServer, type E2EServer } from './fixtures';
+import { openShopTab, startE2EServer, type E2EServer } from './fixtures';
 
 let srv: E2EServer;
 test.beforeEach(async () => {
@@ -13,21 +13,11 @@ test.afterEach(async () => {
   await srv.stop();
 });
 
-type Widget = HTMLElement & { show(): Promise<string | null> };
-
 /** The storefront with the chat open; resolves with the shopper's conversation with the shop. */
 async function openShop(context: BrowserContext): Promise<{ page: Page; conversationId: string }> {
-  const page = await context.newPage();
-  await page.goto(`${srv.url}/?as=alice`);
-  const conversationId = await page.locator('parley-chat-widget').evaluate(async (el: Widget) => {
-    for (;;) {
-      const id = await el.show();
-      if (id) return id;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  });
-  await expect(page.locator('parley-chat-widget textarea.input')).toBeVisible();
-  return { page, conversationId };
+  const opened = await openShopTab(context, srv.url);
+  await expect(opened.page.locator('parley-chat-widget textarea.input')).toBeVisible();
+  return opened;
 }
 
 async function openConsole(context: BrowserContext, conversationId: string): Promise<Page> {

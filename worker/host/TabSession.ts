@@ -66,9 +66,9 @@ export class TabSession implements EngineApi {
     if (typeof conversationId === 'string') this.attached.engine.signals.setTyping(conversationId, active === true);
   }
 
-  watchPresence(conversationIds: string[]): void {
+  watchPresence(tabId: string, conversationIds: string[]): void {
     const ids = Array.isArray(conversationIds) ? conversationIds.filter((id): id is string => typeof id === 'string') : [];
-    this.attached.engine.signals.watch(this.tabId!, ids);
+    this.attached.engine.signals.watch(String(tabId), ids);
   }
 
   setPresence(status: 'online' | 'away'): void {
