@@ -35,6 +35,7 @@ import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
 import { ImagePreparer } from './media/ImagePreparer';
 import { MediaResolver } from './media/MediaResolver';
 import { TabNotifications, type NotificationOptions } from './notifications/TabNotifications';
+import { wipeTabData } from './privacy/localData';
 
 export interface ClientRequestOptions {
   /** Engine-side timeout for this request (default: the engine's, 10 s). */
@@ -61,6 +62,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const LOCAL_CALL_TIMEOUT_MS = 15_000;
 /** Reattaching after the engine died: attempts and the pause between them. */
 const REATTACH_ATTEMPTS = 5;
+/** A sign-out waits for the server up to 3 s, then closes the store (and wipes). */
+const SIGN_OUT_TIMEOUT_MS = 20_000;
 const REATTACH_PAUSE_MS = 200;
 /** Live results kept for watches whose id has not arrived yet. */
 const MAX_EARLY_LIVE = 16;
@@ -125,6 +128,8 @@ export class ParleyClient {
   /** This tab, as the engine knows it. */
   private readonly tabId: string;
   private titleBase: string | null = null;
+  /** The user signed out: the link is closed for good and nothing reattaches. */
+  private isSignedOut = false;
 
   /** Whom this client speaks for in this browser (connect's `user`): what is kept per user locally (the database, drafts) is kept under it. */
   readonly user: string;
@@ -401,6 +406,44 @@ export class ParleyClient {
     return unwrap(this.invoke('deleteQuickReply', [id], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS));
   }
 
+  // ---- signing out --------------------------------------------------------------------------------
+
+  /** Messages not accepted by the server yet (queued or failed): what a wiping sign-out would drop. */
+  unsentCount(): Promise<number> {
+    return unwrap(this.invoke('unsentCount', [], LOCAL_CALL_TIMEOUT_MS));
+  }
+
+  /**
+   * Sign the user out on this device: the session ends (on the server too, when online), and every
+   * tab of this user gets state `signed_out` and empty views. With `wipe`, the user's local
+   * database, snapshots, drafts and cached media are deleted, in every tab (a wipe cut short, a
+   * killed worker, is finished when the user's engine starts next). A wipe refuses with
+   * UNSENT_MESSAGES while messages wait to be sent, unless `discardUnsent` (ask the user first:
+   * see unsentCount). Resolves with how many unsent messages were dropped. Connect again (a new
+   * connect(), possibly for another user) to go on.
+   */
+  async signOut(opts: { wipe?: boolean; discardUnsent?: boolean } = {}): Promise<{ dropped: number }> {
+    const wipe = opts.wipe === true;
+    const result = await unwrap(this.invoke('signOut', [{ wipe, discardUnsent: opts.discardUnsent === true }], SIGN_OUT_TIMEOUT_MS));
+    // The engine says so to every tab too; this tab does not wait for it.
+    await this.signedOut(wipe);
+    return result;
+  }
+
+  /** The user signed out (here or in another tab): empty views, no engine, this tab's data gone with a wipe. */
+  private async signedOut(wiped: boolean): Promise<void> {
+    if (this.isSignedOut) return;
+    this.isSignedOut = true;
+    this.onEvent({ type: 'state', state: { status: 'signed_out' } });
+    for (const w of this.watches) w.deliver((w.held = w.query.kind === 'messages' ? { kind: 'messages', conversationId: w.query.conversationId, messages: [] } : { kind: 'conversations', conversations: [] }));
+    this.typing.clear();
+    this.presence.clear();
+    this.notifications.stop();
+    if (wiped) await wipeTabData(this.user);
+    this.link?.close();
+    this.link = null;
+  }
+
   // ---- notifications -----------------------------------------------------------------------------
 
   /**
@@ -549,6 +592,7 @@ export class ParleyClient {
 
   private async invoke<M extends EngineMethod>(method: M, args: Parameters<EngineApi[M]>, timeoutMs: number, retried = false): Promise<EngineReturn<M>> {
     if (this.closed) throw new ParleyError(ErrorCode.CLOSED, 'the client is closed');
+    if (this.isSignedOut) throw new ParleyError(ErrorCode.CLOSED, 'signed out: connect again');
     if (this.reattaching) await this.reattaching;
     const link = this.link;
     if (!link) throw new ParleyError(ErrorCode.DISCONNECTED, 'no engine is reachable');
@@ -583,11 +627,12 @@ export class ParleyClient {
     }
     if (e.type === 'presence') for (const c of e.conversations) this.presence.set(c.conversationId, c.presence);
     if (e.type === 'notify') this.notifications.handle(e);
+    if (e.type === 'signed_out') void this.signedOut(e.wiped);
     this.emitter.emit(e);
   }
 
   private reattach(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed || this.isSignedOut) return Promise.resolve();
     this.reattaching ??= (async () => {
       this.link?.close();
       this.link = null;

@@ -125,3 +125,20 @@ export function registerServiceWorker(banner: HTMLElement): void {
   });
   void wb.register().catch((err: unknown) => console.warn('[demo] service worker registration failed', err));
 }
+
+/**
+ * The demo's sign-out: on a shared computer nothing of the user may stay, so it wipes; messages
+ * still waiting to be sent would be lost, so the user is asked first.
+ */
+export function wireSignOut(button: HTMLButtonElement, client: ParleyClient, status: HTMLElement): void {
+  button.addEventListener('click', async () => {
+    const unsent = await client.unsentCount().catch(() => 0);
+    if (unsent > 0 && !confirm(`${unsent} message(s) are not sent yet and will be lost if you sign out now. Sign out anyway?`)) return;
+    try {
+      await client.signOut({ wipe: true, discardUnsent: unsent > 0 });
+      status.textContent = 'Signed out: nothing of this account is left in this browser.';
+    } catch (err) {
+      status.textContent = `Could not sign out: ${(err as { code?: string }).code ?? String(err)}`;
+    }
+  });
+}

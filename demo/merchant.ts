@@ -4,7 +4,7 @@
  * can create (or reopen) the shop's group with the supplier, the distributor and customer alice.
  */
 import type { ChatConfigInput } from '../ui/config';
-import { connectDemo, demoUser, loadUiKit, localConversations, registerServiceWorker, showStatus, type Client } from './common';
+import { connectDemo, demoUser, loadUiKit, localConversations, registerServiceWorker, showStatus, wireSignOut, type Client } from './common';
 
 const GROUP_TITLE = 'Supplier · Distributor · Alice';
 const GROUP_MEMBERS = ['supplier', 'distributor', 'alice'];
@@ -98,6 +98,7 @@ if (connected.status === 'fulfilled') {
   showStatus(status, client, user.userId);
   groupButton.addEventListener('click', () => void openGroup(client));
   client.showUnreadInTitle();
+  wireSignOut($<HTMLButtonElement>('#sign-out'), client, status);
   context.client = client;
   // The shop's own data about the customer, from its backend; the demo makes some up.
   context.context = async (conversationId) => {

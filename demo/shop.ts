@@ -1,6 +1,6 @@
 /** The storefront: a product grid, "Send this product" into the shop conversation, and the chat widget. */
 import type { ChatConfigInput } from '../ui/config';
-import { connectDemo, DEMO_SHOP_ID, demoUser, loadUiKit, registerServiceWorker, shopConversation, showStatus, type Client } from './common';
+import { connectDemo, DEMO_SHOP_ID, demoUser, loadUiKit, registerServiceWorker, shopConversation, showStatus, wireSignOut, type Client } from './common';
 import { PRODUCTS, type Product } from './products';
 
 const user = demoUser('alice');
@@ -82,6 +82,7 @@ if (connected.status === 'fulfilled') {
   widget.client = client;
   showStatus(status, client, user.userId);
   client.showUnreadInTitle();
+  wireSignOut($<HTMLButtonElement>('#sign-out'), client, status);
   const notify = $<HTMLButtonElement>('#notify');
   const c = client;
   notify.addEventListener('click', async () => {

@@ -55,7 +55,8 @@ registerRoute(({ url, sameOrigin }) => sameOrigin && (LIVE.has(url.pathname) || 
  * by the request's method), so uploads (`POST /media`) and signing (`POST /media/urls`) always go
  * to the network; the test below says GET anyway, so this never depends on that default.
  */
-const MEDIA_CACHE = 'parley-demo-media';
+// Named parley-media…: a wiping sign-out (client.signOut({ wipe: true })) deletes it.
+const MEDIA_CACHE = 'parley-media-demo';
 const MEDIA_MAX_ENTRIES = 300;
 const MEDIA_PATH = /^\/media\/[^/]+$/;
 

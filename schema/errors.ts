@@ -30,6 +30,8 @@ export const ErrorCode = {
   OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   ABORTED: 'ABORTED',
   CLOSED: 'CLOSED',
+  /** A sign-out that wipes would drop messages not sent yet: the app asks the user (see signOut's `discardUnsent`). */
+  UNSENT_MESSAGES: 'UNSENT_MESSAGES',
   /** The local database could not commit: the browser's storage quota is exhausted. */
   STORAGE_FULL: 'STORAGE_FULL',
 } as const;

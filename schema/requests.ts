@@ -204,6 +204,15 @@ export const RequestSchemas = {
     params: v.object({ id: ClientId }),
     result: v.object({ quickReplies: v.array(QuickReply) }),
   },
+  /**
+   * Protocol 5: the user signs out on this device. Answered, then the server closes this socket
+   * (close code 1000, "signed out"). A device that wiped its data comes back without a cursor: a new
+   * device, starting at the head.
+   */
+  'session.signOut': {
+    params: v.object({}),
+    result: v.object({}),
+  },
   /** Pull the push stream after a cursor: catch-up without waiting for replay. */
   sync: {
     params: v.object({ cursor: Cursor, limit: limit(MAX_SYNC_PAGE) }),

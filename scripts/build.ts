@@ -81,7 +81,7 @@ export async function buildBundles(): Promise<{ version: string }> {
  * code, so the build fails on one. The exception is schema/safeUrl.ts, a dependency-free function
  * the kit must share with the server's validators (what is stored is what is rendered).
  */
-const SHARED_WITH_THE_KIT = new Set(['schema/safeUrl.ts']);
+const SHARED_WITH_THE_KIT = new Set(['schema/safeUrl.ts', 'schema/localKeys.ts']);
 
 export async function buildUi(outfile = path.join(out, 'parley-ui.js')): Promise<void> {
   const { metafile } = await build({

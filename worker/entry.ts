@@ -4,7 +4,7 @@
  */
 import { serveWorker } from './host/serveWorker';
 import { userOfWorkerName } from './host/workerName';
-import { openUserStore, userDatabaseName } from './store/openUserStore';
+import { openUserStore, userDatabaseName, userWiper } from './store/openUserStore';
 import { openWaSqlite, type WaSqliteDriver } from './store/waSqliteDriver';
 
 // The name says whose engine this is: the wasm and the database start loading now, while the
@@ -13,8 +13,11 @@ const earlyUser = userOfWorkerName((self as { name?: string }).name);
 let early: Promise<WaSqliteDriver> | null = earlyUser === null ? null : openWaSqlite({ name: userDatabaseName(earlyUser) });
 early?.catch(() => {}); // reported by the attach that takes it
 
-serveWorker((user, parties) => {
-  const opening = user === earlyUser ? (early ?? undefined) : undefined;
-  early = null;
-  return openUserStore(user, parties, undefined, opening);
-});
+serveWorker(
+  (user, parties) => {
+    const opening = user === earlyUser ? (early ?? undefined) : undefined;
+    early = null;
+    return openUserStore(user, parties, undefined, opening);
+  },
+  userWiper,
+);

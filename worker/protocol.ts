@@ -136,7 +136,9 @@ export type ConnectionState =
   | { status: 'kicked'; reason: KickReason; message: string }
   | { status: 'auth_failed'; code: AuthFailedFrame['code']; message: string }
   | { status: 'gave_up'; attempts: number; lastError: ConnectionError }
-  | { status: 'closed' };
+  | { status: 'closed' }
+  /** The user signed out on this device (client.signOut): the engine is closed for every tab. */
+  | { status: 'signed_out' };
 
 export type ConnectionStatus = ConnectionState['status'];
 
@@ -241,6 +243,11 @@ export type EngineEvent =
   | { type: 'desk_change'; shopId: string; change: DeskChange }
   /** The desk as it stands now (agents only), after a change, a reconnect or an action taken here. */
   | { type: 'desk'; desk: DeskView }
+  /**
+   * The user signed out on this device (from any tab): the engine is closed, every view is empty;
+   * with `wiped`, the user's local database, snapshots and queued messages are deleted too.
+   */
+  | { type: 'signed_out'; wiped: boolean }
   /** A desk action taken here was refused by the server (FORBIDDEN, NOT_FOUND...) and dropped. */
   | { type: 'desk_error'; conversationId: string; code: string; message: string };
 
@@ -328,6 +335,15 @@ export interface EngineApi {
   assign(conversationId: string, agentId: string | null, note?: string): Promise<Settled<null>>;
   saveQuickReply(reply: QuickReply): Promise<Settled<QuickReply[]>>;
   deleteQuickReply(id: string): Promise<Settled<QuickReply[]>>;
+  // ---- signing out ----
+  /** Messages a wipe would drop: queued or failed, not yet accepted by the server. */
+  unsentCount(): Promise<Settled<number>>;
+  /**
+   * End the session (on the server too when online) and close the engine for every tab; with
+   * `wipe`, delete the user's local data. UNSENT_MESSAGES when a wipe would drop unsent messages and
+   * `discardUnsent` is not set. Resolves with how many unsent messages were dropped.
+   */
+  signOut(opts: { wipe: boolean; discardUnsent?: boolean }): Promise<Settled<{ dropped: number }>>;
   // ---- notifications ----
   /** A tab's view (visible, notifications on), reported as it changes and every VIEW_REFRESH_MS. */
   setTabView(tabId: string, view: TabView): void;

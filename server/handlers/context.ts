@@ -36,6 +36,8 @@ export interface RequestContext {
   /** The parties the session was found to speak for, by conversation: each is looked up once a session. */
   readonly parties: Map<string, string>;
   readonly presence: SessionPresence;
+  /** Close this socket once the answer to this request is sent (a sign-out). */
+  endAfterAnswer(): void;
 }
 
 export type Handler<T extends RequestType> = (ctx: RequestContext, params: RequestParams<T>) => Promise<RequestResult<T>>;

@@ -5,6 +5,7 @@ import { history, range, recall, send, sendBatch } from './messages';
 import { delivered, markRead } from './receipts';
 import { deleteQuickReply, deskAssign, deskState, saveQuickReply } from './desk';
 import { setPresence, watchPresence } from './presence';
+import { signOut } from './session';
 import { head, seqsAt, sync } from './sync';
 
 export type { RequestContext, RequestHandlers } from './context';
@@ -24,6 +25,7 @@ export const handlers: RequestHandlers = {
   'sync.head': head,
   'presence.watch': watchPresence,
   'presence.set': setPresence,
+  'session.signOut': signOut,
   'desk.state': deskState,
   'desk.assign': deskAssign,
   'desk.replies.save': saveQuickReply,

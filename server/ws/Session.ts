@@ -457,7 +457,8 @@ export class Session implements SignalSocket {
     if (!isRequestType(frame.type)) {
       return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
     }
-    const ctx = this.context(identity, deviceId);
+    let endAfter = false;
+    const ctx = { ...this.context(identity, deviceId), endAfterAnswer: () => void (endAfter = true) };
     try {
       // Membership first: someone outside a conversation gets nothing for it, not even the work of
       // validating what they sent.
@@ -469,6 +470,7 @@ export class Session implements SignalSocket {
       const fence = this.fence;
       const result = await runFenced(fence, () => handler(ctx, params.value));
       this.send({ t: 'res', id: frame.id, ok: true, result });
+      if (endAfter) this.close(CloseCode.NORMAL, 'signed out');
     } catch (err) {
       if (err instanceof SessionFenced) {
         // A newer login holds this slot (its kick did not reach us): end the session, answer nothing
@@ -491,6 +493,7 @@ export class Session implements SignalSocket {
       takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n),
       parties: this.parties,
       presence: this.presence,
+      endAfterAnswer: () => {},
     };
   }
 

@@ -5,9 +5,10 @@
  * length limit, and one that cannot be written (storage full or blocked) lives only in this tab.
  * The text is stored as typed, unencrypted, like the browser's own form restore.
  */
+import { DRAFT_PREFIX } from '../../schema/localKeys';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
-const PREFIX = 'parley.draft:';
+const PREFIX = DRAFT_PREFIX;
 
 export interface DraftTarget {
   user: string;

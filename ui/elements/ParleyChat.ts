@@ -147,6 +147,8 @@ export class ParleyChat extends ParleyElement {
 
   /** Every message shown, oldest first: pages loaded with "load older", then the live page. */
   get messages(): LocalMessage[] {
+    // Signed out: nothing of the user is shown, older pages included.
+    if (this.connection.state.status === 'signed_out') return [];
     const live = this.live.messages;
     const ids = new Set(live.map((m) => m.id));
     // A message deleted for this user stays in the database as a placeholder: not shown.

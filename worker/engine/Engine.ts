@@ -103,6 +103,8 @@ const ACK_EVERY = 64;
  */
 const REPLAY_DELAY_MS = 250;
 const REPLAY_DELAY_MAX_MS = 30_000;
+/** How long a sign-out waits for the server to hear of it. */
+const SIGN_OUT_TIMEOUT_MS = 3_000;
 
 export class Engine<I extends Inbox = Inbox> {
   readonly events = new Emitter<EngineEvent>();
@@ -197,7 +199,7 @@ export class Engine<I extends Inbox = Inbox> {
 
   /** Typed request with a timeout; rejects with a ParleyError whose `code` says why. */
   request<T extends RequestType>(type: T, params: RequestParams<T>, opts: RequestOptions = {}): Promise<RequestResult<T>> {
-    if (this.state.status === 'closed') return Promise.reject(new ParleyError(ErrorCode.CLOSED, 'the engine is closed'));
+    if (this.state.status === 'closed' || this.state.status === 'signed_out') return Promise.reject(new ParleyError(ErrorCode.CLOSED, 'the engine is closed'));
     this.start();
     return this.requests.request(type, params, opts);
   }
@@ -206,6 +208,16 @@ export class Engine<I extends Inbox = Inbox> {
     this.flushAck();
     this.cancelReplay();
     this.connection.close();
+  }
+
+  /**
+   * The user signs out: tell the server (when online, bounded by SIGN_OUT_TIMEOUT_MS: offline, the
+   * session simply ends here), close, and say `signed_out` to every tab. Never reconnects after.
+   */
+  async signOut(): Promise<void> {
+    if (this.state.status === 'online') await this.request('session.signOut', {}, { timeoutMs: SIGN_OUT_TIMEOUT_MS }).catch(() => {});
+    this.close();
+    this.onState({ status: 'signed_out' });
   }
 
   private onState(next: ConnectionState): void {
@@ -244,6 +256,7 @@ export class Engine<I extends Inbox = Inbox> {
         this.events.emit({ type: 'connect_failure', cause: 'gave_up', code: next.lastError.code, message: next.lastError.message });
         break;
       case 'closed':
+      case 'signed_out':
         this.requests.closed(ErrorCode.CLOSED);
         this.cancelAck();
         break;

@@ -27,6 +27,16 @@ export interface AttachedTab {
 /** Opens this user's local database (wa-sqlite in the browser; better-sqlite3 in Node tests). */
 export type StoreOpener = (user: string, parties: string[]) => Promise<{ store: LocalStore; durability: StorageDurability }>;
 
+/**
+ * Deletes a user's local data on a wiping sign-out: `begin` records that a wipe is due (before
+ * anything closes: a wipe cut short from there on is finished at the next open), `finish` deletes
+ * once the store is closed.
+ */
+export interface UserWiper {
+  begin(user: string): Promise<void>;
+  finish(user: string): Promise<void>;
+}
+
 /** The running engine and what sits on it, shared by every tab of this worker. */
 export interface Running {
   engine: Engine<SyncLayer>;
@@ -35,6 +45,8 @@ export interface Running {
   /** The sync layer on the local store; null when there is no store. */
   sync: SyncLayer | null;
   durability: StorageDurability;
+  /** Close the local store (after the engine and the sync layer). */
+  close(): Promise<void>;
 }
 
 export interface Locks {
@@ -43,6 +55,8 @@ export interface Locks {
 
 export class EngineHost {
   private running: Promise<Running> | null = null;
+  /** Whose engine runs (the first attach says). */
+  private user: string | null = null;
   private readonly tabs = new Map<string, AttachedTab>();
   readonly workerLock: string;
   private readonly lockHeld: Promise<void>;
@@ -53,6 +67,7 @@ export class EngineHost {
     workerId: string,
     /** Without one, nothing is stored locally: pushes are acked once emitted. */
     private readonly openStore: StoreOpener | null = null,
+    private readonly wipeUser: UserWiper | null = null,
   ) {
     this.workerLock = `parley-worker:${workerId}`;
     // Held until this worker dies; tabs wait on it to learn of our death.
@@ -76,8 +91,32 @@ export class EngineHost {
     return this.running;
   }
 
+  /**
+   * The user signs out: the engine closes for every tab (each hears `signed_out`); with `wipe`, their
+   * store is closed and their local data deleted. A later attach starts afresh.
+   */
+  async signOut(opts: { wipe: boolean; discardUnsent?: boolean }): Promise<{ dropped: number }> {
+    const running = this.running;
+    if (!running) return { dropped: 0 };
+    const r = await running;
+    const unsent = (await r.sync?.unsentCount()) ?? 0;
+    if (opts.wipe && unsent > 0 && opts.discardUnsent !== true) {
+      throw new ParleyError(ErrorCode.UNSENT_MESSAGES, `${unsent} messages are not sent yet: a wipe would drop them`);
+    }
+    const wiping = opts.wipe && this.user !== null && this.wipeUser !== null ? { user: this.user, wiper: this.wipeUser } : null;
+    await wiping?.wiper.begin(wiping.user);
+    await r.engine.signOut();
+    this.running = null;
+    r.sync?.close();
+    await r.close();
+    await wiping?.wiper.finish(wiping.user);
+    this.broadcast({ type: 'signed_out', wiped: opts.wipe });
+    return { dropped: opts.wipe ? unsent : 0 };
+  }
+
   /** First attach: open the user's database (local-first: before any network), then connect. */
   private async start(req: AttachRequest): Promise<Running> {
+    this.user = req.user;
     const opened = this.openStore ? await this.openStore(req.user, req.parties) : null;
     const media = { baseUrl: mediaBaseUrl(req.options), getToken: (fresh: boolean) => this.askTabsForToken(fresh) };
     const engine = new Engine<SyncLayer>({
@@ -102,7 +141,7 @@ export class EngineHost {
     });
     engine.inbox?.events.on((e) => this.broadcast(e));
     engine.start();
-    return { engine, notifications, sync: engine.inbox, durability: opened?.durability ?? 'memory' };
+    return { engine, notifications, sync: engine.inbox, durability: opened?.durability ?? 'memory', close: async () => void (await opened?.store.close()) };
   }
 
   /** Send one tab something on its events port. */

@@ -102,6 +102,14 @@ export class TabSession implements EngineApi {
     return settle(() => this.messaging.desk.deleteReply(String(id)));
   }
 
+  unsentCount(): Promise<Settled<number>> {
+    return settle(async () => (await this.attached.sync?.unsentCount()) ?? 0);
+  }
+
+  signOut(opts: { wipe: boolean; discardUnsent?: boolean }): Promise<Settled<{ dropped: number }>> {
+    return settle(() => this.host.signOut({ wipe: opts?.wipe === true, discardUnsent: opts?.discardUnsent === true }));
+  }
+
   setTabView(tabId: string, view: TabView): void {
     if (typeof tabId !== 'string' || typeof view !== 'object' || view === null) return;
     this.attached.notifications.setView(tabId, { visible: view.visible === true, notify: view.notify === true });

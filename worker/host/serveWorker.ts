@@ -4,7 +4,7 @@
  * ports: one EngineHost does the work, on the databases `openStore` opens.
  */
 import { browserPlatform } from '../platform';
-import { EngineHost, type StoreOpener } from './EngineHost';
+import { EngineHost, type StoreOpener, type UserWiper } from './EngineHost';
 import { serveTab } from './TabSession';
 
 declare const self: {
@@ -12,9 +12,9 @@ declare const self: {
   navigator: Navigator;
 } & EventTarget;
 
-export function serveWorker(openStore: StoreOpener): void {
+export function serveWorker(openStore: StoreOpener, wipeUser: UserWiper | null = null): void {
   const workerId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-  const host = new EngineHost(browserPlatform(), self.navigator.locks ?? null, workerId, openStore);
+  const host = new EngineHost(browserPlatform(), self.navigator.locks ?? null, workerId, openStore, wipeUser);
   const isShared = typeof (globalThis as { SharedWorkerGlobalScope?: unknown }).SharedWorkerGlobalScope !== 'undefined';
   if (isShared) {
     self.onconnect = (e: MessageEvent) => {

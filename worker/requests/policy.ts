@@ -44,6 +44,8 @@ export const DISCONNECT_POLICY = {
   // either again is what is wanted.
   'presence.watch': 'requeue',
   'desk.state': 'requeue',
+  // Ending a session that already ended ends nothing more.
+  'session.signOut': 'requeue',
   // Exactly once per actionId on the server; a save replaces by id, a delete of what is gone is a no-op.
   'desk.assign': 'requeue',
   'desk.replies.save': 'requeue',

@@ -168,6 +168,11 @@ export class LocalStore {
     return this.writes.submit((tx) => outbox.retryNow(tx));
   }
 
+  /** Messages the server has not accepted yet, failed ones included: what a wipe would drop. */
+  unsentCount(): Promise<number> {
+    return outbox.unsentCount(this.driver);
+  }
+
   /** Messages queued to send (failed ones excluded: they wait for a resend). */
   pendingCount(): Promise<number> {
     return outbox.pendingCount(this.driver);

@@ -7,6 +7,8 @@ import { attachSnapshots, indexedDbSnapshotStorage } from '../snapshot/attachSna
 import { LocalStore } from './LocalStore';
 import type { SqlDriver, StorageDurability } from './SqlDriver';
 import { openWaSqlite, type WaSqliteDriver } from './waSqliteDriver';
+import { indexedDbWipeJournal, wipeUserData } from '../privacy/wipe';
+import type { UserWiper } from '../host/EngineHost';
 
 /**
  * Opens `user`'s database and the store on it. `wrap` puts a layer between the store and the
@@ -19,6 +21,12 @@ export async function openUserStore(
   wrap: (driver: SqlDriver) => SqlDriver = (driver) => driver,
   opening?: Promise<WaSqliteDriver>,
 ): Promise<{ store: LocalStore; durability: StorageDurability }> {
+  // A wipe cut short (the worker killed mid-way) is finished before anything is opened.
+  if (await indexedDbWipeJournal.pending(user).catch(() => false)) {
+    await opening?.then((d) => d.close(), () => {});
+    await userWiper.finish(user);
+    opening = undefined;
+  }
   const driver = await (opening ?? openWaSqlite({ name: userDatabaseName(user) }));
   try {
     // An in-memory database is gone with the worker: a snapshot of it would outlive its rows.
@@ -34,6 +42,18 @@ export async function openUserStore(
     throw err;
   }
 }
+
+/**
+ * A user's database and snapshots deleted, journaled: from `begin` on, a wipe cut short is finished
+ * by the next open of that user's store (see openUserStore); `finish` needs the store closed.
+ */
+export const userWiper: UserWiper = {
+  begin: (user) => indexedDbWipeJournal.mark(user),
+  async finish(user) {
+    await wipeUserData(userDatabaseName(user), user);
+    await indexedDbWipeJournal.clear(user);
+  },
+};
 
 /** The IndexedDB (and SQLite file) name of `user`'s database. */
 export function userDatabaseName(user: string): string {

@@ -213,6 +213,11 @@ export async function retryNow(tx: SqlExecutor): Promise<number> {
   return (await tx.run("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'queued' AND next_attempt_at > 0")).changes;
 }
 
+/** Messages not accepted by the server yet: queued, and failed ones waiting for a resend. */
+export async function unsentCount(db: SqlExecutor): Promise<number> {
+  return (await first<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM outbox'))?.n ?? 0;
+}
+
 /** Messages queued to send (failed ones wait for a resend and are not counted). */
 export async function pendingCount(db: SqlExecutor): Promise<number> {
   return (await first<{ n: number }>(db, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'queued'"))?.n ?? 0;

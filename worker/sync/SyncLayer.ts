@@ -374,6 +374,11 @@ export class SyncLayer implements Inbox {
     if (changed) this.live.changed([changed]);
   }
 
+  /** Messages the server has not accepted yet (queued or failed): what a wipe would drop. */
+  unsentCount(): Promise<number> {
+    return this.db.unsentCount();
+  }
+
   private changedMessage(m: LocalMessage): void {
     this.live.changed([m.conversationId]);
   }
