@@ -4,7 +4,6 @@
  * A node not heard from for EXPIRE_MS (stopped, or cut off from Redis) is forgotten: its users count
  * as offline until it speaks again. Nothing here is stored: presence is what is connected now.
  */
-import { randomBytes } from 'node:crypto';
 import type { Broker } from '../cluster/Broker';
 import type { PresenceBoard, UserPresence } from './PresenceBoard';
 
@@ -24,7 +23,6 @@ interface GossipMessage {
 }
 
 export class PresenceGossip {
-  readonly nodeId = randomBytes(6).toString('hex');
   private timer: NodeJS.Timeout | null = null;
   private readonly channel: string;
 
@@ -32,6 +30,8 @@ export class PresenceGossip {
     private readonly broker: Broker,
     epoch: string,
     private readonly board: PresenceBoard,
+    /** This node, as the others see it in the messages. */
+    private readonly nodeId: string,
     private readonly now: () => number,
     private readonly log: (message: string) => void = () => {},
   ) {

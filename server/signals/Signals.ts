@@ -3,6 +3,7 @@
  * replayed; on a cluster it travels between nodes over the broker, at most once (a lost presence
  * update is mended by the next full gossip, a lost typing notice by the sender's next one).
  */
+import { randomBytes } from 'node:crypto';
 import type { DeskChange, DeskFrame, Member, PresenceFrame, TypingNoticeFrame } from '../../schema';
 import type { Broker } from '../cluster/Broker';
 import { PresenceBoard, type PresenceHolder } from './PresenceBoard';
@@ -39,7 +40,8 @@ export class Signals {
   readonly typing: TypingRelay;
   private readonly gossip: PresenceGossip | null;
   private readonly attached = new Map<SignalSocket, PresenceHolder>();
-  private readonly nodeId = Math.random().toString(36).slice(2);
+  /** This node, as the others see it in what it publishes. */
+  private readonly nodeId = randomBytes(6).toString('hex');
   /** The shop of each agent seen present, so their going offline still reaches the shop. */
   private readonly agentShops = new Map<string, string>();
   /** This node's sockets of each shop's agents. */
@@ -70,9 +72,10 @@ export class Signals {
       deliver: (target) => this.deliverTyping(target),
       broker: deps.broker,
       epoch: deps.epoch,
+      nodeId: this.nodeId,
       log: deps.log,
     });
-    this.gossip = deps.broker ? new PresenceGossip(deps.broker, deps.epoch, this.presence, deps.now, deps.log) : null;
+    this.gossip = deps.broker ? new PresenceGossip(deps.broker, deps.epoch, this.presence, this.nodeId, deps.now, deps.log) : null;
   }
 
   async start(): Promise<void> {

@@ -29,12 +29,13 @@ export interface TypingRelayDeps {
   deliver(target: TypingTarget): void;
   broker: Broker | null;
   epoch: string;
+  /** This node, as the others see it in the messages (a node hears its own publishes and skips them). */
+  nodeId: string;
   log?: (message: string) => void;
 }
 
 export class TypingRelay {
   private readonly channel: string;
-  private readonly nodeId = Math.random().toString(36).slice(2);
   /** Notices relayed (tests and metrics read it). */
   relayed = 0;
 
@@ -60,13 +61,13 @@ export class TypingRelay {
     };
     this.relayed++;
     this.deps.deliver(target);
-    this.deps.broker?.publish(this.channel, JSON.stringify({ node: this.nodeId, target }));
+    this.deps.broker?.publish(this.channel, JSON.stringify({ node: this.deps.nodeId, target }));
   }
 
   private receive(text: string): void {
     try {
       const m = JSON.parse(text) as { node: string; target: TypingTarget };
-      if (m.node === this.nodeId) return;
+      if (m.node === this.deps.nodeId) return;
       const t = m.target;
       if (!Array.isArray(t?.userIds) || !Array.isArray(t.shopIds) || t.frame?.t !== 'typing') throw new Error('not a typing message');
       this.deps.deliver(t);

@@ -154,7 +154,7 @@ export class Session implements SignalSocket {
     return this.state.kind === 'active' ? agentShop(this.state.identity) : null;
   }
 
-  /** A typing or presence frame: only clients of protocol 5 or later know them. */
+  /** A typing, presence or desk frame: only clients of protocol 5 or later know them. */
   signal(frame: TypingNoticeFrame | PresenceFrame | DeskFrame): void {
     if (this.state.kind === 'active' && this.state.version >= SIGNALS_PROTOCOL_VERSION) this.send(frame);
   }
@@ -458,7 +458,7 @@ export class Session implements SignalSocket {
       return this.sendError(ErrorCode.UNKNOWN_REQUEST, `unknown request type ${frame.type.slice(0, 64)}`, frame.id);
     }
     let endAfter = false;
-    const ctx = { ...this.context(identity, deviceId), endAfterAnswer: () => void (endAfter = true) };
+    const ctx = this.context(identity, deviceId, () => void (endAfter = true));
     try {
       // Membership first: someone outside a conversation gets nothing for it, not even the work of
       // validating what they sent.
@@ -484,7 +484,8 @@ export class Session implements SignalSocket {
     }
   }
 
-  private context(identity: Identity, deviceId: string): RequestContext {
+  /** `endAfterAnswer`: what a handler's request to close the socket after its answer does (nothing outside a request). */
+  private context(identity: Identity, deviceId: string, endAfterAnswer: () => void = () => {}): RequestContext {
     return {
       identity,
       deviceId,
@@ -493,7 +494,7 @@ export class Session implements SignalSocket {
       takeMessages: (n) => this.deps.limits.messages.take(identity.userId, n),
       parties: this.parties,
       presence: this.presence,
-      endAfterAnswer: () => {},
+      endAfterAnswer,
     };
   }
 

@@ -1,11 +1,9 @@
 /** The service desk on PostgreSQL (migration 4): the same rules as the SQLite store, safe for several nodes. */
 import { MAX_QUICK_REPLIES, type Assignment, type QuickReply } from '../../../schema';
-import { ACTIONS_KEPT_MS, nextInRotation, toAssignment, tooManyReplies } from '../sqlite/SqliteDesk';
+import { ACTIONS_KEPT_MS, nextInRotation, toAssignment, tooManyReplies, type AssignmentRow } from '../deskRows';
 import type { AssignInput, DeskStore } from '../Store';
 import type { Query } from './PgConversations';
 import type { PgWrite, Tx } from './PgGroupCommit';
-
-type AssignmentRow = Parameters<typeof toAssignment>[0];
 
 export class PgDesk implements DeskStore {
   constructor(

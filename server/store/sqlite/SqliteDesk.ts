@@ -1,36 +1,9 @@
 /** The service desk on the server's SQLite database (tables `desk_*` and `quick_replies`, migration 8). */
-import { ErrorCode, MAX_QUICK_REPLIES, ParleyError, type Assignment, type QuickReply } from '../../../schema';
+import { MAX_QUICK_REPLIES, type Assignment, type QuickReply } from '../../../schema';
+import { ACTIONS_KEPT_MS, nextInRotation, toAssignment, tooManyReplies, type AssignmentRow } from '../deskRows';
 import type { AssignInput, DeskStore } from '../Store';
 import type { Write } from './ports';
 import type { Sql } from './statements';
-
-interface AssignmentRow {
-  conversation_id: string;
-  agent_id: string | null;
-  note: string | null;
-  by_id: string | null;
-  updated_at: number;
-}
-
-export const toAssignment = (r: AssignmentRow): Assignment => ({
-  conversationId: r.conversation_id,
-  agentId: r.agent_id,
-  note: r.note,
-  by: r.by_id,
-  updatedAt: Number(r.updated_at),
-});
-
-/** Desk actions are remembered this long for exactly-once (a device queues them offline for at most this). */
-export const ACTIONS_KEPT_MS = 7 * 24 * 60 * 60 * 1000;
-
-export const tooManyReplies = (): ParleyError => new ParleyError(ErrorCode.INVALID_PARAMS, `a shop keeps at most ${MAX_QUICK_REPLIES} quick replies`);
-
-/** The next agent after `last` in id order, wrapping; the first when `last` is unknown. */
-export function nextInRotation(online: readonly string[], last: string | null): string | null {
-  const sorted = [...new Set(online)].sort();
-  if (sorted.length === 0) return null;
-  return sorted.find((id) => last === null || id > last) ?? sorted[0]!;
-}
 
 export class SqliteDesk implements DeskStore {
   constructor(
