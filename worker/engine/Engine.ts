@@ -329,7 +329,7 @@ export class Engine<I extends Inbox = Inbox> {
     if (this.resetting || frame.cursor <= this.emittedCursor) return;
     this.emittedCursor = frame.cursor;
     const record = { cursor: frame.cursor, event: frame.event };
-    if (frame.event.kind === 'message') this.signals.onMessage(frame.event.message.conversationId, frame.event.message.senderId, this.ownParties());
+    if (frame.event.kind === 'message') this.signals.onMessage(frame.event.message.conversationId, frame.event.message.senderId, () => this.ownParties());
     // The event first: a listener is cheap for a tab; a view update may mean rendering a page.
     this.events.emit({ type: 'receive', ...record, stored: false });
     this.inbox?.arrived?.([record]);

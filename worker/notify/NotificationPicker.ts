@@ -67,10 +67,11 @@ export class NotificationPicker {
   /** A message arrived (pushed, not yet stored): notify it if it is someone else's and nobody is looking. */
   arrived(message: Message): void {
     const now = this.platform.clock.now();
-    if (this.own().includes(message.senderId) || now - message.serverTs > MAX_AGE_MS) return;
-    if (this.notified.has(message.id) || this.pending.has(message.id)) return;
+    if (now - message.serverTs > MAX_AGE_MS || this.notified.has(message.id) || this.pending.has(message.id)) return;
     this.expire(now);
+    // Someone is looking (the usual case): nothing more to work out.
     if ([...this.tabs.values()].some((t) => t.visible)) return;
+    if (this.own().includes(message.senderId)) return;
     this.remember(message.id);
     this.ask({ message, tried: new Set(), timer: 0 });
   }

@@ -84,10 +84,11 @@ export class EngineSignals {
   /**
    * A message arrived: its sender stopped typing. An agent's message is the shop's, so it also ends
    * "the shop is typing" for every shop of the conversation (a conversation has one at most).
+   * `ownParties` is asked only when someone types there: most messages arrive with nobody typing.
    */
-  onMessage(conversationId: string, senderId: string, ownParties: readonly string[]): void {
+  onMessage(conversationId: string, senderId: string, ownParties: () => readonly string[]): void {
     const typists = this.typing.get(conversationId);
-    if (!typists || ownParties.includes(senderId)) return;
+    if (!typists || ownParties().includes(senderId)) return;
     for (const t of [...typists.values()]) if (t.id === senderId || t.kind === 'shop') this.stopTypist(conversationId, t.id);
   }
 

@@ -65,7 +65,7 @@ describe('EngineSignals: typing', () => {
     ]);
     // The shop types; an agent's message (its sender is the agent, not the shop) ends it.
     t.signals.onTyping({ ...notice, from: 'shop', fromKind: 'shop' });
-    t.signals.onMessage('c1', 'agent-7', ['alice']);
+    t.signals.onMessage('c1', 'agent-7', () => ['alice']);
     expect(t.typing.at(-1)).toEqual({ conversationId: 'c1', typing: [] });
   });
 });
