@@ -31,7 +31,7 @@ import type {
 import type { Presence } from '../schema/entities';
 import type { QuickReply } from '../schema/desk';
 import { onDisconnect } from '../worker/requests/policy';
-import type { EngineMethod, EngineReturn, Link, LinkSink } from './links/Link';
+import { valueOrThrow, type EngineMethod, type EngineReturn, type Link, type LinkSink } from './links/Link';
 import { ImagePreparer } from './media/ImagePreparer';
 import { MediaResolver } from './media/MediaResolver';
 import { TabNotifications, type NotificationOptions } from './notifications/TabNotifications';
@@ -57,6 +57,8 @@ export type LinkOpener = (sink: LinkSink) => Promise<Link>;
 
 /** Extra time the tab waits beyond the engine's own timeout, so the engine's error (with its code) wins. */
 const PORT_MARGIN_MS = 2_000;
+/** A rotation rewrites every page of the database: seconds for a large history on a slow disk. */
+const KEY_CHANGE_TIMEOUT_MS = 120_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** Bound on calls that only touch the local database. */
 const LOCAL_CALL_TIMEOUT_MS = 15_000;
@@ -108,6 +110,8 @@ export class ParleyClient {
   private link: Link | null = null;
   private current: ConnectionState = { status: 'idle' };
   private durability: StorageDurability | 'unknown' = 'unknown';
+  private isEncrypted = false;
+  private rebuilt: { unsent: number | null } | null = null;
   private readonly emitter = new Emitter<EngineEvent>();
   /** Highest push cursor passed to listeners: replays after a handover are dropped here. */
   private lastCursor = 0;
@@ -181,6 +185,23 @@ export class ParleyClient {
   /** The connection state as last reported by the engine. */
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /**
+   * Whether this user's local database is encrypted at rest (connect's `encryption`). The UI kit
+   * then keeps drafts in the tab's memory only.
+   */
+  get encrypted(): boolean {
+    return this.isEncrypted;
+  }
+
+  /**
+   * Set when the local database did not open with the key and was rebuilt (`onKeyRejected:
+   * 'rebuild'`): how many unsent messages were dropped (null: not known). Known once connect()
+   * resolves; a rebuild at a later restart of the engine comes with a `storage` event.
+   */
+  get localRebuilt(): { unsent: number | null } | null {
+    return this.rebuilt;
   }
 
   /** How safe the local database is: 'persistent', 'best_effort' (may be evicted) or 'memory' (lost on close). */
@@ -406,6 +427,19 @@ export class ParleyClient {
     return unwrap(this.invoke('deleteQuickReply', [id], DEFAULT_REQUEST_TIMEOUT_MS + PORT_MARGIN_MS));
   }
 
+  // ---- encryption at rest -------------------------------------------------------------------------
+
+  /**
+   * Rotate the key of an encrypted local database: every page is re-encrypted with `key` in one
+   * transaction (a failure leaves the old key in force; nothing is lost either way). Store it in
+   * your backend first, so that every tab's `encryption.key` (a function, to be asked again) gives
+   * the new key from now on: a tab that attaches with the old one, this one after its engine
+   * restarts included, is refused with KEY_REJECTED. INVALID_PARAMS when not encrypted.
+   */
+  async changeKey(key: string): Promise<void> {
+    await unwrap(this.invoke('changeKey', [key], KEY_CHANGE_TIMEOUT_MS));
+  }
+
   // ---- signing out --------------------------------------------------------------------------------
 
   /** Messages not accepted by the server yet (queued or failed): what a wiping sign-out would drop. */
@@ -620,7 +654,11 @@ export class ParleyClient {
     // The stream restarts after the server's cursor: numbers above it are new events.
     if (e.type === 'resync' || e.type === 'rebuild') this.lastCursor = e.cursor;
     if (e.type === 'state') this.current = e.state;
-    if (e.type === 'storage') this.durability = e.durability;
+    if (e.type === 'storage') {
+      this.durability = e.durability;
+      this.isEncrypted = e.encrypted;
+      this.rebuilt = e.rebuilt;
+    }
     if (e.type === 'typing') {
       if (e.typing.length > 0) this.typing.set(e.conversationId, e.typing);
       else this.typing.delete(e.conversationId);
@@ -662,9 +700,7 @@ function updated(held: LiveResult | null, update: LiveUpdate): LiveResult | null
 }
 
 async function unwrap<T>(settled: Promise<Settled<T>>): Promise<T> {
-  const s = await settled;
-  if (!s.ok) throw new ParleyError(s.error.code, s.error.message);
-  return s.value;
+  return valueOrThrow(await settled);
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -10,6 +10,7 @@ import { explicitWorkerUrl, startSharedWorker } from './links/workers';
 import { ErrorCode, ParleyError } from '../schema/errors';
 import { ParleyClient } from './ParleyClient';
 import { randomId, withTimeout } from './timeout';
+import { removeDrafts } from './privacy/localData';
 
 declare const __PARLEY_VERSION__: string;
 /** Baked in at build time; part of the worker's name so a new deploy never joins an old worker. */
@@ -21,12 +22,14 @@ export interface ConnectOptions {
   /** The server's WebSocket URL. Default: `/ws` on this page's origin. */
   url?: string;
   /**
-   * URL of parley-worker.js (an ES module), for a CDN or a hand-served copy. Default: the one beside
-   * the client, which Vite and webpack 5 bundle into the page's build (it must be same-origin).
+   * URL of parley-worker.js (an ES module), for a CDN or a hand-served copy; with `encryption`, of
+   * parley-worker-encrypted.js. Default: the one beside the client, which Vite and webpack 5 bundle
+   * into the page's build (it must be same-origin).
    */
   workerUrl?: string;
   /**
-   * With `workerUrl`: the directory (URL) holding wa-sqlite-jspi.wasm and wa-sqlite-async.wasm, when
+   * With `workerUrl`: the directory (URL) holding wa-sqlite-jspi.wasm and wa-sqlite-async.wasm (and
+   * their mc- twins, for `encryption`), when
    * they are not beside the worker script (a CDN; cross-origin needs CORS). Default: beside it.
    */
   wasmBaseUrl?: string;
@@ -41,6 +44,28 @@ export interface ConnectOptions {
   /** Bound on control calls to the engine (attach, state, reconnect). */
   callTimeoutMs?: number;
   engine?: Partial<Omit<EngineOptions, 'url' | 'deviceId'>>;
+  /**
+   * Encrypt this user's local database at rest (off by default). The key is held in memory only:
+   * fetch it from your backend after login, next to the token, and pass it every time. A 256-bit
+   * key as 64 hex digits is used as is; any other string is a passphrase (slower to open).
+   */
+  encryption?: EncryptionOptions;
+}
+
+export interface EncryptionOptions {
+  /**
+   * The key, or a function that returns the current one: asked again whenever the engine restarts,
+   * so after a rotation (client.changeKey) it must give the new key. Rotating apps pass a function.
+   */
+  key: string | (() => string | Promise<string>);
+  /**
+   * When the local database does not open with the key (a wrong key, a lost one): 'fail' (default)
+   * rejects connect() with KEY_REJECTED, whose `details.unsent` says how many unsent messages the
+   * local copy holds, so the app can ask the user; 'rebuild' deletes the local copy and starts a new
+   * one that the server fills again (those unsent messages are lost: client.localRebuilt says how
+   * many).
+   */
+  onKeyRejected?: 'fail' | 'rebuild';
 }
 
 const DEVICE_KEY = 'parley.deviceId';
@@ -80,7 +105,8 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
     throw new ParleyError(ErrorCode.INVALID_PARAMS, 'wasmBaseUrl needs workerUrl: a bundled worker finds its .wasm beside it');
   }
   const workerUrl = options.workerUrl === undefined ? undefined : explicitWorkerUrl(options.workerUrl, options.wasmBaseUrl);
-  const workerName = workerNameOf(PARLEY_VERSION, user);
+  const encryption = options.encryption;
+  const workerName = workerNameOf(PARLEY_VERSION, user, encryption !== undefined);
   const mode = options.mode ?? 'auto';
   const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
   // Started before anything is awaited: a cold worker's script, wasm and database open (~300 ms)
@@ -99,7 +125,15 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const attach: AttachRequest = { tabId, tabLock, user, parties: options.shopId ? [options.shopId] : [], options: engine };
   const callbacks: TabCallbacks = { getToken: async (fresh) => options.getToken(fresh) };
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  // Drafts of an encrypted user stay in the tab's memory; ones stored before encryption was on go.
+  if (encryption) removeDrafts(user);
   const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs };
+  // A key function is asked at each (re)attach: after a rotation it gives the new key. The worker checks it.
+  const withKey = async () => {
+    if (!encryption) return;
+    const { key, onKeyRejected = 'fail' } = encryption;
+    attach.encryption = { key: typeof key === 'function' ? await key() : key, onKeyRejected };
+  };
   // The first link uses the worker started above; a reattach (the worker died) starts a new one.
   const takeStarted = (): SharedWorker | undefined => {
     const worker = started ?? undefined;
@@ -107,7 +141,10 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
     return worker;
   };
   return ParleyClient.create(
-    (sink) => (useShared ? openSharedWorkerLink(linkOptions, sink, takeStarted()) : Promise.resolve(openFallbackLink(linkOptions, sink))),
+    async (sink) => {
+      await withKey();
+      return useShared ? openSharedWorkerLink(linkOptions, sink, takeStarted()) : openFallbackLink(linkOptions, sink);
+    },
     { imageWorkerUrl: options.imageWorkerUrl, user, tabId },
   );
 }

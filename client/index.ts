@@ -3,7 +3,7 @@
  *
  * @module parley/client
  */
-export { connect, PARLEY_VERSION, type ConnectOptions } from './connect';
+export { connect, PARLEY_VERSION, type ConnectOptions, type EncryptionOptions } from './connect';
 export { ParleyClient, type ClientRequestOptions } from './ParleyClient';
 export { forgetSnapshots, readSnapshot, type ConversationSnapshot, type SnapshotQuery } from './snapshot/readSnapshot';
 export type { ConnectionError, ConnectionState, ConnectionStatus } from '../worker/protocol';

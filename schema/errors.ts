@@ -32,6 +32,11 @@ export const ErrorCode = {
   CLOSED: 'CLOSED',
   /** A sign-out that wipes would drop messages not sent yet: the app asks the user (see signOut's `discardUnsent`). */
   UNSENT_MESSAGES: 'UNSENT_MESSAGES',
+  /**
+   * The local database does not open with the encryption key given (a wrong key, or one from before
+   * a rotation): nothing was read or changed. Give the right key, or rebuild (see connect's `encryption`).
+   */
+  KEY_REJECTED: 'KEY_REJECTED',
   /** The local database could not commit: the browser's storage quota is exhausted. */
   STORAGE_FULL: 'STORAGE_FULL',
 } as const;
@@ -97,13 +102,24 @@ export function isRetryable(code: ErrorCode): boolean {
  * The one error class. `name` is always 'ParleyError' so a copy that crossed a port (which keeps
  * only name, message and own enumerable fields) is still recognised by {@link ParleyError.is}.
  */
+/**
+ * KEY_REJECTED: `unsent` is how many messages were waiting to be sent in the database that does not
+ * open (a rebuild drops them); null when that is not known.
+ */
+export interface ErrorDetails {
+  unsent?: number | null;
+}
+
 export class ParleyError extends Error {
   override readonly name = 'ParleyError';
   readonly code: ErrorCode;
+  /** Figures an app may act on, e.g. KEY_REJECTED's `unsent` (kept across a MessagePort, not on the wire). */
+  readonly details: ErrorDetails | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: ErrorDetails }) {
     super(message, options);
     this.code = code;
+    this.details = options?.details;
   }
 
   /** True for a ParleyError or a structured-clone copy of one, optionally with the given code. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { WA_SQLITE_WASM } from '../worker/store/waSqliteAssets';
+import { ALL_WA_SQLITE_WASM, WA_SQLITE_WASM } from '../worker/store/waSqliteAssets';
 import { buildDemo } from './build-demo';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -31,9 +31,9 @@ export async function buildWorker(entry: string, outfile: string, extra: BuildOp
   copyWasmBeside(outfile);
 }
 
-/** wa-sqlite's .wasm files, every build's, beside a worker bundle (it fetches the one it runs). */
+/** wa-sqlite's .wasm files, every build's (plain and cipher), beside a worker bundle (it fetches the one it runs). */
 function copyWasmBeside(outfile: string): void {
-  for (const file of Object.values(WA_SQLITE_WASM)) fs.copyFileSync(path.join(waSqliteDist, file), path.join(path.dirname(outfile), file));
+  for (const file of ALL_WA_SQLITE_WASM) fs.copyFileSync(path.join(waSqliteDist, file), path.join(path.dirname(outfile), file));
 }
 
 /**
@@ -41,12 +41,14 @@ function copyWasmBeside(outfile: string): void {
  * literal `new URL('./…', import.meta.url)` expressions (for bundlers); checked here, so a renamed
  * file cannot go unnoticed until a browser fails to fetch it.
  */
-export async function buildEngineWorker(outfile: string, extra: BuildOptions = {}): Promise<void> {
-  await build({ ...common, entryPoints: [path.join(root, 'worker/entry.ts')], outfile, format: 'esm', ...extra });
+export async function buildEngineWorker(outfile: string, extra: BuildOptions = {}, encrypted = false): Promise<void> {
+  const entry = path.join(root, encrypted ? 'worker/entryEncrypted.ts' : 'worker/entry.ts');
+  await build({ ...common, entryPoints: [entry], outfile, format: 'esm', ...extra });
   const bundle = fs.readFileSync(outfile, 'utf8');
-  for (const file of Object.values(WA_SQLITE_WASM)) {
-    if (!bundle.includes(`"./${file}"`)) throw new Error(`${path.basename(outfile)} does not name ./${file} (worker/store/waSqliteDriver.ts WASM_BESIDE_WORKER)`);
+  for (const file of encrypted ? ALL_WA_SQLITE_WASM : Object.values(WA_SQLITE_WASM)) {
+    if (!bundle.includes(`"./${file}"`)) throw new Error(`${path.basename(outfile)} does not name ./${file} (WASM_BESIDE_WORKER in worker/store/waSqliteDriver.ts, cipherBuilds.ts)`);
   }
+  if (!encrypted && bundle.includes('sqlite3mc_config')) throw new Error(`${path.basename(outfile)} carries the cipher build's glue: only the encrypted worker should`);
   copyWasmBeside(outfile);
 }
 
@@ -54,7 +56,12 @@ export async function buildEngineWorker(outfile: string, extra: BuildOptions = {
 export async function buildClient(dir: string, extra: BuildOptions = {}): Promise<{ version: string }> {
   fs.mkdirSync(dir, { recursive: true });
   await buildEngineWorker(path.join(dir, 'parley-worker.js'), extra);
-  const hash = createHash('sha256').update(fs.readFileSync(path.join(dir, 'parley-worker.js'))).digest('hex').slice(0, 10);
+  await buildEngineWorker(path.join(dir, 'parley-worker-encrypted.js'), extra, true);
+  const hash = createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, 'parley-worker.js')))
+    .update(fs.readFileSync(path.join(dir, 'parley-worker-encrypted.js')))
+    .digest('hex')
+    .slice(0, 10);
   const version = `${pkg.version}-${hash}`;
   await build({ ...common, entryPoints: [path.join(root, 'client/media/imageWorker.ts')], outfile: path.join(dir, 'parley-image-worker.js'), format: 'esm', ...extra });
   await build({

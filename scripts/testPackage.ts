@@ -32,9 +32,12 @@ const files = packed[0]!.files.map((f) => f.path);
 const required = [
   'dist/lib/client/parley-client.js',
   'dist/lib/client/parley-worker.js',
+  'dist/lib/client/parley-worker-encrypted.js',
   'dist/lib/client/parley-image-worker.js',
   'dist/lib/client/wa-sqlite-jspi.wasm',
   'dist/lib/client/wa-sqlite-async.wasm',
+  'dist/lib/client/mc-wa-sqlite-jspi.wasm',
+  'dist/lib/client/mc-wa-sqlite-async.wasm',
   'dist/lib/ui/parley-ui.js',
   'dist/lib/react/index.js',
   'dist/lib/vue/index.js',

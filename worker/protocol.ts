@@ -7,7 +7,7 @@
  * Only plain data crosses the port: class instances and AbortSignals do not survive structured
  * cloning, so timeouts are numbers and errors travel as their stable `code`.
  */
-import type { Assignment, AuthFailedFrame, Content, ConversationKind, DeskAgent, DeskChange, ErrorCode, KickReason, Message, QuickReply, Presence, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
+import type { Assignment, AuthFailedFrame, Content, ConversationKind, DeskAgent, DeskChange, ErrorCode, ErrorDetails, KickReason, Message, QuickReply, Presence, PushEvent, RebuildReason, RequestParams, RequestResult, RequestType, Role } from '../schema';
 import type { EngineOptions } from './options';
 
 // ---- What a tab shows ---------------------------------------------------------------------------
@@ -206,7 +206,13 @@ export type EngineEvent =
   /** Every push up to `cursor` is committed to the local database (and will be acked). */
   | { type: 'stored'; cursor: number }
   /** How safe the local database is (sent once on attach): persistent, best_effort or memory. */
-  | { type: 'storage'; durability: StorageDurability }
+  /**
+   * `encrypted`: the database is encrypted at rest. `rebuilt`: it did not open with the key given
+   * and the tab asked for a rebuild (`onKeyRejected: 'rebuild'`), so a new, empty one was made with
+   * it, which the server fills again; `unsent` is how many messages waiting to be sent in the old
+   * one are gone (null: not known).
+   */
+  | { type: 'storage'; durability: StorageDurability; encrypted: boolean; rebuilt: { unsent: number | null } | null }
   /**
    * An own media message's files are uploading: `loaded` of `total` bytes across all its files.
    * Sent when an upload starts, as it progresses (throttled), and once with `done` when all are up.
@@ -297,6 +303,18 @@ export interface AttachRequest {
   /** Name of the Web Lock the tab holds for its whole life; its release tells the engine the tab died. */
   tabLock: string;
   options: EngineOptions;
+  /** Encryption at rest (ConnectOptions.encryption): the key stays in the worker's memory only. */
+  encryption?: EncryptionRequest;
+}
+
+export interface EncryptionRequest {
+  key: string;
+  /**
+   * When the database does not open with `key`: 'fail' (the default) rejects the attach with
+   * KEY_REJECTED and its `details.unsent`; 'rebuild' deletes the local copy and starts a new one
+   * with this key, filled from the server (AttachResult.rebuilt says what it dropped).
+   */
+  onKeyRejected?: 'fail' | 'rebuild';
 }
 
 export interface AttachResult {
@@ -305,13 +323,18 @@ export interface AttachResult {
   /** Name of the Web Lock the engine's worker holds for its whole life; its release tells tabs it died. */
   workerLock: string;
   state: ConnectionState;
+  /** Whether the local database is encrypted at rest. */
+  encrypted: boolean;
+  /** This engine started on a new local copy because the old one did not open with the key: what it dropped. */
+  rebuilt: { unsent: number | null } | null;
 }
 
 /** A result that crosses a port intact: errors as their code and message. */
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string; details?: ErrorDetails } };
 
 export interface EngineApi {
-  attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<AttachResult>;
+  /** KEY_REJECTED (with `details.unsent`) when the local database does not open with the key given. */
+  attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<Settled<AttachResult>>;
   getState(): ConnectionState;
   request<T extends RequestType>(type: T, params: RequestParams<T>, timeoutMs?: number): Promise<Settled<RequestResult<T>>>;
   reconnect(): void;
@@ -344,6 +367,12 @@ export interface EngineApi {
    * `discardUnsent` is not set. Resolves with how many unsent messages were dropped.
    */
   signOut(opts: { wipe: boolean; discardUnsent?: boolean }): Promise<Settled<{ dropped: number }>>;
+  // ---- encryption at rest ----
+  /**
+   * Re-encrypts the local database with `key` (a rotation), nothing lost; tabs attaching later must
+   * give the new key. INVALID_PARAMS when the database is not encrypted.
+   */
+  changeKey(key: string): Promise<Settled<null>>;
   // ---- notifications ----
   /** A tab's view (visible, notifications on), reported as it changes and every VIEW_REFRESH_MS. */
   setTabView(tabId: string, view: TabView): void;

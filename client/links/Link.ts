@@ -3,9 +3,22 @@
  * Worker in the leader tab reached directly or over a BroadcastChannel. Every call is bounded in
  * time by the link itself.
  */
-import type { EngineEvent } from '../../worker/protocol';
-import type { EngineApi } from '../../worker/protocol';
-import type { LiveUpdate } from '../../worker/protocol';
+import { ParleyError } from '../../schema/errors';
+import type { AttachResult, EngineApi, EngineEvent, LiveUpdate, Settled } from '../../worker/protocol';
+
+/** A settled call's value, or its failure as a ParleyError (KEY_REJECTED keeps its `details`). */
+export function valueOrThrow<T>(settled: Settled<T>): T {
+  if (!settled.ok) throw new ParleyError(settled.error.code, settled.error.message, settled.error.details ? { details: settled.error.details } : {});
+  return settled.value;
+}
+
+/** What a tab hears right after attaching: the state, and the storage (encrypted, rebuilt). */
+export function eventsOnAttach(attached: AttachResult): EngineEvent[] {
+  return [
+    { type: 'state', state: attached.state },
+    { type: 'storage', durability: attached.durability, encrypted: attached.encrypted, rebuilt: attached.rebuilt },
+  ];
+}
 
 /** The engine methods a tab may call (attach and detach belong to the link itself). */
 export type EngineMethod = Exclude<keyof EngineApi, 'attach' | 'detach'>;

@@ -8,10 +8,10 @@ import * as Comlink from 'comlink';
 import { ErrorCode, ParleyError } from '../../schema/errors';
 import type { ConnectionState } from '../../worker/protocol';
 import type { EngineEvent } from '../../worker/protocol';
-import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/protocol';
+import type { AttachRequest, AttachResult, EngineApi, EventMessage, Settled, TabCallbacks } from '../../worker/protocol';
 import type { LiveUpdate } from '../../worker/protocol';
 import { randomId, withTimeout } from '../timeout';
-import type { EngineMethod, EngineReturn, Link, LinkSink } from './Link';
+import { valueOrThrow, eventsOnAttach, type EngineMethod, type EngineReturn, type Link, type LinkSink } from './Link';
 import { startEngineWorker } from './workers';
 
 export interface FallbackLinkOptions {
@@ -97,15 +97,14 @@ class FallbackLink implements Link {
         this.post({ t: 'live', id: e.data.id, update: e.data.update });
       }
     };
-    const attached = await withTimeout(
-      api.attach(this.opts.attach, Comlink.proxy(this.opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])),
+    const attached = valueOrThrow(await withTimeout(
+      api.attach(this.opts.attach, Comlink.proxy(this.opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])) as Promise<Settled<AttachResult>>,
       this.opts.callTimeoutMs,
       'leader worker attach',
-    );
+    ));
     this.role = { kind: 'leader', worker, api, events: channel.port1 };
     this.engineChanged();
-    this.sink.onEvent({ type: 'state', state: attached.state });
-    this.sink.onEvent({ type: 'storage', durability: attached.durability });
+    for (const e of eventsOnAttach(attached)) this.sink.onEvent(e);
     this.post({ t: 'leader', tabId: this.opts.attach.tabId });
   }
 

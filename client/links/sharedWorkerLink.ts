@@ -5,9 +5,9 @@
  */
 import * as Comlink from 'comlink';
 import { ErrorCode, ParleyError } from '../../schema/errors';
-import type { AttachRequest, EngineApi, EventMessage, TabCallbacks } from '../../worker/protocol';
+import type { AttachRequest, AttachResult, EngineApi, EventMessage, Settled, TabCallbacks } from '../../worker/protocol';
 import { withTimeout } from '../timeout';
-import type { Link, LinkSink } from './Link';
+import { valueOrThrow, eventsOnAttach, type Link, type LinkSink } from './Link';
 import { startSharedWorker } from './workers';
 
 export interface SharedWorkerLinkOptions {
@@ -31,11 +31,11 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
     if (e.data.kind === 'event') sink.onEvent(e.data.event);
     else if (e.data.kind === 'live') sink.onLive(e.data.id, e.data.update);
   };
-  const attached = await withTimeout(
-    api.attach(opts.attach, Comlink.proxy(opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])),
+  const attached = valueOrThrow(await withTimeout(
+    api.attach(opts.attach, Comlink.proxy(opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])) as Promise<Settled<AttachResult>>,
     opts.callTimeoutMs,
     'SharedWorker attach',
-  );
+  ));
   /** Calls in flight: a dead worker never answers them, so they are failed at once instead of at their timeout. */
   const inFlight = new Set<(err: Error) => void>();
   const failInFlight = (why: string) => {
@@ -47,8 +47,7 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
     failInFlight('the engine stopped while this call was in flight');
     if (!closed) sink.onLost();
   });
-  sink.onEvent({ type: 'state', state: attached.state });
-  sink.onEvent({ type: 'storage', durability: attached.durability });
+  for (const e of eventsOnAttach(attached)) sink.onEvent(e);
 
   return {
     kind: 'shared-worker',

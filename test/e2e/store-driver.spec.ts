@@ -29,15 +29,18 @@ async function openMigrated(context: import('@playwright/test').BrowserContext, 
   return { page, db, opened };
 }
 
+const KEY = '7c'.repeat(32);
+
 const BACKENDS = [
   { vfs: 'idb-batch-atomic' },
+  { vfs: 'idb-batch-atomic', key: KEY, wasmUrl: '/parley/mc-wa-sqlite-jspi.wasm' },
   { vfs: 'idb-batch-atomic', build: 'asyncify' },
   { vfs: 'idb-mirror' },
   { vfs: 'memory', wasmUrl: '/parley/wa-sqlite-jspi.wasm' },
 ] as const;
 
 for (const backend of BACKENDS) {
-  const label = `${backend.vfs}${'build' in backend ? ` (${backend.build})` : ''}`;
+  const label = `${backend.vfs}${'build' in backend ? ` (${backend.build})` : ''}${'key' in backend ? ' (encrypted)' : ''}`;
 
   test.describe(label, () => {
     test('runs the local schema: rows as objects, FTS trigram, integers, blobs, constraint errors', async ({ context }) => {
@@ -135,6 +138,24 @@ for (const build of ['jspi', 'asyncify'] as const) {
     });
   });
 }
+
+test('encrypted: reads during a write go to a reader connection opened with the key; after a rekey a new one opens with the new key', async ({ context }) => {
+  const { page, db } = await openMigrated(context, { vfs: 'idb-batch-atomic', key: KEY, wasmUrl: '/parley/mc-wa-sqlite-jspi.wasm' });
+  expect(await call(page, 'encrypted', db)).toBe(true);
+  const before = await call<{ ready: boolean; order: string[]; seen: string[]; after: number }>(page, 'readDuringWrite', db, 300, 10_000);
+  expect(before).toMatchObject({ ready: true, order: ['read', 'commit'], seen: ['committed'], after: 301 });
+  await call(page, 'rekey', db, 'e1'.repeat(32));
+  await call(page, 'run', db, 'DELETE FROM meta');
+  const after = await call<{ ready: boolean; order: string[]; seen: string[]; after: number }>(page, 'readDuringWrite', db, 300, 10_000);
+  expect(after).toMatchObject({ ready: true, order: ['read', 'commit'], seen: ['committed'], after: 301 });
+  await call(page, 'close', db);
+  // Only the new key opens it now.
+  const wrong = await callWorker(page, 'open', { name: db, vfs: 'idb-batch-atomic', key: KEY, wasmUrl: '/parley/mc-wa-sqlite-jspi.wasm' });
+  expect(wrong).toMatchObject({ ok: false, error: { code: 'KEY_REJECTED' } });
+  await call(page, 'open', { name: db, vfs: 'idb-batch-atomic', key: 'e1'.repeat(32), wasmUrl: '/parley/mc-wa-sqlite-jspi.wasm' });
+  expect(await call(page, 'all', db, 'SELECT count(*) AS n FROM meta')).toEqual([{ n: 301 }]);
+  await page.close();
+});
 
 test('data outlives the SharedWorker: a new instance reads what the previous one wrote', async ({ context }) => {
   const db = `reopen-${Date.now()}`;

@@ -3,7 +3,8 @@
  * reload, and every tab showing the conversation shows the same draft (the `storage` event carries
  * another tab's edits). A send clears it everywhere. Bounded: drafts are capped at the composer's
  * length limit, and one that cannot be written (storage full or blocked) lives only in this tab.
- * The text is stored as typed, unencrypted, like the browser's own form restore.
+ * The text is stored as typed, unencrypted, like the browser's own form restore; for a user whose
+ * local data is encrypted (`persist` false) drafts stay in this tab's memory instead.
  */
 import { DRAFT_PREFIX } from '../../schema/localKeys';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
@@ -13,10 +14,15 @@ const PREFIX = DRAFT_PREFIX;
 export interface DraftTarget {
   user: string;
   conversationId: string;
+  /** False: keep drafts in this tab's memory only (the user's local data is encrypted). */
+  persist: boolean;
 }
 
 export class DraftController implements ReactiveController {
   private key: string | null = null;
+  private persist = true;
+  /** Drafts kept in memory (`persist` false), per key. */
+  private readonly inMemory = new Map<string, string>();
   private readonly onStorage = (e: StorageEvent) => {
     if (this.key !== null && e.key === this.key && e.storageArea === storage()) this.apply(e.newValue ?? '');
   };
@@ -48,14 +54,21 @@ export class DraftController implements ReactiveController {
     const key = t ? `${PREFIX}${t.user}:${t.conversationId}` : null;
     if (key === this.key) return;
     this.key = key;
-    this.apply(key === null ? '' : (read(key) ?? ''));
+    this.persist = t?.persist !== false;
+    this.apply(key === null ? '' : ((this.persist ? read(key) : this.inMemory.get(key)) ?? ''));
   }
 
   /** The text as it now stands in the composer ('' after a send). */
   save(text: string): void {
     if (this.key === null) return;
+    const draft = text.slice(0, this.maxChars);
+    if (!this.persist) {
+      if (draft) this.inMemory.set(this.key, draft);
+      else this.inMemory.delete(this.key);
+      return;
+    }
     try {
-      if (text) storage()?.setItem(this.key, text.slice(0, this.maxChars));
+      if (draft) storage()?.setItem(this.key, draft);
       else storage()?.removeItem(this.key);
     } catch {
       // Storage full or blocked: the draft stays in this tab only.

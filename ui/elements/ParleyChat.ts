@@ -90,7 +90,7 @@ export class ParleyChat extends ParleyElement {
   /** The unsent text, per user and conversation, shared by the tabs and kept across reloads. */
   private readonly drafts = new DraftController(
     this,
-    () => (this.client && this.conversationId ? { user: this.client.user, conversationId: this.conversationId } : null),
+    () => (this.client && this.conversationId ? { user: this.client.user, conversationId: this.conversationId, persist: !this.client.encrypted } : null),
     (text) => (this.draft = text),
     MAX_TEXT_CHARS,
   );

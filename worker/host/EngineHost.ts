@@ -24,8 +24,18 @@ export interface AttachedTab {
   attachedAt: number;
 }
 
-/** Opens this user's local database (wa-sqlite in the browser; better-sqlite3 in Node tests). */
-export type StoreOpener = (user: string, parties: string[]) => Promise<{ store: LocalStore; durability: StorageDurability }>;
+/**
+ * Opens this user's local database (wa-sqlite in the browser; better-sqlite3 in Node tests),
+ * encrypted at rest with `key` when given (KEY_REJECTED when it does not open with it).
+ */
+export type StoreOpener = (user: string, parties: string[], key?: string) => Promise<OpenedStore>;
+
+export interface OpenedStore {
+  store: LocalStore;
+  durability: StorageDurability;
+  /** Re-encrypts with a new key; absent when the store is not encrypted. */
+  rekey?: (key: string) => Promise<void>;
+}
 
 /**
  * Deletes a user's local data on a wiping sign-out: `begin` records that a wipe is due (before
@@ -35,6 +45,8 @@ export type StoreOpener = (user: string, parties: string[]) => Promise<{ store: 
 export interface UserWiper {
   begin(user: string): Promise<void>;
   finish(user: string): Promise<void>;
+  /** How many unsent messages the user's database holds as last tallied outside it (encrypted ones), or null. */
+  unsentTally(user: string): Promise<number | null>;
 }
 
 /** The running engine and what sits on it, shared by every tab of this worker. */
@@ -45,6 +57,11 @@ export interface Running {
   /** The sync layer on the local store; null when there is no store. */
   sync: SyncLayer | null;
   durability: StorageDurability;
+  encrypted: boolean;
+  /** Started on a new local copy, the old one not opening with the key: what it dropped. */
+  rebuilt: { unsent: number | null } | null;
+  /** Re-encrypt the store (absent when it is not encrypted). */
+  rekey?: (key: string) => Promise<void>;
   /** Close the local store (after the engine and the sync layer). */
   close(): Promise<void>;
 }
@@ -57,6 +74,8 @@ export class EngineHost {
   private running: Promise<Running> | null = null;
   /** Whose engine runs (the first attach says). */
   private user: string | null = null;
+  /** The key the running store is encrypted with; tabs joining it must give the same. */
+  private key: string | undefined = undefined;
   private readonly tabs = new Map<string, AttachedTab>();
   readonly workerLock: string;
   private readonly lockHeld: Promise<void>;
@@ -87,8 +106,31 @@ export class EngineHost {
     this.tabs.set(req.tabId, tab);
     // Granted only once the tab has died (it holds this lock for its life).
     void this.locks?.request(req.tabLock, () => this.detach(req.tabId));
-    this.running ??= this.start(req);
-    return this.running;
+    try {
+      if (!this.running) {
+        const starting = this.start(req);
+        this.running = starting;
+        // A start that failed (a rejected key) leaves nothing running: the next attach tries again.
+        starting.catch(() => {
+          if (this.running === starting) this.running = null;
+        });
+      } else if (req.encryption?.key !== this.key) {
+        throw new ParleyError(ErrorCode.KEY_REJECTED, 'the local database is open with another encryption key (rotated since this tab got its key?)', { details: { unsent: null } });
+      }
+      return await this.running;
+    } catch (err) {
+      this.tabs.delete(req.tabId);
+      throw err;
+    }
+  }
+
+  /** A key rotation: the store is re-encrypted with `key`, and tabs attaching from now on give it. */
+  async changeKey(key: string): Promise<void> {
+    const r = await this.running;
+    if (!r?.rekey) throw new ParleyError(ErrorCode.INVALID_PARAMS, 'the local database is not encrypted: connect with `encryption` to encrypt it');
+    if (typeof key !== 'string' || key.length === 0) throw new ParleyError(ErrorCode.INVALID_PARAMS, 'the encryption key must be a non-empty string');
+    await r.rekey(key);
+    this.key = key;
   }
 
   /**
@@ -117,7 +159,8 @@ export class EngineHost {
   /** First attach: open the user's database (local-first: before any network), then connect. */
   private async start(req: AttachRequest): Promise<Running> {
     this.user = req.user;
-    const opened = this.openStore ? await this.openStore(req.user, req.parties) : null;
+    this.key = req.encryption?.key;
+    const { opened, rebuilt } = await this.openLocal(req);
     const media = { baseUrl: mediaBaseUrl(req.options), getToken: (fresh: boolean) => this.askTabsForToken(fresh) };
     const engine = new Engine<SyncLayer>({
       platform: this.platform,
@@ -141,7 +184,38 @@ export class EngineHost {
     });
     engine.inbox?.events.on((e) => this.broadcast(e));
     engine.start();
-    return { engine, notifications, sync: engine.inbox, durability: opened?.durability ?? 'memory', close: async () => void (await opened?.store.close()) };
+    return {
+      engine,
+      notifications,
+      sync: engine.inbox,
+      durability: opened?.durability ?? 'memory',
+      encrypted: opened?.rekey !== undefined,
+      rebuilt,
+      ...(opened?.rekey ? { rekey: opened.rekey } : {}),
+      close: async () => void (await opened?.store.close()),
+    };
+  }
+
+  /**
+   * The user's store. A key it does not open with fails the start with KEY_REJECTED and the tally
+   * of unsent messages, or, when the tab asked for it, the local copy is deleted (journaled, like a
+   * wiping sign-out) and a new one made with that key: the server fills it again.
+   */
+  private async openLocal(req: AttachRequest): Promise<{ opened: OpenedStore | null; rebuilt: { unsent: number | null } | null }> {
+    if (!this.openStore) return { opened: null, rebuilt: null };
+    const key = req.encryption?.key;
+    try {
+      return { opened: await this.openStore(req.user, req.parties, key), rebuilt: null };
+    } catch (err) {
+      if (!ParleyError.is(err, ErrorCode.KEY_REJECTED)) throw err;
+      const unsent = (await this.wipeUser?.unsentTally(req.user).catch(() => null)) ?? null;
+      if (req.encryption?.onKeyRejected !== 'rebuild' || !this.wipeUser) {
+        throw new ParleyError(ErrorCode.KEY_REJECTED, err.message, { details: { unsent } });
+      }
+      await this.wipeUser.begin(req.user);
+      await this.wipeUser.finish(req.user);
+      return { opened: await this.openStore(req.user, req.parties, key), rebuilt: { unsent } };
+    }
   }
 
   /** Send one tab something on its events port. */

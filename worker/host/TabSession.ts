@@ -22,7 +22,7 @@ async function settle<T>(fn: () => Promise<T>): Promise<Settled<T>> {
   try {
     return { ok: true, value: await fn() };
   } catch (err) {
-    if (ParleyError.is(err)) return { ok: false, error: { code: err.code, message: err.message } };
+    if (ParleyError.is(err)) return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
     return { ok: false, error: { code: ErrorCode.INTERNAL, message: String((err as Error)?.message ?? err) } };
   }
 }
@@ -33,10 +33,13 @@ export class TabSession implements EngineApi {
 
   constructor(private readonly host: EngineHost) {}
 
-  async attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<AttachResult> {
+  attach(req: AttachRequest, callbacks: TabCallbacks, events: MessagePort): Promise<Settled<AttachResult>> {
     this.tabId = req.tabId;
-    this.running = await this.host.attach(req, callbacks, events);
-    return { workerLock: this.host.workerLock, state: this.running.engine.getState(), durability: this.running.durability };
+    return settle(async () => {
+      const running = await this.host.attach(req, callbacks, events);
+      this.running = running;
+      return { workerLock: this.host.workerLock, state: running.engine.getState(), durability: running.durability, encrypted: running.encrypted, rebuilt: running.rebuilt };
+    });
   }
 
   private get attached(): Running {
@@ -104,6 +107,14 @@ export class TabSession implements EngineApi {
 
   unsentCount(): Promise<Settled<number>> {
     return settle(async () => (await this.attached.sync?.unsentCount()) ?? 0);
+  }
+
+  changeKey(key: string): Promise<Settled<null>> {
+    return settle(async () => {
+      this.attached;
+      await this.host.changeKey(key);
+      return null;
+    });
   }
 
   signOut(opts: { wipe: boolean; discardUnsent?: boolean }): Promise<Settled<{ dropped: number }>> {

@@ -4,6 +4,8 @@
  * browser closed) is finished before that user's database is opened again.
  */
 import { openSnapshotDb, removeUserSnapshots } from '../snapshot/snapshotDb';
+import { inStore } from './smallIdb';
+import { indexedDbUnsentTally } from './unsentTally';
 
 export interface WipeJournal {
   mark(user: string): Promise<void>;
@@ -13,35 +15,7 @@ export interface WipeJournal {
 
 const JOURNAL_DB = 'parley-wipes';
 const STORE = 'pending';
-
-function request<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
-function openJournal(): Promise<IDBDatabase> {
-  const open = indexedDB.open(JOURNAL_DB, 1);
-  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-  return request(open);
-}
-
-async function inJournal<T>(mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await openJournal();
-  try {
-    const tx = db.transaction(STORE, mode);
-    const result = await request(fn(tx.objectStore(STORE)));
-    await new Promise<void>((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-    return result;
-  } finally {
-    db.close();
-  }
-}
+const inJournal = <T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>) => inStore(JOURNAL_DB, STORE, mode, fn);
 
 /** The journal in IndexedDB (a worker has no localStorage), beside the databases it is about. */
 export const indexedDbWipeJournal: WipeJournal = {
@@ -59,9 +33,15 @@ export function deleteIndexedDb(name: string): Promise<void> {
   });
 }
 
-/** Everything of `user`'s this origin keeps in the worker's reach: the database and the snapshots. */
+/** Everything of `user`'s this origin keeps in the worker's reach: the database, the snapshots, the unsent tally. */
 export async function wipeUserData(databaseName: string, user: string): Promise<void> {
   await deleteIndexedDb(databaseName);
+  await indexedDbUnsentTally.forget(user);
+  await forgetSnapshots(user);
+}
+
+/** `user`'s cold-open snapshots deleted (a wipe; and at an encrypted open, ones kept before in the clear). */
+export async function forgetSnapshots(user: string): Promise<void> {
   const db = await openSnapshotDb();
   try {
     await removeUserSnapshots(db, user);

@@ -39,6 +39,15 @@ export interface LocalStoreOptions {
   now: () => number;
   /** Most writes sharing one transaction. Default 500. */
   maxBatch?: number;
+  /** Told of every change to the set of unsent messages (an encrypted database keeps a tally outside). */
+  outboxWatch?: OutboxWatch;
+}
+
+/** Sees the outbox change: before a message is stored, once that settled, and after sends leave it. */
+export interface OutboxWatch {
+  beforeEnqueue(): Promise<void>;
+  enqueueSettled(): void;
+  changed(): void;
 }
 
 export class LocalStore {
@@ -46,6 +55,7 @@ export class LocalStore {
     private readonly driver: SqlDriver,
     private readonly ctx: StoreContext,
     private readonly writes: GroupCommit,
+    private readonly watch: OutboxWatch | null,
   ) {}
 
   /**
@@ -59,7 +69,8 @@ export class LocalStore {
     await claim(driver, options.userId);
     const me = [options.userId, ...(options.partyIds ?? []).filter((id) => id !== options.userId)];
     const ctx: StoreContext = { userId: options.userId, me, now: options.now };
-    return new LocalStore(driver, ctx, new GroupCommit(driver, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }));
+    const writes = new GroupCommit(driver, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch });
+    return new LocalStore(driver, ctx, writes, options.outboxWatch ?? null);
   }
 
   /** The user this database belongs to: the sender of own messages. */
@@ -78,7 +89,9 @@ export class LocalStore {
    * neither. Call before any network I/O. CONFLICT if this id is already used.
    */
   enqueue(input: outbox.EnqueueInput): Promise<LocalMessage> {
-    return this.writes.submit((tx) => outbox.enqueue(tx, this.ctx, input));
+    const watch = this.watch;
+    if (!watch) return this.writes.submit((tx) => outbox.enqueue(tx, this.ctx, input));
+    return watch.beforeEnqueue().then(() => this.writes.submit((tx) => outbox.enqueue(tx, this.ctx, input)).finally(() => watch.enqueueSettled()));
   }
 
   /**
@@ -104,7 +117,7 @@ export class LocalStore {
    * Returns what changed, like {@link ingest} (the seq may close a gap: see `delivered`).
    */
   markSent(id: string, message: Message): Promise<IngestResult> {
-    return this.writes.submit((tx) => outbox.markSent(tx, this.ctx, id, message));
+    return this.#outboxChange(this.writes.submit((tx) => outbox.markSent(tx, this.ctx, id, message)));
   }
 
   /**
@@ -112,7 +125,7 @@ export class LocalStore {
    * write of a few statements. INVALID_PARAMS (nothing written) if one is not an own message of it.
    */
   markSentBatch(conversationId: string, messages: readonly Message[]): Promise<IngestResult> {
-    return this.writes.submit((tx) => outbox.markSentBatch(tx, this.ctx, conversationId, messages));
+    return this.#outboxChange(this.writes.submit((tx) => outbox.markSentBatch(tx, this.ctx, conversationId, messages)));
   }
 
   /** A retryable send failure: attempts + 1, next try at `nextAttemptAt` (ms). False if it is no longer queued. */
@@ -136,7 +149,12 @@ export class LocalStore {
    * server's copy is then stored again.
    */
   deletePending(id: string): Promise<LocalMessage> {
-    return this.writes.submit((tx) => outbox.deletePending(tx, this.ctx, id));
+    return this.#outboxChange(this.writes.submit((tx) => outbox.deletePending(tx, this.ctx, id)));
+  }
+
+  #outboxChange<T>(write: Promise<T>): Promise<T> {
+    if (this.watch) void write.then(() => this.watch?.changed(), () => {});
+    return write;
   }
 
   /** The sender recalled the message (the server said so): its conversation, or null if nothing changed. */

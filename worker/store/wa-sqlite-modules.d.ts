@@ -6,6 +6,14 @@ declare module '@journeyapps/wa-sqlite/dist/wa-sqlite-jspi.mjs' {
   export default function ModuleFactory(config?: object): Promise<any>;
 }
 
+declare module '@journeyapps/wa-sqlite/dist/mc-wa-sqlite-jspi.mjs' {
+  export default function ModuleFactory(config?: object): Promise<any>;
+}
+
+declare module '@journeyapps/wa-sqlite/dist/mc-wa-sqlite-async.mjs' {
+  export default function ModuleFactory(config?: object): Promise<any>;
+}
+
 declare module '@journeyapps/wa-sqlite/src/examples/IDBMirrorVFS.js' {
   export class IDBMirrorVFS {
     static create(name: string, module: unknown, options?: object): Promise<SQLiteVFS>;

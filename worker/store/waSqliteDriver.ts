@@ -38,7 +38,9 @@ import { IDBMirrorVFS } from '@journeyapps/wa-sqlite/src/examples/IDBMirrorVFS.j
 import { SafeIDBBatchAtomicVFS } from './SafeIDBBatchAtomicVFS';
 import { ConnectionLane } from './ConnectionLane';
 import type { SqlDriver, SqlExecutor, SqlRunResult, SqlValue, StorageDurability } from './SqlDriver';
-import { WA_SQLITE_WASM, type WaSqliteBuild } from './waSqliteAssets';
+import { WA_SQLITE_CIPHER_WASM, WA_SQLITE_WASM, type WaSqliteBuild } from './waSqliteAssets';
+import { ErrorCode, ParleyError } from '../../schema';
+import { checkKey, cipherVfsOver, isNotReadable, keyRejected, keyStatement } from './cipher';
 import { type ConnectionOptions, NotReadOnlyError, type QuotaMonitor, type SqliteModule, WaSqliteConnection } from './waSqliteConnection';
 
 export type { WaSqliteBuild } from './waSqliteAssets';
@@ -61,6 +63,13 @@ export interface WaSqliteOptions {
    * now reads each page in a fresh transaction, and the same run counts 0 with it on.
    */
   readerConnection?: boolean;
+  /**
+   * Encrypts the database at rest with this key (see cipher.ts): the SQLite3MultipleCiphers build
+   * is loaded instead of the plain one. A database written before without a key is encrypted in
+   * place on this open. Rejects with KEY_REJECTED when the database was encrypted with another key.
+   * The key stays in this worker's memory only.
+   */
+  key?: string;
 }
 
 /** A SqlDriver that also says what it ended up running on (after fallbacks). */
@@ -73,6 +82,13 @@ export interface WaSqliteDriver extends SqlDriver {
    * it failed to open: reads then share the writer's queue).
    */
   readonly readerReady: Promise<boolean>;
+  /** Whether the database is encrypted at rest. */
+  readonly encrypted: boolean;
+  /**
+   * Re-encrypts every page with `key` (an encrypted database only), in one transaction: a failure
+   * leaves it readable with the old key. Later connections open with the new one.
+   */
+  rekey(key: string): Promise<void>;
 }
 
 /** See the measurements at the top of this file. */
@@ -126,6 +142,29 @@ interface VfsClass {
  * glues compress together), and import() in a classic worker is the least portable part of the path.
  */
 const FACTORIES: Record<WaSqliteBuild, ModuleFactory> = { jspi: JspiFactory, asyncify: AsyncifyFactory };
+
+/**
+ * The SQLite3MultipleCiphers builds, for an encrypted database: registered by the worker bundle
+ * that has them (worker/store/cipherBuilds.ts, in parley-worker-encrypted.js), so that the plain
+ * worker, which most shops run, does not carry their glue (~15 kB brotli).
+ */
+export interface CipherBuilds {
+  factories: Record<WaSqliteBuild, ModuleFactory>;
+  /** Each build's .wasm beside the worker script. */
+  wasmBesideWorker: Record<WaSqliteBuild, () => string>;
+}
+let cipherBuilds: CipherBuilds | null = null;
+
+export function registerCipherBuilds(builds: CipherBuilds): void {
+  cipherBuilds = builds;
+}
+
+function cipher(): CipherBuilds {
+  if (!cipherBuilds) {
+    throw new ParleyError(ErrorCode.INVALID_PARAMS, 'this worker has no cipher build: an encrypted database needs parley-worker-encrypted.js (connect starts it for `encryption`; check workerUrl)');
+  }
+  return cipherBuilds;
+}
 const VFS_CLASSES: Record<Exclude<WaSqliteVfs, 'memory'>, VfsClass> = {
   'idb-batch-atomic': SafeIDBBatchAtomicVFS,
   'idb-mirror': IDBMirrorVFS,
@@ -140,30 +179,36 @@ const openNames = new Set<string>();
  * Rejects only when SQLite itself cannot load (the .wasm is unreachable) or `name` is already open.
  */
 export async function openWaSqlite(options: WaSqliteOptions): Promise<WaSqliteDriver> {
-  const { name } = options;
+  const { name, key } = options;
+  if (key !== undefined) checkKey(key);
   if (openNames.has(name)) throw new Error(`database "${name}" is already open in this worker: close it first`);
   openNames.add(name);
   try {
     const build = options.build === 'asyncify' || !hasJspi() ? 'asyncify' : (options.build ?? DEFAULT_BUILD);
-    const wasmUrl = options.wasmUrl ?? wasmFromWorkerUrl(build) ?? WASM_BESIDE_WORKER[build]();
-    const load = () => loadSqlite(build, wasmUrl);
+    const encrypted = key !== undefined;
+    const wasmUrl = options.wasmUrl ?? wasmFromWorkerUrl(build, encrypted) ?? (encrypted ? cipher().wasmBesideWorker : WASM_BESIDE_WORKER)[build]();
+    const load = () => loadSqlite(build, wasmUrl, encrypted);
+    // Read at each (re)open: a rekey changes it.
+    const keys = { current: key };
     const first = await load();
     const wanted = options.vfs ?? DEFAULT_VFS;
     if (wanted !== 'memory') {
       const [conn, durability] = await Promise.all([
-        openIndexedDb(first, wanted, name).catch((e: unknown) => {
+        openStored(first, load, wanted, name, keys.current).catch((e: unknown) => {
+          if ((e as { code?: unknown }).code === keyRejected().code) throw e;
           console.warn(`parley: IndexedDB storage unavailable (${String(e)}); using an in-memory database`);
           return null;
         }),
         storagePersistence(),
       ]);
       if (conn) {
-        const reopen = async () => openIndexedDb(await load(), wanted, name);
-        const openReader = wanted === 'idb-batch-atomic' && options.readerConnection !== false ? async () => openIndexedDb(await load(), wanted, name, 'reader') : null;
-        return new Driver(conn, wanted, build, durability, name, reopen, openReader);
+        const reopen = async () => openIndexedDb(await load(), wanted, name, 'writer', keys.current);
+        const openReader =
+          wanted === 'idb-batch-atomic' && options.readerConnection !== false ? async () => openIndexedDb(await load(), wanted, name, 'reader', keys.current) : null;
+        return new Driver(conn, wanted, build, durability, name, reopen, openReader, keys);
       }
     }
-    return new Driver(await openMemory(first), 'memory', build, 'memory', name, null, null);
+    return new Driver(await openMemory(first), 'memory', build, 'memory', name, null, null, keys);
   } catch (e) {
     openNames.delete(name);
     throw e;
@@ -176,8 +221,8 @@ interface Sqlite {
 }
 
 /** A new instance of the WebAssembly module (each connection has its own, and its own queue). */
-async function loadSqlite(build: WaSqliteBuild, wasmUrl: string): Promise<Sqlite> {
-  const module = await FACTORIES[build]({ locateFile: () => wasmUrl });
+async function loadSqlite(build: WaSqliteBuild, wasmUrl: string, encrypted: boolean): Promise<Sqlite> {
+  const module = await (encrypted ? cipher().factories : FACTORIES)[build]({ locateFile: () => wasmUrl });
   return { module, sqlite3: SQLite.Factory(module) };
 }
 
@@ -185,11 +230,42 @@ async function loadSqlite(build: WaSqliteBuild, wasmUrl: string): Promise<Sqlite
 type Role = 'writer' | 'reader';
 const READER_PRAGMAS = 'PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4096;';
 
+/**
+ * The writer's first open. With a key, a database that does not read with it is either from before
+ * encryption was turned on, which is then encrypted in place (once: a fresh module instance opens it
+ * without a key and rekeys it), or encrypted with another key: KEY_REJECTED, nothing written.
+ */
+async function openStored(
+  first: Sqlite,
+  load: () => Promise<Sqlite>,
+  vfsKind: Exclude<WaSqliteVfs, 'memory'>,
+  name: string,
+  key: string | undefined,
+): Promise<WaSqliteConnection> {
+  try {
+    return await openIndexedDb(first, vfsKind, name, 'writer', key);
+  } catch (e) {
+    if (key === undefined || !isNotReadable(e)) throw e;
+  }
+  const plain = await openIndexedDb(await load(), vfsKind, name, 'writer', undefined, { cipherVfs: true }).catch((e: unknown) => {
+    if (isNotReadable(e)) throw keyRejected();
+    throw e;
+  });
+  try {
+    await plain.exec(keyStatement('rekey', key));
+  } finally {
+    await plain.close();
+  }
+  return openIndexedDb(await load(), vfsKind, name, 'writer', key);
+}
+
 async function openIndexedDb(
   { module, sqlite3 }: Sqlite,
   vfsKind: Exclude<WaSqliteVfs, 'memory'>,
   name: string,
   role: Role = 'writer',
+  key?: string,
+  { cipherVfs = key !== undefined }: { cipherVfs?: boolean } = {},
 ): Promise<WaSqliteConnection> {
   if (typeof indexedDB === 'undefined') throw new Error('no IndexedDB in this context');
   const quota = { quotaAborts: 0 };
@@ -201,10 +277,12 @@ async function openIndexedDb(
     sqlite3.vfs_register(vfs as unknown as SQLiteVFS, false);
     // The file name also names the VFS's Web Locks and BroadcastChannel: keep it per database.
     const file = `${encodeURIComponent(name)}.sqlite3`;
-    if (role === 'reader') return await openDatabase({ module, sqlite3 }, file, vfs.name, { always: READER_PRAGMAS }, quota, closeVfs, SQLite.SQLITE_OPEN_READONLY);
+    const vfsName = cipherVfs ? cipherVfsOver(module, vfs.name) : vfs.name;
+    const first = key === undefined ? '' : keyStatement('key', key);
+    if (role === 'reader') return await openDatabase({ module, sqlite3 }, file, vfsName, { first, always: READER_PRAGMAS }, quota, closeVfs, SQLite.SQLITE_OPEN_READONLY);
     // SafeIDBBatchAtomicVFS lets readers share the database: writers queue on its write hint.
     const options = vfsKind === 'idb-batch-atomic' ? { beforeWrite: 'PRAGMA write_hint' } : {};
-    return await openDatabase({ module, sqlite3 }, file, vfs.name, { always: PRAGMAS[vfsKind], whenNew: NEW_DATABASE_PRAGMAS[vfsKind] }, quota, closeVfs, undefined, options);
+    return await openDatabase({ module, sqlite3 }, file, vfsName, { first, always: PRAGMAS[vfsKind], whenNew: NEW_DATABASE_PRAGMAS[vfsKind] }, quota, closeVfs, undefined, options);
   } catch (e) {
     await closeVfs().catch(() => {});
     throw e;
@@ -219,7 +297,8 @@ async function openDatabase(
   { module, sqlite3 }: Sqlite,
   file: string,
   vfsName: string | undefined,
-  pragmas: { always: string; whenNew?: string },
+  /** `first`: run before anything reads the file (the key). */
+  pragmas: { first?: string; always: string; whenNew?: string },
   quota: QuotaMonitor,
   onClose: () => Promise<void> | void,
   flags: number = SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE,
@@ -228,6 +307,7 @@ async function openDatabase(
   const db = await sqlite3.open_v2(file, flags, vfsName);
   const conn = new WaSqliteConnection(sqlite3, module, db, quota, onClose, options);
   try {
+    if (pragmas.first) await conn.exec(pragmas.first);
     if (pragmas.whenNew) {
       const [size] = await conn.all<{ pages: number }>('SELECT page_count AS pages FROM pragma_page_count()');
       if (size?.pages === 0) await conn.exec(pragmas.whenNew);
@@ -290,10 +370,10 @@ function hasJspi(): boolean {
 }
 
 /** The .wasm directory a tab named in the worker's URL fragment (`#wasm=<base>`, connect's wasmBaseUrl), if any. */
-function wasmFromWorkerUrl(build: WaSqliteBuild): string | null {
+function wasmFromWorkerUrl(build: WaSqliteBuild, encrypted: boolean): string | null {
   const hash = (globalThis as { location?: { hash: string } }).location?.hash ?? '';
   const base = new URLSearchParams(hash.slice(1)).get('wasm');
-  return base ? new URL(WA_SQLITE_WASM[build], base).href : null;
+  return base ? new URL((encrypted ? WA_SQLITE_CIPHER_WASM : WA_SQLITE_WASM)[build], base).href : null;
 }
 
 /**
@@ -319,6 +399,8 @@ class Driver implements WaSqliteDriver {
   readonly #writer: ConnectionLane;
   #reader: ConnectionLane | null = null;
   #readerOpening: Promise<boolean> | null = null;
+  /** Bumped by a rekey: a reader opened before it is stale. */
+  #readerGeneration = 0;
   /** Writes running or queued on the writer: reads go to the reader only then. */
   #writes = 0;
   #closed = false;
@@ -331,8 +413,30 @@ class Driver implements WaSqliteDriver {
     private readonly name: string,
     reopen: (() => Promise<WaSqliteConnection>) | null,
     private readonly openReader: (() => Promise<WaSqliteConnection>) | null,
+    /** The key later connections open with (a rekey changes it); undefined: not encrypted. */
+    private readonly keys: { current: string | undefined },
   ) {
     this.#writer = new ConnectionLane(conn, reopen);
+  }
+
+  get encrypted(): boolean {
+    return this.keys.current !== undefined && this.vfs !== 'memory';
+  }
+
+  async rekey(key: string): Promise<void> {
+    checkKey(key);
+    if (!this.encrypted) throw new Error('rekey: this database is not encrypted');
+    await this.#write(async (c) => {
+      await c.exec(keyStatement('rekey', key));
+      this.keys.current = key;
+    });
+    // The reader decrypts with the old key: it is closed (an open under way closes itself as it
+    // lands) and a new one opens with the new key when a read next needs it.
+    this.#readerGeneration++;
+    const stale = this.#reader;
+    this.#reader = null;
+    this.#readerOpening = null;
+    await stale?.close();
   }
 
   get readerReady(): Promise<boolean> {
@@ -379,9 +483,10 @@ class Driver implements WaSqliteDriver {
   #startReader(): Promise<boolean> {
     if (!this.openReader || this.#closed) return this.#readerOpening ?? Promise.resolve(false);
     const open = this.openReader;
+    const generation = this.#readerGeneration;
     return (this.#readerOpening ??= open().then(
       async (reader) => {
-        if (this.#closed) {
+        if (this.#closed || generation !== this.#readerGeneration) {
           await reader.close();
           return false;
         }

@@ -5,11 +5,14 @@
  */
 import { LOCAL_MIGRATIONS } from '../../../schema/local/migrations';
 import type { SqlValue } from '../../../worker/store/SqlDriver';
-import { openWaSqlite, type WaSqliteBuild, type WaSqliteDriver, type WaSqliteOptions } from '../../../worker/store/waSqliteDriver';
+import { openWaSqlite, registerCipherBuilds, type WaSqliteBuild, type WaSqliteDriver, type WaSqliteOptions } from '../../../worker/store/waSqliteDriver';
+import { CIPHER_BUILDS } from '../../../worker/store/cipherBuilds';
 import { benchCpu, benchDriver, type BenchOptions } from './store-bench';
 import { countIdb } from '../../../bench/browser/storeProfile';
 
 declare const self: { onconnect: ((e: MessageEvent) => void) | null };
+
+registerCipherBuilds(CIPHER_BUILDS);
 
 /** Tells one worker instance from the next (a reopened page must reach a new instance). */
 const instanceId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -30,6 +33,8 @@ const ops = {
   },
   migrate: (name: string) => db(name).transaction((tx) => tx.exec(LOCAL_MIGRATIONS[0]!)),
   exec: (name: string, sql: string) => db(name).exec(sql),
+  rekey: (name: string, key: string) => db(name).rekey(key),
+  encrypted: (name: string) => db(name).encrypted,
   all: (name: string, sql: string, params?: SqlValue[]) => db(name).all(sql, params),
   run: (name: string, sql: string, params?: SqlValue[]) => db(name).run(sql, params),
   /** Runs `statements` in a transaction, then throws: the writes must not be visible after. */
