@@ -3,7 +3,7 @@
  * kit from /parley/ at run time (as a storefront would), the status line and the service worker.
  */
 import { Workbox } from 'workbox-window';
-import type { ParleyClient } from '../client/index';
+import type { ConnectOptions, ParleyClient } from '../client/index';
 import type { LocalConversation } from '../worker/protocol';
 import { DEMO_USERS } from '../server/seed';
 import { defineFallbackElements } from './fallback-ui';
@@ -42,9 +42,38 @@ export function tokenProvider(userId: string): () => Promise<string> {
   };
 }
 
+/**
+ * DEV ONLY key provider for `?encrypt=1` (the local database encrypted at rest): the shop's backend
+ * hands the key out after login, as it does the token.
+ */
+function demoKey(userId: string): () => Promise<string> {
+  return async () => {
+    const res = await fetch(`/dev/key?user=${encodeURIComponent(userId)}`, { cache: 'no-store' });
+    if (!res.ok) throw new Error(`dev key: HTTP ${res.status}`);
+    return ((await res.json()) as { key: string }).key;
+  };
+}
+
 export async function connectDemo(userId: string, shopId?: string): Promise<ParleyClient> {
-  const { connect } = (await import(/* runtime URL */ CLIENT_URL)) as typeof import('../client/index');
-  const client = await connect({ user: userId, getToken: tokenProvider(userId), ...(shopId ? { shopId } : {}) });
+  const { connect, ParleyError } = (await import(/* runtime URL */ CLIENT_URL)) as typeof import('../client/index');
+  const encrypt = new URLSearchParams(location.search).get('encrypt') === '1';
+  const options = (onKeyRejected: 'fail' | 'rebuild'): ConnectOptions => ({
+    user: userId,
+    getToken: tokenProvider(userId),
+    ...(shopId ? { shopId } : {}),
+    ...(encrypt ? { encryption: { key: demoKey(userId), onKeyRejected } } : {}),
+  });
+  let client: ParleyClient;
+  try {
+    client = await connect(options('fail'));
+  } catch (err) {
+    // The key no longer opens this browser's copy (the dev secret changed): ask before dropping
+    // unsent messages, then start a new copy from the server.
+    if (!ParleyError.is(err, 'KEY_REJECTED')) throw err;
+    const unsent = err.details?.unsent ?? 0;
+    if (unsent > 0 && !confirm(`This device's copy of your chat cannot be opened with your key. ${unsent} unsent messages in it would be lost. Start over from the server?`)) throw err;
+    client = await connect(options('rebuild'));
+  }
   window.parley = client;
   return client;
 }
@@ -69,7 +98,7 @@ export function showStatus(el: HTMLElement, client: ParleyClient, who: string): 
     const s = client.state;
     const detail = s.status === 'backoff' ? ` (retry #${s.attempt})` : s.status === 'kicked' ? ` (${s.reason})` : '';
     el.dataset.state = s.status;
-    el.textContent = `${who} · ${s.status}${detail} · storage: ${client.storage} · ${client.transport}`;
+    el.textContent = `${who} · ${s.status}${detail} · storage: ${client.storage}${client.encrypted ? ' (encrypted)' : ''} · ${client.transport}`;
   };
   render();
   client.on('state', render);

@@ -36,10 +36,10 @@ self.addEventListener('message', (event) => {
 // The first install controls the open pages at once, so they work offline without a reload.
 clientsClaim();
 
-// Live traffic is never cached: tokens, the socket, health and metrics. Registered first, so no
+// Live traffic is never cached: tokens and keys, the socket, health and metrics. Registered first, so no
 // route below can catch them (the precache only answers for its own URLs anyway).
 // Media (/media/…) is not live traffic: it has its own route below.
-const LIVE = new Set(['/dev/token', '/ws', '/healthz', '/metrics']);
+const LIVE = new Set(['/dev/token', '/dev/key', '/ws', '/healthz', '/metrics']);
 registerRoute(({ url, sameOrigin }) => sameOrigin && (LIVE.has(url.pathname) || url.pathname.startsWith('/__test/')), new NetworkOnly());
 
 /**

@@ -1,4 +1,5 @@
 /** Plain HTTP endpoints: health, metrics, the dev token endpoint and the test hooks. */
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../schema';
 import { sameSecret } from '../auth/compare';
@@ -96,6 +97,18 @@ export async function handleRoute(req: IncomingMessage, res: ServerResponse, dep
       ...(config.tokens.audience !== undefined ? { aud: config.tokens.audience } : {}),
     });
     json(res, 200, { token, userId: user.userId, role: user.role, expiresAt: exp * 1000 }, { 'x-parley-dev-only': 'true' });
+    return true;
+  }
+  if (url.pathname === '/dev/key' && config.devTokens) {
+    // Dev mode only: a demo user's local-encryption key, derived from the server's secret as a
+    // shop's backend might (stable, per user, never stored). Anyone here may take it, as a token.
+    const user = DEMO_USERS.find((u) => u.userId === url.searchParams.get('user'));
+    if (!user) {
+      json(res, 404, { error: 'unknown demo user' });
+      return true;
+    }
+    const key = createHmac('sha256', deps.secret).update(`parley-local-key:${user.userId}`).digest('hex');
+    json(res, 200, { key }, { 'x-parley-dev-only': 'true', 'cache-control': 'no-store' });
     return true;
   }
   if (url.pathname === '/__test/sessions' && req.method === 'GET' && deps.hooks) {

@@ -125,6 +125,25 @@ describe('GET /dev/token', () => {
   });
 });
 
+describe('GET /dev/key', () => {
+  it("hands out a stable 256-bit key per demo user in dev mode, and nothing otherwise", async () => {
+    const dev = await startServer({ devTokens: true });
+    const prod = await startServer({ devTokens: false });
+    try {
+      const key = async (user: string) => ((await (await fetch(`${dev.url}/dev/key?user=${user}`)).json()) as { key: string }).key;
+      const alice = await key('alice');
+      expect(alice).toMatch(/^[0-9a-f]{64}$/);
+      expect(await key('alice')).toBe(alice);
+      expect(await key('bob')).not.toBe(alice);
+      expect((await fetch(`${dev.url}/dev/key?user=${uid('nobody')}`)).status).toBe(404);
+      expect((await fetch(`${prod.url}/dev/key?user=alice`)).status).toBe(404);
+    } finally {
+      await dev.stop();
+      await prod.stop();
+    }
+  });
+});
+
 describe('Origin check at upgrade', () => {
   /** The HTTP status of a raw upgrade request (101 when accepted). */
   function upgradeStatus(s: TestServer, origin?: string): Promise<number> {
