@@ -8,8 +8,10 @@ import type { Message } from '../../schema';
 import { idbCommit } from '../baselines/idbStore';
 import { LocalStore } from '../../worker/store/LocalStore';
 import type { SqlDriver, SqlValue } from '../../worker/store/SqlDriver';
-import { WA_SQLITE_WASM } from '../../worker/store/waSqliteAssets';
-import { openWaSqlite, type WaSqliteBuild, type WaSqliteDriver, type WaSqliteVfs } from '../../worker/store/waSqliteDriver';
+import { WA_SQLITE_CIPHER_WASM, WA_SQLITE_WASM } from '../../worker/store/waSqliteAssets';
+import { openWaSqlite, registerCipherBuilds, type WaSqliteBuild, type WaSqliteDriver, type WaSqliteVfs } from '../../worker/store/waSqliteDriver';
+import { CIPHER_BUILDS } from '../../worker/store/cipherBuilds';
+import { indexedDbUnsentTally, UnsentTally } from '../../worker/privacy/unsentTally';
 import { CatchUpWriter, MAX_PAGES_AHEAD } from '../../worker/sync/CatchUpWriter';
 import { history, ME, sends } from './storeData';
 import { countIdb, timingDriver, type Breakdown, type TimingDriver } from './storeProfile';
@@ -24,6 +26,8 @@ export interface CommitOptions {
   /** 'burst': all n submitted at once; 'serial': each awaited before the next (one transaction each). */
   mode: 'burst' | 'serial';
   textBytes: number;
+  /** Encrypted at rest with this key (the mc- build, and the unsent tally the engine keeps then). */
+  key?: string;
 }
 
 export interface CommitResult {
@@ -48,6 +52,22 @@ export interface IngestOptions {
   mode: 'pages' | 'pipelined' | 'catch-up';
   /** A page size for the new database (SQLite's default, 4096, unless set): what a driver change would buy. */
   pageSize?: number;
+  /** Encrypted at rest with this key. */
+  key?: string;
+}
+
+export interface ColdOpenOptions {
+  name: string;
+  /** Messages stored before the database is closed and opened again. */
+  n: number;
+  key?: string;
+}
+
+export interface ColdOpenResult {
+  /** openWaSqlite → LocalStore open → the latest 50 of the conversation read. */
+  firstPageMs: number;
+  rows: number;
+  bytes: number;
 }
 
 export interface IngestResult {
@@ -62,13 +82,18 @@ export interface IngestResult {
 
 const CONVERSATION = 'c_catchup';
 
+// The encrypted engine's worker registers the cipher builds; so does this one.
+registerCipherBuilds(CIPHER_BUILDS);
+
 async function open(
   name: string,
   vfs: WaSqliteVfs,
   build: WaSqliteBuild,
-  o: { pageSize?: number; timing?: boolean } = {},
+  o: { pageSize?: number; timing?: boolean; key?: string | undefined } = {},
 ): Promise<{ driver: WaSqliteDriver; store: LocalStore; timing: TimingDriver | null }> {
-  const driver = await openWaSqlite({ name, vfs, build, wasmUrl: `/parley/${WA_SQLITE_WASM[build]}` });
+  const key = o.key;
+  const wasm = (key === undefined ? WA_SQLITE_WASM : WA_SQLITE_CIPHER_WASM)[build];
+  const driver = await openWaSqlite({ name, vfs, build, wasmUrl: `/parley/${wasm}`, ...(key === undefined ? {} : { key }) });
   try {
     if (driver.vfs !== vfs || driver.build !== build) {
       throw new Error(`asked for ${vfs}/${build}, got ${driver.vfs}/${driver.build} (no IndexedDB or no JSPI here?)`);
@@ -76,7 +101,11 @@ async function open(
     // Only a database nothing was written to yet takes a new page size.
     if (o.pageSize !== undefined) await driver.exec(`PRAGMA page_size=${o.pageSize}`);
     const timing = o.timing ? timingDriver(driver) : null;
-    const store = await LocalStore.open(timing?.driver ?? driver, { userId: ME, now: Date.now });
+    // As openUserStore: an encrypted database keeps the count of unsent messages outside it.
+    let count = (): Promise<number> => Promise.resolve(0);
+    const tally = key === undefined ? null : new UnsentTally(name, () => count(), indexedDbUnsentTally);
+    const store = await LocalStore.open(timing?.driver ?? driver, { userId: ME, now: Date.now, ...(tally ? { outboxWatch: tally } : {}) });
+    count = () => store.unsentCount();
     return { driver, store, timing };
   } catch (e) {
     await driver.close();
@@ -102,7 +131,7 @@ async function clearAll(): Promise<string[]> {
 }
 
 async function localCommit(o: CommitOptions): Promise<CommitResult> {
-  const { driver, store } = await open(o.name, o.vfs, o.build);
+  const { driver, store } = await open(o.name, o.vfs, o.build, { key: o.key });
   try {
     // A running engine has its statements prepared and its pages cached: warm both.
     for (const input of sends(`${o.name}-warm`, 3, 1, o.textBytes)) await store.enqueue({ ...input, conversationId: 'c_warm' });
@@ -132,7 +161,7 @@ async function localCommit(o: CommitOptions): Promise<CommitResult> {
 }
 
 async function ingest(o: IngestOptions): Promise<IngestResult> {
-  const { driver, store } = await open(o.name, 'idb-batch-atomic', 'jspi', { pageSize: o.pageSize });
+  const { driver, store } = await open(o.name, 'idb-batch-atomic', 'jspi', { pageSize: o.pageSize, key: o.key });
   try {
     const messages = history(CONVERSATION, o.n, o.contentBytes);
     const pages: Message[][] = [];
@@ -155,6 +184,32 @@ async function ingest(o: IngestOptions): Promise<IngestResult> {
       pageSize: await count('SELECT page_size AS n FROM pragma_page_size()'),
       bytes: await count('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()'),
     };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * A returning user's first page: `n` messages stored and the database closed, then opened again
+ * (a new module instance, as a new worker) and the latest 50 of the conversation read.
+ */
+async function coldOpen(o: ColdOpenOptions): Promise<ColdOpenResult> {
+  const filled = await open(o.name, 'idb-batch-atomic', 'jspi', { key: o.key });
+  try {
+    const messages = history(CONVERSATION, o.n, 200);
+    const pages: Message[][] = [];
+    for (let i = 0; i < messages.length; i += 500) pages.push(messages.slice(i, i + 500));
+    await storePages(filled.store, pages, 'catch-up');
+  } finally {
+    await filled.store.close();
+  }
+  const t0 = performance.now();
+  const { driver, store } = await open(o.name, 'idb-batch-atomic', 'jspi', { key: o.key });
+  try {
+    const rows = (await store.latest(CONVERSATION, 50)).length;
+    const firstPageMs = performance.now() - t0;
+    const [size] = await driver.all<{ n: number }>('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()');
+    return { firstPageMs, rows, bytes: size!.n };
   } finally {
     await store.close();
   }
@@ -276,6 +331,7 @@ const ops = {
   idbCommit: (o: { name: string; n: number; mode: 'burst' | 'serial'; textBytes: number; durability?: IDBTransactionDurability }) =>
     idbCommit(o.name, ME, sends(o.name, o.n, 10, o.textBytes), o.mode, o.durability),
   ingest,
+  coldOpen,
   profileCommit,
   profileIngest,
 } satisfies Record<string, (arg: never) => unknown>;

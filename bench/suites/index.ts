@@ -7,10 +7,11 @@ import { fanout } from './fanout';
 import { halfOpen } from './halfOpen';
 import { catchUpIngest } from './ingest';
 import { localCommit } from './localCommit';
+import { encryption } from './encryption';
 import { paint } from './paint';
 import { clusterRelay } from './clusterRelay';
 import { relay } from './relay';
 import { roundTrip } from './roundTrip';
 import { tabs } from './tabs';
 
-export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, roundTrip, fanout, paint, reconnectFlush, ackLatency, relay, clusterRelay, tabs, halfOpen, shippedBytes];
+export const BENCHMARKS: Benchmark[] = [localCommit, catchUpIngest, roundTrip, fanout, paint, reconnectFlush, ackLatency, relay, clusterRelay, tabs, halfOpen, encryption, shippedBytes];
