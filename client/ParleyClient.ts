@@ -109,9 +109,8 @@ interface Watch {
 export class ParleyClient {
   private link: Link | null = null;
   private current: ConnectionState = { status: 'idle' };
-  private durability: StorageDurability | 'unknown' = 'unknown';
-  private isEncrypted = false;
-  private rebuilt: { unsent: number | null } | null = null;
+  /** The engine's word on its local database (sent on attach). */
+  private storageInfo: EngineEventOf<'storage'> | null = null;
   private readonly emitter = new Emitter<EngineEvent>();
   /** Highest push cursor passed to listeners: replays after a handover are dropped here. */
   private lastCursor = 0;
@@ -192,7 +191,7 @@ export class ParleyClient {
    * then keeps drafts in the tab's memory only.
    */
   get encrypted(): boolean {
-    return this.isEncrypted;
+    return this.storageInfo?.encrypted === true;
   }
 
   /**
@@ -201,12 +200,12 @@ export class ParleyClient {
    * resolves; a rebuild at a later restart of the engine comes with a `storage` event.
    */
   get localRebuilt(): { unsent: number | null } | null {
-    return this.rebuilt;
+    return this.storageInfo?.rebuilt ?? null;
   }
 
   /** How safe the local database is: 'persistent', 'best_effort' (may be evicted) or 'memory' (lost on close). */
   get storage(): StorageDurability | 'unknown' {
-    return this.durability;
+    return this.storageInfo?.durability ?? 'unknown';
   }
 
   /** How this tab reaches the engine. */
@@ -654,11 +653,7 @@ export class ParleyClient {
     // The stream restarts after the server's cursor: numbers above it are new events.
     if (e.type === 'resync' || e.type === 'rebuild') this.lastCursor = e.cursor;
     if (e.type === 'state') this.current = e.state;
-    if (e.type === 'storage') {
-      this.durability = e.durability;
-      this.isEncrypted = e.encrypted;
-      this.rebuilt = e.rebuilt;
-    }
+    if (e.type === 'storage') this.storageInfo = e;
     if (e.type === 'typing') {
       if (e.typing.length > 0) this.typing.set(e.conversationId, e.typing);
       else this.typing.delete(e.conversationId);
@@ -679,7 +674,9 @@ export class ParleyClient {
         try {
           this.link = await this.open(this.sink());
           return;
-        } catch {
+        } catch (err) {
+          // The key no longer opens the database (rotated elsewhere): retrying will not change that.
+          if (ParleyError.is(err, ErrorCode.KEY_REJECTED)) return this.onEvent({ type: 'state', state: { status: 'key_rejected', unsent: err.details?.unsent ?? null } });
           await new Promise((r) => setTimeout(r, REATTACH_PAUSE_MS * 2 ** i));
         }
       }

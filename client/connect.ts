@@ -10,7 +10,6 @@ import { explicitWorkerUrl, startSharedWorker } from './links/workers';
 import { ErrorCode, ParleyError } from '../schema/errors';
 import { ParleyClient } from './ParleyClient';
 import { randomId, withTimeout } from './timeout';
-import { removeDrafts } from './privacy/localData';
 
 declare const __PARLEY_VERSION__: string;
 /** Baked in at build time; part of the worker's name so a new deploy never joins an old worker. */
@@ -102,16 +101,17 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const user = options.user ?? 'default';
   if (options.wasmBaseUrl !== undefined && options.workerUrl === undefined) {
     // The bundled worker is started by a literal URL (what bundlers follow), which carries nothing else.
-    throw new ParleyError(ErrorCode.INVALID_PARAMS, 'wasmBaseUrl needs workerUrl: a bundled worker finds its .wasm beside it');
+    throw new ParleyError(ErrorCode.INVALID_PARAMS, 'wasmBaseUrl needs workerUrl');
   }
   const workerUrl = options.workerUrl === undefined ? undefined : explicitWorkerUrl(options.workerUrl, options.wasmBaseUrl);
   const encryption = options.encryption;
-  const workerName = workerNameOf(PARLEY_VERSION, user, encryption !== undefined);
+  const encrypted = encryption !== undefined;
+  const workerName = workerNameOf(PARLEY_VERSION, user, encrypted);
   const mode = options.mode ?? 'auto';
   const useShared = mode === 'shared-worker' || (mode === 'auto' && typeof SharedWorker !== 'undefined');
   // Started before anything is awaited: a cold worker's script, wasm and database open (~300 ms)
   // then overlap the persistence request and the tab lock instead of following them.
-  let started: SharedWorker | null = useShared ? startSharedWorker(workerUrl, workerName) : null;
+  let started: SharedWorker | null = useShared ? startSharedWorker(workerUrl, workerName, encrypted) : null;
   await requestPersistence();
   const tabId = `t_${randomId()}`;
   const tabLock = `parley-tab:${tabId}`;
@@ -125,14 +125,11 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   const attach: AttachRequest = { tabId, tabLock, user, parties: options.shopId ? [options.shopId] : [], options: engine };
   const callbacks: TabCallbacks = { getToken: async (fresh) => options.getToken(fresh) };
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
-  // Drafts of an encrypted user stay in the tab's memory; ones stored before encryption was on go.
-  if (encryption) removeDrafts(user);
-  const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs };
+  const linkOptions = { workerUrl, workerName, attach, callbacks, callTimeoutMs, encrypted };
   // A key function is asked at each (re)attach: after a rotation it gives the new key. The worker checks it.
   const withKey = async () => {
-    if (!encryption) return;
-    const { key, onKeyRejected = 'fail' } = encryption;
-    attach.encryption = { key: typeof key === 'function' ? await key() : key, onKeyRejected };
+    const key = encryption?.key;
+    if (encryption) attach.encryption = { ...encryption, key: typeof key === 'function' ? await key() : key! };
   };
   // The first link uses the worker started above; a reattach (the worker died) starts a new one.
   const takeStarted = (): SharedWorker | undefined => {
@@ -143,7 +140,7 @@ export async function connect(options: ConnectOptions): Promise<ParleyClient> {
   return ParleyClient.create(
     async (sink) => {
       await withKey();
-      return useShared ? openSharedWorkerLink(linkOptions, sink, takeStarted()) : openFallbackLink(linkOptions, sink);
+      return (useShared ? openSharedWorkerLink : openFallbackLink)(linkOptions, sink, takeStarted());
     },
     { imageWorkerUrl: options.imageWorkerUrl, user, tabId },
   );

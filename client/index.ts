@@ -14,7 +14,8 @@ export type { StoreDiagnostics } from '../worker/protocol';
 export type { ConversationPresence, DeskView, SignalsSnapshot, TabView, TypingParty } from '../worker/protocol';
 export type * from '../schema/desk';
 export type { NotificationOptions } from './notifications/TabNotifications';
-export * from '../schema/errors';
+// The errors a tab meets; the wire's decoding helper (errorFromWire) is the engine's business.
+export { CloseCode, ErrorCode, isRetryable, KickReason, ParleyError, RebuildReason, type ErrorDetails } from '../schema/errors';
 export type * from '../schema/entities';
 export type * from '../schema/content';
 export type { RequestType, RequestParams, RequestResult } from '../schema/requests';

@@ -130,14 +130,12 @@ export class ParleyError extends Error {
     return code === undefined || e.code === code;
   }
 
-  /** Rebuild a ParleyError from its wire form `{ code, message }`. */
-  static from(wire: { code: string; message: string }): ParleyError {
-    const known = Object.values(ErrorCode) as string[];
-    const code = (known.includes(wire.code) ? wire.code : ErrorCode.INTERNAL) as ErrorCode;
-    return new ParleyError(code, wire.message);
-  }
 
-  toWire(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
-  }
+}
+
+/** A ParleyError from its wire form `{ code, message }` (a failed response); an unknown code becomes INTERNAL. */
+export function errorFromWire(wire: { code: string; message: string }): ParleyError {
+  const known = Object.values(ErrorCode) as string[];
+  const code = (known.includes(wire.code) ? wire.code : ErrorCode.INTERNAL) as ErrorCode;
+  return new ParleyError(code, wire.message);
 }

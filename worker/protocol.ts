@@ -138,7 +138,13 @@ export type ConnectionState =
   | { status: 'gave_up'; attempts: number; lastError: ConnectionError }
   | { status: 'closed' }
   /** The user signed out on this device (client.signOut): the engine is closed for every tab. */
-  | { status: 'signed_out' };
+  | { status: 'signed_out' }
+  /**
+   * The engine restarted (its worker died, or the leader tab left) and the local database did not
+   * open with this tab's key: a rotation this tab's key did not follow (see ConnectOptions
+   * `encryption`). `unsent` as in KEY_REJECTED's details. At connect() the same is a rejection.
+   */
+  | { status: 'key_rejected'; unsent: number | null };
 
 export type ConnectionStatus = ConnectionState['status'];
 

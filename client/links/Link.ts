@@ -8,7 +8,7 @@ import type { AttachResult, EngineApi, EngineEvent, LiveUpdate, Settled } from '
 
 /** A settled call's value, or its failure as a ParleyError (KEY_REJECTED keeps its `details`). */
 export function valueOrThrow<T>(settled: Settled<T>): T {
-  if (!settled.ok) throw new ParleyError(settled.error.code, settled.error.message, settled.error.details ? { details: settled.error.details } : {});
+  if (!settled.ok) throw new ParleyError(settled.error.code, settled.error.message, { details: settled.error.details });
   return settled.value;
 }
 

@@ -19,6 +19,8 @@ export interface FallbackLinkOptions {
   workerUrl: string | undefined;
   workerName: string;
   attach: AttachRequest;
+  /** The encrypted engine's worker (parley-worker-encrypted.js) is started. */
+  encrypted: boolean;
   callbacks: TabCallbacks;
   callTimeoutMs: number;
 }
@@ -44,18 +46,45 @@ class FallbackLink implements Link {
   private closed = false;
   private releaseLeadership: (() => void) | null = null;
   private changes = 0;
+  /**
+   * Settled once this tab reaches an engine: it leads one, or a leader spoke on the bus; rejected
+   * when its own attach was refused first (a rejected key: connect() rejects with it). Bounded:
+   * after callTimeoutMs the tab goes on as a follower (a frozen leader answers later).
+   */
+  readonly ready: Promise<void>;
+  private reached: ((refused?: unknown) => void) | null = null;
 
   constructor(
     private readonly opts: FallbackLinkOptions,
     private readonly sink: LinkSink,
   ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.reached = (refused) => {
+        this.reached = null;
+        if (refused === undefined) resolve();
+        else reject(refused);
+      };
+      setTimeout(() => this.reached?.(), opts.callTimeoutMs);
+    });
     this.bus = new BroadcastChannel(`parley-bus:${opts.workerName}`);
     this.bus.onmessage = (e: MessageEvent<BusMessage>) => this.onBus(e.data);
     void navigator.locks.request(`parley-leader:${opts.workerName}`, () =>
       new Promise<void>((release) => {
         this.releaseLeadership = release;
         if (this.closed) return release();
-        void this.lead().catch(() => release());
+        // This tab's engine did not start: before the tab reached any engine, connect() fails with
+        // it; after that (it took over from a leader that left) the client reattaches, and a
+        // refused key becomes its state there.
+        void this.lead().then(
+          () => this.reached?.(),
+          (err: unknown) => {
+            release();
+            if (this.reached) {
+              this.reached(err);
+              this.close();
+            } else this.sink.onLost();
+          },
+        );
       }),
     );
     this.post({ t: 'hello', tabId: opts.attach.tabId });
@@ -77,13 +106,13 @@ class FallbackLink implements Link {
    */
   private engineChanged(): void {
     this.changes++;
-    for (const w of this.waiting.values()) w.reject(new ParleyError(ErrorCode.DISCONNECTED, 'the leader tab changed while this call was in flight'));
+    for (const w of this.waiting.values()) w.reject(new ParleyError(ErrorCode.DISCONNECTED, 'the leader tab changed during this call'));
     this.waiting.clear();
     this.sink.onEngineChanged();
   }
 
   private async lead(): Promise<void> {
-    const worker = startEngineWorker(this.opts.workerUrl, this.opts.workerName);
+    const worker = startEngineWorker(this.opts.workerUrl, this.opts.workerName, this.opts.encrypted);
     const api = Comlink.wrap<EngineApi>(worker);
     const channel = new MessageChannel();
     channel.port1.onmessage = (e: MessageEvent<EventMessage>) => {
@@ -97,11 +126,19 @@ class FallbackLink implements Link {
         this.post({ t: 'live', id: e.data.id, update: e.data.update });
       }
     };
-    const attached = valueOrThrow(await withTimeout(
-      api.attach(this.opts.attach, Comlink.proxy(this.opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])) as Promise<Settled<AttachResult>>,
-      this.opts.callTimeoutMs,
-      'leader worker attach',
-    ));
+    let attached: AttachResult;
+    try {
+      attached = valueOrThrow(
+        await withTimeout(
+          api.attach(this.opts.attach, Comlink.proxy(this.opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])) as Promise<Settled<AttachResult>>,
+          this.opts.callTimeoutMs,
+          'attach',
+        ),
+      );
+    } catch (err) {
+      worker.terminate(); // refused or silent: no engine is left running for nobody
+      throw err;
+    }
     this.role = { kind: 'leader', worker, api, events: channel.port1 };
     this.engineChanged();
     for (const e of eventsOnAttach(attached)) this.sink.onEvent(e);
@@ -117,6 +154,8 @@ class FallbackLink implements Link {
     const me = this.opts.attach.tabId;
     switch (msg.t) {
       case 'event':
+        // A leader speaks (it answers a new tab's hello with the state): there is an engine to reach.
+        this.reached?.();
         if (this.role.kind === 'follower') this.sink.onEvent(msg.event);
         return;
       case 'live':
@@ -194,6 +233,9 @@ class FallbackLink implements Link {
   }
 }
 
-export function openFallbackLink(opts: FallbackLinkOptions, sink: LinkSink): Link {
-  return new FallbackLink(opts, sink);
+/** Resolves once the tab reaches an engine (see FallbackLink.ready); rejects when its own attach is refused. */
+export async function openFallbackLink(opts: FallbackLinkOptions, sink: LinkSink): Promise<Link> {
+  const link = new FallbackLink(opts, sink);
+  await link.ready;
+  return link;
 }

@@ -16,13 +16,15 @@ export interface SharedWorkerLinkOptions {
   /** Versioned, so a new deploy never joins a stale worker. */
   workerName: string;
   attach: AttachRequest;
+  /** The encrypted engine's worker (parley-worker-encrypted.js) is started. */
+  encrypted: boolean;
   callbacks: TabCallbacks;
   callTimeoutMs: number;
 }
 
 /** `started`: this link's worker, if the caller started it already (connect() does, to start early). */
 export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: LinkSink, started?: SharedWorker): Promise<Link> {
-  const worker = started ?? startSharedWorker(opts.workerUrl, opts.workerName);
+  const worker = started ?? startSharedWorker(opts.workerUrl, opts.workerName, opts.encrypted);
   const api = Comlink.wrap<EngineApi>(worker.port);
   const channel = new MessageChannel();
   let closed = false;
@@ -34,7 +36,7 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
   const attached = valueOrThrow(await withTimeout(
     api.attach(opts.attach, Comlink.proxy(opts.callbacks), Comlink.transfer(channel.port2, [channel.port2])) as Promise<Settled<AttachResult>>,
     opts.callTimeoutMs,
-    'SharedWorker attach',
+    'attach',
   ));
   /** Calls in flight: a dead worker never answers them, so they are failed at once instead of at their timeout. */
   const inFlight = new Set<(err: Error) => void>();
@@ -44,7 +46,7 @@ export async function openSharedWorkerLink(opts: SharedWorkerLinkOptions, sink: 
   };
   // Granted when the worker dies (e.g. killed under memory pressure): reattach to a fresh one.
   void navigator.locks.request(attached.workerLock, () => {
-    failInFlight('the engine stopped while this call was in flight');
+    failInFlight('the engine stopped during this call');
     if (!closed) sink.onLost();
   });
   for (const e of eventsOnAttach(attached)) sink.onEvent(e);

@@ -6,7 +6,6 @@
  * with its pages, with no copy step. An explicit URL (a CDN, a hand-served copy) skips the bundler.
  * The scripts are ES modules (module workers: Chromium 80+, Firefox 114+, Safari 15+).
  */
-import { parseWorkerName } from '../../worker/host/workerName';
 
 /**
  * An explicit worker URL, with where its .wasm files are when they are not beside it: carried in
@@ -20,17 +19,17 @@ export function explicitWorkerUrl(url: string, wasmBaseUrl: string | undefined):
   return u.href;
 }
 
-/** The engine's worker; an encrypted engine's (its name says so) is parley-worker-encrypted.js, with the cipher builds. */
-export function startSharedWorker(url: string | undefined, name: string): SharedWorker {
+/** The engine's worker; an encrypted engine's is parley-worker-encrypted.js, with the cipher builds. */
+export function startSharedWorker(url: string | undefined, name: string, encrypted: boolean): SharedWorker {
   if (url !== undefined) return new SharedWorker(url, { type: 'module', name });
-  if (parseWorkerName(name)?.encrypted) return new SharedWorker(new URL('./parley-worker-encrypted.js', import.meta.url), { type: 'module', name });
+  if (encrypted) return new SharedWorker(new URL('./parley-worker-encrypted.js', import.meta.url), { type: 'module', name });
   return new SharedWorker(new URL('./parley-worker.js', import.meta.url), { type: 'module', name });
 }
 
 /** The engine in a dedicated worker, where SharedWorker is missing (the leader tab runs it). */
-export function startEngineWorker(url: string | undefined, name: string): Worker {
+export function startEngineWorker(url: string | undefined, name: string, encrypted: boolean): Worker {
   if (url !== undefined) return new Worker(url, { type: 'module', name });
-  if (parseWorkerName(name)?.encrypted) return new Worker(new URL('./parley-worker-encrypted.js', import.meta.url), { type: 'module', name });
+  if (encrypted) return new Worker(new URL('./parley-worker-encrypted.js', import.meta.url), { type: 'module', name });
   return new Worker(new URL('./parley-worker.js', import.meta.url), { type: 'module', name });
 }
 

@@ -7,7 +7,7 @@
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { TcpProxy } from '../support/tcpProxy';
-import { openTab, openWidgetChat, startE2EServer, waitForStatus, type E2EServer, type HarnessEvent } from './fixtures';
+import { closeSharedWorker, openTab, openWidgetChat, startE2EServer, waitForStatus, type E2EServer, type HarnessEvent } from './fixtures';
 
 let srv: E2EServer;
 test.beforeEach(async () => {
@@ -216,6 +216,49 @@ test('rotation survives the engine restarting: a fresh engine opens with the new
   await profile.close();
 });
 
+test('after a rotation, a tab whose key did not follow gets state key_rejected when the engine restarts; one whose key did carries on', async ({ browser }) => {
+  const profile = await browser.newContext();
+  const stale = await open(profile, { key: K1 });
+  const current = await open(profile, { key: K1 });
+  await waitForStatus(current, 'online');
+  const cid = await conversation(current);
+  await send(current, cid, 'before');
+  await waitSent(current, cid, 1);
+  await current.evaluate(async (k) => {
+    await (window as unknown as W).client.changeKey(k);
+    (window as unknown as W).parleyKey = k; // what the app's backend hands out from now on
+  }, K2);
+  await closeSharedWorker(browser, current);
+  await expect.poll(() => stale.evaluate(() => (window as unknown as W).client.state.status), { timeout: 15_000 }).toBe('key_rejected');
+  await waitForStatus(current, 'online', 15_000);
+  expect(await texts(current, cid, 1)).toEqual(['before']);
+  await profile.close();
+});
+
+test('without SharedWorker (leader election): a wrong key rejects connect, the right one serves leader and follower', async ({ browser }) => {
+  const profile = await browser.newContext();
+  await profile.addInitScript(() => delete (window as { SharedWorker?: unknown }).SharedWorker);
+  const leader = await open(profile, { key: K1 });
+  await waitForStatus(leader, 'online');
+  const cid = await conversation(leader);
+  await send(leader, cid, 'from the leader');
+  await waitSent(leader, cid, 1);
+  const follower = await open(profile, { key: K1 });
+  expect(await follower.evaluate(() => (window as unknown as W & { client: { transport: string } }).client.transport)).toBe('follower');
+  expect(await texts(follower, cid, 1)).toEqual(['from the leader']);
+  await leader.close();
+  await follower.close();
+  // No tab leads now: the next tab starts the engine, and its key does not open the database.
+  const wrong = await open(profile, { key: K2 });
+  expect((await connectError(wrong))?.code).toBe('KEY_REJECTED');
+  await wrong.close();
+  const right = await open(profile, { key: K1 });
+  expect(await connectError(right)).toBeNull();
+  expect(await texts(right, cid, 1)).toEqual(['from the leader']);
+  expect(await storedHits(right, 'from the leader')).toEqual([]);
+  await profile.close();
+});
+
 test('a lost key: unsent messages are reported first, and a rebuild starts a new copy the server fills again', async ({ browser }) => {
   const proxy = new TcpProxy(srv.port);
   await proxy.start();
@@ -254,20 +297,27 @@ test('a lost key: unsent messages are reported first, and a rebuild starts a new
   await proxy.close();
 });
 
-test('a database written before encryption was turned on is encrypted in place, nothing lost', async ({ browser }) => {
+test('a database written before encryption was turned on is encrypted in place, nothing lost, and drafts kept before go', async ({ browser }) => {
   const profile = await browser.newContext();
-  const plain = await open(profile);
-  await waitForStatus(plain, 'online');
-  const cid = await conversation(plain);
-  for (let i = 0; i < 4; i++) await send(plain, cid, `written in plain ${i}`);
-  await waitSent(plain, cid, 4);
-  await plain.locator('body').evaluate(() => localStorage.setItem('parley.draft:alice:c_x', 'a plain draft'));
+  const plain = await profile.newPage();
+  await plain.goto(`${srv.url}/?as=alice`);
+  await openWidgetChat(plain);
+  const said = ['written in plain 0', 'written in plain 1', 'written in plain 2'];
+  for (const text of said) {
+    await plain.locator('parley-chat-widget textarea.input').fill(text);
+    await plain.locator('parley-chat-widget').getByRole('button', { name: 'Send', exact: true }).click();
+  }
+  await expect(plain.locator('parley-chat-widget li.message')).toContainText(said);
+  await plain.locator('parley-chat-widget textarea.input').fill('a plain draft');
   expect((await storedHits(plain, 'written in plain')).length).toBeGreaterThan(0);
+  expect(await storedHits(plain, 'a plain draft')).toEqual([expect.stringMatching(/^localStorage:parley\.draft:alice:/)]);
   await plain.close();
 
-  const encrypted = await open(profile, { key: K1 });
-  expect(await connectError(encrypted)).toBeNull();
-  expect(await texts(encrypted, cid, 4)).toEqual(Array.from({ length: 4 }, (_, i) => `written in plain ${i}`));
+  const encrypted = await profile.newPage();
+  await encrypted.goto(`${srv.url}/?as=alice&encrypt=1`);
+  await openWidgetChat(encrypted);
+  await expect(encrypted.locator('parley-chat-widget li.message')).toContainText(said);
+  expect(await encrypted.evaluate(() => (window as unknown as { parley: { encrypted: boolean } }).parley.encrypted)).toBe(true);
   expect(await storedHits(encrypted, 'written in plain')).toEqual([]);
   expect(await storedHits(encrypted, 'a plain draft')).toEqual([]);
   await profile.close();

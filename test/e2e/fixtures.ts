@@ -3,7 +3,7 @@
  * harness page at /harness/, test hooks on. `restart()` brings it back on the same port and data.
  */
 import path from 'node:path';
-import type { BrowserContext, Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import type { ServerConfig } from '../../server';
 import { appFiles } from '../../server/http/appFiles';
 import { staticFiles } from '../../server/http/static';
@@ -91,4 +91,17 @@ export async function openShopTab(context: BrowserContext, baseUrl: string, user
   const page = await context.newPage();
   await page.goto(`${baseUrl}/?as=${user}`);
   return { page, conversationId: await openWidgetChat(page) };
+}
+
+/** Close the SharedWorker serving `tab` over CDP, as the browser does under memory pressure. */
+export async function closeSharedWorker(browser: Browser, tab: Page) {
+  const cdp = await browser.newBrowserCDPSession();
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  // Only this test's worker: another test's context may still be winding down.
+  const contextId = targetInfos.find((t) => t.type === 'page' && t.url === tab.url())?.browserContextId;
+  expect(contextId).toBeDefined();
+  const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
+  expect(worker).toBeDefined();
+  await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
+  return { cdp, contextId, workerId: worker!.targetId };
 }

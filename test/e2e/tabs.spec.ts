@@ -5,7 +5,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { signToken } from '../../server';
 import { connectClient } from '../support/wireClient';
-import { E2E_SECRET, eventMark, eventsSince, openTab, startE2EServer, waitForEventSince, waitForStatus, type E2EServer, type HarnessEvent } from './fixtures';
+import { closeSharedWorker, E2E_SECRET, eventMark, eventsSince, openTab, startE2EServer, waitForEventSince, waitForStatus, type E2EServer, type HarnessEvent } from './fixtures';
 
 let srv: E2EServer;
 test.beforeEach(async () => {
@@ -23,19 +23,6 @@ async function openShopConversation(page: Page): Promise<string> {
     const { conversation } = await (window as unknown as W).client.request('conversations.create', { kind: 'direct', shopId: 'parley-shop' });
     return conversation.id as string;
   });
-}
-
-/** Close the SharedWorker serving `tab` over CDP, as the browser does under memory pressure. */
-async function closeSharedWorker(browser: Browser, tab: Page) {
-  const cdp = await browser.newBrowserCDPSession();
-  const { targetInfos } = await cdp.send('Target.getTargets');
-  // Only this test's worker: another test's context may still be winding down.
-  const contextId = targetInfos.find((t) => t.type === 'page' && t.url === tab.url())?.browserContextId;
-  expect(contextId).toBeDefined();
-  const worker = targetInfos.find((t) => t.type === 'shared_worker' && t.browserContextId === contextId);
-  expect(worker).toBeDefined();
-  await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
-  return { cdp, contextId, workerId: worker!.targetId };
 }
 
 async function sendText(page: Page, conversationId: string, text: string): Promise<string> {

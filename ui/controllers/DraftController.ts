@@ -55,6 +55,8 @@ export class DraftController implements ReactiveController {
     if (key === this.key) return;
     this.key = key;
     this.persist = t?.persist !== false;
+    // Drafts stored before the user's data was encrypted must not stay in the clear.
+    if (t && !this.persist) forget(`${PREFIX}${t.user}:`);
     this.apply(key === null ? '' : ((this.persist ? read(key) : this.inMemory.get(key)) ?? ''));
   }
 
@@ -81,6 +83,16 @@ function storage(): Storage | null {
     return typeof localStorage === 'undefined' ? null : localStorage;
   } catch {
     return null; // blocked (some privacy modes throw on access)
+  }
+}
+
+function forget(prefix: string): void {
+  try {
+    const s = storage();
+    const keys = s ? Array.from({ length: s.length }, (_, i) => s.key(i)).filter((k): k is string => k?.startsWith(prefix) === true) : [];
+    for (const k of keys) s!.removeItem(k);
+  } catch {
+    // Storage blocked: nothing was stored either.
   }
 }
 

@@ -118,6 +118,7 @@ export const en = {
   'status.gave_up': 'Can’t connect',
   'status.closed': 'Disconnected',
   'status.signed_out': 'Signed out',
+  'status.key_rejected': 'This device’s messages can’t be opened: sign in again',
   'status.resync': 'The server lost its latest messages: {requeued} of yours are being sent again, {dropped} from others are gone',
   'status.retry': 'Retry',
   'storage.best_effort': 'Messages on this device may be cleared by the browser',

@@ -120,6 +120,7 @@ export const zhCN: LocaleTable = {
   'status.gave_up': '无法连接',
   'status.closed': '已断开',
   'status.signed_out': '已退出登录',
+  'status.key_rejected': '无法打开本设备上的消息，请重新登录',
   'status.resync': '服务器丢失了最近的消息：你的 {requeued} 条正在重新发送，其他人的 {dropped} 条已无法恢复',
   'status.retry': '重试',
   'storage.best_effort': '本设备上的消息可能会被浏览器清除',

@@ -18,7 +18,7 @@ import type { ConnectionState, ConnectionStatus } from '../protocol';
 
 export type { ConnectionError, ConnectionState, ConnectionStatus } from '../protocol';
 
-export const TERMINAL_STATUSES: readonly ConnectionStatus[] = ['kicked', 'auth_failed', 'gave_up', 'closed', 'signed_out'];
+export const TERMINAL_STATUSES: readonly ConnectionStatus[] = ['kicked', 'auth_failed', 'gave_up', 'closed', 'signed_out', 'key_rejected'];
 
 export function isTerminal(state: ConnectionState): boolean {
   return TERMINAL_STATUSES.includes(state.status);

@@ -107,17 +107,25 @@ export class EngineHost {
     // Granted only once the tab has died (it holds this lock for its life).
     void this.locks?.request(req.tabLock, () => this.detach(req.tabId));
     try {
-      if (!this.running) {
-        const starting = this.start(req);
-        this.running = starting;
-        // A start that failed (a rejected key) leaves nothing running: the next attach tries again.
-        starting.catch(() => {
-          if (this.running === starting) this.running = null;
-        });
-      } else if (req.encryption?.key !== this.key) {
-        throw new ParleyError(ErrorCode.KEY_REJECTED, 'the local database is open with another encryption key (rotated since this tab got its key?)', { details: { unsent: null } });
+      for (;;) {
+        const running = this.running;
+        if (!running) {
+          const starting = this.start(req);
+          this.running = starting;
+          // A start that failed (a rejected key) leaves nothing running: the next attach tries again.
+          starting.catch(() => {
+            if (this.running === starting) this.running = null;
+          });
+          return await starting;
+        }
+        // Another tab's start may fail (its key): then this tab starts the engine with its own.
+        const r = await running.catch(() => null);
+        if (!r) continue;
+        if (req.encryption?.key !== this.key) {
+          throw new ParleyError(ErrorCode.KEY_REJECTED, 'the local database is open with another encryption key (rotated since this tab got its key?)', { details: { unsent: null } });
+        }
+        return r;
       }
-      return await this.running;
     } catch (err) {
       this.tabs.delete(req.tabId);
       throw err;

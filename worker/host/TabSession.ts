@@ -111,7 +111,7 @@ export class TabSession implements EngineApi {
 
   changeKey(key: string): Promise<Settled<null>> {
     return settle(async () => {
-      this.attached;
+      if (!this.running) throw new ParleyError(ErrorCode.CLOSED, 'attach() first');
       await this.host.changeKey(key);
       return null;
     });

@@ -11,6 +11,7 @@ import * as v from 'valibot';
 import {
   checkResult,
   ErrorCode,
+  errorFromWire,
   ParleyError,
   RequestId,
   type RequestFrame,
@@ -177,7 +178,7 @@ export class RequestTracker {
   handleResponse(frame: ResponseFrame): void {
     const entry = this.entries.get(frame.id);
     if (!entry || entry.phase === 'waiting') return;
-    if (!frame.ok) return this.finish(entry, ParleyError.from(frame.error));
+    if (!frame.ok) return this.finish(entry, errorFromWire(frame.error));
     const checked = checkResult(entry.type, frame.result);
     this.finish(
       entry,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { Content, ConversationInfo, ConversationView, Message, ReceiptKind } from '../../../schema';
 import { BetterSqliteDriver } from '../../../worker/store/betterSqliteDriver';
-import { LocalStore } from '../../../worker/store/LocalStore';
+import { LocalStore, type OutboxWatch } from '../../../worker/store/LocalStore';
 import type { PushRecord } from '../../../worker/store/types';
 
 export const ME = 'alice';
@@ -52,7 +52,7 @@ export function tempFile(name = 'parley.db'): string {
 }
 
 export async function openStore(
-  opts: { file?: string; userId?: string; partyIds?: string[]; maxBatch?: number } = {},
+  opts: { file?: string; userId?: string; partyIds?: string[]; maxBatch?: number; outboxWatch?: OutboxWatch } = {},
 ): Promise<Opened> {
   const faults: Faults = { fail: null };
   const statements: string[] = [];
@@ -65,6 +65,7 @@ export async function openStore(
     userId: opts.userId ?? ME,
     ...(opts.partyIds ? { partyIds: opts.partyIds } : {}),
     ...(opts.maxBatch ? { maxBatch: opts.maxBatch } : {}),
+    ...(opts.outboxWatch ? { outboxWatch: opts.outboxWatch } : {}),
     now: () => clock.now,
   });
   open.push(store);
