@@ -155,6 +155,37 @@ test('with a key, nothing this origin stores holds the text, and everything stil
   await send(bob, bobCid, 'bob writes 9999 8888 in plain');
   await waitSent(bob, bobCid, 1);
   expect((await storedHits(bob, '9999 8888')).some((w) => w.startsWith('idb:parley-bob/'))).toBe(true);
+  // A plain database has no key to change.
+  const refused = await bob.evaluate((k) => (window as unknown as W).client.changeKey(k).then(() => null, (e: { code: string }) => e.code), K2);
+  expect(refused).toBe('INVALID_PARAMS');
+  await profile.close();
+});
+
+test('a wiping sign-out of an encrypted user leaves nothing of them: database, unsent tally', async ({ browser }) => {
+  const profile = await browser.newContext();
+  const tab = await open(profile, { key: K1 });
+  await waitForStatus(tab, 'online');
+  const cid = await conversation(tab);
+  await send(tab, cid, 'goodbye');
+  await waitSent(tab, cid, 1);
+  const tallied = () =>
+    tab.evaluate(
+      () =>
+        new Promise<unknown>((resolve, reject) => {
+          const r = indexedDB.open('parley-unsent');
+          r.onerror = () => reject(r.error);
+          r.onsuccess = () => {
+            const db = r.result;
+            if (!db.objectStoreNames.contains('count')) return resolve(undefined);
+            const get = db.transaction('count').objectStore('count').get('alice');
+            get.onsuccess = () => (db.close(), resolve(get.result));
+          };
+        }),
+    );
+  await expect.poll(tallied).toBe(0);
+  await tab.evaluate(() => (window as unknown as { client: { signOut(o: object): Promise<unknown> } }).client.signOut({ wipe: true }));
+  expect(await tab.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).not.toContain('parley-alice');
+  expect(await tallied()).toBeUndefined();
   await profile.close();
 });
 
