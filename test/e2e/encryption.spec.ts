@@ -76,6 +76,16 @@ async function waitSent(page: Page, cid: string, n: number): Promise<void> {
   );
 }
 
+/** A tab of `query.as` (alice) online, whose conversation with the shop holds `said`, all sent. */
+async function chatWith(profile: BrowserContext, said: string[], query: Record<string, string | number> = { key: K1 }): Promise<{ tab: Page; cid: string }> {
+  const tab = await open(profile, query);
+  await waitForStatus(tab, 'online');
+  const cid = await conversation(tab);
+  for (const text of said) await send(tab, cid, text);
+  await waitSent(tab, cid, said.length);
+  return { tab, cid };
+}
+
 /**
  * Where `needle` occurs in what this origin keeps: every record of every IndexedDB database (bytes
  * of buffers, blobs and strings, walked through objects), localStorage and Cache Storage bodies.
@@ -132,12 +142,8 @@ function storedHits(page: Page, needle: string): Promise<string[]> {
 
 test('with a key, nothing this origin stores holds the text, and everything still works (search included)', async ({ browser }) => {
   const profile = await browser.newContext();
-  const tab = await open(profile, { key: K1 });
-  await waitForStatus(tab, 'online');
+  const { tab, cid } = await chatWith(profile, Array.from({ length: 5 }, (_, i) => `my card is 4242 4242 ${i} 号码`));
   expect(await tab.evaluate(() => (window as unknown as W).client.encrypted)).toBe(true);
-  const cid = await conversation(tab);
-  for (let i = 0; i < 5; i++) await send(tab, cid, `my card is 4242 4242 ${i} 号码`);
-  await waitSent(tab, cid, 5);
   expect(await tab.evaluate(() => (window as unknown as W).client.search('4242').then((h) => h.length))).toBe(5);
   // A second tab joins the same engine with the same key.
   const second = await open(profile, { key: K1 });
@@ -149,11 +155,7 @@ test('with a key, nothing this origin stores holds the text, and everything stil
   expect(databases).toContain('parley-alice');
 
   // The same steps without a key leave the text readable: the check above can fail.
-  const bob = await open(profile, { as: 'bob' });
-  await waitForStatus(bob, 'online');
-  const bobCid = await conversation(bob);
-  await send(bob, bobCid, 'bob writes 9999 8888 in plain');
-  await waitSent(bob, bobCid, 1);
+  const { tab: bob } = await chatWith(profile, ['bob writes 9999 8888 in plain'], { as: 'bob' });
   expect((await storedHits(bob, '9999 8888')).some((w) => w.startsWith('idb:parley-bob/'))).toBe(true);
   // A plain database has no key to change.
   const refused = await bob.evaluate((k) => (window as unknown as W).client.changeKey(k).then(() => null, (e: { code: string }) => e.code), K2);
@@ -163,11 +165,7 @@ test('with a key, nothing this origin stores holds the text, and everything stil
 
 test('a wiping sign-out of an encrypted user leaves nothing of them: database, unsent tally', async ({ browser }) => {
   const profile = await browser.newContext();
-  const tab = await open(profile, { key: K1 });
-  await waitForStatus(tab, 'online');
-  const cid = await conversation(tab);
-  await send(tab, cid, 'goodbye');
-  await waitSent(tab, cid, 1);
+  const { tab } = await chatWith(profile, ['goodbye']);
   const tallied = () =>
     tab.evaluate(
       () =>
@@ -191,11 +189,7 @@ test('a wiping sign-out of an encrypted user leaves nothing of them: database, u
 
 test('a wrong key is refused with KEY_REJECTED and changes nothing; the right key opens everything again', async ({ browser }) => {
   const profile = await browser.newContext();
-  const tab = await open(profile, { key: K1 });
-  await waitForStatus(tab, 'online');
-  const cid = await conversation(tab);
-  for (let i = 0; i < 3; i++) await send(tab, cid, `kept ${i}`);
-  await waitSent(tab, cid, 3);
+  const { tab, cid } = await chatWith(profile, ['kept 0', 'kept 1', 'kept 2']);
   await tab.close(); // the last tab: the engine and its key go with it
 
   const wrong = await open(profile, { key: K2 });
@@ -213,11 +207,7 @@ test('a wrong key is refused with KEY_REJECTED and changes nothing; the right ke
 
 test('a rotation re-encrypts without losing anything: the new key opens it, the old one no longer does', async ({ browser }) => {
   const profile = await browser.newContext();
-  const tab = await open(profile, { key: K1 });
-  await waitForStatus(tab, 'online');
-  const cid = await conversation(tab);
-  for (let i = 0; i < 20; i++) await send(tab, cid, `before rotation ${i}`);
-  await waitSent(tab, cid, 20);
+  const { tab, cid } = await chatWith(profile, Array.from({ length: 20 }, (_, i) => `before rotation ${i}`));
   await tab.evaluate((k) => (window as unknown as W).client.changeKey(k), K2);
   // The tab goes on: reads and writes with the new key.
   await send(tab, cid, 'after rotation');
@@ -230,11 +220,7 @@ test('a rotation re-encrypts without losing anything: the new key opens it, the 
 
 test('rotation survives the engine restarting: a fresh engine opens with the new key and holds every message', async ({ browser }) => {
   const profile = await browser.newContext();
-  const tab = await open(profile, { key: K1 });
-  await waitForStatus(tab, 'online');
-  const cid = await conversation(tab);
-  for (let i = 0; i < 10; i++) await send(tab, cid, `m${i}`);
-  await waitSent(tab, cid, 10);
+  const { tab, cid } = await chatWith(profile, Array.from({ length: 10 }, (_, i) => `m${i}`));
   await tab.evaluate((k) => (window as unknown as W).client.changeKey(k), K2);
   await tab.close();
 
@@ -250,11 +236,7 @@ test('rotation survives the engine restarting: a fresh engine opens with the new
 test('after a rotation, a tab whose key did not follow gets state key_rejected when the engine restarts; one whose key did carries on', async ({ browser }) => {
   const profile = await browser.newContext();
   const stale = await open(profile, { key: K1 });
-  const current = await open(profile, { key: K1 });
-  await waitForStatus(current, 'online');
-  const cid = await conversation(current);
-  await send(current, cid, 'before');
-  await waitSent(current, cid, 1);
+  const { tab: current, cid } = await chatWith(profile, ['before']);
   await current.evaluate(async (k) => {
     await (window as unknown as W).client.changeKey(k);
     (window as unknown as W).parleyKey = k; // what the app's backend hands out from now on
@@ -269,11 +251,7 @@ test('after a rotation, a tab whose key did not follow gets state key_rejected w
 test('without SharedWorker (leader election): a wrong key rejects connect, the right one serves leader and follower', async ({ browser }) => {
   const profile = await browser.newContext();
   await profile.addInitScript(() => delete (window as { SharedWorker?: unknown }).SharedWorker);
-  const leader = await open(profile, { key: K1 });
-  await waitForStatus(leader, 'online');
-  const cid = await conversation(leader);
-  await send(leader, cid, 'from the leader');
-  await waitSent(leader, cid, 1);
+  const { tab: leader, cid } = await chatWith(profile, ['from the leader']);
   const follower = await open(profile, { key: K1 });
   expect(await follower.evaluate(() => (window as unknown as W & { client: { transport: string } }).client.transport)).toBe('follower');
   expect(await texts(follower, cid, 1)).toEqual(['from the leader']);
@@ -296,11 +274,7 @@ test('a lost key: unsent messages are reported first, and a rebuild starts a new
   srv.server.config.allowedOrigins = [srv.url];
   const ws = `ws://127.0.0.1:${proxy.port}/ws`;
   const profile = await browser.newContext();
-  const tab = await open(profile, { key: K1, ws });
-  await waitForStatus(tab, 'online');
-  const cid = await conversation(tab);
-  for (let i = 0; i < 3; i++) await send(tab, cid, `on the server ${i}`);
-  await waitSent(tab, cid, 3);
+  const { tab, cid } = await chatWith(profile, ['on the server 0', 'on the server 1', 'on the server 2'], { key: K1, ws });
   proxy.setMode('refuse');
   proxy.cutAll();
   await tab.waitForFunction(() => (window as unknown as W).client.state.status !== 'online');
