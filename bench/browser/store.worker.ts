@@ -12,6 +12,7 @@ import { WA_SQLITE_CIPHER_WASM, WA_SQLITE_WASM } from '../../worker/store/waSqli
 import { openWaSqlite, registerCipherBuilds, type WaSqliteBuild, type WaSqliteDriver, type WaSqliteVfs } from '../../worker/store/waSqliteDriver';
 import { CIPHER_BUILDS } from '../../worker/store/cipherBuilds';
 import { indexedDbUnsentTally, UnsentTally } from '../../worker/privacy/unsentTally';
+import { unsentCount } from '../../worker/store/outbox';
 import { CatchUpWriter, MAX_PAGES_AHEAD } from '../../worker/sync/CatchUpWriter';
 import { history, ME, sends } from './storeData';
 import { countIdb, timingDriver, type Breakdown, type TimingDriver } from './storeProfile';
@@ -102,10 +103,8 @@ async function open(
     if (o.pageSize !== undefined) await driver.exec(`PRAGMA page_size=${o.pageSize}`);
     const timing = o.timing ? timingDriver(driver) : null;
     // As openUserStore: an encrypted database keeps the count of unsent messages outside it.
-    let count = (): Promise<number> => Promise.resolve(0);
-    const tally = key === undefined ? null : new UnsentTally(name, () => count(), indexedDbUnsentTally);
+    const tally = key === undefined ? null : new UnsentTally(name, () => unsentCount(driver), indexedDbUnsentTally);
     const store = await LocalStore.open(timing?.driver ?? driver, { userId: ME, now: Date.now, ...(tally ? { outboxWatch: tally } : {}) });
-    count = () => store.unsentCount();
     return { driver, store, timing };
   } catch (e) {
     await driver.close();

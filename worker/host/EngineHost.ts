@@ -57,10 +57,9 @@ export interface Running {
   /** The sync layer on the local store; null when there is no store. */
   sync: SyncLayer | null;
   durability: StorageDurability;
-  encrypted: boolean;
   /** Started on a new local copy, the old one not opening with the key: what it dropped. */
   rebuilt: { unsent: number | null } | null;
-  /** Re-encrypt the store (absent when it is not encrypted). */
+  /** Re-encrypt the store; absent when it is not encrypted. */
   rekey?: (key: string) => Promise<void>;
   /** Close the local store (after the engine and the sync layer). */
   close(): Promise<void>;
@@ -136,8 +135,7 @@ export class EngineHost {
   async changeKey(key: string): Promise<void> {
     const r = await this.running;
     if (!r?.rekey) throw new ParleyError(ErrorCode.INVALID_PARAMS, 'the local database is not encrypted: connect with `encryption` to encrypt it');
-    if (typeof key !== 'string' || key.length === 0) throw new ParleyError(ErrorCode.INVALID_PARAMS, 'the encryption key must be a non-empty string');
-    await r.rekey(key);
+    await r.rekey(key); // INVALID_PARAMS for an empty or non-string key
     this.key = key;
   }
 
@@ -197,7 +195,6 @@ export class EngineHost {
       notifications,
       sync: engine.inbox,
       durability: opened?.durability ?? 'memory',
-      encrypted: opened?.rekey !== undefined,
       rebuilt,
       ...(opened?.rekey ? { rekey: opened.rekey } : {}),
       close: async () => void (await opened?.store.close()),

@@ -38,7 +38,7 @@ export class TabSession implements EngineApi {
     return settle(async () => {
       const running = await this.host.attach(req, callbacks, events);
       this.running = running;
-      return { workerLock: this.host.workerLock, state: running.engine.getState(), durability: running.durability, encrypted: running.encrypted, rebuilt: running.rebuilt };
+      return { workerLock: this.host.workerLock, state: running.engine.getState(), durability: running.durability, encrypted: running.rekey !== undefined, rebuilt: running.rebuilt };
     });
   }
 

@@ -29,6 +29,8 @@ export const indexedDbUnsentTally: TallyStorage = {
   forget: async (user) => void (await inStore(TALLY_DB, STORE, 'readwrite', (s) => s.delete(user))),
 };
 
+const warn = (e: unknown) => console.warn(`parley: the unsent tally was not written (${String(e)})`);
+
 export class UnsentTally implements OutboxWatch {
   readonly #writes = new SerialQueue();
   /** Enqueues started and not settled: maybe committed, maybe not yet. */
@@ -43,9 +45,10 @@ export class UnsentTally implements OutboxWatch {
     private readonly storage: TallyStorage,
   ) {}
 
+  /** Never rejects: a tally that cannot be written must not stop a send (it is said in the console). */
   async beforeEnqueue(): Promise<void> {
     this.#storing++;
-    if (this.#written === null || this.#written === 0) await this.#write();
+    if (this.#written === null || this.#written === 0) await this.#write().catch(warn);
   }
 
   enqueueSettled(): void {
@@ -62,7 +65,7 @@ export class UnsentTally implements OutboxWatch {
         this.#recountQueued = false;
         await this.#writeNow();
       })
-      .catch((e: unknown) => console.warn(`parley: the unsent tally was not written (${String(e)})`));
+      .catch(warn);
   }
 
   /** Resolves once every write asked for so far is done (tests, and before a close). */

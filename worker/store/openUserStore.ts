@@ -5,6 +5,7 @@
 import { browserPlatform } from '../platform';
 import { attachSnapshots, indexedDbSnapshotStorage } from '../snapshot/attachSnapshots';
 import { LocalStore } from './LocalStore';
+import { unsentCount } from './outbox';
 import type { SqlDriver } from './SqlDriver';
 import { openWaSqlite, type WaSqliteDriver } from './waSqliteDriver';
 import { forgetSnapshots, indexedDbWipeJournal, wipeUserData } from '../privacy/wipe';
@@ -41,15 +42,13 @@ export async function openUserStore(
       driver.durability === 'memory' || typeof indexedDB === 'undefined' || key !== undefined
         ? null
         : attachSnapshots(user, wrap(driver), indexedDbSnapshotStorage(), browserPlatform().timers, Date.now);
-    let count = (): Promise<number> => Promise.resolve(0);
-    const tally = driver.encrypted ? new UnsentTally(user, () => count(), indexedDbUnsentTally) : null;
+    const tally = driver.encrypted ? new UnsentTally(user, () => unsentCount(driver), indexedDbUnsentTally) : null;
     const store = await LocalStore.open(snapshots?.driver ?? wrap(driver), {
       userId: user,
       partyIds: parties,
       now: Date.now,
       ...(tally ? { outboxWatch: tally } : {}),
     });
-    count = () => store.unsentCount();
     tally?.changed();
     snapshots?.observe(store);
     return { store, durability: driver.durability, ...(driver.encrypted ? { rekey: (k: string) => driver.rekey(k) } : {}) };

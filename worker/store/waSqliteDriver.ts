@@ -195,7 +195,7 @@ export async function openWaSqlite(options: WaSqliteOptions): Promise<WaSqliteDr
     if (wanted !== 'memory') {
       const [conn, durability] = await Promise.all([
         openStored(first, load, wanted, name, keys.current).catch((e: unknown) => {
-          if ((e as { code?: unknown }).code === keyRejected().code) throw e;
+          if (ParleyError.is(e, ErrorCode.KEY_REJECTED)) throw e; // not storage trouble: the caller must know
           console.warn(`parley: IndexedDB storage unavailable (${String(e)}); using an in-memory database`);
           return null;
         }),
@@ -425,7 +425,7 @@ class Driver implements WaSqliteDriver {
 
   async rekey(key: string): Promise<void> {
     checkKey(key);
-    if (!this.encrypted) throw new Error('rekey: this database is not encrypted');
+    if (!this.encrypted) throw new ParleyError(ErrorCode.INVALID_PARAMS, 'this database is not encrypted: there is no key to change');
     await this.#write(async (c) => {
       await c.exec(keyStatement('rekey', key));
       this.keys.current = key;

@@ -100,4 +100,26 @@ describe('UnsentTally', () => {
     }
     expect(written).toEqual([4]);
   });
+
+  it('never stops a send: a tally that cannot be written before one is stored is warned about', async () => {
+    const storage: TallyStorage = {
+      get: async () => null,
+      put: async () => {
+        throw new Error('blocked');
+      },
+      forget: async () => {},
+    };
+    const warnings: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...a: unknown[]) => void warnings.push(a);
+    try {
+      const tally = new UnsentTally('alice', async () => 0, storage);
+      await expect(tally.beforeEnqueue()).resolves.toBeUndefined();
+      tally.enqueueSettled();
+      await tally.settled();
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings.length).toBeGreaterThan(0);
+  });
 });
