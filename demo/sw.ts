@@ -67,6 +67,16 @@ async function trimCache(cacheName: string, max: number): Promise<void> {
   await Promise.all(keys.slice(0, Math.max(0, keys.length - max)).map((key) => cache.delete(key)));
 }
 
+/**
+ * Whether a request comes from a page whose chat data is encrypted at rest (the demo's
+ * `?encrypt=1`): media it sees is not kept here in the clear. What is cached already still answers.
+ */
+async function fromEncryptedPage(event: ExtendableEvent | undefined): Promise<boolean> {
+  const id = (event as FetchEvent | undefined)?.clientId;
+  const client = id ? await self.clients.get(id) : undefined;
+  return client ? new URL(client.url).searchParams.get('encrypt') === '1' : false;
+}
+
 const mediaCachePlugin: WorkboxPlugin = {
   // <audio> asks for ranges (`Range: bytes=0-`): fetch the whole file instead, so what is cached is
   // complete (a 206 part would not be cached). Later requests, ranges included, get the whole file
@@ -78,7 +88,7 @@ const mediaCachePlugin: WorkboxPlugin = {
     url.hash = '';
     return url.href;
   },
-  cacheWillUpdate: async ({ response }) => (response.status === 200 && response.type !== 'opaque' ? response : null),
+  cacheWillUpdate: async ({ response, event }) => (response.status === 200 && response.type !== 'opaque' && !(await fromEncryptedPage(event)) ? response : null),
   cacheDidUpdate: async ({ cacheName }) => trimCache(cacheName, MEDIA_MAX_ENTRIES),
 };
 registerRoute(

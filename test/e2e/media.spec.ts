@@ -142,6 +142,31 @@ test('an image sent from the widget shows at the shop at its final size, opens f
   await staff.close();
 });
 
+test("the demo's service worker caches a picture a plain page shows, and none an encrypted page (?encrypt=1) shows", async ({ browser }) => {
+  /** Sends a picture from the widget, reloads (the picture now comes from /media/ through the service worker) and says whether it was cached. */
+  const cachedAfterShowing = async (path: string): Promise<boolean> => {
+    const context = await browser.newContext();
+    const page = await openPage(context, path);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+    await openWidget(page);
+    await page.locator('parley-chat-widget [part~="image-input"]').setInputFiles({ name: 'card.png', mimeType: 'image/png', buffer: await pngOf(page, 800, 600) });
+    const mine = page.locator('parley-chat-widget li.message');
+    await expect(mine.first()).toHaveAttribute('data-state', /sent|delivered|read/, { timeout: 15_000 });
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as W).parley?.state.status === 'online', undefined, { timeout: 15_000 });
+    await openWidget(page);
+    const img = page.locator('parley-chat-widget img[part~="image"]').first();
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth), { timeout: 15_000 }).toBe(320);
+    const path_ = new URL((await img.getAttribute('src'))!, srv.url).pathname;
+    expect(path_).toMatch(/^\/media\/[0-9a-f]{32}$/);
+    const cached = await page.evaluate(async (p) => (await (await caches.open('parley-media-demo')).keys()).some((r) => new URL(r.url).pathname === p), path_);
+    await context.close();
+    return cached;
+  };
+  expect(await cachedAfterShowing('/?as=bob')).toBe(true);
+  expect(await cachedAfterShowing('/?as=alice&encrypt=1')).toBe(false);
+});
+
 test('a voice message is recorded, sent and played; starting a second pauses the first, and page media too', async ({ browser }) => {
   const context = await browser.newContext();
   const page = await openPage(context, '/?as=alice');
