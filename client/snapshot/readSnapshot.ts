@@ -8,7 +8,7 @@
  * newest ones, and states (sent, read) may be behind.
  */
 import type { LocalMessage } from '../../worker/protocol';
-import { getSnapshot, openSnapshotDb, removeUserSnapshots } from '../../worker/snapshot/snapshotDb';
+import { forgetUserSnapshots, getSnapshot, openSnapshotDb } from '../../worker/snapshot/snapshotDb';
 import { withTimeout } from '../timeout';
 
 export interface SnapshotQuery {
@@ -63,10 +63,5 @@ export async function readSnapshot(query: SnapshotQuery): Promise<ConversationSn
  */
 export async function forgetSnapshots(user = 'default'): Promise<void> {
   if (typeof indexedDB === 'undefined') return;
-  const db = await openSnapshotDb();
-  try {
-    await removeUserSnapshots(db, user);
-  } finally {
-    db.close();
-  }
+  await forgetUserSnapshots(user);
 }

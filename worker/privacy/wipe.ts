@@ -3,7 +3,7 @@
  * A journal entry is written first and removed last, so a wipe cut short (the worker killed, the
  * browser closed) is finished before that user's database is opened again.
  */
-import { openSnapshotDb, removeUserSnapshots } from '../snapshot/snapshotDb';
+import { forgetUserSnapshots } from '../snapshot/snapshotDb';
 import { inStore } from './smallIdb';
 import { indexedDbUnsentTally } from './unsentTally';
 
@@ -37,15 +37,5 @@ export function deleteIndexedDb(name: string): Promise<void> {
 export async function wipeUserData(databaseName: string, user: string): Promise<void> {
   await deleteIndexedDb(databaseName);
   await indexedDbUnsentTally.forget(user);
-  await forgetSnapshots(user);
-}
-
-/** `user`'s cold-open snapshots deleted (a wipe; and at an encrypted open, ones kept before in the clear). */
-export async function forgetSnapshots(user: string): Promise<void> {
-  const db = await openSnapshotDb();
-  try {
-    await removeUserSnapshots(db, user);
-  } finally {
-    db.close();
-  }
+  await forgetUserSnapshots(user);
 }

@@ -114,3 +114,13 @@ export async function removeUserSnapshots(db: IDBDatabase, user: string): Promis
   await done(tx);
   return next;
 }
+
+/** Every snapshot of `user` deleted, in a connection of its own (a sign-out, a wipe, an encrypted open). */
+export async function forgetUserSnapshots(user: string): Promise<void> {
+  const db = await openSnapshotDb();
+  try {
+    await removeUserSnapshots(db, user);
+  } finally {
+    db.close();
+  }
+}

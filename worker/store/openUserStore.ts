@@ -8,7 +8,8 @@ import { LocalStore } from './LocalStore';
 import { unsentCount } from './outbox';
 import type { SqlDriver } from './SqlDriver';
 import { openWaSqlite, type WaSqliteDriver } from './waSqliteDriver';
-import { forgetSnapshots, indexedDbWipeJournal, wipeUserData } from '../privacy/wipe';
+import { indexedDbWipeJournal, wipeUserData } from '../privacy/wipe';
+import { forgetUserSnapshots } from '../snapshot/snapshotDb';
 import type { OpenedStore, UserWiper } from '../host/EngineHost';
 import { indexedDbUnsentTally, UnsentTally } from '../privacy/unsentTally';
 
@@ -34,7 +35,7 @@ export async function openUserStore(
     opening = undefined;
   }
   // Snapshots hold text in the clear: ones kept before encryption was turned on must go.
-  if (key !== undefined) await forgetSnapshots(user).catch(() => {});
+  if (key !== undefined) await forgetUserSnapshots(user).catch(() => {});
   const driver = await (opening ?? openWaSqlite({ name: userDatabaseName(user), ...(key === undefined ? {} : { key }) }));
   try {
     // An in-memory database is gone with the worker: a snapshot of it would outlive its rows.
